@@ -1,0 +1,41 @@
+# lywatch: build, test, benchmark and demo.
+GO      ?= go
+BIN     := bin/lywatch
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/lywatch/lywatch/internal/version.Version=$(VERSION)
+# Fuzz time per target: short in CI (make fuzz-ci), long by hand (make fuzz).
+FUZZTIME    ?= 5m
+FUZZTIME_CI ?= 20s
+
+.PHONY: all build test bench lint fuzz fuzz-ci demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lywatch
+
+# Every test, including the end-to-end ones that drive a real KLayout under Xvfb.
+# They skip with a message where klayout or Xvfb is missing, unless
+# LYWATCH_REQUIRE_KLAYOUT=1 (set in CI), where a missing KLayout is a failure.
+test: build
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# fuzz runs every fuzz target for FUZZTIME each.
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+fuzz-ci:
+	@./scripts/fuzz.sh $(FUZZTIME_CI)
+
+demo: build
+	@./scripts/demo.sh
+
+clean:
+	rm -rf bin build

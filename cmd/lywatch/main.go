@@ -1,0 +1,53 @@
+// Command lywatch watches layout factory sources, rebuilds what an edit
+// affects and pushes the new layout into a running KLayout.
+//
+// main only parses the subcommand and hands over; each subcommand lives in a
+// file of its own and its logic in the packages it wires together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes shared by the subcommands.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the thing checked failed (a build, a diff that found differences)
+	exitError = 2 // bad usage or an error that stopped the command
+)
+
+// env is what every subcommand gets: its streams. No globals.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func (e *env) errorf(format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "lywatch: "+format+"\n", args...)
+	return exitError
+}
+
+// run dispatches to a subcommand. Anything that is not a known subcommand name
+// is the live loop's flags (lywatch [flags] -- CMD ARGS...).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) > 0 {
+		if c := lookup(args[0]); c != nil {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	return runWatch(ctx, e, args)
+}
