@@ -1,0 +1,293 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fatih/color"
+)
+
+// Environment variables given to every build, beside the inherited ones.
+const (
+	// EnvChanged holds the changed paths, one per line (empty for the
+	// initial build).
+	EnvChanged = "LYWATCH_CHANGED"
+	// EnvEventsFile names a JSON file holding the change set
+	// (Request.Events); it is removed when the build ends.
+	EnvEventsFile = "LYWATCH_EVENTS_FILE"
+)
+
+// DefaultGrace is how long a stopped build may take to exit after SIGTERM
+// before its group gets SIGKILL.
+const DefaultGrace = 2 * time.Second
+
+// Runner runs builds, one at a time: Run blocks while another build of the
+// same Runner runs. The zero value is not usable; fill Stdout and Stderr.
+type Runner struct {
+	// Dir is the working directory of the builds ("" = lywatch's own).
+	Dir string
+	// Stdout and Stderr receive the build's output, line by line behind the
+	// prefix, and the status line (on Stderr).
+	Stdout, Stderr io.Writer
+	// Color turns on the coloured prefix and status line.
+	Color bool
+	// Grace is the time between SIGTERM and SIGKILL when a build is
+	// stopped (0 = DefaultGrace).
+	Grace time.Duration
+	// NoStatus leaves out the status line.
+	NoStatus bool
+	// Logf, when set, receives diagnostics (group clean-up, signals sent).
+	Logf func(format string, args ...any)
+
+	mu sync.Mutex // held for the whole of a build: never two at once
+}
+
+// Request is one build to run.
+type Request struct {
+	// Command is the program and its arguments, run directly (no shell).
+	Command []string
+	// Label names the build in the prefix and status line ("" = "build").
+	Label string
+	// Changed are the changed paths, given to the build in EnvChanged.
+	Changed []string
+	// Events, when not nil, is written to a temporary file named in
+	// EnvEventsFile (JSON describing the change set).
+	Events []byte
+	// Env holds more KEY=VALUE pairs for the build; they override the
+	// inherited environment and the runner's own variables.
+	Env []string
+}
+
+// Result says how a build ended.
+type Result struct {
+	// ExitCode is the build's exit status, or -1 when it was killed by a
+	// signal or never started.
+	ExitCode int
+	// Signal is the signal that ended the build, if one did.
+	Signal syscall.Signal
+	// Duration is the time from start to the end of the build's group.
+	Duration time.Duration
+	// Stopped is true when the build was stopped because its context was
+	// cancelled (a restart or lywatch quitting).
+	Stopped bool
+	// Err is set when the build could not be started or cleaned up.
+	Err error
+}
+
+// OK reports whether the build ran to its end and exited 0.
+func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && r.ExitCode == 0 }
+
+// String describes the outcome in a few words: "ok", "exit 2",
+// "stopped", "killed by signal: killed", or the start error.
+func (r *Result) String() string {
+	switch {
+	case r.Err != nil:
+		return "error: " + r.Err.Error()
+	case r.Stopped:
+		return "stopped"
+	case r.ExitCode == 0:
+		return "ok"
+	case r.ExitCode < 0 && r.Signal != 0:
+		return "killed by signal: " + r.Signal.String()
+	default:
+		return fmt.Sprintf("exit %d", r.ExitCode)
+	}
+}
+
+// Run runs one build and returns when it and every process of its group
+// have ended. Cancelling ctx stops the build (SIGTERM to its group, Grace,
+// SIGKILL) and Run returns a Result with Stopped set once the group is gone.
+func (r *Runner) Run(ctx context.Context, req Request) *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	label := req.Label
+	if label == "" {
+		label = "build"
+	}
+	res := r.run(ctx, label, req)
+	if !r.NoStatus {
+		r.status(label, res)
+	}
+	return res
+}
+
+func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
+	if len(req.Command) == 0 {
+		return &Result{ExitCode: -1, Err: errors.New("no build command")}
+	}
+	if err := ctx.Err(); err != nil {
+		return &Result{ExitCode: -1, Stopped: true}
+	}
+	env, cleanup, err := buildEnv(req)
+	if err != nil {
+		return &Result{ExitCode: -1, Err: err}
+	}
+	defer cleanup()
+
+	out := newPrefixer(r.Stdout, r.Stderr, label, r.Color)
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
+	}
+	cmd := exec.Command(req.Command[0], req.Command[1:]...)
+	cmd.Dir = r.Dir
+	cmd.Env = env
+	cmd.Stdin = nil
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+
+	setSubreaper()
+	start := time.Now()
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return &Result{ExitCode: -1, Err: fmt.Errorf("start %s: %w", req.Command[0], err)}
+	}
+	var copying sync.WaitGroup
+	copying.Add(2)
+	go func() { defer copying.Done(); out.copy(outR, false) }()
+	go func() { defer copying.Done(); out.copy(errR, true) }()
+
+	g := &group{pgid: cmd.Process.Pid, grace: r.grace(), logf: r.logf}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+
+	res := &Result{}
+	var waitErr error
+	select {
+	case waitErr = <-waited:
+		// The leader exited; stop whatever it left behind in its group.
+		if g.alive() {
+			r.logf("%s: stopping processes left in group %d", label, g.pgid)
+			g.stop(nil)
+		}
+	case <-ctx.Done():
+		res.Stopped = true
+		waitErr = g.stop(waited)
+	}
+	if err := g.waitGone(); err != nil && res.Err == nil {
+		res.Err = err
+	}
+	copying.Wait()
+	outR.Close()
+	errR.Close()
+	res.Duration = time.Since(start)
+	res.ExitCode, res.Signal = exitStatus(cmd, waitErr)
+	return res
+}
+
+func (r *Runner) grace() time.Duration {
+	if r.Grace > 0 {
+		return r.Grace
+	}
+	return DefaultGrace
+}
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}
+
+// status writes the one status line of a build.
+func (r *Runner) status(label string, res *Result) {
+	c := color.New(color.FgGreen, color.Bold)
+	if !res.OK() {
+		c = color.New(color.FgRed, color.Bold)
+		if res.Stopped {
+			c = color.New(color.FgYellow)
+		}
+	}
+	setColor(c, r.Color)
+	fmt.Fprintf(r.Stderr, "%s\n", c.Sprintf("%s %s in %s", label, res.String(), FormatDuration(res.Duration)))
+}
+
+func setColor(c *color.Color, on bool) {
+	if on {
+		c.EnableColor()
+	} else {
+		c.DisableColor()
+	}
+}
+
+// exitStatus turns what cmd.Wait returned into an exit code and signal.
+func exitStatus(cmd *exec.Cmd, waitErr error) (int, syscall.Signal) {
+	ps := cmd.ProcessState
+	if ps == nil {
+		return -1, 0
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -1, ws.Signal()
+	}
+	return ps.ExitCode(), 0
+}
+
+// FormatDuration writes d the way lywatch's status and summary lines do:
+// "35 ms" below a second, "1.24 s" above.
+func FormatDuration(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// buildEnv returns the build's environment and a function removing the
+// events file.
+func buildEnv(req Request) ([]string, func(), error) {
+	env := os.Environ()
+	env = append(env, EnvChanged+"="+strings.Join(req.Changed, "\n"))
+	cleanup := func() {}
+	if req.Events != nil {
+		f, err := os.CreateTemp("", "lywatch-events-*.json")
+		if err != nil {
+			return nil, nil, fmt.Errorf("events file: %w", err)
+		}
+		name := f.Name()
+		_, err = f.Write(req.Events)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(name)
+			return nil, nil, fmt.Errorf("events file %s: %w", name, err)
+		}
+		env = append(env, EnvEventsFile+"="+name)
+		cleanup = func() { os.Remove(name) }
+	}
+	env = append(env, req.Env...)
+	return dedupEnv(env), cleanup, nil
+}
+
+// dedupEnv keeps the last value of each variable, in first-seen order.
+func dedupEnv(env []string) []string {
+	idx := make(map[string]int, len(env))
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = kv
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}

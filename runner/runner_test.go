@@ -1,0 +1,272 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the runner's two output streams.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newRunner(out *syncBuffer) *Runner {
+	return &Runner{Stdout: out, Stderr: out, Grace: 200 * time.Millisecond}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	tests := []struct {
+		cmd    []string
+		code   int
+		ok     bool
+		status string
+	}{
+		{[]string{"true"}, 0, true, "build ok in "},
+		{[]string{"sh", "-c", "exit 3"}, 3, false, "build exit 3 in "},
+		{[]string{"sh", "-c", "kill -KILL $$"}, -1, false, "build killed by signal: killed in "},
+	}
+	for _, tt := range tests {
+		var out syncBuffer
+		res := newRunner(&out).Run(context.Background(), Request{Command: tt.cmd})
+		if res.ExitCode != tt.code || res.OK() != tt.ok || res.Err != nil {
+			t.Errorf("%v: got %+v, want exit %d ok %v", tt.cmd, res, tt.code, tt.ok)
+		}
+		if !strings.Contains(out.String(), tt.status) {
+			t.Errorf("%v: output %q lacks status %q", tt.cmd, out.String(), tt.status)
+		}
+	}
+}
+
+func TestRunStartError(t *testing.T) {
+	var out syncBuffer
+	r := newRunner(&out)
+	for _, cmd := range [][]string{nil, {"/nonexistent/lywatch-build"}} {
+		res := r.Run(context.Background(), Request{Command: cmd})
+		if res.Err == nil || res.OK() {
+			t.Errorf("%v: got %+v, want an error", cmd, res)
+		}
+	}
+}
+
+func TestOutputIsPrefixed(t *testing.T) {
+	var out syncBuffer
+	r := newRunner(&out)
+	r.NoStatus = true
+	res := r.Run(context.Background(), Request{Label: "chip", Command: []string{"sh", "-c", "echo one; echo two >&2; printf three"}})
+	if !res.OK() {
+		t.Fatalf("build failed: %+v", res)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := map[string]bool{"[chip] one": true, "[chip] two": true, "[chip] three": true}
+	if len(lines) != 3 {
+		t.Fatalf("got lines %q", lines)
+	}
+	for _, l := range lines {
+		if !want[l] {
+			t.Errorf("unexpected line %q in %q", l, lines)
+		}
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	var out syncBuffer
+	r := newRunner(&out)
+	r.Dir = dir
+	events := []byte(`{"changes":[{"path":"/a.py"}]}`)
+	script := `printf '%s' "$LYWATCH_CHANGED" > changed; cat "$LYWATCH_EVENTS_FILE" > events; echo "$LYWATCH_EVENTS_FILE" > name; echo "$EXTRA" > extra`
+	res := r.Run(context.Background(), Request{
+		Command: []string{"sh", "-c", script},
+		Changed: []string{"/a.py", "/b c.py"},
+		Events:  events,
+		Env:     []string{"EXTRA=1", "EXTRA=2"},
+	})
+	if !res.OK() {
+		t.Fatalf("build failed: %+v\n%s", res, out.String())
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := read("changed"); got != "/a.py\n/b c.py" {
+		t.Errorf("LYWATCH_CHANGED = %q", got)
+	}
+	if got := read("events"); got != string(events) {
+		t.Errorf("events file holds %q", got)
+	}
+	if got := read("extra"); got != "2\n" {
+		t.Errorf("EXTRA = %q, want the last value", got)
+	}
+	if _, err := os.Stat(strings.TrimSpace(read("name"))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("events file not removed after the build: %v", err)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(read("events")), &v); err != nil {
+		t.Errorf("events file is not JSON: %v", err)
+	}
+}
+
+// waitFile waits until path holds a line and returns it.
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s not written in time", path)
+	return ""
+}
+
+// processGone reports whether pid no longer exists (zombies are reaped by
+// the runner, so a pid that still answers is a live process).
+func processGone(pid int) bool {
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+func TestStopLeavesNoProcess(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+	}{
+		{"shell waits", `sleep 1000 & echo $! > pid; wait`},
+		{"SIGTERM ignored", `trap '' TERM; sleep 1000 & echo $! > pid; wait; wait`},
+		{"subshell", `(sleep 1000 & echo $! > pid; wait) ; echo done`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var out syncBuffer
+			r := newRunner(&out)
+			r.Dir = dir
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan *Result, 1)
+			go func() { done <- r.Run(ctx, Request{Command: []string{"sh", "-c", tt.script}}) }()
+			pid, err := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			var res *Result
+			select {
+			case res = <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("Run did not return after cancel")
+			}
+			if !res.Stopped || res.OK() || res.Err != nil {
+				t.Errorf("result %+v, want stopped", res)
+			}
+			if !processGone(pid) {
+				t.Errorf("sleep (pid %d) still exists after the build was stopped", pid)
+			}
+			if !strings.Contains(out.String(), "build stopped in") {
+				t.Errorf("no status line in %q", out.String())
+			}
+		})
+	}
+}
+
+func TestLeftoversStoppedAfterExit(t *testing.T) {
+	dir := t.TempDir()
+	var out syncBuffer
+	r := newRunner(&out)
+	r.Dir = dir
+	res := r.Run(context.Background(), Request{Command: []string{"sh", "-c", `sleep 1000 & echo $! > pid; exit 0`}})
+	if !res.OK() {
+		t.Fatalf("got %+v", res)
+	}
+	pid, _ := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
+	if !processGone(pid) {
+		t.Errorf("background sleep (pid %d) outlived its build", pid)
+	}
+}
+
+func TestNeverTwoAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	var out syncBuffer
+	r := newRunner(&out)
+	r.Dir = dir
+	// mkdir fails when another build holds the directory.
+	script := `mkdir held || exit 9; sleep 0.05; rmdir held`
+	var wg sync.WaitGroup
+	results := make([]*Result, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = r.Run(context.Background(), Request{Command: []string{"sh", "-c", script}})
+		}()
+	}
+	wg.Wait()
+	for i, res := range results {
+		if !res.OK() {
+			t.Errorf("build %d: %+v (overlapping builds?)", i, res)
+		}
+	}
+}
+
+func TestCancelledBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out syncBuffer
+	res := newRunner(&out).Run(ctx, Request{Command: []string{"true"}})
+	if !res.Stopped {
+		t.Errorf("got %+v, want stopped", res)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{35 * time.Millisecond, "35 ms"},
+		{1240 * time.Millisecond, "1.24 s"},
+		{0, "0 ms"},
+	}
+	for _, tt := range tests {
+		if got := FormatDuration(tt.d); got != tt.want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestParseOnBusy(t *testing.T) {
+	for _, s := range []string{"", "restart", "queue"} {
+		o, err := ParseOnBusy(s)
+		if err != nil || (s != "" && o.String() != s) {
+			t.Errorf("ParseOnBusy(%q) = %v, %v", s, o, err)
+		}
+	}
+	if _, err := ParseOnBusy("later"); err == nil {
+		t.Error("ParseOnBusy(later): no error")
+	}
+}
