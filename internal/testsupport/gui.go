@@ -1,0 +1,270 @@
+package testsupport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Xvfb starts a virtual X server on a free display and returns its name
+// (":N"). Where Xvfb is missing the test is skipped, or fails when
+// RequireKLayoutEnv is set. The server is killed when the test ends.
+func Xvfb(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("Xvfb")
+	if err != nil {
+		if os.Getenv(RequireKLayoutEnv) != "" {
+			t.Fatalf("Xvfb not found but %s is set: install it with 'apt-get install xvfb'", RequireKLayoutEnv)
+		}
+		t.Skip("Xvfb not installed (apt-get install xvfb); skipping")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		t.Fatalf("start Xvfb: %v", err)
+	}
+	w.Close()
+	t.Cleanup(func() { killGroup(cmd) })
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-got:
+		if _, err := strconv.Atoi(n); err != nil {
+			t.Fatalf("Xvfb did not report a display (%q): %s", n, out.String())
+		}
+		return ":" + n
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Xvfb did not start within 30 s: %s", out.String())
+	}
+	return ""
+}
+
+// GUIOptions configures KLayoutGUI.
+type GUIOptions struct {
+	Macro   []byte        // the server macro's Python source (required)
+	Port    int           // 0: a free port
+	Display string        // "": start an Xvfb of its own
+	Home    string        // "": a temporary directory (KLayout's settings stay out of the user's)
+	Args    []string      // more klayout arguments, e.g. files to open
+	Env     []string      // more environment variables
+	Timeout time.Duration // how long startup may take; 60 s if zero
+}
+
+// GUI is a running KLayout GUI with lywatch's server macro.
+type GUI struct {
+	Addr     string // 127.0.0.1:port
+	Port     int
+	Home     string // HOME of the KLayout process
+	CacheDir string // XDG_CACHE_HOME of the KLayout process
+	Display  string
+
+	t     testing.TB
+	opts  GUIOptions
+	macro string
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	out   *syncBuffer
+	done  chan struct{}
+}
+
+// KLayoutGUI starts a real KLayout GUI (`klayout -e -rm server.py`) under
+// Xvfb with HOME in a temporary directory and waits until the server's
+// discovery file says it listens. The skip/fail rule of KLayout and Xvfb
+// applies. Everything is killed (SIGKILL: KLayout ignores SIGTERM) when the
+// test ends.
+func KLayoutGUI(t testing.TB, opts GUIOptions) *GUI {
+	t.Helper()
+	kl := KLayout(t)
+	if len(opts.Macro) == 0 {
+		t.Fatal("KLayoutGUI: no server macro given")
+	}
+	if opts.Display == "" {
+		opts.Display = Xvfb(t)
+	}
+	if opts.Home == "" {
+		opts.Home = t.TempDir()
+	}
+	if opts.Port == 0 {
+		opts.Port = FreePort(t)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	g := &GUI{
+		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), Port: opts.Port,
+		Home: opts.Home, CacheDir: filepath.Join(opts.Home, ".cache"), Display: opts.Display,
+		t: t, opts: opts, macro: filepath.Join(opts.Home, "lywatch_server.py"),
+	}
+	if err := os.WriteFile(g.macro, opts.Macro, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Kill)
+	g.start(kl)
+	return g
+}
+
+// DiscoveryFile returns the path of the server's discovery file.
+func (g *GUI) DiscoveryFile() string {
+	return filepath.Join(g.CacheDir, "lywatch", "klayout-"+strconv.Itoa(g.Port)+".json")
+}
+
+// Output returns what KLayout printed so far.
+func (g *GUI) Output() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.out == nil {
+		return ""
+	}
+	return g.out.String()
+}
+
+// PID returns the running KLayout's process id, or 0.
+func (g *GUI) PID() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cmd == nil || g.cmd.Process == nil {
+		return 0
+	}
+	return g.cmd.Process.Pid
+}
+
+// Kill stops KLayout with SIGKILL and waits for it. Safe to call twice.
+func (g *GUI) Kill() {
+	g.mu.Lock()
+	cmd, done := g.cmd, g.done
+	g.cmd = nil
+	g.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	cmd.Process.Kill()
+	<-done
+}
+
+// Restart kills KLayout if it runs and starts it again on the same port,
+// display and HOME.
+func (g *GUI) Restart() {
+	g.t.Helper()
+	g.Kill()
+	// A killed KLayout leaves its discovery file; the new one overwrites it.
+	os.Remove(g.DiscoveryFile())
+	g.start(KLayout(g.t))
+}
+
+func (g *GUI) start(kl string) {
+	g.t.Helper()
+	args := append([]string{"-e", "-rm", g.macro}, g.opts.Args...)
+	cmd := exec.Command(kl, args...)
+	cmd.Dir = g.Home
+	cmd.Env = append(os.Environ(),
+		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "DISPLAY="+g.Display,
+		"LYWATCH_PORT="+strconv.Itoa(g.Port), "QT_QPA_PLATFORM=xcb")
+	cmd.Env = append(cmd.Env, g.opts.Env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		g.t.Fatalf("start klayout: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	g.mu.Lock()
+	g.cmd, g.out, g.done = cmd, out, done
+	g.mu.Unlock()
+	if err := g.waitListening(cmd.Process.Pid, done); err != nil {
+		g.Kill()
+		g.t.Fatalf("klayout with the lywatch server: %v\noutput:\n%s", err, out.String())
+	}
+}
+
+// waitListening waits for the discovery file of pid saying it listens, and
+// for the port to accept a connection.
+func (g *GUI) waitListening(pid int, done <-chan struct{}) error {
+	deadline := time.Now().Add(g.opts.Timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("klayout exited while starting")
+		default:
+		}
+		var d struct {
+			PID       int    `json:"pid"`
+			Listening bool   `json:"listening"`
+			Error     string `json:"error"`
+		}
+		if b, err := os.ReadFile(g.DiscoveryFile()); err == nil && json.Unmarshal(b, &d) == nil && d.PID == pid {
+			if !d.Listening {
+				return fmt.Errorf("server did not listen: %s", d.Error)
+			}
+			c, err := net.DialTimeout("tcp", g.Addr, time.Second)
+			if err == nil {
+				c.Close()
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("server not listening on %s within %v", g.Addr, g.opts.Timeout)
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process == nil {
+		return
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	cmd.Process.Kill()
+	cmd.Wait()
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

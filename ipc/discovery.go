@@ -1,0 +1,117 @@
+package ipc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+)
+
+// Discovery is the file a server writes when it starts, in
+// <user cache dir>/lywatch/klayout-<port>.json, and removes at exit. A server
+// that could not take its port writes klayout-<port>-<pid>.json (or the main
+// name if free) with Listening false and the reason in Error.
+type Discovery struct {
+	PID            int     `json:"pid"`
+	Port           int     `json:"port"`
+	Bind           string  `json:"bind"`
+	Listening      bool    `json:"listening"`
+	Error          string  `json:"error"`
+	ServerVersion  string  `json:"server_version"`
+	Protocol       int     `json:"protocol"`
+	KLayoutVersion string  `json:"klayout_version"`
+	Started        float64 `json:"started"` // Unix seconds
+	Path           string  `json:"-"`       // the file it was read from
+}
+
+// DiscoveryDir returns <user cache dir>/lywatch, where servers write their
+// discovery files (the server computes the same directory: XDG_CACHE_HOME or
+// ~/.cache on Linux).
+func DiscoveryDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("discovery: %w", err)
+	}
+	return filepath.Join(dir, "lywatch"), nil
+}
+
+// DiscoveryPath returns the discovery file of the server on port.
+func DiscoveryPath(port int) (string, error) {
+	dir, err := DiscoveryDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".json"), nil
+}
+
+// ReadDiscoveryFile reads one discovery file.
+func ReadDiscoveryFile(path string) (*Discovery, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var d Discovery
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("discovery file %s: %w", path, err)
+	}
+	d.Path = path
+	return &d, nil
+}
+
+// ReadDiscovery returns the discovery files of servers that started for
+// port, the one listening first. A missing directory gives none and no error.
+func ReadDiscovery(port int) ([]*Discovery, error) {
+	dir, err := DiscoveryDir()
+	if err != nil {
+		return nil, err
+	}
+	main := filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".json")
+	others, err := filepath.Glob(filepath.Join(dir, "klayout-"+strconv.Itoa(port)+"-*.json"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(others)
+	var out []*Discovery
+	for _, p := range append([]string{main}, others...) {
+		d, err := ReadDiscoveryFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, d)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Listening && !out[j].Listening })
+	return out, nil
+}
+
+// Alive reports whether the process that wrote d still runs (on Unix; on
+// other systems it assumes so).
+func (d *Discovery) Alive() bool {
+	if d.PID <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(d.PID)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// PortOf returns the port of a host:port address, or 0.
+func PortOf(addr string) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(p)
+	return n
+}
