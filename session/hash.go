@@ -1,0 +1,142 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// racyWindow is how recent a file's modification time may be, when it is
+// hashed, for its stat data to be trusted later. A file written within this
+// window of its hashing could change again within the same timestamp tick
+// without its stat data changing, so its entry is stored uncached (Size -1)
+// and every Validate rehashes it until it is saved again.
+const racyWindow = time.Second
+
+// parallelMin is the number of files from which hashing runs in parallel.
+const parallelMin = 32
+
+// stat is the part of a file's stat data kept in the stat cache.
+type stat struct {
+	size    int64
+	mtimeNS int64
+	inode   uint64
+}
+
+func statOf(fi os.FileInfo) stat {
+	s := stat{size: fi.Size(), mtimeNS: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.inode = uint64(st.Ino)
+	}
+	return s
+}
+
+// matches reports whether a stat equals the cached one in f.
+func (s stat) matches(f *File) bool {
+	return f.Size >= 0 && s.size == f.Size && s.mtimeNS == f.MtimeNS && (f.Inode == 0 || s.inode == f.Inode)
+}
+
+// HashFiles hashes the files at the given root-relative, slash-separated
+// paths under root and returns their entries with the stat cache filled, in
+// the order given. Each file is stat'ed before and after it is read; a file
+// that changed while being read, or was modified within a second of being
+// hashed, gets Size -1 so Validate never trusts its stat data. Many files are
+// hashed in parallel. A missing file is an error naming it.
+func HashFiles(ctx context.Context, root string, paths []string) ([]File, error) {
+	out := make([]File, len(paths))
+	err := forEach(ctx, len(paths), func(i int, buf []byte) error {
+		f, err := hashFile(root, paths[i], buf)
+		out[i] = f
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hashFile hashes one root-relative file and fills its stat cache.
+func hashFile(root, rel string, buf []byte) (File, error) {
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	f, err := os.Open(p)
+	if err != nil {
+		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
+	}
+	before := statOf(fi)
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, f, buf); err != nil {
+		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
+	}
+	entry := File{Path: rel, SHA256: hex.EncodeToString(h.Sum(nil)), Size: before.size, MtimeNS: before.mtimeNS, Inode: before.inode}
+	fi, err = f.Stat()
+	if err != nil {
+		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
+	}
+	if after := statOf(fi); after != before || time.Since(time.Unix(0, before.mtimeNS)) < racyWindow {
+		entry.Size = -1
+	}
+	return entry, nil
+}
+
+// forEach runs fn for 0..n-1, on several goroutines when n is large, each
+// with its own read buffer. It stops at the first error or when ctx ends.
+func forEach(ctx context.Context, n int, fn func(i int, buf []byte) error) error {
+	workers := 1
+	if n >= parallelMin {
+		workers = min(runtime.GOMAXPROCS(0), n)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if next >= n || ctx.Err() != nil {
+			return -1
+		}
+		next++
+		return next - 1
+	}
+	for range workers {
+		wg.Go(func() {
+			buf := make([]byte, 128<<10)
+			for i := take(); i >= 0; i = take() {
+				if err := fn(i, buf); err != nil {
+					fail(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,165 @@
+package session
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// frameFormat names a history frame's sealed format.
+const frameFormat = "lywatch-session-frame"
+
+// historyDir is the history folder inside a target's directory.
+const historyDir = "history"
+
+// Frame is one entry of a target's history: the layout after one
+// successful build, when it was saved and which cells it changed.
+type Frame struct {
+	// Seq numbers the target's frames from 1, increasing.
+	Seq  int       `json:"seq"`
+	Time time.Time `json:"time"`
+	// Changed are the cells that are new or whose deep hash changed since
+	// the previous save, Removed those that are gone; sorted.
+	Changed []string `json:"changed,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	// Layout is the frame's compressed layout, a file in the history folder.
+	Layout Layout `json:"layout"`
+}
+
+// frameFile returns the names of frame seq's files.
+func frameFiles(seq int) (meta, layout string) {
+	base := fmt.Sprintf("%08d", seq)
+	return base + ".json", base + ".gds.gz"
+}
+
+// listFrames returns the history folder's frames, oldest first, with their
+// total size on disk. Frames whose record is damaged are skipped (and
+// removed by the next prune).
+func listFrames(hdir string) ([]Frame, error) {
+	ents, err := os.ReadDir(hdir)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: history: %w", err)
+	}
+	var frames []Frame
+	for _, e := range ents {
+		seq, ok := frameSeq(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(hdir, e.Name()))
+		if err != nil {
+			continue
+		}
+		var f Frame
+		if unseal(frameFormat, b, &f) != nil || f.Seq != seq || !localName(f.Layout.File) {
+			continue
+		}
+		frames = append(frames, f)
+	}
+	sort.Slice(frames, func(i, j int) bool { return frames[i].Seq < frames[j].Seq })
+	return frames, nil
+}
+
+// frameSeq parses "00000042<suffix>".
+func frameSeq(name, suffix string) (int, bool) {
+	s, ok := strings.CutSuffix(name, suffix)
+	if !ok || len(s) != 8 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n > 0
+}
+
+// addFrame records the layout at cellsPath as the target's next frame and
+// prunes the history to its bounds.
+func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, maxBytes int64) error {
+	if err := os.MkdirAll(hdir, 0o755); err != nil {
+		return fmt.Errorf("session: history: %w", err)
+	}
+	frames, err := listFrames(hdir)
+	if err != nil {
+		return err
+	}
+	f.Seq = 1
+	if len(frames) > 0 {
+		f.Seq = frames[len(frames)-1].Seq + 1
+	}
+	meta, lay := frameFiles(f.Seq)
+	f.Layout = Layout{File: lay, SHA256: layout.SHA256, Size: layout.Size}
+	if err := linkOrCopy(cellsPath, filepath.Join(hdir, lay)); err != nil {
+		return err
+	}
+	b, err := seal(frameFormat, f)
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(hdir, meta), b, 0o644); err != nil {
+		return err
+	}
+	return pruneFrames(hdir, append(frames, f), maxFrames, maxBytes)
+}
+
+// pruneFrames drops the oldest frames until at most maxFrames remain and
+// their files take at most maxBytes, and removes files of no frame.
+func pruneFrames(hdir string, frames []Frame, maxFrames int, maxBytes int64) error {
+	var total int64
+	for _, f := range frames {
+		total += frameSize(f)
+	}
+	for len(frames) > 0 && (len(frames) > maxFrames || total > maxBytes) {
+		total -= frameSize(frames[0])
+		frames = frames[1:]
+	}
+	keep := map[string]bool{}
+	for _, f := range frames {
+		meta, _ := frameFiles(f.Seq)
+		keep[meta] = true
+		keep[f.Layout.File] = true
+	}
+	ents, err := os.ReadDir(hdir)
+	if err != nil {
+		return fmt.Errorf("session: history: %w", err)
+	}
+	removed := false
+	for _, e := range ents {
+		if !keep[e.Name()] {
+			os.Remove(filepath.Join(hdir, e.Name()))
+			removed = true
+		}
+	}
+	if removed {
+		return syncDir(hdir)
+	}
+	return nil
+}
+
+// frameSize is the disk space a frame's files take (its record is small and
+// counted as a nominal 1 KiB).
+func frameSize(f Frame) int64 { return f.Layout.Size + 1024 }
+
+// linkOrCopy makes dst hold src's content: a hard link where possible (the
+// stored layout is only ever replaced by rename, so the link keeps this
+// version), a durable copy otherwise.
+func linkOrCopy(src, dst string) error {
+	os.Remove(dst)
+	if err := os.Link(src, dst); err == nil {
+		return syncDir(filepath.Dir(dst))
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("session: history: %w", err)
+	}
+	defer in.Close()
+	return writeAtomic(dst, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+}

@@ -1,0 +1,203 @@
+package session
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// manifestFormat names the manifest's sealed file format.
+const manifestFormat = "lywatch-session-manifest"
+
+// Manifest is the plain data saved for one build target after a successful
+// build. Save fills Version, Written, Target, Root and Layout; the caller fills
+// the rest. Paths are slash-separated and relative to the project root.
+type Manifest struct {
+	// Version is the lywatch version that wrote the manifest.
+	Version string `json:"lywatch_version"`
+	// Written is when Save wrote the manifest (UTC). Files whose
+	// modification time is not older than Written are rehashed by Validate
+	// (git's rule for racily clean files).
+	Written time.Time `json:"written"`
+	// Target is the build target the manifest belongs to.
+	Target string `json:"target"`
+	// Root is the project root relative to the session directory
+	// (slash-separated, "../.." for the default build/session). A session
+	// whose recorded root does not lead back to the root it is opened with is
+	// foreign and treated as empty; a checkout moved as a whole keeps it.
+	Root string `json:"root"`
+	// Files are the tracked source files with their hashes and stat cache,
+	// sorted by Path.
+	Files []File `json:"files"`
+	// Functions maps a function's qualified name to the hash of its source.
+	Functions map[string]string `json:"functions,omitempty"`
+	// Factories maps a factory's name to its hash and defining file.
+	Factories map[string]Factory `json:"factories,omitempty"`
+	// Cells are the layout's cells with their hashes and factory.
+	Cells []Cell `json:"cells,omitempty"`
+	// Edges are the dependency graph's edges as the graph gave them.
+	Edges []Edge `json:"edges,omitempty"`
+	// Layout describes the stored cells.gds.gz.
+	Layout Layout `json:"layout"`
+	// Meta holds free-form extra data for the caller (build command, timing).
+	Meta map[string]string `json:"meta,omitempty"`
+}
+
+// File is one tracked source file: its content hash and the stat data that
+// lets Validate skip rehashing it when nothing changed.
+type File struct {
+	// Path is relative to the project root, slash-separated.
+	Path string `json:"path"`
+	// SHA256 is the hex SHA-256 of the file's content.
+	SHA256 string `json:"sha256"`
+	// Size, MtimeNS and Inode are the stat cache.
+	Size    int64  `json:"size"`
+	MtimeNS int64  `json:"mtime_ns"`
+	Inode   uint64 `json:"inode,omitempty"`
+}
+
+// Factory is one layout factory as the dependency graph saw it.
+type Factory struct {
+	// Hash is the hash of the factory's source and what it depends on.
+	Hash string `json:"hash"`
+	// File is the defining file, relative to the root.
+	File string `json:"file,omitempty"`
+}
+
+// Cell is one cell of the stored layout.
+type Cell struct {
+	Name string `json:"name"`
+	// Local hashes the cell's own content, Deep also its descendants'.
+	Local string `json:"local"`
+	Deep  string `json:"deep"`
+	// Factory is the factory that made the cell, "" if unknown.
+	Factory string `json:"factory,omitempty"`
+	// Children are the names of the cells it references, sorted.
+	Children []string `json:"children,omitempty"`
+}
+
+// Edge is one dependency edge: From depends on To. Node names are the
+// graph's own; by convention files are named by their root-relative path,
+// factories and cells by their names, so Stale can follow edges from
+// changed files.
+type Edge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Kind string `json:"kind,omitempty"`
+}
+
+// Layout describes a stored, gzip-compressed layout file.
+type Layout struct {
+	// File is the file name inside the target's directory.
+	File string `json:"file"`
+	// SHA256 and Size are those of the stored (compressed) file.
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// EncodeManifest returns the sealed on-disk form of m.
+func EncodeManifest(m *Manifest) ([]byte, error) {
+	return seal(manifestFormat, m)
+}
+
+// DecodeManifest checks and decodes a manifest written by EncodeManifest.
+// It never panics; any damage, an unknown version or inconsistent content
+// (absolute or escaping paths, unsorted or duplicate files) is an error.
+func DecodeManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := unseal(manifestFormat, b, &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return &m, nil
+}
+
+// check reports content that no Save could have written.
+func (m *Manifest) check() error {
+	if m.Root == "" || path.IsAbs(m.Root) || filepath.IsAbs(m.Root) {
+		return fmt.Errorf("root %q is not a relative path", m.Root)
+	}
+	for i, f := range m.Files {
+		if !localPath(f.Path) {
+			return fmt.Errorf("file %d: path %q is not inside the root", i, f.Path)
+		}
+		if i > 0 && m.Files[i-1].Path >= f.Path {
+			return fmt.Errorf("file %d: %q is out of order or repeated", i, f.Path)
+		}
+	}
+	for name, f := range m.Factories {
+		if f.File != "" && !localPath(f.File) {
+			return fmt.Errorf("factory %q: path %q is not inside the root", name, f.File)
+		}
+	}
+	if m.Layout.File != "" && !localName(m.Layout.File) {
+		return fmt.Errorf("layout file %q is not a plain file name", m.Layout.File)
+	}
+	return nil
+}
+
+// localPath reports whether p is a clean, slash-separated, root-relative path.
+func localPath(p string) bool {
+	return p != "" && filepath.IsLocal(filepath.FromSlash(p)) && path.Clean(p) == p
+}
+
+// localName reports whether n is a plain file name.
+func localName(n string) bool {
+	return localPath(n) && path.Base(n) == n
+}
+
+// normalize sorts the manifest's lists so equal content encodes equally.
+func (m *Manifest) normalize() {
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+	sort.Slice(m.Cells, func(i, j int) bool { return m.Cells[i].Name < m.Cells[j].Name })
+}
+
+// Cell returns the named cell, or nil.
+func (m *Manifest) Cell(name string) *Cell {
+	for i := range m.Cells {
+		if m.Cells[i].Name == name {
+			return &m.Cells[i]
+		}
+	}
+	return nil
+}
+
+// File returns the tracked file with the root-relative path p, or nil.
+func (m *Manifest) File(p string) *File {
+	i := sort.Search(len(m.Files), func(i int) bool { return m.Files[i].Path >= p })
+	if i < len(m.Files) && m.Files[i].Path == p {
+		return &m.Files[i]
+	}
+	return nil
+}
+
+// Clone returns a deep copy of m.
+func (m *Manifest) Clone() *Manifest {
+	c := *m
+	c.Files = append([]File(nil), m.Files...)
+	c.Cells = make([]Cell, len(m.Cells))
+	for i, cell := range m.Cells {
+		cell.Children = append([]string(nil), cell.Children...)
+		c.Cells[i] = cell
+	}
+	c.Edges = append([]Edge(nil), m.Edges...)
+	c.Functions = cloneMap(m.Functions)
+	c.Factories = cloneMap(m.Factories)
+	c.Meta = cloneMap(m.Meta)
+	return &c
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

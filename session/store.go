@@ -1,0 +1,513 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/lywatch/lywatch/internal/version"
+)
+
+// Names of the files in a session directory.
+const (
+	targetsDir   = "targets"
+	depsName     = "dependencies.json"
+	manifestName = "manifest.json"
+	cellsName    = "cells.gds.gz"
+	// nextSuffix marks a layout written but not yet put in place: the
+	// manifest is the commit point, and Load finishes the rename if a
+	// crash came between the two.
+	nextSuffix = ".next"
+)
+
+// Defaults for Options.
+const (
+	DefaultHistoryFrames       = 50
+	DefaultHistoryBytes  int64 = 256 << 20
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// Root is the project root that manifest paths are relative to;
+	// "" means FindRoot of the current directory.
+	Root string
+	// HistoryFrames bounds each target's history (0: DefaultHistoryFrames;
+	// negative: keep no history).
+	HistoryFrames int
+	// HistoryBytes bounds the size of each target's history (0:
+	// DefaultHistoryBytes).
+	HistoryBytes int64
+	// Level is the gzip level for layouts that are not compressed yet
+	// (0: gzip.BestSpeed).
+	Level int
+	// Args are written into the lock file so a refused second lywatch can
+	// show what holds the session (usually os.Args).
+	Args []string
+	// Now returns the current time (nil: time.Now); tests pass their own.
+	Now func() time.Time
+}
+
+// Store is an open session directory. It holds the directory's lock until
+// Close. Its methods are safe for concurrent use.
+type Store struct {
+	dir, root string
+	opts      Options
+	lock      *lock
+
+	mu   sync.Mutex
+	last map[string]*Manifest // the last manifest loaded or saved per target
+}
+
+// Open opens (creating it if needed) the session directory dir, takes its
+// lock, and keeps its build folder out of git. If another lywatch holds the
+// lock it returns a *LockedError naming the holder (errors.Is(err,
+// ErrLocked)). Close releases the lock.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.Root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("session: %w", err)
+		}
+		opts.Root = FindRoot(wd)
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("session: root: %w", err)
+	}
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	if opts.HistoryFrames == 0 {
+		opts.HistoryFrames = DefaultHistoryFrames
+	}
+	if opts.HistoryBytes == 0 {
+		opts.HistoryBytes = DefaultHistoryBytes
+	}
+	if opts.Level == 0 {
+		opts.Level = gzip.BestSpeed
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	if err := ensureIgnored(dir); err != nil {
+		return nil, err
+	}
+	l, err := acquireLock(dir, opts.Args)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, root: root, opts: opts, lock: l, last: map[string]*Manifest{}}, nil
+}
+
+// ensureIgnored writes build/.gitignore for a session directory inside a
+// folder named build (the default layout), else a .gitignore in the session
+// directory itself.
+func ensureIgnored(dir string) error {
+	if filepath.Base(filepath.Dir(dir)) == "build" {
+		return EnsureGitignore(filepath.Dir(dir))
+	}
+	return EnsureGitignore(dir)
+}
+
+// Close releases the lock. The Store must not be used afterwards.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.lock.release()
+	s.lock = nil
+	return err
+}
+
+// Dir returns the session directory (absolute).
+func (s *Store) Dir() string { return s.dir }
+
+// Root returns the project root (absolute).
+func (s *Store) Root() string { return s.root }
+
+// TargetDir returns the directory holding a target's files.
+func (s *Store) TargetDir(target string) string {
+	return filepath.Join(s.dir, targetsDir, escapeTarget(target))
+}
+
+// LayoutPath returns the path of a target's stored layout (cells.gds.gz).
+// It holds the layout of the manifest Load returned, if it returned one.
+func (s *Store) LayoutPath(target string) string {
+	return filepath.Join(s.TargetDir(target), cellsName)
+}
+
+// errClosed is returned by methods of a closed Store.
+var errClosed = errors.New("session: store is closed")
+
+// Load returns a target's manifest. It returns (nil, nil) when nothing was
+// saved for the target, and (nil, *Warning) when something was saved but is
+// unusable — corrupt, truncated, bit-flipped, of an unknown version, written
+// for another root, or its layout does not match — so the caller prints the
+// warning once and starts from scratch. A manifest returned is consistent
+// with the file at LayoutPath(target). Load does not look at the tracked
+// files; see Validate.
+func (s *Store) Load(target string) (*Manifest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return nil, errClosed
+	}
+	m, err := s.load(target)
+	if m != nil {
+		s.last[target] = m.Clone()
+	}
+	return m, err
+}
+
+func (s *Store) load(target string) (*Manifest, error) {
+	if err := checkTarget(target); err != nil {
+		return nil, err
+	}
+	tdir := s.TargetDir(target)
+	mpath := filepath.Join(tdir, manifestName)
+	b, err := os.ReadFile(mpath)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	warn := func(err error) (*Manifest, error) { return nil, &Warning{Path: s.rel(mpath), Err: err} }
+	if err != nil {
+		return warn(err)
+	}
+	m, err := DecodeManifest(b)
+	if err != nil {
+		return warn(err)
+	}
+	if m.Target != target {
+		return warn(fmt.Errorf("manifest is for target %q, not %q", m.Target, target))
+	}
+	if !s.sameRoot(m.Root) {
+		return warn(fmt.Errorf("%w (written for root %s relative to the session, which is not %s)", ErrForeign, m.Root, s.root))
+	}
+	if m.Layout.File != cellsName {
+		return warn(fmt.Errorf("layout file %q, want %q", m.Layout.File, cellsName))
+	}
+	cells := filepath.Join(tdir, cellsName)
+	if err := checkLayout(cells, m.Layout); err != nil {
+		// A crash may have come after the manifest was committed and before
+		// the new layout was renamed into place: finish that rename.
+		if checkLayout(cells+nextSuffix, m.Layout) != nil {
+			return nil, &Warning{Path: s.rel(cells), Err: fmt.Errorf("does not match its manifest: %w", err)}
+		}
+		if err := os.Rename(cells+nextSuffix, cells); err != nil {
+			return nil, &Warning{Path: s.rel(cells), Err: err}
+		}
+		if err := syncDir(tdir); err != nil {
+			return nil, &Warning{Path: s.rel(cells), Err: err}
+		}
+	}
+	return m, nil
+}
+
+// sameRoot reports whether a manifest's root, relative to the session
+// directory, is the store's root.
+func (s *Store) sameRoot(rel string) bool {
+	a, err := os.Stat(filepath.Join(s.dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(s.root)
+	return err == nil && os.SameFile(a, b)
+}
+
+// rel names a path inside the session for messages: relative to the root
+// when it is inside it.
+func (s *Store) rel(p string) string {
+	if r, err := filepath.Rel(s.root, p); err == nil && filepath.IsLocal(r) {
+		return r
+	}
+	return p
+}
+
+// Save records a successful build of target: it stores the layout at
+// layoutPath (a .gds or .gds.gz) as the target's cells.gds.gz, writes m as
+// its manifest, and adds a history frame with the cells that changed since
+// the previous save. Save fills m's Version, Written, Target, Root and
+// Layout and sorts its Files and Cells. Every file is written atomically and
+// the manifest is the commit point, so a crash at any moment leaves the old
+// session or the new one. A failed build must not call Save.
+func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return errClosed
+	}
+	if err := checkTarget(target); err != nil {
+		return err
+	}
+	rootRel, err := filepath.Rel(s.dir, s.root)
+	if err != nil {
+		return fmt.Errorf("session: root %s from %s: %w", s.root, s.dir, err)
+	}
+	prev := s.last[target]
+	if prev == nil {
+		prev, _ = s.load(target)
+	}
+	m.Version = version.Version
+	m.Written = s.opts.Now().UTC()
+	m.Target = target
+	m.Root = filepath.ToSlash(rootRel)
+	m.normalize()
+	if err := m.check(); err != nil {
+		return fmt.Errorf("session: save %s: %w", target, err)
+	}
+	tdir := s.TargetDir(target)
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	removeTemps(tdir)
+	cells := filepath.Join(tdir, cellsName)
+	lay, err := storeLayout(cells+nextSuffix, layoutPath, s.opts.Level)
+	if err != nil {
+		return err
+	}
+	lay.File = cellsName
+	m.Layout = lay
+	b, err := EncodeManifest(m)
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(tdir, manifestName), b, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(cells+nextSuffix, cells); err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := syncDir(tdir); err != nil {
+		return err
+	}
+	s.last[target] = m.Clone()
+	if s.opts.HistoryFrames < 0 {
+		return nil
+	}
+	changed, removed := changedCells(prev, m)
+	f := Frame{Time: m.Written, Changed: changed, Removed: removed}
+	return addFrame(filepath.Join(tdir, historyDir), cells, lay, f, s.opts.HistoryFrames, s.opts.HistoryBytes)
+}
+
+// changedCells compares two manifests' cells by deep hash.
+func changedCells(prev, cur *Manifest) (changed, removed []string) {
+	old := map[string]string{}
+	if prev != nil {
+		for _, c := range prev.Cells {
+			old[c.Name] = c.Deep
+		}
+	}
+	for _, c := range cur.Cells {
+		if d, ok := old[c.Name]; !ok || d != c.Deep {
+			changed = append(changed, c.Name)
+		}
+		delete(old, c.Name)
+	}
+	for n := range old {
+		removed = append(removed, n)
+	}
+	sort.Strings(changed)
+	sort.Strings(removed)
+	return changed, removed
+}
+
+// History returns a target's history frames, oldest first, and the folder
+// holding their files. Damaged frames are left out.
+func (s *Store) History(target string) ([]Frame, string, error) {
+	if err := checkTarget(target); err != nil {
+		return nil, "", err
+	}
+	hdir := filepath.Join(s.TargetDir(target), historyDir)
+	frames, err := listFrames(hdir)
+	return frames, hdir, err
+}
+
+// Targets returns the names of the targets with a directory in the session,
+// sorted.
+func (s *Store) Targets() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.dir, targetsDir))
+	if isNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		if t, ok := unescapeTarget(e.Name()); ok {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Clear removes the given targets from the session, or every target and the
+// dependencies file when none are given. The lock stays held.
+func (s *Store) Clear(targets ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return errClosed
+	}
+	if len(targets) == 0 {
+		s.last = map[string]*Manifest{}
+		if err := os.Remove(filepath.Join(s.dir, depsName)); err != nil && !isNotExist(err) {
+			return fmt.Errorf("session: clear: %w", err)
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, targetsDir)); err != nil {
+			return fmt.Errorf("session: clear: %w", err)
+		}
+		return syncDir(s.dir)
+	}
+	for _, t := range targets {
+		if err := checkTarget(t); err != nil {
+			return err
+		}
+		delete(s.last, t)
+		if err := os.RemoveAll(s.TargetDir(t)); err != nil {
+			return fmt.Errorf("session: clear %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// SaveDependencies writes the dependencies file: which target's layout uses
+// which others'.
+func (s *Store) SaveDependencies(d Dependencies) error {
+	b, err := encodeDeps(d)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(s.dir, depsName), b, 0o644)
+}
+
+// LoadDependencies reads the dependencies file: (nil, nil) when there is
+// none, (nil, *Warning) when it is unusable.
+func (s *Store) LoadDependencies() (Dependencies, error) {
+	p := filepath.Join(s.dir, depsName)
+	b, err := os.ReadFile(p)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	if err == nil {
+		var d Dependencies
+		if d, err = decodeDeps(b); err == nil {
+			return d, nil
+		}
+	}
+	return nil, &Warning{Path: s.rel(p), Err: err}
+}
+
+// Loaded is one target's result from LoadAll.
+type Loaded struct {
+	Target string
+	// Manifest is nil when the target has no usable session.
+	Manifest *Manifest
+	// Warning is set when the target's session was there but unusable.
+	Warning error
+}
+
+// LoadAll loads every target in dependency order (a target after those its
+// layout uses; see Dependencies.Order), including targets with a directory
+// but no dependency entry. Unusable files become warnings in the result;
+// a cycle in the dependencies is returned as a *CycleError beside a full
+// result in name order for the targets on it.
+func (s *Store) LoadAll() ([]Loaded, []error) {
+	var warnings []error
+	deps, err := s.LoadDependencies()
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	if deps == nil {
+		deps = Dependencies{}
+	}
+	have, err := s.Targets()
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	all := Dependencies{}
+	for t, uses := range deps {
+		all[t] = uses
+	}
+	for _, t := range have {
+		if _, ok := all[t]; !ok {
+			all[t] = nil
+		}
+	}
+	order, err := all.Order()
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	var out []Loaded
+	for _, t := range order {
+		if checkTarget(t) != nil {
+			continue
+		}
+		m, err := s.Load(t)
+		if m == nil && err == nil {
+			continue
+		}
+		out = append(out, Loaded{Target: t, Manifest: m, Warning: err})
+	}
+	return out, warnings
+}
+
+// checkTarget refuses names that cannot be targets.
+func checkTarget(t string) error {
+	if t == "" {
+		return errors.New("session: empty target name")
+	}
+	return nil
+}
+
+// escapeTarget turns a target name into a directory name: letters, digits,
+// '-', '_' and non-leading '.' stay, other bytes become %XX.
+func escapeTarget(t string) string {
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.' && i > 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// unescapeTarget reverses escapeTarget; ok is false for names it could not
+// have made.
+func unescapeTarget(name string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] != '%' {
+			b.WriteByte(name[i])
+			continue
+		}
+		if i+2 >= len(name) {
+			return "", false
+		}
+		var c byte
+		if _, err := fmt.Sscanf(name[i+1:i+3], "%02X", &c); err != nil {
+			return "", false
+		}
+		b.WriteByte(c)
+		i += 2
+	}
+	t := b.String()
+	return t, t != "" && escapeTarget(t) == name
+}
