@@ -4,7 +4,8 @@
 
 The out define (default build/chip.gds) is relative to this directory unless
 absolute. The GDS is written to a temporary file beside the target and renamed
-into place, so readers never see a half-written file. Next to it goes
+into place, so readers never see a half-written file, and carries no
+timestamps, so the same sources give the same bytes. Next to it goes
 <out minus .gds>.cells.json: cell name -> factory, module and parameters (KLayout
 0.28 cannot store per-cell metadata in GDS). Exits 1 on any error.
 """
@@ -54,6 +55,7 @@ def main(out):
     opts = pya.SaveLayoutOptions()
     opts.format = "GDS2"
     opts.write_context_info = True
+    opts.gds2_write_timestamps = False  # same sources, same bytes
     _write_atomic(out, lambda tmp: mypdk.kcl.write(tmp, opts))
 
     meta = {"top": top.name, "cells": mypdk.METADATA}
@@ -63,6 +65,7 @@ def main(out):
     print("built %s: top %s, %d cells, %.0f ms" % (out, top.name, mypdk.kcl.cells(), (time.time() - t0) * 1000))
 
 
+failed = False
 try:
     main(globals().get("out") or "build/chip.gds")
 except SystemExit:
@@ -70,4 +73,7 @@ except SystemExit:
 except BaseException:
     traceback.print_exc()
     sys.stderr.flush()
+    failed = True
+if failed:
+    # Outside the except block: KLayout 0.28 exits 0 on sys.exit() raised in a handler.
     sys.exit(1)
