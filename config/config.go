@@ -1,0 +1,119 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults.
+const (
+	DefaultDebounce     = 20 * time.Millisecond
+	DefaultPollInterval = 500 * time.Millisecond
+	DefaultKLayout      = "127.0.0.1:11078"
+	DefaultProtocol     = "lywatch"
+	DefaultGranularity  = "function"
+	DefaultSessionDir   = "build/session"
+	DefaultInclude      = "**/*.py"
+)
+
+// Config is every setting of the live loop. The toml names are the keys of
+// `[tool.lywatch]` (pyproject.toml) or of lywatch.toml.
+type Config struct {
+	// Watch lists the roots to watch (default: the current directory).
+	Watch []string `toml:"watch"`
+	// Include and Exclude are doublestar globs relative to the roots
+	// (default include **/*.py).
+	Include []string `toml:"include"`
+	Exclude []string `toml:"exclude"`
+	// Debounce is the quiet window after the last event of a burst.
+	Debounce time.Duration `toml:"-"`
+	// OnBusy is "restart" (default) or "queue".
+	OnBusy string `toml:"on_busy"`
+	// Poll watches by polling instead of inotify; PollInterval is its period.
+	Poll         bool          `toml:"poll"`
+	PollInterval time.Duration `toml:"-"`
+	// Output is the layout the build writes (never watched; read, saved
+	// and pushed after a good build).
+	Output string `toml:"output"`
+	// Clear clears the terminal before each build.
+	Clear bool `toml:"clear"`
+	// Command is the build: a list runs as is, a string through `sh -c`.
+	Command []string `toml:"-"`
+	// NoInitial skips the build at start-up.
+	NoInitial bool `toml:"no_initial"`
+	// SessionDir is where the session lives (default build/session).
+	SessionDir string `toml:"session_dir"`
+	// KLayout is the address of KLayout's server (default 127.0.0.1:11078).
+	KLayout string `toml:"klayout"`
+	// Protocol is the push protocol: "lywatch" (default), "lyipc" or "klive".
+	Protocol string `toml:"protocol"`
+	// Push pushes each good layout into KLayout (default true).
+	Push bool `toml:"push"`
+	// Decorators are the names marking factory functions (for depgraph),
+	// e.g. ["cell", "gf.cell", "kf.cell"].
+	Decorators []string `toml:"decorators"`
+	// Granularity of invalidation: "function" (default) or "file".
+	Granularity string `toml:"granularity"`
+	// PythonRoots are the directories Python imports resolve from
+	// (default: the watch roots).
+	PythonRoots []string `toml:"python_roots"`
+	// Targets are named builds; with none, Command and Output are the one
+	// target.
+	Targets []Target `toml:"-"`
+
+	// Once runs one build and exits with its status (flag only).
+	Once bool `toml:"-"`
+	// NoColor turns colour off (flag only; NO_COLOR is honoured too).
+	NoColor bool `toml:"-"`
+	// Verbose prints diagnostics (flag only).
+	Verbose bool `toml:"-"`
+	// File is the configuration file read, "" if none.
+	File string `toml:"-"`
+}
+
+// Target is one `[[tool.lywatch.targets]]` table: a named build with its own
+// command and output, and the entry files whose dependencies it builds.
+type Target struct {
+	Name    string
+	Command []string
+	Output  string
+	Entry   []string
+}
+
+// Default returns the configuration with every default filled in.
+func Default() *Config {
+	return &Config{
+		Include:      []string{DefaultInclude},
+		Debounce:     DefaultDebounce,
+		OnBusy:       "restart",
+		PollInterval: DefaultPollInterval,
+		SessionDir:   DefaultSessionDir,
+		KLayout:      DefaultKLayout,
+		Protocol:     DefaultProtocol,
+		Push:         true,
+		Granularity:  DefaultGranularity,
+	}
+}
+
+// Validate checks values that must come from a fixed set.
+func (c *Config) Validate() error {
+	switch c.OnBusy {
+	case "restart", "queue":
+	default:
+		return fmt.Errorf("on_busy %q: want restart or queue", c.OnBusy)
+	}
+	switch c.Protocol {
+	case "lywatch", "lyipc", "klive":
+	default:
+		return fmt.Errorf("protocol %q: want lywatch, lyipc or klive", c.Protocol)
+	}
+	switch c.Granularity {
+	case "function", "file":
+	default:
+		return fmt.Errorf("granularity %q: want function or file", c.Granularity)
+	}
+	if c.Debounce < 0 {
+		return fmt.Errorf("debounce %s: must not be negative", c.Debounce)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const pyproject = `[project]
+name = "mypdk"
+
+[tool.black]
+line-length = 100
+
+[tool.lywatch]
+watch = ["pdk"]
+include = ["**/*.py", "**/*.yaml"]
+exclude = ["pdk/scratch/**"]
+debounce = "30ms"
+on_busy = "queue"
+output = "build/chip.gds"
+command = "python -m pdk.build"
+session_dir = "build/sess"
+klayout = "127.0.0.1:9999"
+protocol = "klive"
+push = false
+decorators = ["cell", "gf.cell"]
+granularity = "file"
+python_roots = ["."]
+
+[[tool.lywatch.targets]]
+name = "chip"
+command = ["python", "chip.py"]
+output = "build/chip.gds"
+entry = ["chip.py"]
+
+[[tool.lywatch.targets]]
+name = "ring"
+command = "python ring.py"
+`
+
+func TestLoadPyproject(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "pyproject.toml", pyproject)
+	c := Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Watch = []string{filepath.Join(dir, "pdk")}
+	want.Include = []string{"**/*.py", "**/*.yaml"}
+	want.Exclude = []string{"pdk/scratch/**"}
+	want.Debounce = 30 * time.Millisecond
+	want.OnBusy = "queue"
+	want.Output = filepath.Join(dir, "build/chip.gds")
+	want.Command = []string{"sh", "-c", "python -m pdk.build"}
+	want.SessionDir = filepath.Join(dir, "build/sess")
+	want.KLayout = "127.0.0.1:9999"
+	want.Protocol = "klive"
+	want.Push = false
+	want.Decorators = []string{"cell", "gf.cell"}
+	want.Granularity = "file"
+	want.PythonRoots = []string{dir}
+	want.Targets = []Target{
+		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}},
+		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}},
+	}
+	want.File = p
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLywatchTOMLTopLevel(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "lywatch.toml", "command = [\"make\"]\ndebounce = 15\nno_initial = true\n")
+	c := Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Command, []string{"make"}) || c.Debounce != 15*time.Millisecond || !c.NoInitial {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestFileErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, text string
+		line       int
+		msg        string
+	}{
+		{"unknown key", "[tool.lywatch]\ncommand = \"make\"\ndebounc = \"5ms\"\n", 3, `unknown key "debounc"`},
+		{"bad on_busy", "[tool.lywatch]\n\non_busy = \"later\"  # oops\n", 3, "on_busy"},
+		{"bad duration", "[tool.lywatch]\ndebounce = \"fast\"\n", 2, "debounce"},
+		{"wrong type", "[tool.lywatch]\npoll = \"yes\"\n", 2, "poll"},
+		{"bad list", "[tool.lywatch]\ninclude = [1, 2]\n", 2, "include"},
+		{"syntax", "[tool.lywatch]\ncommand = \"make\n", 2, ""},
+		{"target without name", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\noutput = \"x\"\n", 4, "targets[1].name: missing"},
+		{"target bad command", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\nname = \"b\"\ncommand = 5\n", 6, "targets[1].command"},
+		{"target unknown key", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\nentri = [\"x\"]\n", 4, "unknown key \"targets.entri\""},
+		{"duplicate target", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\nname = \"a\"\n", 5, "used by two"},
+		{"bad protocol", "[tool.lywatch]\nprotocol = \"http\"\n", 2, "protocol"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeFile(t, t.TempDir(), "pyproject.toml", tt.text)
+			err := Default().LoadFile(p)
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %v, want a FileError", err)
+			}
+			if fe.File != p || fe.Line != tt.line || !strings.Contains(fe.Msg, tt.msg) {
+				t.Errorf("got %q (line %d), want line %d with %q", err, fe.Line, tt.line, tt.msg)
+			}
+			if !strings.HasPrefix(err.Error(), p+":") {
+				t.Errorf("error %q does not start with the file name", err)
+			}
+		})
+	}
+}
+
+func TestFind(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, ".git/HEAD", "")
+	sub := filepath.Join(root, "a", "b")
+	writeFile(t, sub, "pyproject.toml", "[project]\nname='x'\n") // no [tool.lywatch]: keep looking
+	if p, err := Find(sub); err != nil || p != "" {
+		t.Errorf("Find with no config = %q, %v", p, err)
+	}
+	want := writeFile(t, root, "pyproject.toml", "[tool.lywatch]\ncommand='make'\n")
+	if p, _ := Find(sub); p != want {
+		t.Errorf("Find = %q, want %q", p, want)
+	}
+	want = writeFile(t, root, "a/lywatch.toml", "command='make'\n")
+	if p, _ := Find(sub); p != want {
+		t.Errorf("Find = %q, want %q", p, want)
+	}
+}
+
+func TestParseFlagsOverrideFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	writeFile(t, dir, "pyproject.toml", "[tool.lywatch]\ncommand = 'make'\ndebounce = '50ms'\npoll = true\nexclude = ['a/**']\n")
+	c, err := Parse([]string{"--debounce", "5ms", "--poll=false", "--watch", "src", "--exclude", "b/**", "--no-push", "--once", "--", "python", "x.py", "-v"}, dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Debounce != 5*time.Millisecond || c.Poll || c.Push || !c.Once {
+		t.Errorf("flags not laid over the file: %+v", c)
+	}
+	if !reflect.DeepEqual(c.Watch, []string{filepath.Join(dir, "src")}) {
+		t.Errorf("watch = %v", c.Watch)
+	}
+	if !reflect.DeepEqual(c.Exclude, []string{"a/**", "b/**"}) {
+		t.Errorf("exclude = %v", c.Exclude)
+	}
+	if !reflect.DeepEqual(c.Command, []string{"python", "x.py", "-v"}) {
+		t.Errorf("command = %v", c.Command)
+	}
+}
+
+func TestParseDefaultsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	c, err := Parse([]string{"make"}, dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Watch, []string{dir}) || c.Debounce != DefaultDebounce || !c.Push || c.OnBusy != "restart" {
+		t.Errorf("defaults: %+v", c)
+	}
+	if _, err := Parse(nil, dir, io.Discard); err == nil {
+		t.Error("no command: no error")
+	}
+	if _, err := Parse([]string{"--on-busy", "never", "--", "make"}, dir, io.Discard); err == nil {
+		t.Error("bad --on-busy: no error")
+	}
+	if _, err := Parse([]string{"-h"}, dir, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+	bad := writeFile(t, dir, "other.toml", "nope = 1\n")
+	if _, err := Parse([]string{"--config", bad, "--", "make"}, dir, io.Discard); err == nil || !strings.Contains(err.Error(), "other.toml:1") {
+		t.Errorf("--config with a bad key: %v", err)
+	}
+}
+
+func FuzzLoadFile(f *testing.F) {
+	f.Add(pyproject)
+	f.Add("[tool.lywatch]\ndebounce = 5\n[[tool.lywatch.targets]]\nname='a'\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p := filepath.Join(t.TempDir(), "pyproject.toml")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := Default()
+		if err := c.LoadFile(p); err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a FileError", err)
+			}
+		}
+	})
+}

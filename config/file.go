@@ -1,0 +1,424 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// File names looked for, in this order, in a directory.
+const (
+	LywatchTOML = "lywatch.toml"
+	PyProject   = "pyproject.toml"
+)
+
+// FileError is a bad key or value in a configuration file.
+type FileError struct {
+	File string // the file's path
+	Line int    // 1-based; 0 when unknown
+	Msg  string
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// rawTarget is one [[targets]] table as written.
+type rawTarget struct {
+	Name    string `toml:"name"`
+	Command any    `toml:"command"`
+	Output  string `toml:"output"`
+	Entry   any    `toml:"entry"`
+}
+
+// rawConfig is the table as written: pointers and any so that unset keys
+// keep their defaults and the value types can be checked here, with lines.
+type rawConfig struct {
+	Watch        any         `toml:"watch"`
+	Include      any         `toml:"include"`
+	Exclude      any         `toml:"exclude"`
+	Debounce     any         `toml:"debounce"`
+	OnBusy       *string     `toml:"on_busy"`
+	Poll         *bool       `toml:"poll"`
+	PollInterval any         `toml:"poll_interval"`
+	Output       *string     `toml:"output"`
+	Clear        *bool       `toml:"clear"`
+	Command      any         `toml:"command"`
+	NoInitial    *bool       `toml:"no_initial"`
+	SessionDir   *string     `toml:"session_dir"`
+	KLayout      *string     `toml:"klayout"`
+	Protocol     *string     `toml:"protocol"`
+	Push         *bool       `toml:"push"`
+	Decorators   any         `toml:"decorators"`
+	Granularity  *string     `toml:"granularity"`
+	PythonRoots  any         `toml:"python_roots"`
+	Targets      []rawTarget `toml:"targets"`
+}
+
+// Find looks for a configuration file in dir and its parents, stopping at
+// the first directory holding a lywatch.toml or a pyproject.toml with a
+// [tool.lywatch] table, or at a directory holding .git. It returns "" when
+// there is none.
+func Find(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, LywatchTOML)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		p = filepath.Join(dir, PyProject)
+		if b, err := os.ReadFile(p); err == nil && hasToolLywatch(b) {
+			return p, nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+var toolLywatchRE = regexp.MustCompile(`(?m)^\s*\[\[?\s*tool\s*\.\s*lywatch\b|^\s*tool\s*\.\s*lywatch\s*[.=]`)
+
+func hasToolLywatch(src []byte) bool { return toolLywatchRE.Match(src) }
+
+// LoadFile reads the settings of path onto c: the [tool.lywatch] table for a
+// file named pyproject.toml, the top level for any other (lywatch.toml).
+func (c *Config) LoadFile(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	var section toml.Key
+	if filepath.Base(path) == PyProject {
+		section = toml.Key{"tool", "lywatch"}
+	}
+	f := &fileReader{path: path, dir: filepath.Dir(abs), src: string(src), section: section}
+	raw, err := f.decode()
+	if err != nil {
+		return err
+	}
+	if raw == nil {
+		return nil
+	}
+	if err := f.apply(c, raw); err != nil {
+		return err
+	}
+	c.File = path
+	return nil
+}
+
+// fileReader decodes one file and turns problems into FileErrors.
+type fileReader struct {
+	path    string
+	dir     string
+	src     string
+	section toml.Key
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+func (f *fileReader) decode() (*rawConfig, error) {
+	var raw *rawConfig
+	var md toml.MetaData
+	var err error
+	if len(f.section) > 0 {
+		var doc struct {
+			Tool struct {
+				Lywatch *rawConfig `toml:"lywatch"`
+			} `toml:"tool"`
+		}
+		md, err = toml.Decode(f.src, &doc)
+		raw = doc.Tool.Lywatch
+	} else {
+		raw = &rawConfig{}
+		md, err = toml.Decode(f.src, raw)
+	}
+	if err != nil {
+		return nil, f.tomlError(err)
+	}
+	for _, k := range md.Undecoded() {
+		if len(k) <= len(f.section) || !hasPrefix(k, f.section) {
+			continue
+		}
+		return nil, &FileError{File: f.path, Line: f.keyLine(k), Msg: fmt.Sprintf("unknown key %q", strings.Join(k[len(f.section):], "."))}
+	}
+	return raw, nil
+}
+
+func (f *fileReader) tomlError(err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" {
+			msg = fmt.Sprintf("%s: %s", lastPieces(pe.LastKey, f.section), msg)
+		}
+		return &FileError{File: f.path, Line: pe.Position.Line, Msg: msg}
+	}
+	msg := strings.TrimPrefix(err.Error(), "toml: ")
+	line := 0
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &FileError{File: f.path, Line: line, Msg: msg}
+}
+
+func lastPieces(key string, section toml.Key) string {
+	return strings.TrimPrefix(key, strings.Join(section, ".")+".")
+}
+
+func hasPrefix(k, prefix toml.Key) bool {
+	if len(k) < len(prefix) {
+		return false
+	}
+	for i := range prefix {
+		if k[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// errAt returns a FileError for key (relative to the section) of the
+// top-level table, or of target number ti when ti >= 0.
+func (f *fileReader) errAt(ti int, key string, format string, args ...any) error {
+	k := append(toml.Key{}, f.section...)
+	name := key
+	if ti >= 0 {
+		k = append(k, "targets")
+		name = fmt.Sprintf("targets[%d].%s", ti, key)
+	}
+	k = append(k, key)
+	line := f.keyLineN(k, max(ti, 0))
+	return &FileError{File: f.path, Line: line, Msg: name + ": " + fmt.Sprintf(format, args...)}
+}
+
+// apply checks raw's values and sets them on c.
+func (f *fileReader) apply(c *Config, raw *rawConfig) error {
+	var err error
+	list := func(v any, key string, dst *[]string, paths bool) {
+		if v == nil || err != nil {
+			return
+		}
+		var l []string
+		l, err = stringList(v)
+		if err != nil {
+			err = f.errAt(-1, key, "%v", err)
+			return
+		}
+		if paths {
+			l = f.resolveAll(l)
+		}
+		*dst = l
+	}
+	list(raw.Watch, "watch", &c.Watch, true)
+	list(raw.Include, "include", &c.Include, false)
+	list(raw.Exclude, "exclude", &c.Exclude, false)
+	list(raw.Decorators, "decorators", &c.Decorators, false)
+	list(raw.PythonRoots, "python_roots", &c.PythonRoots, true)
+	if err != nil {
+		return err
+	}
+	if raw.Debounce != nil {
+		if c.Debounce, err = duration(raw.Debounce); err != nil {
+			return f.errAt(-1, "debounce", "%v", err)
+		}
+	}
+	if raw.PollInterval != nil {
+		if c.PollInterval, err = duration(raw.PollInterval); err != nil {
+			return f.errAt(-1, "poll_interval", "%v", err)
+		}
+	}
+	if raw.Command != nil {
+		if c.Command, err = command(raw.Command); err != nil {
+			return f.errAt(-1, "command", "%v", err)
+		}
+	}
+	setString(&c.OnBusy, raw.OnBusy)
+	setString(&c.KLayout, raw.KLayout)
+	setString(&c.Protocol, raw.Protocol)
+	setString(&c.Granularity, raw.Granularity)
+	if raw.Output != nil {
+		c.Output = f.resolve(*raw.Output)
+	}
+	if raw.SessionDir != nil {
+		c.SessionDir = f.resolve(*raw.SessionDir)
+	}
+	setBool(&c.Poll, raw.Poll)
+	setBool(&c.Clear, raw.Clear)
+	setBool(&c.NoInitial, raw.NoInitial)
+	setBool(&c.Push, raw.Push)
+	if err := f.checkValues(c); err != nil {
+		return err
+	}
+	return f.applyTargets(c, raw.Targets)
+}
+
+// checkValues reports a bad value with the line of its key.
+func (f *fileReader) checkValues(c *Config) error {
+	checks := []struct {
+		key, val string
+		ok       []string
+	}{
+		{"on_busy", c.OnBusy, []string{"restart", "queue"}},
+		{"protocol", c.Protocol, []string{"lywatch", "lyipc", "klive"}},
+		{"granularity", c.Granularity, []string{"function", "file"}},
+	}
+	for _, ch := range checks {
+		if !contains(ch.ok, ch.val) {
+			return f.errAt(-1, ch.key, "%q: want one of %s", ch.val, strings.Join(ch.ok, ", "))
+		}
+	}
+	return nil
+}
+
+func (f *fileReader) applyTargets(c *Config, raw []rawTarget) error {
+	if raw == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	c.Targets = nil
+	for i, rt := range raw {
+		if rt.Name == "" {
+			return f.errAt(i, "name", "missing (every target needs a name)")
+		}
+		if seen[rt.Name] {
+			return f.errAt(i, "name", "%q used by two targets", rt.Name)
+		}
+		seen[rt.Name] = true
+		t := Target{Name: rt.Name, Output: rt.Output}
+		if t.Output != "" {
+			t.Output = f.resolve(t.Output)
+		}
+		var err error
+		if rt.Command != nil {
+			if t.Command, err = command(rt.Command); err != nil {
+				return f.errAt(i, "command", "%v", err)
+			}
+		}
+		if rt.Entry != nil {
+			if t.Entry, err = stringList(rt.Entry); err != nil {
+				return f.errAt(i, "entry", "%v", err)
+			}
+			t.Entry = f.resolveAll(t.Entry)
+		}
+		c.Targets = append(c.Targets, t)
+	}
+	return nil
+}
+
+func (f *fileReader) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.dir, p)
+}
+
+func (f *fileReader) resolveAll(l []string) []string {
+	out := make([]string, len(l))
+	for i, p := range l {
+		out[i] = f.resolve(p)
+	}
+	return out
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// stringList accepts a string or a list of strings.
+func stringList(v any) ([]string, error) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for i, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("item %d is %T, want a string", i, x)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("is %T, want a string or a list of strings", v)
+}
+
+// command accepts a string (run through sh -c) or a non-empty list of
+// strings (run as is).
+func command(v any) ([]string, error) {
+	if s, ok := v.(string); ok {
+		if strings.TrimSpace(s) == "" {
+			return nil, errors.New("empty")
+		}
+		return []string{"sh", "-c", s}, nil
+	}
+	l, err := stringList(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(l) == 0 || l[0] == "" {
+		return nil, errors.New("empty")
+	}
+	return l, nil
+}
+
+// duration accepts a Go duration string ("20ms", "1.5s") or an integer
+// number of milliseconds.
+func duration(v any) (time.Duration, error) {
+	switch v := v.(type) {
+	case string:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (like \"20ms\" or \"1s\")", v)
+		}
+		if d < 0 {
+			return 0, fmt.Errorf("%q is negative", v)
+		}
+		return d, nil
+	case int64:
+		if v < 0 {
+			return 0, fmt.Errorf("%d is negative", v)
+		}
+		return time.Duration(v) * time.Millisecond, nil
+	}
+	return 0, fmt.Errorf("is %T, want a duration string like \"20ms\" or milliseconds", v)
+}

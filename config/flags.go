@@ -1,0 +1,177 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// flags holds the values of the command line before they are laid over
+// the file's settings.
+type flags struct {
+	watch, include, exclude         listFlag
+	debounce, pollInterval          time.Duration
+	onBusy, output, config, klayout string
+	protocol, sessionDir            string
+	poll, clear, once, noInitial    bool
+	noColor, verbose, push, noPush  bool
+	noConfig                        bool
+}
+
+// newFlagSet returns the flag set of the live loop, writing usage to w. The
+// values land in the returned flags.
+func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
+	fs := flag.NewFlagSet("lywatch", flag.ContinueOnError)
+	fs.SetOutput(w)
+	f := &flags{}
+	fs.Var(&f.watch, "watch", "watch `DIR` (repeatable; default: the current directory)")
+	fs.Var(&f.include, "include", "watch files matching `GLOB` (repeatable; default **/*.py)")
+	fs.Var(&f.exclude, "exclude", "ignore files matching `GLOB` (repeatable)")
+	fs.DurationVar(&f.debounce, "debounce", DefaultDebounce, "quiet window after the last change of a burst")
+	fs.StringVar(&f.onBusy, "on-busy", "restart", "a change during a build: `restart` it or queue one more")
+	fs.BoolVar(&f.poll, "poll", false, "poll the files instead of using inotify")
+	fs.DurationVar(&f.pollInterval, "poll-interval", DefaultPollInterval, "period of --poll")
+	fs.StringVar(&f.output, "output", "", "the layout `PATH` the build writes (never watched; pushed after a good build)")
+	fs.BoolVar(&f.clear, "clear", false, "clear the terminal before each build")
+	fs.BoolVar(&f.once, "once", false, "run one build and exit with its status")
+	fs.BoolVar(&f.noInitial, "no-initial", false, "do not build at start-up, wait for a change")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
+	fs.BoolVar(&f.verbose, "v", false, "print diagnostics")
+	fs.StringVar(&f.config, "config", "", "read settings from `FILE` (default: lywatch.toml or pyproject.toml [tool.lywatch], searched upwards)")
+	fs.BoolVar(&f.noConfig, "no-config", false, "read no configuration file")
+	fs.BoolVar(&f.push, "push", false, "push each good layout into KLayout (the default)")
+	fs.BoolVar(&f.noPush, "no-push", false, "do not push into KLayout")
+	fs.StringVar(&f.klayout, "klayout", DefaultKLayout, "`ADDR` of KLayout's lywatch server")
+	fs.StringVar(&f.protocol, "protocol", DefaultProtocol, "push protocol: lywatch, lyipc or klive")
+	fs.StringVar(&f.sessionDir, "session-dir", DefaultSessionDir, "where the session is kept")
+	return fs, f
+}
+
+// Parse parses the live loop's command line (flags, then an optional "--"
+// and the build command), reads the configuration file (--config, or the
+// one Find finds from dir) and lays the flags that were given over it.
+// Usage and flag errors go to w; -h returns flag.ErrHelp.
+func Parse(args []string, dir string, w io.Writer) (*Config, error) {
+	fs, f := newFlagSet(w)
+	fs.Usage = func() { usage(fs, w) }
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	c := Default()
+	path := f.config
+	if path == "" && !f.noConfig {
+		p, err := Find(dir)
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	if path != "" {
+		if err := c.LoadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	f.apply(c, set, dir)
+	if rest := fs.Args(); len(rest) > 0 {
+		c.Command = rest
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("flags: %w", err)
+	}
+	if len(c.Command) == 0 && len(c.Targets) == 0 {
+		return nil, errors.New("no build command: give one after -- (lywatch [flags] -- CMD ARGS...) or set command in the configuration")
+	}
+	return c, nil
+}
+
+// apply lays the flags that were given over c; relative paths are
+// relative to dir.
+func (f *flags) apply(c *Config, set map[string]bool, dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	if set["watch"] {
+		c.Watch = nil
+		for _, w := range f.watch {
+			c.Watch = append(c.Watch, abs(w))
+		}
+	}
+	if set["include"] {
+		c.Include = f.include
+	}
+	if set["exclude"] {
+		c.Exclude = append(c.Exclude, f.exclude...)
+	}
+	if set["debounce"] {
+		c.Debounce = f.debounce
+	}
+	if set["on-busy"] {
+		c.OnBusy = f.onBusy
+	}
+	if set["poll-interval"] {
+		c.PollInterval = f.pollInterval
+	}
+	if set["output"] {
+		c.Output = abs(f.output)
+	}
+	if set["klayout"] {
+		c.KLayout = f.klayout
+	}
+	if set["protocol"] {
+		c.Protocol = f.protocol
+	}
+	if set["session-dir"] {
+		c.SessionDir = abs(f.sessionDir)
+	}
+	for name, b := range map[string]struct{ dst, v *bool }{
+		"poll": {&c.Poll, &f.poll}, "clear": {&c.Clear, &f.clear}, "no-initial": {&c.NoInitial, &f.noInitial},
+	} {
+		if set[name] {
+			*b.dst = *b.v
+		}
+	}
+	c.Once, c.NoColor, c.Verbose = f.once, f.noColor, f.verbose
+	if set["push"] {
+		c.Push = f.push
+	}
+	if set["no-push"] && f.noPush {
+		c.Push = false
+	}
+	if len(c.Watch) == 0 {
+		c.Watch = []string{dir}
+	}
+	if c.SessionDir != "" && !filepath.IsAbs(c.SessionDir) {
+		c.SessionDir = abs(c.SessionDir)
+	}
+}
+
+const usageHeader = `Usage: lywatch [flags] -- CMD ARGS...
+
+Watches the sources (default: *.py under the current directory), runs CMD at
+start-up and after every real change, and pushes the layout CMD writes
+(--output) into KLayout. Settings also come from [tool.lywatch] in
+pyproject.toml or from lywatch.toml; flags override them.
+
+Flags:
+`
+
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, usageHeader)
+	fs.PrintDefaults()
+}
