@@ -1,0 +1,440 @@
+package gds
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// CellHash is a cell's pair of canonical hashes, as lowercase hex SHA-256.
+type CellHash struct {
+	// Local covers the cell's own shapes and its instances by child name.
+	Local string
+	// Deep covers the cell's own shapes and its instances by the child's
+	// Deep hash: it changes when anything below the cell changes.
+	Deep string
+}
+
+// cellSummary is what hashing needs of a cell whose shapes were dropped.
+type cellSummary struct {
+	shapes [32]byte
+}
+
+// Tags that start each digest, so different kinds never collide.
+const (
+	tagShape    = 0x73686170 // "shap"
+	tagInstance = 0x696e7374 // "inst"
+)
+
+// shapeEntry is one shape's group key and digest, for sorting.
+type shapeEntry struct {
+	layer, typ int16
+	d          [16]byte
+}
+
+func cmpShapeEntry(x, y shapeEntry) int {
+	if x.layer != y.layer {
+		return int(x.layer) - int(y.layer)
+	}
+	if x.typ != y.typ {
+		return int(x.typ) - int(y.typ)
+	}
+	return bytes.Compare(x.d[:], y.d[:])
+}
+
+func shapeEntries(shapes []Shape, buf []shapeEntry) []shapeEntry {
+	buf = buf[:0]
+	for i := range shapes {
+		s := &shapes[i]
+		buf = append(buf, shapeEntry{layer: s.Layer, typ: s.Type, d: shapeDigest(s)})
+	}
+	slices.SortFunc(buf, cmpShapeEntry)
+	return buf
+}
+
+// shapesDigest is the SHA-256 of a cell's shapes as a sorted multiset grouped
+// by (layer, type): per group its layer, type and count, then the sorted
+// 16-byte digests of its shapes.
+func shapesDigest(shapes []Shape) [32]byte {
+	es := shapeEntries(shapes, nil)
+	h := sha256.New()
+	h.Write([]byte("lywatch/gds shapes v1\n"))
+	var hdr [12]byte
+	for i := 0; i < len(es); {
+		j := i
+		for j < len(es) && es[j].layer == es[i].layer && es[j].typ == es[i].typ {
+			j++
+		}
+		binary.BigEndian.PutUint16(hdr[0:], uint16(es[i].layer))
+		binary.BigEndian.PutUint16(hdr[2:], uint16(es[i].typ))
+		binary.BigEndian.PutUint64(hdr[4:], uint64(j-i))
+		h.Write(hdr[:])
+		for k := i; k < j; k++ {
+			h.Write(es[k].d[:])
+		}
+		i = j
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// shapeDigest is the digest of one shape in canonical form.
+func shapeDigest(s *Shape) [16]byte {
+	d := newDigest(tagShape)
+	d.word(uint64(s.Kind))
+	var a Attrs
+	if s.Attrs != nil {
+		a = *s.Attrs
+	}
+	switch s.Kind {
+	case Boundary, Box:
+		polygonWords(&d, s.XY)
+	case Path:
+		ext := [2]int32{}
+		if a.PathType == 4 {
+			ext = [2]int32{a.BgnExtn, a.EndExtn}
+		}
+		d.word(uint64(uint16(a.PathType)))
+		d.word(uint64(uint32(a.Width)))
+		d.word(uint64(uint32(ext[0]))<<32 | uint64(uint32(ext[1])))
+		pointWords(&d, s.XY)
+	case Text:
+		d.bytes(a.String)
+		d.word(uint64(a.Presentation))
+		d.word(uint64(uint16(a.PathType)))
+		d.word(uint64(uint32(a.Width)))
+		stransWords(&d, a.Strans)
+		pointWords(&d, s.XY)
+	default:
+		pointWords(&d, s.XY)
+	}
+	d.word(uint64(a.ElFlags)<<32 | uint64(uint32(a.Plex)))
+	propWords(&d, s.Props)
+	return d.sum()
+}
+
+func pointWords(d *digest128, pts []Point) {
+	d.word(uint64(len(pts)))
+	for _, p := range pts {
+		d.point(p)
+	}
+}
+
+// polygonWords adds a polygon in canonical form: consecutive duplicate
+// points and the closing point dropped, counterclockwise, starting at the
+// smallest point (x, then y; among equal smallest points the rotation whose
+// sequence is smallest).
+func polygonWords(d *digest128, pts []Point) {
+	// Drop the closing point(s).
+	for len(pts) > 1 && pts[len(pts)-1] == pts[0] {
+		pts = pts[:len(pts)-1]
+	}
+	n := len(pts)
+	// Count points that differ from their predecessor (cyclically).
+	uniq := 0
+	for i := 0; i < n; i++ {
+		if i == 0 || pts[i] != pts[i-1] {
+			uniq++
+		}
+	}
+	var area float64
+	for i := 0; i < n; i++ {
+		p, q := pts[i], pts[(i+1)%n]
+		area += float64(p.X)*float64(q.Y) - float64(q.X)*float64(p.Y)
+	}
+	dir := 1
+	if area < 0 {
+		dir = -1
+	}
+	start := -1
+	for i := 0; i < n; i++ {
+		if pts[i] == pts[(i-1+n)%n] && n > 1 {
+			continue // duplicate of its predecessor
+		}
+		if start < 0 || lessPoint(pts[i], pts[start]) ||
+			(pts[i] == pts[start] && lessRotation(pts, i, start, dir)) {
+			start = i
+		}
+	}
+	if area == 0 && n > 1 && start >= 0 && lessRotation2(pts, start) {
+		dir = -1
+	}
+	d.word(uint64(uniq))
+	if start < 0 {
+		return
+	}
+	prev := Point{}
+	for k, i := 0, start; k < n; k, i = k+1, (i+dir+n)%n {
+		if k > 0 && pts[i] == prev {
+			continue
+		}
+		d.point(pts[i])
+		prev = pts[i]
+	}
+}
+
+func lessPoint(a, b Point) bool {
+	if a.X != b.X {
+		return a.X < b.X
+	}
+	return a.Y < b.Y
+}
+
+// lessRotation reports whether walking from i in direction dir gives a
+// smaller sequence than walking from j.
+func lessRotation(pts []Point, i, j, dir int) bool {
+	n := len(pts)
+	for k := 1; k < n; k++ {
+		a, b := pts[((i+dir*k)%n+n)%n], pts[((j+dir*k)%n+n)%n]
+		if a != b {
+			return lessPoint(a, b)
+		}
+	}
+	return false
+}
+
+// lessRotation2 reports whether, for a polygon of zero area, walking
+// backwards from start gives a smaller sequence than walking forwards.
+func lessRotation2(pts []Point, start int) bool {
+	n := len(pts)
+	for k := 1; k < n; k++ {
+		f, b := pts[(start+k)%n], pts[(start-k+n*k)%n]
+		if f != b {
+			return lessPoint(b, f)
+		}
+	}
+	return false
+}
+
+// normFloat rounds v to 1e-9 so that writers' last-bit differences vanish.
+func normFloat(v float64) uint64 {
+	r := math.Round(v*1e9) / 1e9
+	if r == 0 {
+		r = 0 // folds -0
+	}
+	return math.Float64bits(r)
+}
+
+func stransWords(d *digest128, s Strans) {
+	d.word(uint64(s.Flags & 0x8006))
+	d.word(normFloat(s.magnification()))
+	a := s.normAngle()
+	if math.Abs(a-360) < 1e-9 {
+		a = 0
+	}
+	d.word(normFloat(a))
+}
+
+func propWords(d *digest128, props []Property) {
+	d.word(uint64(len(props)))
+	if len(props) == 0 {
+		return
+	}
+	ps := slices.Clone(props)
+	slices.SortFunc(ps, func(x, y Property) int {
+		if x.Attr != y.Attr {
+			return int(x.Attr) - int(y.Attr)
+		}
+		if x.Value < y.Value {
+			return -1
+		}
+		if x.Value > y.Value {
+			return 1
+		}
+		return 0
+	})
+	for _, p := range ps {
+		d.word(uint64(uint16(p.Attr)))
+		d.bytes(p.Value)
+	}
+}
+
+// arrayParams returns an instance's array parameters in canonical form:
+// (count, displacement) for each axis, the axis with count 1 having no
+// displacement, the two axes in a fixed order; a 1x1 array is no array.
+func arrayParams(r *Ref) (isArray bool, ax [2][3]int64) {
+	if !r.IsArray() || (r.Cols == 1 && r.Rows == 1) {
+		return false, ax
+	}
+	ax[0] = [3]int64{int64(r.Cols), int64(r.ColEnd.X) - int64(r.Origin.X), int64(r.ColEnd.Y) - int64(r.Origin.Y)}
+	ax[1] = [3]int64{int64(r.Rows), int64(r.RowEnd.X) - int64(r.Origin.X), int64(r.RowEnd.Y) - int64(r.Origin.Y)}
+	for i := range ax {
+		if ax[i][0] == 1 {
+			ax[i][1], ax[i][2] = 0, 0
+		}
+	}
+	if slices.Compare(ax[1][:], ax[0][:]) < 0 {
+		ax[0], ax[1] = ax[1], ax[0]
+	}
+	return true, ax
+}
+
+// instanceDigest is the digest of one instance; child is the child's name
+// (local hash) or its deep hash (deep hash).
+func instanceDigest(r *Ref, child string) [16]byte {
+	d := newDigest(tagInstance)
+	d.bytes(child)
+	d.point(r.Origin)
+	stransWords(&d, r.Strans)
+	isArr, ax := arrayParams(r)
+	if isArr {
+		d.word(1)
+		for _, a := range ax {
+			for _, v := range a {
+				d.word(uint64(v))
+			}
+		}
+	} else {
+		d.word(0)
+	}
+	d.word(uint64(r.ElFlags)<<32 | uint64(uint32(r.Plex)))
+	propWords(&d, r.Props)
+	return d.sum()
+}
+
+func combine(kind string, shapes [32]byte, inst [][16]byte) [32]byte {
+	slices.SortFunc(inst, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	h := sha256.New()
+	h.Write([]byte("lywatch/gds " + kind + " v1\n"))
+	h.Write(shapes[:])
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(inst)))
+	h.Write(n[:])
+	for i := range inst {
+		h.Write(inst[i][:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// shapesDigests returns every cell's shapes digest, computed on all cores.
+func (l *Library) shapesDigests() [][32]byte {
+	out := make([][32]byte, len(l.Cells))
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(l.Cells) {
+					return
+				}
+				c := l.Cells[i]
+				if c.summary != nil {
+					out[i] = c.summary.shapes
+				} else {
+					out[i] = shapesDigest(c.Shapes)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Hashes returns every cell's local and deep hash by cell name. Shapes are
+// hashed on all cores; deep hashes bottom-up. It fails on a reference to a
+// missing cell or a cycle.
+func (l *Library) Hashes() (map[string]CellHash, error) {
+	shapes := l.shapesDigests()
+	idx := make(map[string]int, len(l.Cells))
+	for i, c := range l.Cells {
+		idx[c.Name] = i
+	}
+	order, err := l.bottomUp(idx)
+	if err != nil {
+		return nil, err
+	}
+	deep := make([][32]byte, len(l.Cells))
+	out := make(map[string]CellHash, len(l.Cells))
+	var loc, dp [][16]byte
+	for _, i := range order {
+		c := l.Cells[i]
+		loc, dp = loc[:0], dp[:0]
+		for k := range c.Refs {
+			r := &c.Refs[k]
+			loc = append(loc, instanceDigest(r, r.Name))
+			ch := deep[idx[r.Name]]
+			dp = append(dp, instanceDigest(r, string(ch[:])))
+		}
+		deep[i] = combine("deep", shapes[i], dp)
+		lh := combine("local", shapes[i], loc)
+		out[c.Name] = CellHash{Local: hex.EncodeToString(lh[:]), Deep: hex.EncodeToString(deep[i][:])}
+	}
+	return out, nil
+}
+
+// bottomUp returns the cells' indices with every child before its parents;
+// it reports references to missing cells and cycles as FormatErrors naming
+// the offending SREF/AREF.
+func (l *Library) bottomUp(idx map[string]int) ([]int, error) {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := make([]uint8, len(l.Cells))
+	order := make([]int, 0, len(l.Cells))
+	type frame struct{ cell, ref int }
+	var stack []frame
+	for root := range l.Cells {
+		if state[root] != unseen {
+			continue
+		}
+		stack = append(stack[:0], frame{root, 0})
+		state[root] = active
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			c := l.Cells[f.cell]
+			if f.ref == len(c.Refs) {
+				state[f.cell] = done
+				order = append(order, f.cell)
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			r := &c.Refs[f.ref]
+			f.ref++
+			ci, ok := idx[r.Name]
+			if !ok {
+				return nil, refErr(r, fmt.Sprintf("cell %q places missing cell %q", c.Name, r.Name))
+			}
+			switch state[ci] {
+			case active:
+				return nil, refErr(r, fmt.Sprintf("cycle in the hierarchy: cell %q places %q, which places it back", c.Name, r.Name))
+			case unseen:
+				state[ci] = active
+				stack = append(stack, frame{ci, 0})
+			}
+		}
+	}
+	return order, nil
+}
+
+func refErr(r *Ref, msg string) *FormatError {
+	t := recSREF
+	if r.IsArray() {
+		t = recAREF
+	}
+	return &FormatError{Offset: r.offset, Record: t, DataType: dtNone, HasRecord: true, Msg: msg}
+}
+
+// summarize hashes the cell's shapes and drops them (ReadOptions.HashOnly).
+func (c *Cell) summarize() {
+	c.summary = &cellSummary{shapes: shapesDigest(c.Shapes)}
+	c.numShapes = len(c.Shapes)
+	c.Shapes = nil
+}

@@ -1,0 +1,446 @@
+package gds
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// ReadOptions tune reading.
+type ReadOptions struct {
+	// HashOnly keeps, per cell, only its references, its shape count and
+	// what hashing needs, and drops the shapes themselves as soon as they are
+	// hashed, so memory stays far below the file's size. Hashes works as
+	// usual; Diff, WriteFile and Subset need the shapes and report an error
+	// (WriteFile) or see no shapes.
+	HashOnly bool
+	// Workers is the number of goroutines that parse and hash cells;
+	// 0 means runtime.GOMAXPROCS(0).
+	Workers int
+	// BlockSize is the size of the blocks read from the stream and handed to
+	// the workers; 0 means 4 MiB.
+	BlockSize int
+}
+
+// ReadFile reads a .gds or .gds.gz file (gzip is recognised by its magic
+// bytes, not by the name).
+func ReadFile(path string) (*Library, error) {
+	return ReadFileContext(context.Background(), path, ReadOptions{})
+}
+
+// Read reads a GDSII stream, gzip-compressed or not, from r.
+func Read(r io.Reader) (*Library, error) {
+	return ReadContext(context.Background(), r, ReadOptions{})
+}
+
+// ReadFileContext is ReadFile with a context and options.
+func ReadFileContext(ctx context.Context, path string, opts ReadOptions) (*Library, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	lib, err := ReadContext(ctx, f, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return lib, nil
+}
+
+// ReadContext is Read with a context and options.
+func ReadContext(ctx context.Context, r io.Reader, opts ReadOptions) (*Library, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(2)
+	var src io.Reader = br
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gds: gzip: %w", err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	return readStream(ctx, src, opts)
+}
+
+// job is a run of whole cells inside one block, handed to a worker.
+type job struct {
+	seq   int
+	block *[]byte
+	spans [][2]int // [start, end) of runs of whole cells within the block
+	base  int64    // stream offset of the block's first byte
+}
+
+type jobResult struct {
+	cells    []*Cell
+	warnings []Warning
+}
+
+// pipeline reads blocks, cuts them at cell boundaries and lets workers parse
+// (and, with HashOnly, hash) the cells.
+type pipeline struct {
+	ctx     context.Context
+	opts    ReadOptions
+	free    chan *[]byte
+	nblocks int
+	maxBlks int
+	jobs    chan job
+
+	mu      sync.Mutex
+	results map[int]jobResult
+	err     error
+	failed  chan struct{}
+	once    sync.Once
+}
+
+func (p *pipeline) fail(err error) {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.failed)
+	})
+}
+
+func (p *pipeline) getBlock(size int) (*[]byte, error) {
+	var b *[]byte
+	select {
+	case b = <-p.free:
+	default:
+		if p.nblocks < p.maxBlks {
+			p.nblocks++
+			nb := make([]byte, 0, size)
+			b = &nb
+		} else {
+			select {
+			case b = <-p.free:
+			case <-p.failed:
+				return nil, errStopped
+			case <-p.ctx.Done():
+				return nil, p.ctx.Err()
+			}
+		}
+	}
+	if cap(*b) < size {
+		nb := make([]byte, 0, size)
+		b = &nb
+	}
+	*b = (*b)[:0]
+	return b, nil
+}
+
+var errStopped = errors.New("gds: stopped")
+
+func readStream(ctx context.Context, r io.Reader, opts ReadOptions) (*Library, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.BlockSize <= 0 {
+		opts.BlockSize = 4 << 20
+	}
+	p := &pipeline{
+		ctx: ctx, opts: opts,
+		maxBlks: opts.Workers + 3,
+		free:    make(chan *[]byte, opts.Workers+3),
+		jobs:    make(chan job, opts.Workers),
+		results: make(map[int]jobResult),
+		failed:  make(chan struct{}),
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.work()
+		}()
+	}
+	lib := &Library{}
+	s := &splitter{p: p, r: r, lib: lib}
+	njobs, err := s.run()
+	close(p.jobs)
+	wg.Wait()
+	if err != nil && !errors.Is(err, errStopped) {
+		return nil, err
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	warnings := s.warnings
+	for i := 0; i < njobs; i++ {
+		res := p.results[i]
+		lib.Cells = append(lib.Cells, res.cells...)
+		warnings = append(warnings, res.warnings...)
+	}
+	sort.SliceStable(warnings, func(i, j int) bool { return warnings[i].Offset < warnings[j].Offset })
+	lib.Warnings = warnings
+	if err := lib.finish(); err != nil {
+		return nil, err
+	}
+	return lib, nil
+}
+
+func (p *pipeline) work() {
+	ps := newParser(!p.opts.HashOnly)
+	for j := range p.jobs {
+		select {
+		case <-p.failed:
+			continue
+		default:
+		}
+		res, err := p.parseJob(ps, j)
+		p.free <- j.block
+		if err != nil {
+			p.fail(err)
+			continue
+		}
+		p.mu.Lock()
+		p.results[j.seq] = res
+		p.mu.Unlock()
+	}
+}
+
+func (p *pipeline) parseJob(ps *parser, j job) (jobResult, error) {
+	var res jobResult
+	buf := *j.block
+	for _, sp := range j.spans {
+		it := &recIter{buf: buf[:sp[1]], pos: sp[0], base: j.base}
+		for {
+			bgn, err := it.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return res, err
+			}
+			if bgn.typ != recBGNSTR {
+				return res, bgn.errorf("expected BGNSTR")
+			}
+			c, err := ps.parseCell(it, bgn)
+			if err != nil {
+				return res, err
+			}
+			if p.opts.HashOnly {
+				if c.Name == ContextCellName {
+					c.detach()
+				} else {
+					c.summarize()
+				}
+				ps.resetSlab()
+			}
+			res.cells = append(res.cells, c)
+		}
+	}
+	res.warnings = ps.warnings
+	ps.warnings = nil
+	return res, nil
+}
+
+// splitter reads the stream block by block, handles the library-level
+// records itself and hands runs of whole cells to the workers.
+type splitter struct {
+	p        *pipeline
+	r        io.Reader
+	lib      *Library
+	warnings []Warning
+	seq      int
+	eof      bool
+	sawUnits bool
+	sawHead  bool
+}
+
+// fill reads more of the stream into *b, growing it as needed so that at
+// least need bytes are there. It returns false at the end of the stream.
+func (s *splitter) fill(b *[]byte, need int) error {
+	for len(*b) < need {
+		if s.eof {
+			return io.ErrUnexpectedEOF
+		}
+		if cap(*b) < need {
+			nb := make([]byte, len(*b), max(need, 2*cap(*b)))
+			copy(nb, *b)
+			*b = nb
+		}
+		n, err := s.r.Read((*b)[len(*b):cap(*b)])
+		*b = (*b)[:len(*b)+n]
+		if err == io.EOF {
+			s.eof = true
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *splitter) run() (int, error) {
+	p := s.p
+	blk, err := p.getBlock(p.opts.BlockSize)
+	if err != nil {
+		return 0, err
+	}
+	var base int64 // stream offset of (*blk)[0]
+	pos := 0       // next record header in *blk
+	var spans [][2]int
+	runStart, cellStart := -1, -1 // start of the current run of cells; of the open cell
+	flushRun := func() { // at library level: the run of cells ends at pos
+		if runStart >= 0 && pos > runStart {
+			spans = append(spans, [2]int{runStart, pos})
+		}
+		runStart = -1
+	}
+	emit := func(next *[]byte) error {
+		if len(spans) > 0 {
+			select {
+			case p.jobs <- job{seq: s.seq, block: blk, spans: spans, base: base}:
+				s.seq++
+			case <-p.failed:
+				return errStopped
+			case <-p.ctx.Done():
+				return p.ctx.Err()
+			}
+		} else {
+			p.free <- blk
+		}
+		spans = nil
+		blk = next
+		return nil
+	}
+	for {
+		if err := s.fill(blk, pos+headerLen); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				if pos == len(*blk) {
+					return s.seq, fmt.Errorf("%w: the stream ends at offset %d without ENDLIB", ErrNoLibrary, base+int64(pos))
+				}
+				return s.seq, &FormatError{Offset: base + int64(pos), Msg: "truncated record header"}
+			}
+			return s.seq, err
+		}
+		hdr := (*blk)[pos:]
+		n := int(binary.BigEndian.Uint16(hdr))
+		t, dt := RecordType(hdr[2]), DataType(hdr[3])
+		off := base + int64(pos)
+		if n < headerLen {
+			return s.seq, recErr(off, t, dt, "bad record length %d", n)
+		}
+		if pos+n > cap(*blk) && pos > 0 {
+			// Move the open cell (or this record) to a fresh block.
+			keep := pos
+			if cellStart >= 0 {
+				keep = cellStart
+			}
+			if runStart >= 0 && runStart < keep {
+				spans = append(spans, [2]int{runStart, keep})
+			}
+			size := max(p.opts.BlockSize, 2*(pos+n-keep))
+			nb, err := p.getBlock(size)
+			if err != nil {
+				return s.seq, err
+			}
+			*nb = append(*nb, (*blk)[keep:]...)
+			if err := emit(nb); err != nil {
+				return s.seq, err
+			}
+			base += int64(keep)
+			pos -= keep
+			if cellStart >= 0 {
+				cellStart -= keep
+				runStart = 0
+			} else {
+				runStart = -1
+			}
+			continue
+		}
+		if err := s.fill(blk, pos+n); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return s.seq, recErr(off, t, dt, "truncated: record length %d, stream ends at offset %d", n, base+int64(len(*blk)))
+			}
+			return s.seq, err
+		}
+		data := (*blk)[pos+headerLen : pos+n]
+		rec := record{typ: t, dt: dt, data: data, off: off}
+		if cellStart >= 0 {
+			switch t {
+			case recENDSTR:
+				cellStart = -1
+			case recBGNSTR, recENDLIB, recBGNLIB:
+				return s.seq, rec.errorf("inside the cell that begins at offset %d, which has no ENDSTR", base+int64(cellStart))
+			}
+			pos += n
+			continue
+		}
+		if t == recBGNSTR {
+			if !s.sawUnits {
+				return s.seq, rec.errorf("cell before the library's UNITS")
+			}
+			cellStart = pos
+			if runStart < 0 {
+				runStart = pos
+			}
+			pos += n
+			continue
+		}
+		flushRun()
+		pos += n
+		done, err := s.libRecord(rec)
+		if err != nil {
+			return s.seq, err
+		}
+		if done {
+			if err := emit(nil); err != nil {
+				return s.seq, err
+			}
+			return s.seq, nil
+		}
+	}
+}
+
+// libRecord handles a record outside any cell; done is true at ENDLIB.
+func (s *splitter) libRecord(r record) (done bool, err error) {
+	lib := s.lib
+	if !s.sawHead && r.typ != recHEADER {
+		return false, r.errorf("stream does not start with HEADER")
+	}
+	switch r.typ {
+	case recHEADER:
+		if s.sawHead {
+			return false, r.errorf("second HEADER")
+		}
+		s.sawHead = true
+		v, err := int16Of(r)
+		if err != nil {
+			return false, err
+		}
+		lib.Version = v
+	case recBGNLIB:
+		for i := 0; i < 12 && 2*i+2 <= len(r.data); i++ {
+			lib.Times[i] = int16At(r.data, i)
+		}
+	case recLIBNAME:
+		lib.Name = string(trimString(r.data))
+	case recUNITS:
+		if len(r.data) < 16 {
+			return false, r.errorf("data length %d, want 16", len(r.data))
+		}
+		lib.UserUnit, lib.DBU = real8ToFloat(r.data), real8ToFloat(r.data[8:])
+		s.sawUnits = true
+	case recENDLIB:
+		if !s.sawUnits {
+			return false, r.errorf("library without UNITS")
+		}
+		return true, nil
+	case recREFLIBS, recFONTS, recATTRTABLE, recGENERATIONS, recFORMAT, recMASK, recENDMASKS,
+		recLIBDIRSIZE, recSRFNAME, recLIBSECUR, recTAPENUM, recTAPECODE:
+		lib.Extra = append(lib.Extra, RawRecord{Type: r.typ, Data: append([]byte(nil), r.data...)})
+	default:
+		s.warnings = append(s.warnings, Warning{Offset: r.off, Record: r.typ, Msg: "unexpected outside a cell; skipped"})
+	}
+	return false, nil
+}

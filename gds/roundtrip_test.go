@@ -1,0 +1,129 @@
+package gds
+
+import (
+	"bytes"
+	"maps"
+	"path/filepath"
+	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
+)
+
+// roundTrip writes lib and reads it back.
+func roundTrip(t testing.TB, lib *Library) *Library {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, lib); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+func mustHashes(t testing.TB, lib *Library) map[string]CellHash {
+	t.Helper()
+	h, err := lib.Hashes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestRoundTripSharedFiles(t *testing.T) {
+	for _, path := range testsupport.SharedGDSFiles(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			lib, err := ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := mustHashes(t, lib)
+			back := roundTrip(t, lib)
+			if got := mustHashes(t, back); !maps.Equal(got, want) {
+				t.Errorf("hashes differ after a round trip")
+			}
+			// Writing what we read again gives the same bytes.
+			var a, b bytes.Buffer
+			if err := Write(&a, lib); err != nil {
+				t.Fatal(err)
+			}
+			if err := Write(&b, back); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Errorf("second write differs from the first")
+			}
+			for _, c := range lib.Cells {
+				if !maps.Equal(c.Meta, back.Cell(c.Name).Meta) {
+					t.Errorf("cell %s: meta %v, after round trip %v", c.Name, c.Meta, back.Cell(c.Name).Meta)
+				}
+			}
+			// HashOnly reading gives the same hashes.
+			ho, err := ReadFileContext(t.Context(), path, ReadOptions{HashOnly: true, BlockSize: 1024})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := mustHashes(t, ho); !maps.Equal(got, want) {
+				t.Errorf("HashOnly hashes differ")
+			}
+		})
+	}
+}
+
+func TestWriteFileGzip(t *testing.T) {
+	dir := testsupport.SharedGDSDir(t)
+	lib, err := ReadFile(filepath.Join(dir, "gdspy_photonics.gds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "x.gds.gz")
+	if err := WriteFile(out, lib); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(mustHashes(t, back), mustHashes(t, lib)) {
+		t.Error("hashes differ after .gds.gz round trip")
+	}
+}
+
+func TestSubset(t *testing.T) {
+	dir := testsupport.SharedGDSDir(t)
+	lib, err := ReadFile(filepath.Join(dir, "gdsfactory_mzi2x2.gds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := lib.TopCells()[0]
+	all, err := lib.Subset(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Cells) != len(lib.Cells) {
+		t.Errorf("subset of the top cell has %d cells, want %d", len(all.Cells), len(lib.Cells))
+	}
+	leaf := ""
+	for _, c := range lib.Cells {
+		if len(c.Refs) == 0 {
+			leaf = c.Name
+			break
+		}
+	}
+	one, err := lib.Subset(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Cells) != 1 || one.Cells[0].Name != leaf {
+		t.Errorf("subset of leaf %s: %d cells", leaf, len(one.Cells))
+	}
+	h := mustHashes(t, roundTrip(t, one))
+	if h[leaf] != mustHashes(t, lib)[leaf] {
+		t.Error("leaf hash changed in the subset")
+	}
+	if _, err := lib.Subset("nope"); err == nil {
+		t.Error("subset of a missing cell: no error")
+	}
+}
