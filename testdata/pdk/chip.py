@@ -8,7 +8,7 @@ from mypdk.components import mmi1x2, mzi, pad, straight
 from mypdk.helpers import box, text, to_dbu
 from mypdk.kcell import DBU
 
-CHIP_SIZE = (1200.0, 700.0)  # um, width and height of the floorplan
+CHIP_WIDTH = 1200.0  # um; the height follows from the number of rows
 DELTA_LENGTHS = (10.0, 20.0, 40.0)  # um, one MZI per value
 PITCH = 200.0  # um between MZI rows
 PAD_X = (200.0, 520.0)  # um, x of the two heater pads of each row
@@ -27,7 +27,7 @@ def _route_metal(c, port, target):
 def chip() -> pdk.KCell:
     """The top cell: MZIs fed from the chip edges, heater pads and labels."""
     c = pdk.KCell()
-    w, h = CHIP_SIZE
+    w, h = CHIP_WIDTH, 100.0 + len(DELTA_LENGTHS) * PITCH
     c.shapes(layers.FLOORPLAN).insert(box(0, 0, w, h))
     p = pad()
     for i, dl in enumerate(DELTA_LENGTHS):

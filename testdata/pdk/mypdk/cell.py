@@ -9,7 +9,8 @@
 Calling a factory twice with the same parameters returns the same cell. The cell
 is named by mypdk.naming.get_cell_name from the factory's name and all of its
 parameters (defaults included), and its metadata (function_name, module,
-parameters) is recorded in METADATA and, where KLayout supports it, on the cell.
+parameters) is recorded in METADATA and, on KLayout 0.28.8 and later, on the
+cell as persisted meta info (kfactory:settings:function_name, ...).
 """
 
 import functools
@@ -29,11 +30,17 @@ FACTORIES = {}
 
 def _record_meta(c, fname, module, settings):
     METADATA[c.name] = {"function_name": fname, "module": module, "settings": settings}
-    if not hasattr(c.cell, "add_meta_info"):  # KLayout < 0.28.8: no cell meta
+    if not hasattr(c.cell, "add_meta_info"):  # KLayout < 0.28.8: no per-cell meta
         return
+    # Persisted meta goes into the GDS context info, under kfactory's keys.
+    items = [("kfactory:settings:function_name", fname)]
+    for k, v in settings.items():
+        if not isinstance(v, (bool, int, float, str)):
+            v = repr(v)
+        items.append(("kfactory:settings:" + k, v))
     try:
-        c.cell.add_meta_info(pya.LayoutMetaInfo("function_name", fname, None, True))
-        c.cell.add_meta_info(pya.LayoutMetaInfo("module", module, None, True))
+        for key, value in items:
+            c.cell.add_meta_info(pya.LayoutMetaInfo(key, value, None, True))
     except (TypeError, AttributeError, RuntimeError):
         pass
 
@@ -42,6 +49,13 @@ def _check_ports(c):
     for p in c.ports.values():
         if p.width <= 0 or p.width % 2:
             raise ValueError("%s: port %s has width %d dbu, want even and positive" % (c.name, p.name, p.width))
+
+
+def _key(value):
+    """Return a cache key for a parameter; 10 and 10.0 name the same cell, so share it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return repr(value)
 
 
 def cell(_func=None, *, basename=None, check_ports=False):
@@ -57,7 +71,7 @@ def cell(_func=None, *, basename=None, check_ports=False):
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             params = dict(bound.arguments)
-            key = tuple(sorted((k, repr(v)) for k, v in params.items()))
+            key = tuple(sorted((k, _key(v)) for k, v in params.items()))
             if key in cache:
                 return cache[key]
             c = func(**params)
