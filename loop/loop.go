@@ -1,0 +1,258 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/lywatch/lywatch/runner"
+	"github.com/lywatch/lywatch/watcher"
+)
+
+// Source is where change sets come from; *watcher.Watcher is one.
+type Source interface {
+	// Run watches until ctx is done; Changes is closed when it returns.
+	Run(ctx context.Context) error
+	// Changes delivers confirmed change sets.
+	Changes() <-chan watcher.ChangeSet
+	// IgnorePath marks a path the build writes as never reported.
+	IgnorePath(path string)
+}
+
+// Target is one build: a command and the layout it writes.
+type Target struct {
+	// Name identifies the target in plans and in the summary line ("" for
+	// the single unnamed target).
+	Name string
+	// Command is the program and its arguments.
+	Command []string
+	// Output is the layout the build writes ("" = none known).
+	Output string
+	// Entry lists the source files the target starts from (for planners).
+	Entry []string
+}
+
+// Options configure Run.
+type Options struct {
+	// Source gives the change sets; it may be nil with Once.
+	Source Source
+	// Targets are the builds; at least one.
+	Targets []Target
+	// Runner runs the builds; its Stdout and Stderr get the build output.
+	Runner *runner.Runner
+	// OnBusy says what a change during a build does.
+	OnBusy runner.OnBusy
+	// NoInitial skips the build at start-up.
+	NoInitial bool
+	// Once runs one cycle (the start-up build) and returns.
+	Once bool
+	// Clear clears the terminal (Out) before each cycle.
+	Clear bool
+	// Out receives the summary lines.
+	Out io.Writer
+	// Color colours the summary lines.
+	Color bool
+	// Root is the directory paths in summary lines are shown relative to.
+	Root string
+	// Hooks plug in the later stages (see the package documentation).
+	Hooks Hooks
+	// Logf, when set, receives diagnostics.
+	Logf func(format string, args ...any)
+}
+
+// Hooks are the optional stages around the build.
+type Hooks struct {
+	// Plan decides what to build for a cycle; nil builds every target.
+	Plan func(ctx context.Context, c *Cycle) (*Plan, error)
+	// After runs, in order, after each good build of a target.
+	After []Hook
+}
+
+// Hook is one after-build stage.
+type Hook struct {
+	// Name is shown in the summary line with the hook's time.
+	Name string
+	// Run does the work; the note it returns is shown after the time.
+	Run func(ctx context.Context, b *Build) (note string, err error)
+}
+
+// Cycle is one round: the changes it builds for.
+type Cycle struct {
+	// N counts cycles from 1.
+	N int
+	// Initial is true for the start-up build (and a build after a stopped
+	// start-up build): everything is to be built.
+	Initial bool
+	// Changes are the confirmed changes since the last cycle.
+	Changes watcher.ChangeSet
+	// Plan is what Hooks.Plan returned (nil without a planner).
+	Plan *Plan
+}
+
+// Plan is what a planner decides for one cycle.
+type Plan struct {
+	// Targets to build by name; nil builds all, empty builds none.
+	Targets []string
+	// Env holds KEY=VALUE pairs added to every build's environment.
+	Env []string
+	// Note is shown in the summary line after the changed files.
+	Note string
+}
+
+// Build is one target's build in a cycle, as after-build hooks see it.
+type Build struct {
+	Cycle  *Cycle
+	Target Target
+	Result *runner.Result
+	// Values lets hooks hand things to later hooks of the same build.
+	Values map[string]any
+}
+
+// Environment variables the loop adds to each build, beside runner's.
+const (
+	EnvCycle   = "LYWATCH_CYCLE"   // the cycle number, from 1
+	EnvTarget  = "LYWATCH_TARGET"  // the target's name ("" for the single target)
+	EnvOutput  = "LYWATCH_OUTPUT"  // the target's output path
+	EnvInitial = "LYWATCH_INITIAL" // "1" for a start-up build, else "0"
+)
+
+// ErrNoTargets is returned by Run when Options.Targets is empty.
+var ErrNoTargets = errors.New("loop: no build target")
+
+// outcome is how a cycle ended.
+type outcome struct {
+	stopped bool // a build was stopped (restart or quitting)
+	code    int  // exit status for --once: 0 when every build and hook was good
+}
+
+// running is the cycle under way.
+type running struct {
+	cycle  *Cycle
+	cancel context.CancelFunc // stops its build
+	done   chan outcome
+}
+
+// Run runs the loop until ctx is done (then it returns 0 and nil), or, with
+// Once, for one cycle, returning its status: 0 when the build and its hooks
+// were good, else the build's exit code or 1.
+func Run(ctx context.Context, o Options) (int, error) {
+	if len(o.Targets) == 0 {
+		return exitError, ErrNoTargets
+	}
+	if o.Runner == nil {
+		return exitError, errors.New("loop: no runner")
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	l := &loop{o: o}
+	if o.Once {
+		out := l.cycle(ctx, ctx, &Cycle{N: 1, Initial: true})
+		return out.code, nil
+	}
+	if o.Source == nil {
+		return exitError, errors.New("loop: no source of changes")
+	}
+	for _, t := range o.Targets {
+		if t.Output != "" {
+			o.Source.IgnorePath(t.Output)
+		}
+	}
+	return l.live(ctx)
+}
+
+const exitError = 2
+
+type loop struct {
+	o Options
+	n int // cycles started
+}
+
+// live is the select loop: it never blocks on a build, so changes are
+// merged and restarts decided while a build runs.
+func (l *loop) live(ctx context.Context) (int, error) {
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- l.o.Source.Run(wctx) }()
+	changes := l.o.Source.Changes()
+
+	var (
+		pending watcher.ChangeSet
+		due     = !l.o.NoInitial // a cycle is to start
+		initial = !l.o.NoInitial
+		cur     *running
+	)
+	for {
+		if cur == nil && due {
+			cur = l.start(ctx, &Cycle{Initial: initial, Changes: pending})
+			pending, due, initial = watcher.ChangeSet{}, false, false
+		}
+		var done chan outcome
+		if cur != nil {
+			done = cur.done
+		}
+		select {
+		case <-ctx.Done():
+			if cur != nil {
+				cur.cancel()
+				<-cur.done
+			}
+			<-watchErr
+			return 0, nil
+		case err := <-watchErr:
+			if cur != nil {
+				cur.cancel()
+				<-cur.done
+			}
+			if err == nil {
+				err = errors.New("watcher stopped")
+			}
+			return exitError, fmt.Errorf("watch: %w", err)
+		case cs, ok := <-changes:
+			if !ok {
+				changes = nil // Run is returning; watchErr follows
+				continue
+			}
+			if cs.Empty() {
+				continue
+			}
+			pending = watcher.Merge(pending, cs)
+			due = true
+			if cur != nil && l.o.OnBusy == runner.Restart {
+				l.logf("changes during cycle %d: restarting", cur.cycle.N)
+				cur.cancel()
+			}
+		case out := <-done:
+			if out.stopped {
+				// Nothing of the stopped cycle is lost: its changes go into
+				// the next, which runs even if they cancel out (the stopped
+				// build may have left a half-written output).
+				pending = watcher.Merge(cur.cycle.Changes, pending)
+				initial = initial || cur.cycle.Initial
+				due = true
+			}
+			cur = nil
+		}
+	}
+}
+
+// start runs a cycle in its own goroutine.
+func (l *loop) start(ctx context.Context, c *Cycle) *running {
+	l.n++
+	c.N = l.n
+	bctx, cancel := context.WithCancel(ctx)
+	r := &running{cycle: c, cancel: cancel, done: make(chan outcome, 1)}
+	go func() {
+		defer cancel()
+		r.done <- l.cycle(ctx, bctx, c)
+	}()
+	return r
+}
+
+func (l *loop) logf(format string, args ...any) {
+	if l.o.Logf != nil {
+		l.o.Logf(format, args...)
+	}
+}
