@@ -123,7 +123,7 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 	}
 	defer conn.Close()
 	defer stop()
-	req := Request{ID: rand.Uint64N(1 << 53), Cmd: cmd, Args: args}
+	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Args: args}
 	line, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%s: encode %s request: %w", c.addr(), cmd, err)

@@ -34,6 +34,9 @@ func ReadLine(r *bufio.Reader, max int) ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF) && len(line) > 0:
+			if len(line) > max {
+				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLineTooLong, len(line), max)
+			}
 			return line, nil
 		default:
 			return nil, err

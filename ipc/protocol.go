@@ -111,6 +111,7 @@ type Status struct {
 	Views          int       `json:"views"`
 	CurrentView    int       `json:"current_view"`
 	Loads          int       `json:"loads"`
+	FileWatcher    bool      `json:"file_watcher"` // KLayout's "file changed on disk" check; the server turns it off
 	LastLoad       *LoadInfo `json:"last_load,omitempty"`
 	File           string    `json:"file,omitempty"`
 	Cell           string    `json:"cell,omitempty"`

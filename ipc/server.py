@@ -285,6 +285,7 @@ class Viewer(object):
             "views": mw.views(),
             "current_view": mw.current_view_index,
             "loads": self.loads,
+            "file_watcher": str(mw.get_config("layout-file-watcher-enabled")).lower() == "true",
         }
         if self.last_load is not None:
             st["last_load"] = self.last_load

@@ -71,6 +71,12 @@ type GUIOptions struct {
 	Args    []string      // more klayout arguments, e.g. files to open
 	Env     []string      // more environment variables
 	Timeout time.Duration // how long startup may take; 60 s if zero
+	// Autorun starts KLayout without -rm: the caller installed the macro
+	// as an autorun macro under Home/.klayout/pymacros.
+	Autorun bool
+	// NotListening expects the server to report that it could not listen
+	// (port taken) instead of failing the test on it.
+	NotListening bool
 }
 
 // GUI is a running KLayout GUI with lywatch's server macro.
@@ -177,7 +183,11 @@ func (g *GUI) Restart() {
 
 func (g *GUI) start(kl string) {
 	g.t.Helper()
-	args := append([]string{"-e", "-rm", g.macro}, g.opts.Args...)
+	args := []string{"-e"}
+	if !g.opts.Autorun {
+		args = append(args, "-rm", g.macro)
+	}
+	args = append(args, g.opts.Args...)
 	cmd := exec.Command(kl, args...)
 	cmd.Dir = g.Home
 	cmd.Env = append(os.Environ(),
@@ -217,6 +227,12 @@ func (g *GUI) waitListening(pid int, done <-chan struct{}) error {
 			Error     string `json:"error"`
 		}
 		if b, err := os.ReadFile(g.DiscoveryFile()); err == nil && json.Unmarshal(b, &d) == nil && d.PID == pid {
+			if g.opts.NotListening {
+				if d.Listening {
+					return fmt.Errorf("server listens on %s but should not", g.Addr)
+				}
+				return nil
+			}
 			if !d.Listening {
 				return fmt.Errorf("server did not listen: %s", d.Error)
 			}
