@@ -62,6 +62,9 @@ func listFrames(hdir string) ([]Frame, error) {
 		if unseal(frameFormat, b, &f) != nil || f.Seq != seq || !localName(f.Layout.File) {
 			continue
 		}
+		if fi, err := os.Stat(filepath.Join(hdir, f.Layout.File)); err != nil || fi.Size() != f.Layout.Size {
+			continue
+		}
 		frames = append(frames, f)
 	}
 	sort.Slice(frames, func(i, j int) bool { return frames[i].Seq < frames[j].Seq })
@@ -110,14 +113,7 @@ func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, max
 // pruneFrames drops the oldest frames until at most maxFrames remain and
 // their files take at most maxBytes, and removes files of no frame.
 func pruneFrames(hdir string, frames []Frame, maxFrames int, maxBytes int64) error {
-	var total int64
-	for _, f := range frames {
-		total += frameSize(f)
-	}
-	for len(frames) > 0 && (len(frames) > maxFrames || total > maxBytes) {
-		total -= frameSize(frames[0])
-		frames = frames[1:]
-	}
+	frames = boundFrames(frames, maxFrames, maxBytes)
 	keep := map[string]bool{}
 	for _, f := range frames {
 		meta, _ := frameFiles(f.Seq)
@@ -128,17 +124,35 @@ func pruneFrames(hdir string, frames []Frame, maxFrames int, maxBytes int64) err
 	if err != nil {
 		return fmt.Errorf("session: history: %w", err)
 	}
+	// Records go before layouts, so a crash mid-way leaves no record
+	// without its layout.
 	removed := false
-	for _, e := range ents {
-		if !keep[e.Name()] {
-			os.Remove(filepath.Join(hdir, e.Name()))
-			removed = true
+	for _, suffix := range []string{".json", ""} {
+		for _, e := range ents {
+			if n := e.Name(); !keep[n] && strings.HasSuffix(n, suffix) {
+				if os.Remove(filepath.Join(hdir, n)) == nil {
+					removed = true
+				}
+			}
 		}
 	}
 	if removed {
 		return syncDir(hdir)
 	}
 	return nil
+}
+
+// boundFrames returns the newest frames that fit both bounds.
+func boundFrames(frames []Frame, maxFrames int, maxBytes int64) []Frame {
+	var total int64
+	for _, f := range frames {
+		total += frameSize(f)
+	}
+	for len(frames) > 0 && (len(frames) > maxFrames || total > maxBytes) {
+		total -= frameSize(frames[0])
+		frames = frames[1:]
+	}
+	return frames
 }
 
 // frameSize is the disk space a frame's files take (its record is small and

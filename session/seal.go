@@ -45,14 +45,17 @@ func seal(format string, v any) ([]byte, error) {
 		return nil, fmt.Errorf("encode %s: %w", format, err)
 	}
 	// head ends with '}': replace it by the checksum member.
-	head = head[:len(head)-1]
+	return sealHead(head[:len(head)-1]), nil
+}
+
+// sealHead appends the checksum member of head and closes the object.
+func sealHead(head []byte) []byte {
 	sum := sha256.Sum256(head)
 	out := make([]byte, 0, len(head)+len(sealMid)+sealHexLen+len(sealEnd))
 	out = append(out, head...)
 	out = append(out, sealMid...)
 	out = hex.AppendEncode(out, sum[:])
-	out = append(out, sealEnd...)
-	return out, nil
+	return append(out, sealEnd...)
 }
 
 // unseal checks a sealed file of the given format and decodes its data into

@@ -320,15 +320,19 @@ func changedCells(prev, cur *Manifest) (changed, removed []string) {
 	return changed, removed
 }
 
-// History returns a target's history frames, oldest first, and the folder
-// holding their files. Damaged frames are left out.
+// History returns a target's history frames, oldest first, within the
+// store's bounds, and the folder holding their files. Damaged frames, and
+// old frames a crash kept from being pruned, are left out.
 func (s *Store) History(target string) ([]Frame, string, error) {
 	if err := checkTarget(target); err != nil {
 		return nil, "", err
 	}
 	hdir := filepath.Join(s.TargetDir(target), historyDir)
 	frames, err := listFrames(hdir)
-	return frames, hdir, err
+	if s.opts.HistoryFrames < 0 {
+		return nil, hdir, err
+	}
+	return boundFrames(frames, s.opts.HistoryFrames, s.opts.HistoryBytes), hdir, err
 }
 
 // Targets returns the names of the targets with a directory in the session,

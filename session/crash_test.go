@@ -1,0 +1,87 @@
+package session
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKilledDuringSaves kills a process that saves in a loop at random
+// moments, several times, and checks that each restart loads the last
+// session saved or the one being saved, never a broken one.
+func TestKilledDuringSaves(t *testing.T) {
+	rounds := 8
+	if testing.Short() {
+		rounds = 3
+	}
+	root := newRoot(t, srcFiles)
+	ageFiles(t, root, srcPaths())
+	dir := DefaultDir(root)
+	gen := 1
+	for round := range rounds {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd, out, stop := startChild(ctx, t, "saveloop", childDirEnv+"="+dir, childRootEnv+"="+root, childGenEnv+"="+strconv.Itoa(gen))
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			for out.Scan() {
+				lines <- out.Text()
+			}
+		}()
+		last := gen - 1
+		wantSaves := 1 + rand.IntN(4)
+		for saves := 0; saves < wantSaves; {
+			l, ok := <-lines
+			if !ok || !strings.HasPrefix(l, "saved ") {
+				stop()
+				cancel()
+				t.Fatalf("round %d: child said %q", round, l)
+			}
+			last, _ = strconv.Atoi(strings.TrimPrefix(l, "saved "))
+			saves++
+		}
+		// Kill somewhere inside one of the next saves.
+		time.Sleep(time.Duration(rand.IntN(15000)) * time.Microsecond)
+		cmd.Process.Kill()
+		for l := range lines {
+			if n, err := strconv.Atoi(strings.TrimPrefix(l, "saved ")); err == nil {
+				last = n
+			}
+		}
+		stop()
+		cancel()
+
+		s, err := Open(dir, Options{Root: root, HistoryFrames: 5})
+		if err != nil {
+			t.Fatalf("round %d: Open after kill: %v", round, err)
+		}
+		m, err := s.Load("chip")
+		if err != nil || m == nil {
+			s.Close()
+			t.Fatalf("round %d: Load after kill at save %d: %v, %v", round, last+1, m, err)
+		}
+		g, _ := strconv.Atoi(m.Meta["gen"])
+		if g != last && g != last+1 {
+			t.Errorf("round %d: loaded generation %d; the last saves were %d and %d", round, g, last, last+1)
+		}
+		if c := gunzipFile(t, s.LayoutPath("chip")); c != layoutContent(g%3, 200_000+g%3) {
+			t.Errorf("round %d: layout does not belong to generation %d", round, g)
+		}
+		frames, hdir, err := s.History("chip")
+		if err != nil || len(frames) == 0 || len(frames) > 5 {
+			t.Errorf("round %d: history %d frames, %v", round, len(frames), err)
+		}
+		for _, f := range frames {
+			if err := checkLayout(filepath.Join(hdir, f.Layout.File), f.Layout); err != nil {
+				t.Errorf("round %d: frame %d: %v", round, f.Seq, err)
+			}
+		}
+		s.Close()
+		t.Logf("round %d: killed after save %d, loaded %d", round, last, g)
+		gen = g + 1
+	}
+}
