@@ -7,7 +7,7 @@ import (
 
 // Defaults.
 const (
-	DefaultDebounce     = 20 * time.Millisecond
+	DefaultDebounce     = 5 * time.Millisecond
 	DefaultPollInterval = 500 * time.Millisecond
 	DefaultKLayout      = "127.0.0.1:11078"
 	DefaultProtocol     = "lywatch"

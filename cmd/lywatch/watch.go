@@ -1,8 +1,132 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sync/atomic"
 
-// runWatch is replaced by the issue that brings the 'watch' command.
-func runWatch(_ context.Context, e *env, _ []string) int {
-	return e.errorf("watch: not built yet")
+	"github.com/fatih/color"
+	"github.com/lywatch/lywatch/config"
+	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/runner"
+	"github.com/lywatch/lywatch/watcher"
+)
+
+// runWatch is the live loop: lywatch [flags] -- CMD ARGS...
+func runWatch(ctx context.Context, e *env, args []string) int {
+	dir, err := os.Getwd()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	cfg, err := config.Parse(args, dir, e.stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	onBusy, err := runner.ParseOnBusy(cfg.OnBusy)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	colorOn := !cfg.NoColor && !color.NoColor
+	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "lywatch: "+format+"\n", args...) }
+	verbose := func(string, ...any) {}
+	if cfg.Verbose {
+		verbose = logf
+	}
+	o := loop.Options{
+		Targets:   targets(cfg),
+		Runner:    &runner.Runner{Stdout: e.stdout, Stderr: e.stderr, Color: colorOn, Logf: verbose},
+		OnBusy:    onBusy,
+		NoInitial: cfg.NoInitial,
+		Once:      cfg.Once,
+		Clear:     cfg.Clear,
+		Out:       e.stdout,
+		Color:     colorOn,
+		Root:      dir,
+		Logf:      verbose,
+	}
+	if cfg.Push && hasOutput(o.Targets) {
+		proto, err := ipc.ParseProtocol(cfg.Protocol)
+		if err != nil {
+			return e.errorf("%v", err)
+		}
+		o.Hooks.After = append(o.Hooks.After, pushHook(&ipc.Client{Addr: cfg.KLayout, Protocol: proto}, logf))
+	}
+	if !cfg.Once {
+		w, err := watcher.New(watcher.Options{
+			Roots: cfg.Watch, Include: cfg.Include, Exclude: cfg.Exclude,
+			Debounce: cfg.Debounce, Poll: cfg.Poll, PollInterval: cfg.PollInterval, Logf: logf,
+		})
+		if err != nil {
+			return e.errorf("%v", err)
+		}
+		if cfg.SessionDir != "" {
+			w.IgnorePath(cfg.SessionDir)
+		}
+		o.Source = w
+	}
+	code, err := loop.Run(ctx, o)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	return code
+}
+
+// targets turns the configuration into the loop's build targets: the
+// [[tool.lywatch.targets]] tables, or the one command and output.
+func targets(cfg *config.Config) []loop.Target {
+	if len(cfg.Targets) == 0 {
+		return []loop.Target{{Command: cfg.Command, Output: cfg.Output}}
+	}
+	out := make([]loop.Target, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		cmd := t.Command
+		if len(cmd) == 0 {
+			cmd = cfg.Command
+		}
+		out = append(out, loop.Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: t.Entry})
+	}
+	return out
+}
+
+func hasOutput(ts []loop.Target) bool {
+	for _, t := range ts {
+		if t.Output != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// pushHook pushes each good build's output into KLayout. With nothing
+// listening it says so once, with the remedy, and lywatch keeps watching.
+func pushHook(c *ipc.Client, logf func(string, ...any)) loop.Hook {
+	var told atomic.Bool
+	addr := c.Addr
+	if addr == "" {
+		addr = ipc.DefaultAddr
+	}
+	return loop.Hook{Name: "push", Run: func(ctx context.Context, b *loop.Build) (string, error) {
+		if b.Target.Output == "" {
+			return "no output", nil
+		}
+		res, err := c.Push(ctx, b.Target.Output, ipc.PushOptions{})
+		if errors.Is(err, ipc.ErrNoServer) {
+			if !told.Swap(true) {
+				logf("no KLayout listening on %s, run 'lywatch klayout start'", addr)
+			}
+			return "no KLayout", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		told.Store(false)
+		return res.Type, nil
+	}}
 }
