@@ -39,14 +39,18 @@ type Validation struct {
 	// the new hashes of changed files (deleted ones dropped), ready for the
 	// next Save.
 	Files []File
+	// Untracked is set when the manifest tracks no files at all, so nothing
+	// says whether its layout is fresh: such a session is never Valid.
+	Untracked bool
 	// Stated is the number of files stat'ed, Rehashed the number read
 	// because their stat data changed, their entry was uncached, or their
 	// modification time was not older than the manifest (git's racy rule).
 	Stated, Rehashed int
 }
 
-// Valid reports whether no tracked file changed.
-func (v *Validation) Valid() bool { return len(v.Changed) == 0 }
+// Valid reports whether no tracked file changed (and some are tracked): the
+// stored layout may be shown without a build.
+func (v *Validation) Valid() bool { return len(v.Changed) == 0 && !v.Untracked }
 
 // ChangedPaths returns the absolute paths of the changed files, the form the
 // dependency graph's Update takes.
@@ -112,7 +116,7 @@ func Validate(ctx context.Context, root string, m *Manifest) (*Validation, error
 	if err != nil {
 		return nil, err
 	}
-	v := &Validation{Stated: len(m.Files), Files: make([]File, 0, len(files))}
+	v := &Validation{Stated: len(m.Files), Files: make([]File, 0, len(files)), Untracked: len(m.Files) == 0}
 	for i, f := range files {
 		if rehashed[i] {
 			v.Rehashed++

@@ -1,0 +1,93 @@
+package session
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/lywatch/lywatch/gds"
+)
+
+// testLibrary has TOP -> A -> B and a second top cell OTHER.
+func testLibrary(t *testing.T, dir string) string {
+	t.Helper()
+	box := func(l int16) gds.Shape {
+		return gds.Shape{Kind: gds.Boundary, Layer: l, XY: []gds.Point{{X: 0, Y: 0}, {X: 0, Y: 10}, {X: 10, Y: 10}, {X: 10, Y: 0}, {X: 0, Y: 0}}}
+	}
+	lib := &gds.Library{Name: "LIB", Version: 600, UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{
+		{Name: "B", Shapes: []gds.Shape{box(1)}},
+		{Name: "A", Shapes: []gds.Shape{box(2)}, Refs: []gds.Ref{{Name: "B"}}},
+		{Name: "TOP", Refs: []gds.Ref{{Name: "A"}, {Name: "B", Origin: gds.Point{X: 50}}}},
+		{Name: "OTHER", Shapes: []gds.Shape{box(3)}},
+	}}
+	p := filepath.Join(dir, "lib.gds")
+	if err := gds.WriteFile(p, lib); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSaveCell(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	s := openStore(t, root, Options{})
+	lay := testLibrary(t, t.TempDir())
+
+	// No session yet: the cells only, untracked.
+	m, err := s.SaveCell("chip", "A", lay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Cells) != 2 || m.Cells[0].Name != "A" || m.Cells[1].Name != "B" ||
+		!reflect.DeepEqual(m.Cells[0].Children, []string{"B"}) {
+		t.Errorf("cells %+v", m.Cells)
+	}
+	v, err := Validate(context.Background(), root, m)
+	if err != nil || v.Valid() || !v.Untracked {
+		t.Errorf("a session with no tracked files validated as %+v, %v", v, err)
+	}
+	stored, err := gds.ReadFile(s.LayoutPath("chip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.TopCells(); !reflect.DeepEqual(got, []string{"A"}) || len(stored.Cells) != 2 {
+		t.Errorf("stored layout has tops %v and %d cells", got, len(stored.Cells))
+	}
+
+	// With a full session: keep its sources, cut its cells.
+	full := testManifest(t, root, srcPaths(), 1)
+	full.Cells = []Cell{{Name: "TOP"}, {Name: "A", Factory: "a_factory"}, {Name: "B"}, {Name: "OTHER"}}
+	if err := s.Save("chip", full, lay); err != nil {
+		t.Fatal(err)
+	}
+	m, err = s.SaveCell("chip", "A", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != len(srcPaths()) || len(m.Cells) != 2 || m.Cells[0].Factory != "a_factory" || m.Cells[0].Deep == "" {
+		t.Errorf("subset of a full session: files %d, cells %+v", len(m.Files), m.Cells)
+	}
+	if _, err := s.SaveCell("chip", "NOPE", ""); err == nil {
+		t.Error("SaveCell of a missing cell succeeded")
+	}
+	if _, err := s.SaveCell("fresh", "A", ""); err == nil {
+		t.Error("SaveCell with neither a session nor a layout succeeded")
+	}
+}
+
+func TestMetaFactory(t *testing.T) {
+	tests := []struct {
+		meta map[string]string
+		want string
+	}{
+		{nil, ""},
+		{map[string]string{"function_name": "f"}, "f"},
+		{map[string]string{"kfactory:settings:function_name": "g", "kfactory:settings:width": "1"}, "g"},
+		{map[string]string{"other": "x"}, ""},
+	}
+	for _, tt := range tests {
+		if got := metaFactory(tt.meta); got != tt.want {
+			t.Errorf("metaFactory(%v) = %q, want %q", tt.meta, got, tt.want)
+		}
+	}
+}
