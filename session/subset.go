@@ -100,4 +100,3 @@ func subsetCells(sub *gds.Library, hashes map[string]gds.CellHash, base *Manifes
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
-
