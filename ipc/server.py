@@ -294,7 +294,7 @@ class Viewer(object):
             return st
         cv = view.active_cellview()
         if cv is not None and cv.is_valid():
-            st["file"] = cv.filename()
+            st["file"] = os.path.abspath(cv.filename()) if cv.filename() else ""
             st["cell"] = cv.cell_name
             st["dbu"] = cv.layout().dbu
             ly = cv.layout()

@@ -1,8 +1,228 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
 
-// runKLayout is replaced by the issue that brings the 'klayout' command.
-func runKLayout(_ context.Context, e *env, _ []string) int {
-	return e.errorf("klayout: not built yet")
+	"github.com/lywatch/lywatch/ipc"
+)
+
+const klayoutUsage = `Usage: lywatch klayout install|start|status [flags]
+
+  install [--dir DIR]        install lywatch's server as an autorun macro
+                             (~/.klayout/pymacros/lywatch_server.lym)
+  start [--port N] [FILE]    start KLayout with the server (and FILE open)
+  status [--target HOST:PORT] [--json]
+                             what the server reports, or why none answers
+`
+
+func runKLayout(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, klayoutUsage)
+		return exitError
+	}
+	switch args[0] {
+	case "install":
+		return runKLayoutInstall(e, args[1:])
+	case "start":
+		return runKLayoutStart(ctx, e, args[1:])
+	case "status":
+		return runKLayoutStatus(ctx, e, args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, klayoutUsage)
+		return exitOK
+	}
+	fmt.Fprint(e.stderr, klayoutUsage)
+	return e.errorf("klayout: unknown subcommand %q", args[0])
+}
+
+func klayoutFlags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("klayout "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// klayoutParseFlags parses and reports whether to go on (false: exit with code).
+func klayoutParseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitError, false
+	}
+	return exitOK, true
+}
+
+func runKLayoutInstall(e *env, args []string) int {
+	fs := klayoutFlags(e, "install")
+	dir := fs.String("dir", "", "macro folder (default $KLAYOUT_HOME/pymacros or ~/.klayout/pymacros)")
+	if code, ok := klayoutParseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 0 {
+		return e.errorf("klayout install: unexpected arguments %q", fs.Args())
+	}
+	path, changed, err := ipc.Install(*dir)
+	if err != nil {
+		return e.errorf("klayout install: %v", err)
+	}
+	if changed {
+		fmt.Fprintf(e.stdout, "installed lywatch server %s as an autorun macro: %s\n", ipc.ServerVersion(), path)
+		fmt.Fprintf(e.stdout, "restart KLayout (klayout -e) to start it; it listens on %s\n", ipc.DefaultAddr)
+	} else {
+		fmt.Fprintf(e.stdout, "lywatch server %s already installed: %s\n", ipc.ServerVersion(), path)
+	}
+	return exitOK
+}
+
+func runKLayoutStart(ctx context.Context, e *env, args []string) int {
+	fs := klayoutFlags(e, "start")
+	port := fs.Int("port", ipc.PortOf(ipc.DefaultAddr), "port for the server")
+	bin := fs.String("klayout", "klayout", "the klayout binary")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the server to answer (0: do not wait)")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(*port)
+	c := &ipc.Client{Addr: addr, Timeout: 2 * time.Second}
+	if st, err := c.Status(ctx); err == nil {
+		fmt.Fprintf(e.stdout, "a lywatch server already answers on %s (%s, pid %d)\n", addr, st.KLayoutVersion, st.PID)
+		for _, f := range files {
+			if _, err := c.Push(ctx, f, ipc.PushOptions{}); err != nil {
+				fmt.Fprintf(e.stderr, "lywatch: klayout start: %v\n", err)
+				return exitFail
+			}
+		}
+		return exitOK
+	}
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintln(e.stderr, "lywatch: klayout start: no DISPLAY set; KLayout's window needs one (over ssh use -X, or run 'Xvfb :99 &' and DISPLAY=:99 for a headless one)")
+	}
+	l, err := ipc.Launch(ipc.LaunchOptions{KLayout: *bin, Port: *port, Files: files})
+	if err != nil {
+		return e.errorf("klayout start: %v", err)
+	}
+	fmt.Fprintf(e.stdout, "started KLayout (pid %d) with %s; its output goes to %s\n", l.PID, l.Macro, l.Log)
+	if *wait <= 0 {
+		return exitOK
+	}
+	wctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	st, err := ipc.WaitReady(wctx, c, func() bool { return !ipc.ProcessAlive(l.PID) })
+	if err != nil {
+		fmt.Fprintf(e.stderr, "lywatch: klayout start: %v\n%s", err, whyNoServer(*port))
+		if tail := klayoutLogTail(l.Log, 10); tail != "" {
+			fmt.Fprintf(e.stderr, "last lines of %s:\n%s\n", l.Log, tail)
+		}
+		return exitFail
+	}
+	fmt.Fprintf(e.stdout, "lywatch server %s listening on %s in %s\n", st.ServerVersion, addr, st.KLayoutVersion)
+	return exitOK
+}
+
+func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
+	fs := klayoutFlags(e, "status")
+	tf := addIPCTargetFlags(fs, 5*time.Second)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	noColor := fs.Bool("no-color", false, "no colours")
+	if code, ok := klayoutParseFlags(fs, args); !ok {
+		return code
+	}
+	c, err := tf.client()
+	if err != nil {
+		return e.errorf("klayout status: %v", err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		why := ""
+		if errors.Is(err, ipc.ErrNoServer) {
+			why = whyNoServer(ipc.PortOf(ipcAddr(c)))
+		}
+		if *asJSON {
+			ipcPrintJSON(e, map[string]any{"listening": false, "error": err.Error(), "why": strings.TrimSpace(why)})
+			return exitFail
+		}
+		fmt.Fprintf(e.stderr, "lywatch: %v\n%s", err, why)
+		return exitFail
+	}
+	if *asJSON {
+		if code := ipcPrintJSON(e, st); code != exitOK {
+			return code
+		}
+		return exitOK
+	}
+	bold, dim := colors(e, *noColor)
+	printKLayoutStatus(e, st, ipcAddr(c), bold.Sprint, dim.Sprint)
+	return exitOK
+}
+
+func printKLayoutStatus(e *env, st *ipc.Status, addr string, bold, dim func(...any) string) {
+	w := e.stdout
+	fmt.Fprintf(w, "%s on %s: %s, pid %d\n", bold("lywatch server "+st.ServerVersion), addr, st.KLayoutVersion, st.PID)
+	if st.ServerVersion != "" && st.ServerVersion != ipc.ServerVersion() {
+		fmt.Fprintf(w, "  %s\n", dim(fmt.Sprintf("this lywatch has server %s: run 'lywatch klayout install' and restart KLayout", ipc.ServerVersion())))
+	}
+	if st.Views == 0 {
+		fmt.Fprintln(w, "  no layout open")
+	} else {
+		fmt.Fprintf(w, "  view %d of %d: %s, cell %s\n", st.CurrentView+1, st.Views, st.File, bold(st.Cell))
+		if len(st.Box) == 4 {
+			fmt.Fprintf(w, "  view box: (%g, %g) to (%g, %g) µm, hierarchy levels %d..%d\n", st.Box[0], st.Box[1], st.Box[2], st.Box[3], st.MinHier, st.MaxHier)
+		}
+		fmt.Fprintf(w, "  layers: %d visible", len(st.VisibleLayers))
+		if len(st.HiddenLayers) > 0 {
+			fmt.Fprintf(w, ", %d hidden (%s)", len(st.HiddenLayers), strings.Join(st.HiddenLayers, " "))
+		}
+		fmt.Fprintln(w)
+	}
+	if ll := st.LastLoad; ll != nil {
+		ago := time.Since(time.Unix(0, int64(ll.Time*1e9))).Round(time.Second)
+		fmt.Fprintf(w, "  %s\n", dim(fmt.Sprintf("last push: %s of %s in %.0f ms, %v ago (%d pushes)", ll.Type, ll.File, ll.LoadMS, ago, st.Loads)))
+	}
+	if st.FileWatcher {
+		fmt.Fprintf(w, "  %s\n", dim("KLayout's 'check files for updates' is on: its prompt may block reloads"))
+	}
+}
+
+// whyNoServer explains from the discovery files why nothing answers on port.
+func whyNoServer(port int) string {
+	ds, err := ipc.ReadDiscovery(port)
+	if err != nil || len(ds) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, d := range ds {
+		switch {
+		case !d.Alive():
+			fmt.Fprintf(&b, "  a KLayout (pid %d) ran the server on port %d but is gone (stale %s)\n", d.PID, d.Port, d.Path)
+		case !d.Listening:
+			fmt.Fprintf(&b, "  KLayout pid %d runs the lywatch server but it could not listen: %s\n", d.PID, d.Error)
+		default:
+			fmt.Fprintf(&b, "  KLayout pid %d says it listens on port %d but does not answer (busy, or a modal dialog open?)\n", d.PID, d.Port)
+		}
+	}
+	return b.String()
+}
+
+func klayoutLogTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

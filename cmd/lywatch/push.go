@@ -1,8 +1,185 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
 
-// runPush is replaced by the issue that brings the 'push' command.
-func runPush(_ context.Context, e *env, _ []string) int {
-	return e.errorf("push: not built yet")
+	"github.com/lywatch/lywatch/ipc"
+)
+
+const pushUsage = `Usage: lywatch push FILE [flags]
+
+Pushes a layout into a running KLayout and exits 0 once KLayout confirms.
+With the lywatch server (lywatch klayout start), a file already open is
+reloaded keeping the view box, layers, cell and hierarchy depth; otherwise
+it opens in a new view. Also speaks to stock lyipc and klive servers.
+
+Flags:
+`
+
+// ipcTargetFlags are the flags push and klayout status share.
+type ipcTargetFlags struct {
+	target   *string
+	protocol *string
+	timeout  *time.Duration
+}
+
+func addIPCTargetFlags(fs *flag.FlagSet, timeout time.Duration) ipcTargetFlags {
+	def := os.Getenv("LYWATCH_TARGET")
+	return ipcTargetFlags{
+		target:   fs.String("target", def, "KLayout's `HOST:PORT` (default $LYWATCH_TARGET, else "+ipc.DefaultAddr+"; klive: "+ipc.DefaultKliveAddr+")"),
+		protocol: fs.String("protocol", "lywatch", "wire protocol: lywatch, lyipc or klive"),
+		timeout:  fs.Duration("timeout", timeout, "give up when KLayout has not answered in this time"),
+	}
+}
+
+func (f ipcTargetFlags) client() (*ipc.Client, error) {
+	p, err := ipc.ParseProtocol(*f.protocol)
+	if err != nil {
+		return nil, err
+	}
+	addr := *f.target
+	if addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("--target %q: want HOST:PORT", addr)
+		}
+	}
+	return &ipc.Client{Addr: addr, Protocol: p, Timeout: *f.timeout}, nil
+}
+
+func runPush(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("push", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, pushUsage); fs.PrintDefaults() }
+	tf := addIPCTargetFlags(fs, ipc.DefaultTimeout)
+	newView := fs.Bool("new-view", false, "open in a new view even if the file is open already")
+	asJSON := fs.Bool("json", false, "print KLayout's confirmation as JSON")
+	noColor := fs.Bool("no-color", false, "no colours")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return e.errorf("push: want one FILE, got %d arguments", len(pos))
+	}
+	c, err := tf.client()
+	if err != nil {
+		return e.errorf("push: %v", err)
+	}
+	path, err := filepath.Abs(pos[0])
+	if err != nil {
+		return e.errorf("push: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil && ipcLoopback(c.Addr) {
+		return e.errorf("push: %v", err)
+	}
+	res, err := c.Push(ctx, path, ipc.PushOptions{NewView: *newView})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "lywatch: push: %v\n", err)
+		return exitFail
+	}
+	if *asJSON {
+		return ipcPrintJSON(e, pushJSON(res))
+	}
+	bold, dim := colors(e, *noColor)
+	detail := res.Type
+	if res.Cell != "" {
+		detail += ", cell " + res.Cell
+	}
+	if detail != "" {
+		detail += ", "
+	}
+	fmt.Fprintf(e.stdout, "pushed %s %s\n", bold.Sprint(filepath.Base(path)),
+		dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, ipcAddr(c)))
+	return exitOK
+}
+
+// parseInterspersed parses flags that may come before, between or after the
+// positional arguments (lywatch push FILE --target X), and returns those.
+// "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// pushJSON is the --json form of a push result.
+func pushJSON(r *ipc.PushResult) map[string]any {
+	return map[string]any{
+		"protocol":   r.Protocol.String(),
+		"type":       r.Type,
+		"file":       r.File,
+		"cell":       r.Cell,
+		"view":       r.View,
+		"load_ms":    float64(r.Load.Microseconds()) / 1000,
+		"elapsed_ms": float64(r.Elapsed.Microseconds()) / 1000,
+		"reply":      r.Reply,
+	}
+}
+
+func ipcPrintJSON(e *env, v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return e.errorf("%v", err)
+	}
+	return exitOK
+}
+
+func ipcAddr(c *ipc.Client) string {
+	if c.Addr != "" {
+		return c.Addr
+	}
+	if c.Protocol == ipc.ProtoKlive {
+		return ipc.DefaultKliveAddr
+	}
+	return ipc.DefaultAddr
+}
+
+func ipcLoopback(addr string) bool {
+	if addr == "" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func ipcDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
+	"github.com/lywatch/lywatch/ipc"
+)
+
+func TestKLayoutInstall(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pymacros")
+	code, out, _ := runCmd(t, "klayout", "install", "--dir", dir)
+	want := filepath.Join(dir, "lywatch_server.lym")
+	if code != exitOK || !strings.Contains(out, "installed lywatch server") || !strings.Contains(out, want) {
+		t.Fatalf("install: code %d, %q", code, out)
+	}
+	code, out, _ = runCmd(t, "klayout", "install", "--dir", dir)
+	if code != exitOK || !strings.Contains(out, "already installed: "+want) {
+		t.Fatalf("second install: code %d, %q", code, out)
+	}
+}
+
+func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	addr := freeAddr(t)
+	port := ipc.PortOf(addr)
+	dir := filepath.Join(cache, "lywatch")
+	os.MkdirAll(dir, 0o755)
+	disc := `{"pid": ` + strconv.Itoa(os.Getpid()) + `, "port": ` + strconv.Itoa(port) + `, "listening": false, "error": "cannot listen on 127.0.0.1: address in use"}`
+	os.WriteFile(filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".json"), []byte(disc), 0o644)
+	code, _, stderr := runCmd(t, "klayout", "status", "--target", addr)
+	if code != exitFail || !strings.Contains(stderr, "could not listen: cannot listen on 127.0.0.1: address in use") {
+		t.Errorf("status: code %d, %q", code, stderr)
+	}
+}
+
+func TestKLayoutStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a KLayout")
+	}
+	testsupport.KLayout(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	t.Setenv("DISPLAY", testsupport.Xvfb(t))
+	file := smallLayout(t, home)
+	port := strconv.Itoa(testsupport.FreePort(t))
+	code, out, stderr := runCmd(t, "klayout", "start", "--port", port, file)
+	if m := regexp.MustCompile(`pid (\d+)`).FindStringSubmatch(out); m != nil {
+		pid, _ := strconv.Atoi(m[1])
+		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	}
+	if code != exitOK || !strings.Contains(out, "listening on 127.0.0.1:"+port) {
+		t.Fatalf("start: code %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, out, _ = runCmd(t, "klayout", "status", "--target", "127.0.0.1:"+port, "--no-color")
+	if code != exitOK || !strings.Contains(out, file+", cell SMALL") {
+		t.Errorf("status after start: code %d, %q", code, out)
+	}
+	code, out, _ = runCmd(t, "klayout", "start", "--port", port)
+	if code != exitOK || !strings.Contains(out, "already answers") {
+		t.Errorf("second start: code %d, %q", code, out)
+	}
+}

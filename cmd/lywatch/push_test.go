@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
+	"github.com/lywatch/lywatch/ipc"
+)
+
+// smallLayout writes a one-cell layout with KLayout's batch mode.
+func smallLayout(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "small.gds")
+	testsupport.Batch(t, `
+import pya
+ly = pya.Layout()
+top = ly.create_cell("SMALL")
+top.shapes(ly.layer(1, 0)).insert(pya.Box(0, 0, 5000, 2000))
+ly.write(out)
+`, map[string]string{"out": path})
+	return path
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestPushUsageAndNoServer(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "x.gds")
+	os.WriteFile(file, []byte("not really"), 0o644)
+	addr := freeAddr(t)
+	tests := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"push"}, exitError, "want one FILE"},
+		{[]string{"push", file, "--protocol", "http"}, exitError, "unknown protocol"},
+		{[]string{"push", file, "--target", "nocolon"}, exitError, "want HOST:PORT"},
+		{[]string{"push", filepath.Join(t.TempDir(), "missing.gds")}, exitError, "no such file"},
+		{[]string{"push", file, "--target", addr}, exitFail, "no KLayout listening on " + addr + ", run 'lywatch klayout start'"},
+		{[]string{"push", "--protocol", "klive", file, "--target", addr}, exitFail, "no KLayout listening"},
+		{[]string{"klayout", "status", "--target", addr}, exitFail, "no KLayout listening"},
+		{[]string{"klayout"}, exitError, "Usage: lywatch klayout"},
+		{[]string{"klayout", "frob"}, exitError, "unknown subcommand"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCmd(t, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.err) {
+			t.Errorf("lywatch %q: code %d, stderr %q; want %d containing %q", tt.args, code, stderr, tt.code, tt.err)
+		}
+	}
+}
+
+func TestPushAndStatusWithKLayout(t *testing.T) {
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	file := smallLayout(t, t.TempDir())
+	code, out, stderr := runCmd(t, "push", file, "--target", g.Addr, "--no-color")
+	if code != exitOK || !strings.Contains(out, "pushed small.gds (open, cell SMALL") {
+		t.Fatalf("push: code %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, out, _ = runCmd(t, "push", "--protocol", "lyipc", "--target", g.Addr, file)
+	if code != exitOK || !strings.Contains(out, "via lyipc") {
+		t.Errorf("lyipc push: code %d, %q", code, out)
+	}
+	code, out, _ = runCmd(t, "push", "--json", "--target", g.Addr, file)
+	var res struct{ Type, File string }
+	if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || res.Type != "reload" || res.File != file {
+		t.Errorf("push --json: code %d, %q", code, out)
+	}
+	code, out, _ = runCmd(t, "klayout", "status", "--json", "--target", g.Addr)
+	var st ipc.Status
+	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || st.File != file || st.Cell != "SMALL" {
+		t.Errorf("status --json: code %d, %q", code, out)
+	}
+	code, out, _ = runCmd(t, "klayout", "status", "--no-color", "--target", g.Addr)
+	if code != exitOK || !strings.Contains(out, "view 1 of 1: "+file+", cell SMALL") || !strings.Contains(out, "layers: 1 visible") {
+		t.Errorf("status: code %d, %q", code, out)
+	}
+}

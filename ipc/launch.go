@@ -1,0 +1,117 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// LaunchOptions configures Launch.
+type LaunchOptions struct {
+	KLayout string   // the klayout binary; "klayout" from PATH if empty
+	Port    int      // the server's port; the macro's default (11078) if 0
+	Files   []string // layouts to open
+	Env     []string // more environment variables (e.g. DISPLAY=:99)
+	Dir     string   // where the macro and the log go; DiscoveryDir() if empty
+}
+
+// Launched is a KLayout started by Launch.
+type Launched struct {
+	PID   int
+	Macro string // the extracted server macro
+	Log   string // KLayout's output
+}
+
+// Launch starts `klayout -e -rm lywatch_server.py FILES...` detached from
+// lywatch (its own session, output to a log file) and returns at once; use
+// WaitReady to wait for the server.
+func Launch(opts LaunchOptions) (*Launched, error) {
+	bin := opts.KLayout
+	if bin == "" {
+		bin = "klayout"
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return nil, fmt.Errorf("klayout not found (%v): install it (Debian/Ubuntu: apt-get install klayout; others: https://www.klayout.de/build.html)", err)
+	}
+	dir := opts.Dir
+	if dir == "" {
+		if dir, err = DiscoveryDir(); err != nil {
+			return nil, err
+		}
+	}
+	macro, err := ExtractMacro(dir)
+	if err != nil {
+		return nil, err
+	}
+	port := opts.Port
+	if port == 0 {
+		port = PortOf(DefaultAddr)
+	}
+	logPath := filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("klayout log: %w", err)
+	}
+	defer logf.Close()
+	args := []string{"-e", "-rm", macro}
+	for _, f := range opts.Files {
+		if abs, err := filepath.Abs(f); err == nil {
+			f = abs
+		}
+		args = append(args, f)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), "LYWATCH_PORT="+strconv.Itoa(port))
+	cmd.Env = append(cmd.Env, opts.Env...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if runtime.GOOS != "windows" {
+		cmd.SysProcAttr = detached()
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	l := &Launched{PID: cmd.Process.Pid, Macro: macro, Log: logPath}
+	go cmd.Wait() // reap it if lywatch lives longer than KLayout
+	return l, nil
+}
+
+func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
+
+// WaitReady asks c for its status until the server answers or ctx is done.
+// exited, if not nil, reports that the launched process is gone.
+func WaitReady(ctx context.Context, c *Client, exited func() bool) (*Status, error) {
+	probe := *c
+	probe.Timeout = 2 * time.Second
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := probe.Status(ctx)
+		if err == nil {
+			return st, nil
+		}
+		if !errors.Is(err, ErrNoServer) && ctx.Err() == nil {
+			return nil, err
+		}
+		if exited != nil && exited() {
+			return nil, fmt.Errorf("KLayout exited before its server answered on %s", probe.addr())
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no lywatch server on %s yet: %w", probe.addr(), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// ProcessAlive reports whether pid runs (Unix; elsewhere it assumes so).
+func ProcessAlive(pid int) bool {
+	return (&Discovery{PID: pid}).Alive()
+}
