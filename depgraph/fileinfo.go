@@ -4,15 +4,16 @@ package depgraph
 // data: the session cache stores it, and FromSnapshot rebuilds a graph from
 // it without reading the sources again.
 type FileInfo struct {
-	Path    string   `json:"path"`             // slash-separated, relative to Options.Dir
-	Module  string   `json:"module"`           // dotted module name ("pkg" for pkg/__init__.py)
-	Package bool     `json:"package,omitzero"` // the file is a package's __init__.py
-	Hash    string   `json:"hash"`             // hex SHA-256 of the file's bytes
-	Err     string   `json:"err,omitzero"`     // scan error "path:line: message"; Defs are the last good ones
-	TopHash string   `json:"top_hash"`         // token hash of the module's top-level code
-	TopRefs []string `json:"top_refs,omitzero"`
-	Imports []Import `json:"imports,omitzero"`
-	Defs    []Def    `json:"defs,omitzero"`
+	Path     string   `json:"path"`               // slash-separated, relative to Options.Dir
+	Module   string   `json:"module"`             // dotted module name ("pkg" for pkg/__init__.py)
+	Package  bool     `json:"package,omitzero"`   // the file is a package's __init__.py
+	Hash     string   `json:"hash"`               // hex SHA-256 of the file's bytes
+	Err      string   `json:"err,omitzero"`       // scan error "path:line: message"; Defs are the last good ones
+	TopHash  string   `json:"top_hash"`           // token hash of the module's top-level code
+	TopRefs  []string `json:"top_refs,omitzero"`  // names used by top-level code ("f(" when called)
+	MainRefs []string `json:"main_refs,omitzero"` // names used under if __name__ == "__main__"
+	Imports  []Import `json:"imports,omitzero"`
+	Defs     []Def    `json:"defs,omitzero"`
 }
 
 // Import is one imported module or name list, as Python's ast sees it:
@@ -43,5 +44,5 @@ type Def struct {
 	Decorators []string `json:"decorators,omitzero"` // dotted names, without arguments
 	Factory    bool     `json:"factory,omitzero"`
 	Hash       string   `json:"hash"`
-	Refs       []string `json:"refs,omitzero"` // dotted name chains used in its tokens
+	Refs       []string `json:"refs,omitzero"` // dotted name chains used in its tokens ("f(" when called)
 }

@@ -208,6 +208,9 @@ func (s *fileScanner) refs(lo, hi int, keep func(int) bool, skip func(int32) boo
 			}
 			break
 		}
+		if i+1 < len(toks) && toks[i+1].kind == tkOp && s.t.src[toks[i+1].start] == '(' {
+			b.WriteByte('(') // called
+		}
 		r := b.String()
 		if !seen[r] {
 			seen[r] = true
@@ -245,10 +248,17 @@ func (s *fileScanner) refs(lo, hi int, keep func(int) bool, skip func(int32) boo
 
 // top hashes and collects references of the module's top-level code: the
 // logical lines outside every top-level def, import statements excluded
-// from the references.
+// from the references, and those under `if __name__ == "__main__":` kept
+// apart in MainRefs.
 func (s *fileScanner) top(inDef []int) {
 	importTok := map[int32]bool{}
+	main := make([]bool, len(s.t.lines))
+	inMain := false
 	for x, l := range s.t.lines {
+		if l.col == 0 {
+			inMain = s.isMainGuard(l)
+		}
+		main[x] = inMain
 		if inDef[x] != 0 {
 			continue
 		}
@@ -260,5 +270,25 @@ func (s *fileScanner) top(inDef []int) {
 	}
 	keep := func(x int) bool { return inDef[x] == 0 }
 	s.fi.TopHash = s.hashLines(0, len(s.t.lines), keep)
-	s.fi.TopRefs = s.refs(0, len(s.t.lines), keep, func(i int32) bool { return importTok[i] }, -1)
+	skip := func(i int32) bool { return importTok[i] }
+	s.fi.TopRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && !main[x] }, skip, -1)
+	s.fi.MainRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && main[x] }, skip, -1)
+}
+
+// isMainGuard reports whether a logical line is `if __name__ == "__main__":`.
+func (s *fileScanner) isMainGuard(l logLine) bool {
+	if l.last-l.first < 4 || !s.is(l.first, "if") {
+		return false
+	}
+	var name, str bool
+	for i := l.first + 1; i < l.last; i++ {
+		k := s.t.toks[i]
+		switch {
+		case k.kind == tkName && s.is(i, "__name__"):
+			name = true
+		case k.kind == tkString && strings.Contains(s.text(k), "__main__"):
+			str = true
+		}
+	}
+	return name && str
 }

@@ -1,0 +1,270 @@
+package depgraph
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type nodeKind uint8
+
+const (
+	kindModule nodeKind = iota + 1
+	kindDef
+	kindCell
+	kindTarget
+)
+
+type edgeKind uint8
+
+const (
+	edgeInModule edgeKind = iota + 1 // a def runs in its module's namespace
+	edgeRef                          // a def or module code references a def or module
+	edgeImport                       // module code imports a module
+	edgeMadeBy                       // a cell was made by a factory
+	edgeContains                     // a cell contains a cell; a target contains a cell
+	edgeUsesCell                     // a factory's cells contain a cell
+	edgeEntry                        // a target runs an entry file's code
+)
+
+func (k edgeKind) layout() bool { return k == edgeMadeBy || k == edgeContains || k == edgeUsesCell }
+
+// node is one vertex: a module's top-level code, a top-level def or class,
+// a cell of a target's layout, or a target. deps are what it depends on,
+// rdeps what depends on it.
+type node struct {
+	id     string
+	kind   nodeKind
+	name   string // module name, qualified def name, cell name, target name
+	short  string // a def's own name
+	path   string // the file of a module or def
+	module string
+	target string // the target of a cell
+	def    *Def
+	deps   map[*node]edgeKind
+	rdeps  map[*node]edgeKind
+}
+
+func (n *node) factory() bool { return n.def != nil && n.def.Factory }
+
+func (n *node) label() string {
+	switch n.kind {
+	case kindModule:
+		return "module " + n.name
+	case kindDef:
+		switch {
+		case n.factory():
+			return "factory " + n.short + " (" + n.name + ")"
+		case n.def.Kind == "class":
+			return "class " + n.name
+		}
+		return "function " + n.name
+	case kindCell:
+		return "cell " + n.name
+	}
+	return "target " + n.name
+}
+
+func moduleID(mod string) string        { return "mod:" + mod }
+func defID(mod, name string) string     { return "def:" + mod + ":" + name }
+func cellID(target, name string) string { return "cell:" + target + ":" + name }
+func targetID(name string) string       { return "target:" + name }
+
+// CellInfo is one cell of a built layout, as the gds package reads it.
+type CellInfo struct {
+	Name     string   `json:"name"`
+	Children []string `json:"children,omitzero"`
+	Factory  string   `json:"factory,omitzero"` // kfactory:settings:function_name, "" if absent
+}
+
+// Graph is the dependency graph of a project. It is not safe for
+// concurrent use.
+type Graph struct {
+	opts    Options
+	dir     string   // absolute Dir
+	roots   []string // absolute import roots, longest first
+	files   map[string]*FileInfo
+	modules map[string]string // module -> path
+	pkgs    map[string]bool   // every package prefix of a module (namespace packages too)
+	layouts map[string][]CellInfo
+	nodes   map[string]*node
+	facts   map[string][]*node // factory short name -> factory defs
+}
+
+// Scan reads every .py file under opts.Dir and builds the graph. Files
+// that do not scan are recorded (see Errors) and the rest goes on; the
+// error is for a directory that cannot be read or a cancelled context.
+func Scan(ctx context.Context, opts Options) (*Graph, error) {
+	g, err := newGraph(opts)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := g.walk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fi, _ := g.scanFile(p)
+		if fi != nil {
+			g.files[fi.Path] = fi
+		}
+	}
+	g.linkAll()
+	return g, nil
+}
+
+func newGraph(opts Options) (*Graph, error) {
+	if opts.Dir == "" {
+		opts.Dir = "."
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("depgraph: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("depgraph: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("depgraph: %s is not a directory", dir)
+	}
+	if opts.Decorators == nil {
+		opts.Decorators = DefaultDecorators()
+	}
+	if opts.Exclude == nil {
+		opts.Exclude = DefaultExclude()
+	}
+	g := &Graph{opts: opts, dir: dir, files: map[string]*FileInfo{}, layouts: map[string][]CellInfo{}}
+	roots := opts.Roots
+	if len(roots) == 0 {
+		roots = []string{"."}
+		if st, err := os.Stat(filepath.Join(dir, "src")); err == nil && st.IsDir() {
+			roots = append(roots, "src")
+		}
+	}
+	for _, r := range roots {
+		if !filepath.IsAbs(r) {
+			r = filepath.Join(dir, r)
+		}
+		g.roots = append(g.roots, filepath.Clean(r))
+	}
+	sort.Slice(g.roots, func(i, j int) bool { return len(g.roots[i]) > len(g.roots[j]) })
+	return g, nil
+}
+
+func (g *Graph) excluded(name string) bool {
+	if strings.HasPrefix(name, ".") && name != "." {
+		return true
+	}
+	for _, x := range g.opts.Exclude {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// walk lists the .py files under Dir, as absolute paths.
+func (g *Graph) walk(ctx context.Context) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(g.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == g.dir {
+				return err
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != g.dir && g.excluded(d.Name()) {
+				return filepath.SkipDir
+			}
+			return ctx.Err()
+		}
+		if strings.HasSuffix(p, ".py") && d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("depgraph: scan %s: %w", g.dir, err)
+	}
+	return out, nil
+}
+
+// rel turns a path (absolute or relative to Dir) into the slash path
+// relative to Dir, or "" when it lies outside.
+func (g *Graph) rel(p string) string {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(g.dir, p)
+	}
+	r, err := filepath.Rel(g.dir, filepath.Clean(p))
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	return filepath.ToSlash(r)
+}
+
+// moduleName gives the dotted module of an absolute file path.
+func (g *Graph) moduleName(abs string) string {
+	base := g.dir
+	for _, r := range g.roots {
+		if strings.HasPrefix(abs, r+string(filepath.Separator)) {
+			base = r
+			break
+		}
+	}
+	rel, _ := filepath.Rel(base, abs)
+	rel = strings.TrimSuffix(filepath.ToSlash(rel), ".py")
+	rel = strings.TrimSuffix(rel, "/__init__")
+	if rel == "__init__" {
+		rel = filepath.Base(base)
+	}
+	return strings.ReplaceAll(rel, "/", ".")
+}
+
+// scanFile reads and scans one file (absolute path). A missing file gives
+// (nil, fs.ErrNotExist).
+func (g *Graph) scanFile(abs string) (*FileInfo, error) {
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	rel := g.rel(abs)
+	fi, err := ScanSource(rel, g.moduleName(abs), src, g.opts.Decorators)
+	return fi, err
+}
+
+// Errors lists the files that did not scan, as "path:line: message".
+func (g *Graph) Errors() []string {
+	var out []string
+	for _, fi := range g.files {
+		if fi.Err != "" {
+			out = append(out, fi.Err)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Files returns the scanned files, sorted by path.
+func (g *Graph) Files() []*FileInfo {
+	out := make([]*FileInfo, 0, len(g.files))
+	for _, fi := range g.files {
+		out = append(out, fi)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// Dir returns the absolute project directory.
+func (g *Graph) Dir() string { return g.dir }
+
+// Targets returns the configured targets.
+func (g *Graph) Targets() []Target { return append([]Target(nil), g.opts.Targets...) }

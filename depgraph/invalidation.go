@@ -1,0 +1,200 @@
+package depgraph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Invalidation is what an update invalidates. The lists are sorted.
+type Invalidation struct {
+	Files     []string   // changed, new and deleted files (slash paths relative to Dir)
+	Changed   []string   // the nodes whose own code changed, appeared or went away
+	Modules   []string   // modules whose top-level code is invalidated
+	Functions []string   // qualified names (module.name) of invalidated defs and classes
+	Factories []string   // bare names of invalidated factories (for LYWATCH_INVALIDATED)
+	Cells     []string   // names of invalidated cells, over all targets
+	Targets   []string   // targets to rebuild
+	Errors    []string   // files that did not scan: "path:line: message"
+	Cycles    [][]string // import cycles among the invalidated modules
+
+	nodes map[string]*invNode // by node id
+}
+
+// invNode is one invalidated node and how it was reached.
+type invNode struct {
+	label  string
+	kind   nodeKind
+	names  []string // names Explain finds it by
+	parent string   // id of the node it was reached from ("" for a seed)
+	edge   edgeKind // the edge from this node to its parent
+	reason string   // for a seed: what changed, starting with the file
+	depth  int
+}
+
+func newInvalidation() *Invalidation {
+	return &Invalidation{nodes: map[string]*invNode{}}
+}
+
+// Empty reports whether nothing was invalidated.
+func (inv *Invalidation) Empty() bool {
+	return len(inv.Changed) == 0 && len(inv.Targets) == 0 && len(inv.Modules) == 0
+}
+
+// Stale reports whether the node with this name (as Explain takes it) is
+// invalidated.
+func (inv *Invalidation) Stale(name string) bool { return inv.find(name) != "" }
+
+func (inv *Invalidation) find(name string) string {
+	for _, pre := range []string{"target:", "cell:", "factory:", "def:", "mod:", "file:"} {
+		best := ""
+		for id, n := range inv.nodes {
+			for _, nm := range n.names {
+				if nm == pre+name && (best == "" || id < best) {
+					best = id
+				}
+			}
+		}
+		if best != "" {
+			return best
+		}
+	}
+	return ""
+}
+
+// Explain returns the chain that invalidated name (a target, cell,
+// factory, qualified function, module or file path), from the edited file
+// to the node, one step a line; nil when name is not invalidated.
+func (inv *Invalidation) Explain(name string) []string {
+	id := inv.find(name)
+	if id == "" {
+		return nil
+	}
+	var chain []*invNode
+	for id != "" && len(chain) <= len(inv.nodes) {
+		n := inv.nodes[id]
+		chain = append(chain, n)
+		id = n.parent
+	}
+	out := []string{chain[len(chain)-1].reason}
+	for i := len(chain) - 2; i >= 0; i-- {
+		out = append(out, fmt.Sprintf("%s %s %s", chain[i].label, verb(chain[i].edge), chain[i+1].label))
+	}
+	return out
+}
+
+func verb(k edgeKind) string {
+	switch k {
+	case edgeInModule:
+		return "runs in the namespace of"
+	case edgeRef:
+		return "uses"
+	case edgeImport:
+		return "imports"
+	case edgeMadeBy:
+		return "was made by"
+	case edgeContains:
+		return "contains"
+	case edgeUsesCell:
+		return "has cells that contain"
+	case edgeEntry:
+		return "runs"
+	}
+	return "depends on"
+}
+
+func nodeNames(n *node) []string {
+	switch n.kind {
+	case kindModule:
+		return []string{"mod:" + n.name, "file:" + n.path}
+	case kindDef:
+		names := []string{"def:" + n.name}
+		if n.factory() {
+			names = append(names, "factory:"+n.short)
+		} else {
+			names = append(names, "def:"+n.short)
+		}
+		return names
+	case kindCell:
+		return []string{"cell:" + n.name}
+	}
+	return []string{"target:" + n.name}
+}
+
+// seed is a node whose own code changed, with the reason.
+type seed struct {
+	n      *node
+	reason string
+}
+
+// closure marks seeds and everything that depends on them, breadth first
+// so each node keeps a shortest chain to an edit.
+func (inv *Invalidation) closure(seeds []seed) {
+	var queue []*node
+	for _, s := range seeds {
+		if inv.nodes[s.n.id] != nil {
+			continue
+		}
+		inv.nodes[s.n.id] = &invNode{label: s.n.label(), kind: s.n.kind, names: nodeNames(s.n), reason: s.reason}
+		inv.Changed = append(inv.Changed, s.n.label())
+		queue = append(queue, s.n)
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		depth := inv.nodes[n.id].depth + 1
+		rs := make([]*node, 0, len(n.rdeps))
+		for r := range n.rdeps {
+			if inv.nodes[r.id] == nil {
+				rs = append(rs, r)
+			}
+		}
+		sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+		for _, r := range rs {
+			inv.nodes[r.id] = &invNode{label: r.label(), kind: r.kind, names: nodeNames(r), parent: n.id, edge: n.rdeps[r], depth: depth}
+			queue = append(queue, r)
+		}
+	}
+}
+
+// finish fills the name lists from the invalidated nodes.
+func (inv *Invalidation) finish() {
+	facts := map[string]bool{}
+	cells := map[string]bool{}
+	for _, n := range inv.nodes {
+		switch n.kind {
+		case kindModule:
+			inv.Modules = append(inv.Modules, strings.TrimPrefix(n.names[0], "mod:"))
+		case kindDef:
+			inv.Functions = append(inv.Functions, strings.TrimPrefix(n.names[0], "def:"))
+			if strings.HasPrefix(n.names[1], "factory:") {
+				facts[strings.TrimPrefix(n.names[1], "factory:")] = true
+			}
+		case kindCell:
+			cells[strings.TrimPrefix(n.names[0], "cell:")] = true
+		case kindTarget:
+			inv.Targets = append(inv.Targets, strings.TrimPrefix(n.names[0], "target:"))
+		}
+	}
+	for f := range facts {
+		inv.Factories = append(inv.Factories, f)
+	}
+	for c := range cells {
+		inv.Cells = append(inv.Cells, c)
+	}
+	for _, l := range [][]string{inv.Files, inv.Changed, inv.Modules, inv.Functions, inv.Factories, inv.Cells, inv.Targets, inv.Errors} {
+		sort.Strings(l)
+	}
+}
+
+// Env returns the environment a target's build gets: LYWATCH_TARGET and
+// LYWATCH_INVALIDATED (the invalidated factory names, one per line).
+func (inv *Invalidation) Env(target string) []string {
+	return []string{"LYWATCH_TARGET=" + target, "LYWATCH_INVALIDATED=" + strings.Join(inv.Factories, "\n")}
+}
+
+// Summary is a short count for the cycle's summary line, such as
+// "3 factories, 7 cells invalidated".
+func (inv *Invalidation) Summary() string {
+	return fmt.Sprintf("%d factories, %d cells invalidated", len(inv.Factories), len(inv.Cells))
+}
