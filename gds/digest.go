@@ -54,11 +54,17 @@ func (d *digest128) bytes(s string) {
 	}
 }
 
-// sum returns the digest as 16 bytes.
-func (d *digest128) sum() [16]byte {
+// sum64 returns the digest as two words.
+func (d *digest128) sum64() (uint64, uint64) {
 	a := mum(d.a^d.n, dk0^dk3)
 	b := mum(d.b^a, dk2^dk1)
 	a = mum(a^b, dk4)
+	return a, b
+}
+
+// sum returns the digest as 16 bytes.
+func (d *digest128) sum() [16]byte {
+	a, b := d.sum64()
 	var out [16]byte
 	binary.BigEndian.PutUint64(out[:8], a)
 	binary.BigEndian.PutUint64(out[8:], b)

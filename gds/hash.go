@@ -35,24 +35,39 @@ const (
 // shapeEntry is one shape's group key and digest, for sorting.
 type shapeEntry struct {
 	layer, typ int16
-	d          [16]byte
+	a, b       uint64 // the digest
 }
 
+func groupKey(e shapeEntry) uint32 { return uint32(uint16(e.layer)^0x8000)<<16 | uint32(uint16(e.typ)^0x8000) }
+
 func cmpShapeEntry(x, y shapeEntry) int {
-	if x.layer != y.layer {
-		return int(x.layer) - int(y.layer)
+	if kx, ky := groupKey(x), groupKey(y); kx != ky {
+		if kx < ky {
+			return -1
+		}
+		return 1
 	}
-	if x.typ != y.typ {
-		return int(x.typ) - int(y.typ)
+	if x.a != y.a {
+		if x.a < y.a {
+			return -1
+		}
+		return 1
 	}
-	return bytes.Compare(x.d[:], y.d[:])
+	if x.b != y.b {
+		if x.b < y.b {
+			return -1
+		}
+		return 1
+	}
+	return 0
 }
 
 func shapeEntries(shapes []Shape, buf []shapeEntry) []shapeEntry {
 	buf = buf[:0]
 	for i := range shapes {
 		s := &shapes[i]
-		buf = append(buf, shapeEntry{layer: s.Layer, typ: s.Type, d: shapeDigest(s)})
+		a, b := shapeDigest(s)
+		buf = append(buf, shapeEntry{layer: s.Layer, typ: s.Type, a: a, b: b})
 	}
 	slices.SortFunc(buf, cmpShapeEntry)
 	return buf
@@ -61,8 +76,15 @@ func shapeEntries(shapes []Shape, buf []shapeEntry) []shapeEntry {
 // shapesDigest is the SHA-256 of a cell's shapes as a sorted multiset grouped
 // by (layer, type): per group its layer, type and count, then the sorted
 // 16-byte digests of its shapes.
-func shapesDigest(shapes []Shape) [32]byte {
-	es := shapeEntries(shapes, nil)
+func shapesDigest(shapes []Shape, scratch *[]shapeEntry) [32]byte {
+	var buf []shapeEntry
+	if scratch != nil {
+		buf = *scratch
+	}
+	es := shapeEntries(shapes, buf)
+	if scratch != nil {
+		*scratch = es
+	}
 	h := sha256.New()
 	h.Write([]byte("lywatch/gds shapes v1\n"))
 	var hdr [12]byte
@@ -75,8 +97,11 @@ func shapesDigest(shapes []Shape) [32]byte {
 		binary.BigEndian.PutUint16(hdr[2:], uint16(es[i].typ))
 		binary.BigEndian.PutUint64(hdr[4:], uint64(j-i))
 		h.Write(hdr[:])
+		var d [16]byte
 		for k := i; k < j; k++ {
-			h.Write(es[k].d[:])
+			binary.BigEndian.PutUint64(d[:8], es[k].a)
+			binary.BigEndian.PutUint64(d[8:], es[k].b)
+			h.Write(d[:])
 		}
 		i = j
 	}
@@ -86,7 +111,7 @@ func shapesDigest(shapes []Shape) [32]byte {
 }
 
 // shapeDigest is the digest of one shape in canonical form.
-func shapeDigest(s *Shape) [16]byte {
+func shapeDigest(s *Shape) (uint64, uint64) {
 	d := newDigest(tagShape)
 	d.word(uint64(s.Kind))
 	var a Attrs
@@ -117,7 +142,7 @@ func shapeDigest(s *Shape) [16]byte {
 	}
 	d.word(uint64(a.ElFlags)<<32 | uint64(uint32(a.Plex)))
 	propWords(&d, s.Props)
-	return d.sum()
+	return d.sum64()
 }
 
 func pointWords(d *digest128, pts []Point) {
@@ -132,51 +157,72 @@ func pointWords(d *digest128, pts []Point) {
 // smallest point (x, then y; among equal smallest points the rotation whose
 // sequence is smallest).
 func polygonWords(d *digest128, pts []Point) {
-	// Drop the closing point(s).
 	for len(pts) > 1 && pts[len(pts)-1] == pts[0] {
 		pts = pts[:len(pts)-1]
 	}
 	n := len(pts)
-	// Count points that differ from their predecessor (cyclically).
-	uniq := 0
-	for i := 0; i < n; i++ {
-		if i == 0 || pts[i] != pts[i-1] {
-			uniq++
-		}
+	if n == 0 {
+		d.word(0)
+		return
 	}
+	// One pass: area (relative to the first point), distinct points, the
+	// smallest point and whether it occurs more than once.
+	x0, y0 := float64(pts[0].X), float64(pts[0].Y)
 	var area float64
-	for i := 0; i < n; i++ {
-		p, q := pts[i], pts[(i+1)%n]
-		area += float64(p.X)*float64(q.Y) - float64(q.X)*float64(p.Y)
+	uniq, start, ties := 0, 0, false
+	prev := pts[n-1]
+	for i, p := range pts {
+		q := pts[0]
+		if i+1 < n {
+			q = pts[i+1]
+		}
+		area += (float64(p.X)-x0)*(float64(q.Y)-y0) - (float64(q.X)-x0)*(float64(p.Y)-y0)
+		if p != prev || n == 1 {
+			uniq++
+			if i > 0 {
+				if lessPoint(p, pts[start]) {
+					start, ties = i, false
+				} else if p == pts[start] {
+					ties = true
+				}
+			}
+		}
+		prev = p
 	}
 	dir := 1
 	if area < 0 {
 		dir = -1
 	}
-	start := -1
-	for i := 0; i < n; i++ {
-		if pts[i] == pts[(i-1+n)%n] && n > 1 {
-			continue // duplicate of its predecessor
-		}
-		if start < 0 || lessPoint(pts[i], pts[start]) ||
-			(pts[i] == pts[start] && lessRotation(pts, i, start, dir)) {
-			start = i
+	if pts[start] == pts[(start+n-1)%n] && n > 1 {
+		// start is a repeat of its predecessor: step back to the first of the run.
+		for k := 0; k < n && pts[start] == pts[(start+n-1)%n]; k++ {
+			start = (start + n - 1) % n
 		}
 	}
-	if area == 0 && n > 1 && start >= 0 && lessRotation2(pts, start) {
+	if ties {
+		for i := 0; i < n; i++ {
+			if pts[i] == pts[start] && i != start && pts[i] != pts[(i+n-1)%n] && lessRotation(pts, i, start, dir) {
+				start = i
+			}
+		}
+	}
+	if area == 0 && n > 1 && lessRotation2(pts, start) {
 		dir = -1
 	}
 	d.word(uint64(uniq))
-	if start < 0 {
-		return
-	}
-	prev := Point{}
-	for k, i := 0, start; k < n; k, i = k+1, (i+dir+n)%n {
-		if k > 0 && pts[i] == prev {
-			continue
+	last := Point{}
+	i := start
+	for k := 0; k < n; k++ {
+		if k == 0 || pts[i] != last {
+			d.point(pts[i])
+			last = pts[i]
 		}
-		d.point(pts[i])
-		prev = pts[i]
+		i += dir
+		if i == n {
+			i = 0
+		} else if i < 0 {
+			i = n - 1
+		}
 	}
 }
 
@@ -337,7 +383,7 @@ func (l *Library) shapesDigests() [][32]byte {
 				if c.summary != nil {
 					out[i] = c.summary.shapes
 				} else {
-					out[i] = shapesDigest(c.Shapes)
+					out[i] = shapesDigest(c.Shapes, nil)
 				}
 			}
 		}()
@@ -433,8 +479,8 @@ func refErr(r *Ref, msg string) *FormatError {
 }
 
 // summarize hashes the cell's shapes and drops them (ReadOptions.HashOnly).
-func (c *Cell) summarize() {
-	c.summary = &cellSummary{shapes: shapesDigest(c.Shapes)}
+func (c *Cell) summarize(scratch *[]shapeEntry) {
+	c.summary = &cellSummary{shapes: shapesDigest(c.Shapes, scratch)}
 	c.numShapes = len(c.Shapes)
 	c.Shapes = nil
 }

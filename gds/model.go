@@ -263,6 +263,7 @@ func (l *Library) TopCells() []string {
 
 // detach gives the cell's shapes points of their own (off the parser's slab).
 func (c *Cell) detach() {
+	c.Shapes = append([]Shape(nil), c.Shapes...)
 	for i := range c.Shapes {
 		c.Shapes[i].XY = append([]Point(nil), c.Shapes[i].XY...)
 	}

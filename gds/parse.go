@@ -54,6 +54,8 @@ type parser struct {
 	names    map[string]string
 	slab     []Point
 	keep     bool // shapes are kept: never reuse the slab
+	shapes   []Shape      // HashOnly: the current cell's shapes, reused
+	entries  []shapeEntry // HashOnly: scratch for hashing
 }
 
 func newParser(keep bool) *parser {
@@ -75,7 +77,11 @@ func (p *parser) warn(r record, msg string) {
 
 // resetSlab lets the points of the cells parsed so far be overwritten; only
 // for cells whose shapes were dropped.
-func (p *parser) resetSlab() { p.slab = p.slab[:0] }
+func (p *parser) resetSlab() {
+	p.slab = p.slab[:0]
+	clear(p.shapes)
+	p.shapes = p.shapes[:0]
+}
 
 func (p *parser) points(n int) []Point {
 	if len(p.slab)+n > cap(p.slab) {
@@ -93,6 +99,9 @@ func (p *parser) points(n int) []Point {
 // parseCell parses a cell from the record after BGNSTR up to its ENDSTR.
 func (p *parser) parseCell(it *recIter, bgn record) (*Cell, error) {
 	c := &Cell{offset: bgn.off}
+	if !p.keep {
+		c.Shapes = p.shapes[:0]
+	}
 	for i := 0; i < 12 && 2*i+2 <= len(bgn.data); i++ {
 		c.Times[i] = int16At(bgn.data, i)
 	}
@@ -114,6 +123,9 @@ func (p *parser) parseCell(it *recIter, bgn record) (*Cell, error) {
 		case recENDSTR:
 			if !named {
 				return nil, bgn.errorf("cell without STRNAME")
+			}
+			if !p.keep {
+				p.shapes = c.Shapes
 			}
 			return c, nil
 		case recBOUNDARY, recPATH, recTEXT, recNODE, recBOX:
@@ -342,7 +354,31 @@ func (p *parser) decodePoints(b []byte) []Point {
 	return pts
 }
 
+// fastBoundary parses the common BOUNDARY element without options:
+// LAYER, DATATYPE, one XY, ENDEL. It reports false (and consumes nothing)
+// for anything else.
+func (p *parser) fastBoundary(it *recIter, c *Cell) bool {
+	b := it.buf[it.pos:]
+	if len(b) < 12+4+4 ||
+		binary.BigEndian.Uint32(b) != 0x00060d02 || binary.BigEndian.Uint32(b[6:]) != 0x00060e02 {
+		return false
+	}
+	xy := b[12:]
+	n := int(binary.BigEndian.Uint16(xy))
+	if binary.BigEndian.Uint16(xy[2:]) != 0x1003 || n < 12 || (n-4)%8 != 0 || len(xy) < n+4 ||
+		binary.BigEndian.Uint32(xy[n:]) != 0x00041100 {
+		return false
+	}
+	c.Shapes = append(c.Shapes, Shape{Kind: Boundary, Layer: int16At(b[4:], 0), Type: int16At(b[10:], 0),
+		XY: p.decodePoints(xy[4:n])})
+	it.pos += 12 + n + 4
+	return true
+}
+
 func (p *parser) parseShape(it *recIter, start record, c *Cell) error {
+	if start.typ == recBOUNDARY && p.fastBoundary(it, c) {
+		return nil
+	}
 	var e element
 	if err := p.parseElement(it, start, &e); err != nil {
 		return err

@@ -232,7 +232,7 @@ func (p *pipeline) parseJob(ps *parser, j job) (jobResult, error) {
 				if c.Name == ContextCellName {
 					c.detach()
 				} else {
-					c.summarize()
+					c.summarize(&ps.entries)
 				}
 				ps.resetSlab()
 			}
@@ -290,7 +290,7 @@ func (s *splitter) run() (int, error) {
 	pos := 0       // next record header in *blk
 	var spans [][2]int
 	runStart, cellStart := -1, -1 // start of the current run of cells; of the open cell
-	flushRun := func() { // at library level: the run of cells ends at pos
+	flushRun := func() {          // at library level: the run of cells ends at pos
 		if runStart >= 0 && pos > runStart {
 			spans = append(spans, [2]int{runStart, pos})
 		}
@@ -314,6 +314,20 @@ func (s *splitter) run() (int, error) {
 		return nil
 	}
 	for {
+		if cellStart >= 0 {
+			// Fast path: skip the records inside a cell that are in the block.
+			buf := *blk
+			for pos+headerLen <= len(buf) {
+				n := int(binary.BigEndian.Uint16(buf[pos:]))
+				if n < headerLen || pos+n > len(buf) {
+					break
+				}
+				if t := RecordType(buf[pos+2]); t == recENDSTR || t == recBGNSTR || t == recENDLIB || t == recBGNLIB {
+					break
+				}
+				pos += n
+			}
+		}
 		if err := s.fill(blk, pos+headerLen); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				if pos == len(*blk) {

@@ -68,6 +68,14 @@ func TestRoundTripSharedFiles(t *testing.T) {
 			if got := mustHashes(t, ho); !maps.Equal(got, want) {
 				t.Errorf("HashOnly hashes differ")
 			}
+			if !maps.Equal(ho.Meta, lib.Meta) {
+				t.Errorf("HashOnly library meta %v, want %v", ho.Meta, lib.Meta)
+			}
+			for _, c := range lib.Cells {
+				if !maps.Equal(c.Meta, ho.Cell(c.Name).Meta) {
+					t.Errorf("HashOnly cell %s: meta differs", c.Name)
+				}
+			}
 		})
 	}
 }

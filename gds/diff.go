@@ -1,0 +1,134 @@
+package gds
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"sort"
+)
+
+// DiffResult is the structural difference between two libraries, A and B.
+type DiffResult struct {
+	// Equal is true when the libraries have the same cells with the same
+	// contents and the same database unit.
+	Equal bool `json:"equal"`
+	// Added are the cells only in B, Removed those only in A, sorted.
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	// Changed are the cells in both whose own contents differ, by name.
+	Changed []CellDiff `json:"changed"`
+	// DBUChanged is true when the database units differ by more than the
+	// tolerance; DBU holds A's and B's in metres.
+	DBUChanged bool       `json:"-"`
+	DBU        [2]float64 `json:"-"`
+}
+
+// CellDiff is how one cell differs.
+type CellDiff struct {
+	Name string `json:"name"`
+	// Layers lists, per (layer, datatype) with a difference, how many shapes
+	// B has that A has not (Added) and the reverse (Removed).
+	Layers []LayerDiff `json:"layers"`
+	// InstancesChanged is true when the cells' instances differ (by child
+	// name, transformation, array or properties).
+	InstancesChanged bool `json:"instances_changed"`
+}
+
+// LayerDiff counts the shapes added and removed on one layer.
+type LayerDiff struct {
+	Layer    int16 `json:"layer"`
+	Datatype int16 `json:"datatype"`
+	Added    int   `json:"added"`
+	Removed  int   `json:"removed"`
+}
+
+// dbuTolerance is the relative difference below which two database units are
+// the same: writers disagree in the last bits of the 8-byte real.
+const dbuTolerance = 1e-9
+
+// SameUnit reports whether two unit values are equal within the tolerance
+// used by Diff.
+func SameUnit(a, b float64) bool {
+	return a == b || math.Abs(a-b) <= dbuTolerance*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// Diff compares a and b cell by cell (matched by name). Cells read with
+// ReadOptions.HashOnly are compared by their shapes digest only, without
+// per-layer counts.
+func Diff(a, b *Library) *DiffResult {
+	res := &DiffResult{Added: []string{}, Removed: []string{}, Changed: []CellDiff{}, DBU: [2]float64{a.DBU, b.DBU}}
+	res.DBUChanged = !SameUnit(a.DBU, b.DBU) || !SameUnit(a.UserUnit, b.UserUnit)
+	for _, c := range b.Cells {
+		if a.Cell(c.Name) == nil {
+			res.Added = append(res.Added, c.Name)
+		}
+	}
+	for _, ca := range a.Cells {
+		cb := b.Cell(ca.Name)
+		if cb == nil {
+			res.Removed = append(res.Removed, ca.Name)
+			continue
+		}
+		if d, changed := diffCell(ca, cb); changed {
+			res.Changed = append(res.Changed, d)
+		}
+	}
+	sort.Strings(res.Added)
+	sort.Strings(res.Removed)
+	sort.Slice(res.Changed, func(i, j int) bool { return res.Changed[i].Name < res.Changed[j].Name })
+	res.Equal = !res.DBUChanged && len(res.Added) == 0 && len(res.Removed) == 0 && len(res.Changed) == 0
+	return res
+}
+
+func diffCell(a, b *Cell) (CellDiff, bool) {
+	d := CellDiff{Name: a.Name, Layers: []LayerDiff{}}
+	d.InstancesChanged = !slices.Equal(instanceDigests(a), instanceDigests(b))
+	if a.summary != nil || b.summary != nil {
+		sa, sb := cellShapes(a), cellShapes(b)
+		return d, d.InstancesChanged || sa != sb
+	}
+	ea, eb := shapeEntries(a.Shapes, nil), shapeEntries(b.Shapes, nil)
+	i, j := 0, 0
+	add := func(e shapeEntry, added int) {
+		n := len(d.Layers)
+		if n == 0 || d.Layers[n-1].Layer != e.layer || d.Layers[n-1].Datatype != e.typ {
+			d.Layers = append(d.Layers, LayerDiff{Layer: e.layer, Datatype: e.typ})
+			n++
+		}
+		if added > 0 {
+			d.Layers[n-1].Added++
+		} else {
+			d.Layers[n-1].Removed++
+		}
+	}
+	for i < len(ea) || j < len(eb) {
+		switch {
+		case j == len(eb) || (i < len(ea) && cmpShapeEntry(ea[i], eb[j]) < 0):
+			add(ea[i], -1)
+			i++
+		case i == len(ea) || cmpShapeEntry(ea[i], eb[j]) > 0:
+			add(eb[j], 1)
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return d, d.InstancesChanged || len(d.Layers) > 0
+}
+
+func cellShapes(c *Cell) [32]byte {
+	if c.summary != nil {
+		return c.summary.shapes
+	}
+	return shapesDigest(c.Shapes, nil)
+}
+
+func instanceDigests(c *Cell) [][16]byte {
+	out := make([][16]byte, len(c.Refs))
+	for i := range c.Refs {
+		out[i] = instanceDigest(&c.Refs[i], c.Refs[i].Name)
+	}
+	slices.SortFunc(out, func(x, y [16]byte) int { return bytes.Compare(x[:], y[:]) })
+	return out
+}
