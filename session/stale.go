@@ -8,7 +8,10 @@ import "sort"
 type Staleness struct {
 	// Files are the changed files given; Functions, Factories and Cells what
 	// they reach, sorted.
-	Files, Functions, Factories, Cells []string
+	Files     []string `json:"files"`
+	Functions []string `json:"functions,omitempty"`
+	Factories []string `json:"factories,omitempty"`
+	Cells     []string `json:"cells,omitempty"`
 }
 
 // Empty reports whether nothing is stale.

@@ -59,6 +59,8 @@ type Store struct {
 	dir, root string
 	opts      Options
 	lock      *lock
+	readOnly  bool
+	closed    bool
 
 	mu   sync.Mutex
 	last map[string]*Manifest // the last manifest loaded or saved per target
@@ -69,6 +71,36 @@ type Store struct {
 // lock it returns a *LockedError naming the holder (errors.Is(err,
 // ErrLocked)). Close releases the lock.
 func Open(dir string, opts Options) (*Store, error) {
+	s, err := newStore(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	if err := ensureIgnored(s.dir); err != nil {
+		return nil, err
+	}
+	if s.lock, err = acquireLock(s.dir, s.opts.Args); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenReadOnly opens a session directory for reading only, without taking
+// its lock, so `lywatch session show` works while a lywatch runs. Writes
+// are refused; since every write is atomic, reads see whole files.
+func OpenReadOnly(dir string, opts Options) (*Store, error) {
+	s, err := newStore(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.readOnly = true
+	return s, nil
+}
+
+// newStore resolves the paths and defaults of a Store.
+func newStore(dir string, opts Options) (*Store, error) {
 	if opts.Root == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -96,17 +128,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("session: %w", err)
-	}
-	if err := ensureIgnored(dir); err != nil {
-		return nil, err
-	}
-	l, err := acquireLock(dir, opts.Args)
-	if err != nil {
-		return nil, err
-	}
-	return &Store{dir: dir, root: root, opts: opts, lock: l, last: map[string]*Manifest{}}, nil
+	return &Store{dir: dir, root: root, opts: opts, last: map[string]*Manifest{}}, nil
 }
 
 // ensureIgnored writes build/.gitignore for a session directory inside a
@@ -124,7 +146,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.lock.release()
-	s.lock = nil
+	s.lock, s.closed = nil, true
 	return err
 }
 
@@ -148,6 +170,20 @@ func (s *Store) LayoutPath(target string) string {
 // errClosed is returned by methods of a closed Store.
 var errClosed = errors.New("session: store is closed")
 
+// ErrReadOnly is returned by writes to a Store opened with OpenReadOnly.
+var ErrReadOnly = errors.New("session: opened read-only")
+
+// writable reports why s cannot be written, if it cannot.
+func (s *Store) writable() error {
+	if s.closed {
+		return errClosed
+	}
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return nil
+}
+
 // Load returns a target's manifest. It returns (nil, nil) when nothing was
 // saved for the target, and (nil, *Warning) when something was saved but is
 // unusable — corrupt, truncated, bit-flipped, of an unknown version, written
@@ -158,7 +194,7 @@ var errClosed = errors.New("session: store is closed")
 func (s *Store) Load(target string) (*Manifest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.lock == nil {
+	if s.closed {
 		return nil, errClosed
 	}
 	m, err := s.load(target)
@@ -202,6 +238,9 @@ func (s *Store) load(target string) (*Manifest, error) {
 		if checkLayout(cells+nextSuffix, m.Layout) != nil {
 			return nil, &Warning{Path: s.rel(cells), Err: fmt.Errorf("does not match its manifest: %w", err)}
 		}
+		if s.readOnly {
+			return m, nil // the lywatch holding the lock finishes it
+		}
 		if err := os.Rename(cells+nextSuffix, cells); err != nil {
 			return nil, &Warning{Path: s.rel(cells), Err: err}
 		}
@@ -242,8 +281,8 @@ func (s *Store) rel(p string) string {
 func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.lock == nil {
-		return errClosed
+	if err := s.writable(); err != nil {
+		return err
 	}
 	if err := checkTarget(target); err != nil {
 		return err
@@ -363,8 +402,8 @@ func (s *Store) Targets() ([]string, error) {
 func (s *Store) Clear(targets ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.lock == nil {
-		return errClosed
+	if err := s.writable(); err != nil {
+		return err
 	}
 	if len(targets) == 0 {
 		s.last = map[string]*Manifest{}
@@ -391,6 +430,9 @@ func (s *Store) Clear(targets ...string) error {
 // SaveDependencies writes the dependencies file: which target's layout uses
 // which others'.
 func (s *Store) SaveDependencies(d Dependencies) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	b, err := encodeDeps(d)
 	if err != nil {
 		return err
@@ -515,3 +557,7 @@ func unescapeTarget(name string) (string, bool) {
 	t := b.String()
 	return t, t != "" && escapeTarget(t) == name
 }
+
+// DefaultTarget is the target name for a project with a single build
+// command and no named targets.
+const DefaultTarget = "default"

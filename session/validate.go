@@ -21,12 +21,13 @@ const (
 // FileChange is one tracked file whose content differs from the manifest.
 type FileChange struct {
 	// Path is root-relative and slash-separated; Abs is the absolute path.
-	Path string
-	Abs  string
-	Kind ChangeKind
+	Path string     `json:"path"`
+	Abs  string     `json:"abs"`
+	Kind ChangeKind `json:"kind"`
 	// OldSHA256 is the manifest's hash, NewSHA256 the current one ("" when
 	// deleted).
-	OldSHA256, NewSHA256 string
+	OldSHA256 string `json:"old_sha256"`
+	NewSHA256 string `json:"new_sha256,omitempty"`
 }
 
 // Validation is the result of checking a manifest's files against the disk.

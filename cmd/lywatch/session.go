@@ -1,8 +1,387 @@
 package main
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
-// runSession is replaced by the issue that brings the 'session' command.
-func runSession(_ context.Context, e *env, _ []string) int {
-	return e.errorf("session: not built yet")
+	"github.com/fatih/color"
+	"github.com/lywatch/lywatch/config"
+	"github.com/lywatch/lywatch/session"
+)
+
+const sessionUsage = `Usage:
+  lywatch session show [--json] [--target T] [--all]   targets, cells, factories, what is stale now
+  lywatch session save --cell NAME [--target T] [--layout FILE]
+                                                    keep only NAME and its descendants
+  lywatch session clear [--target T]                remove the saved session (or one target)
+  lywatch session hash [--from FILE|-] [PATH...]     hash files as the session does (sha256sum format)
+
+Every subcommand takes --session-dir DIR (else $LYWATCH_SESSION_DIR, else
+session_dir in the configuration, else build/session under the git root).
+`
+
+// runSession runs `lywatch session SUBCOMMAND`.
+func runSession(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stderr, sessionUsage)
+		if len(args) == 0 {
+			return exitError
+		}
+		return exitOK
+	}
+	switch args[0] {
+	case "show":
+		return runSessionShow(ctx, e, args[1:])
+	case "save":
+		return runSessionSave(ctx, e, args[1:])
+	case "clear":
+		return runSessionClear(ctx, e, args[1:])
+	case "hash":
+		return runSessionHash(ctx, e, args[1:])
+	}
+	return e.errorf("session: unknown subcommand %q\n%s", args[0], sessionUsage)
+}
+
+// sessionFlags are the flags every session subcommand shares.
+type sessionFlags struct {
+	fs      *flag.FlagSet
+	dir     string
+	target  string
+	noColor bool
+}
+
+func newSessionFlags(e *env, name string) *sessionFlags {
+	f := &sessionFlags{fs: flag.NewFlagSet("session "+name, flag.ContinueOnError)}
+	f.fs.SetOutput(e.stderr)
+	f.fs.StringVar(&f.dir, "session-dir", "", "session directory (default: $"+session.EnvDir+", the configuration, or build/session under the git root)")
+	f.fs.StringVar(&f.target, "target", "", "only this target")
+	f.fs.BoolVar(&f.noColor, "no-color", false, "plain output")
+	return f
+}
+
+// parse parses args; it returns false (and the exit code) on -h or a bad flag.
+func (f *sessionFlags) parse(e *env, args []string) (int, bool) {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitError, false
+	}
+	if f.fs.NArg() > 0 && f.fs.Name() != "session hash" {
+		return e.errorf("%s: unexpected argument %q", f.fs.Name(), f.fs.Arg(0)), false
+	}
+	return 0, true
+}
+
+// locate resolves the session directory and the project root.
+func (f *sessionFlags) locate() (dir, root string, err error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	dir, _ = session.ResolveDir(f.dir, os.Getenv(session.EnvDir), configSessionDir(cwd), cwd)
+	return dir, session.FindRoot(cwd), nil
+}
+
+// configSessionDir returns session_dir from the configuration file found
+// from cwd, or "" when none sets it.
+func configSessionDir(cwd string) string {
+	p, err := config.Find(cwd)
+	if err != nil || p == "" {
+		return ""
+	}
+	c := config.Default()
+	def := c.SessionDir
+	if c.LoadFile(p) != nil || c.SessionDir == def {
+		return ""
+	}
+	return c.SessionDir
+}
+
+func runSessionShow(ctx context.Context, e *env, args []string) int {
+	f := newSessionFlags(e, "show")
+	asJSON := f.fs.Bool("json", false, "print JSON")
+	all := f.fs.Bool("all", false, "list every cell and file, not the first few")
+	if code, ok := f.parse(e, args); !ok {
+		return code
+	}
+	dir, root, err := f.locate()
+	if err != nil {
+		return e.errorf("session show: %s", sessionErr(err))
+	}
+	s, err := session.OpenReadOnly(dir, session.Options{Root: root})
+	if err != nil {
+		return e.errorf("session show: %s", sessionErr(err))
+	}
+	defer s.Close()
+	var only []string
+	if f.target != "" {
+		only = []string{f.target}
+	}
+	st, err := s.Status(ctx, only...)
+	if err != nil {
+		return e.errorf("session show: %s", sessionErr(err))
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return e.errorf("session show: %s", sessionErr(err))
+		}
+		return exitOK
+	}
+	printStatus(e.stdout, st, *all, sessionColors(e, f.noColor))
+	return exitOK
+}
+
+// palette is the show command's colours.
+type palette struct{ bold, dim, green, yellow, red *color.Color }
+
+func sessionColors(e *env, noColor bool) palette {
+	p := palette{color.New(color.Bold), color.New(color.Faint), color.New(color.FgGreen), color.New(color.FgYellow), color.New(color.FgRed)}
+	out, isFile := e.stdout.(*os.File)
+	on := !noColor && os.Getenv("NO_COLOR") == "" && isFile
+	if on {
+		fi, err := out.Stat()
+		on = err == nil && fi.Mode()&os.ModeCharDevice != 0
+	}
+	for _, c := range []*color.Color{p.bold, p.dim, p.green, p.yellow, p.red} {
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+	}
+	return p
+}
+
+// listLimit is how many names show prints per list without --all.
+const listLimit = 12
+
+func printStatus(w io.Writer, st *session.Status, all bool, p palette) {
+	fmt.Fprintf(w, "session %s (root %s)\n", st.Dir, st.Root)
+	for _, msg := range st.Warnings {
+		fmt.Fprintf(w, "%s %s\n", p.yellow.Sprint("warning:"), msg)
+	}
+	if len(st.Targets) == 0 {
+		fmt.Fprintln(w, "no saved targets")
+		return
+	}
+	for _, t := range st.Targets {
+		printTarget(w, t, all, p)
+	}
+}
+
+func printTarget(w io.Writer, t session.TargetStatus, all bool, p palette) {
+	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red}[t.State]
+	fmt.Fprintf(w, "\n%s  %s", p.bold.Sprint(t.Target), state.Sprint(t.State))
+	m := t.Manifest
+	if m == nil {
+		fmt.Fprintf(w, "  %s\n", t.Warning)
+		return
+	}
+	fmt.Fprintf(w, "  %d cells, %d factories, %d files checked in %s (%d rehashed)\n",
+		len(m.Cells), len(m.Factories), t.Stated, t.Elapsed.Round(time.Microsecond*100), t.Rehashed)
+	fmt.Fprintf(w, "  %s saved %s by lywatch %s, %s\n", p.dim.Sprint("layout"), m.Written.Local().Format("2006-01-02 15:04:05 MST"), m.Version, plural(t.HistoryFrames, "history frame"))
+	fmt.Fprintf(w, "  %s %s (%d bytes)\n", p.dim.Sprint("      "), t.LayoutPath, m.Layout.Size)
+	cells := make([]string, len(m.Cells))
+	for i, c := range m.Cells {
+		cells[i] = c.Name
+		if c.Factory != "" {
+			cells[i] += " (" + c.Factory + ")"
+		}
+	}
+	printList(w, p.dim.Sprint("cells"), cells, all)
+	factories := make([]string, 0, len(m.Factories))
+	for name := range m.Factories {
+		factories = append(factories, name)
+	}
+	sort.Strings(factories)
+	printList(w, p.dim.Sprint("factories"), factories, all)
+	if len(t.Changed) > 0 {
+		changed := make([]string, len(t.Changed))
+		for i, c := range t.Changed {
+			changed[i] = string(c.Kind) + " " + c.Path
+		}
+		printList(w, p.yellow.Sprint("changed"), changed, all)
+	}
+	if t.Stale != nil {
+		printList(w, p.yellow.Sprint("stale factories"), t.Stale.Factories, all)
+		printList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// sessionErr drops the package prefix the command's own prefix repeats.
+func sessionErr(err error) string { return strings.TrimPrefix(err.Error(), "session: ") }
+
+func printList(w io.Writer, label string, items []string, all bool) {
+	if len(items) == 0 {
+		return
+	}
+	shown := items
+	if !all && len(items) > listLimit {
+		shown = items[:listLimit]
+	}
+	fmt.Fprintf(w, "  %s: %s", label, strings.Join(shown, ", "))
+	if len(shown) < len(items) {
+		fmt.Fprintf(w, ", … and %d more (--all)", len(items)-len(shown))
+	}
+	fmt.Fprintln(w)
+}
+
+// openLocked opens the session for writing, or explains who holds it.
+func openLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int) {
+	dir, root, err := f.locate()
+	if err != nil {
+		return nil, e.errorf("session %s: %v", cmd, err)
+	}
+	s, err := session.Open(dir, session.Options{Root: root, Args: append([]string{"lywatch", "session", cmd}, f.fs.Args()...)})
+	if err != nil {
+		return nil, e.errorf("session %s: %v", cmd, err)
+	}
+	return s, exitOK
+}
+
+func runSessionSave(_ context.Context, e *env, args []string) int {
+	f := newSessionFlags(e, "save")
+	cell := f.fs.String("cell", "", "keep only this cell and its descendants (required)")
+	layout := f.fs.String("layout", "", "take the cells from this layout (.gds or .gds.gz) instead of the saved one")
+	if code, ok := f.parse(e, args); !ok {
+		return code
+	}
+	if *cell == "" {
+		return e.errorf("session save: --cell NAME is required")
+	}
+	s, code := openLocked(e, f, "save")
+	if s == nil {
+		return code
+	}
+	defer s.Close()
+	target := f.target
+	if target == "" {
+		targets, err := s.Targets()
+		if err != nil {
+			return e.errorf("session save: %s", sessionErr(err))
+		}
+		switch {
+		case len(targets) == 1:
+			target = targets[0]
+		case len(targets) == 0 && *layout != "":
+			target = session.DefaultTarget
+		default:
+			return e.errorf("session save: say which target with --target (saved: %s)", strings.Join(targets, ", "))
+		}
+	}
+	m, err := s.SaveCell(target, *cell, *layout)
+	if err != nil {
+		return e.errorf("session save: %s", sessionErr(err))
+	}
+	fmt.Fprintf(e.stdout, "saved %s: %d cells under %s into %s\n", target, len(m.Cells), *cell, s.LayoutPath(target))
+	return exitOK
+}
+
+func runSessionClear(_ context.Context, e *env, args []string) int {
+	f := newSessionFlags(e, "clear")
+	if code, ok := f.parse(e, args); !ok {
+		return code
+	}
+	s, code := openLocked(e, f, "clear")
+	if s == nil {
+		return code
+	}
+	defer s.Close()
+	var targets []string
+	if f.target != "" {
+		targets = []string{f.target}
+	}
+	if err := s.Clear(targets...); err != nil {
+		return e.errorf("session clear: %s", sessionErr(err))
+	}
+	what := "every target"
+	if f.target != "" {
+		what = "target " + f.target
+	}
+	fmt.Fprintf(e.stdout, "cleared %s from %s\n", what, s.Dir())
+	return exitOK
+}
+
+// runSessionHash hashes files the way the session does (in parallel) and
+// prints sha256sum's format, so benchmarks can compare the two.
+func runSessionHash(ctx context.Context, e *env, args []string) int {
+	f := newSessionFlags(e, "hash")
+	from := f.fs.String("from", "", "read the paths, one a line, from this file (- for standard input)")
+	if code, ok := f.parse(e, args); !ok {
+		return code
+	}
+	paths := f.fs.Args()
+	if *from != "" {
+		more, err := readLines(e, *from)
+		if err != nil {
+			return e.errorf("session hash: %s", sessionErr(err))
+		}
+		paths = append(paths, more...)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return e.errorf("session hash: %s", sessionErr(err))
+	}
+	rel := make([]string, len(paths))
+	for i, p := range paths {
+		if filepath.IsAbs(p) {
+			// HashFiles takes root-relative paths; "/" is the root here.
+			rel[i] = strings.TrimPrefix(filepath.ToSlash(p), "/")
+		} else {
+			rel[i] = filepath.ToSlash(filepath.Join(cwd, p))[1:]
+		}
+	}
+	files, err := session.HashFiles(ctx, "/", rel)
+	if err != nil {
+		return e.errorf("session hash: %s", sessionErr(err))
+	}
+	bw := bufio.NewWriterSize(e.stdout, 64<<10)
+	for i, fl := range files {
+		fmt.Fprintf(bw, "%s  %s\n", fl.SHA256, paths[i])
+	}
+	if err := bw.Flush(); err != nil {
+		return e.errorf("session hash: %s", sessionErr(err))
+	}
+	return exitOK
+}
+
+func readLines(e *env, from string) ([]string, error) {
+	var r io.Reader = e.stdin
+	if from != "-" {
+		fl, err := os.Open(from)
+		if err != nil {
+			return nil, err
+		}
+		defer fl.Close()
+		r = fl
+	}
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if l := sc.Text(); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, sc.Err()
 }

@@ -1,0 +1,98 @@
+package session
+
+import (
+	"context"
+	"time"
+)
+
+// TargetStatus is what `lywatch session show` reports for one target.
+type TargetStatus struct {
+	Target string `json:"target"`
+	// State is "valid" (the stored layout may be shown without a build),
+	// "stale" (tracked files changed), "untracked" (no files tracked, so
+	// freshness is unknown) or "unusable" (see Warning).
+	State   string `json:"state"`
+	Warning string `json:"warning,omitempty"`
+	// Manifest is nil when State is "unusable".
+	Manifest *Manifest `json:"manifest,omitempty"`
+	// LayoutPath is the stored layout.
+	LayoutPath string `json:"layout_path,omitempty"`
+	// Changed are the tracked files that changed, Stale what they reach.
+	Changed []FileChange `json:"changed,omitempty"`
+	Stale   *Staleness   `json:"stale,omitempty"`
+	// Stated and Rehashed count Validate's work, Elapsed its time.
+	Stated   int           `json:"stated"`
+	Rehashed int           `json:"rehashed"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	// HistoryFrames is the number of frames in the target's history.
+	HistoryFrames int `json:"history_frames"`
+}
+
+// Status is the state of a whole session.
+type Status struct {
+	Dir  string `json:"dir"`
+	Root string `json:"root"`
+	// Targets are in dependency order.
+	Targets      []TargetStatus `json:"targets"`
+	Dependencies Dependencies   `json:"dependencies,omitempty"`
+	// Warnings are about the session as a whole (dependencies file, cycles).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Status loads every target (or only the given ones), validates each
+// against the files under the root and says what is stale now.
+func (s *Store) Status(ctx context.Context, only ...string) (*Status, error) {
+	st := &Status{Dir: s.dir, Root: s.root, Targets: []TargetStatus{}}
+	loaded, warnings := s.LoadAll()
+	for _, w := range warnings {
+		st.Warnings = append(st.Warnings, w.Error())
+	}
+	st.Dependencies, _ = s.LoadDependencies()
+	want := map[string]bool{}
+	for _, t := range only {
+		want[t] = true
+	}
+	for _, l := range loaded {
+		if len(want) > 0 && !want[l.Target] {
+			continue
+		}
+		ts, err := s.targetStatus(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		st.Targets = append(st.Targets, ts)
+	}
+	return st, nil
+}
+
+func (s *Store) targetStatus(ctx context.Context, l Loaded) (TargetStatus, error) {
+	ts := TargetStatus{Target: l.Target, Manifest: l.Manifest}
+	if frames, _, err := s.History(l.Target); err == nil {
+		ts.HistoryFrames = len(frames)
+	}
+	if l.Manifest == nil {
+		ts.State = "unusable"
+		if l.Warning != nil {
+			ts.Warning = l.Warning.Error()
+		}
+		return ts, nil
+	}
+	ts.LayoutPath = s.LayoutPath(l.Target)
+	start := time.Now()
+	v, err := Validate(ctx, s.root, l.Manifest)
+	if err != nil {
+		return ts, err
+	}
+	ts.Elapsed = time.Since(start)
+	ts.Stated, ts.Rehashed, ts.Changed = v.Stated, v.Rehashed, v.Changed
+	switch {
+	case v.Untracked:
+		ts.State = "untracked"
+	case v.Valid():
+		ts.State = "valid"
+	default:
+		ts.State = "stale"
+		ts.Stale = l.Manifest.Stale(v.ChangedRel())
+	}
+	return ts, nil
+}
