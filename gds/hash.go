@@ -38,7 +38,9 @@ type shapeEntry struct {
 	a, b       uint64 // the digest
 }
 
-func groupKey(e shapeEntry) uint32 { return uint32(uint16(e.layer)^0x8000)<<16 | uint32(uint16(e.typ)^0x8000) }
+func groupKey(e shapeEntry) uint32 {
+	return uint32(uint16(e.layer)^0x8000)<<16 | uint32(uint16(e.typ)^0x8000)
+}
 
 func cmpShapeEntry(x, y shapeEntry) int {
 	if kx, ky := groupKey(x), groupKey(y); kx != ky {

@@ -53,7 +53,7 @@ type parser struct {
 	warnings []Warning
 	names    map[string]string
 	slab     []Point
-	keep     bool // shapes are kept: never reuse the slab
+	keep     bool         // shapes are kept: never reuse the slab
 	shapes   []Shape      // HashOnly: the current cell's shapes, reused
 	entries  []shapeEntry // HashOnly: scratch for hashing
 }
