@@ -29,7 +29,7 @@ func TestKLayoutInstall(t *testing.T) {
 func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	addr := freeAddr(t)
+	addr := klFreeAddr(t)
 	port := ipc.PortOf(addr)
 	dir := filepath.Join(cache, "lywatch")
 	os.MkdirAll(dir, 0o755)
@@ -50,7 +50,7 @@ func TestKLayoutStart(t *testing.T) {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
 	t.Setenv("DISPLAY", testsupport.Xvfb(t))
-	file := smallLayout(t, home)
+	file := klSmallLayout(t, home)
 	port := strconv.Itoa(testsupport.FreePort(t))
 	code, out, stderr := runCmd(t, "klayout", "start", "--port", port, file)
 	if m := regexp.MustCompile(`pid (\d+)`).FindStringSubmatch(out); m != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/lywatch/lywatch/ipc"
 )
 
-// smallLayout writes a one-cell layout with KLayout's batch mode.
-func smallLayout(t *testing.T, dir string) string {
+// klSmallLayout writes a one-cell layout with KLayout's batch mode.
+func klSmallLayout(t *testing.T, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "small.gds")
 	testsupport.Batch(t, `
@@ -26,7 +26,7 @@ ly.write(out)
 	return path
 }
 
-func freeAddr(t *testing.T) string {
+func klFreeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func freeAddr(t *testing.T) string {
 func TestPushUsageAndNoServer(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "x.gds")
 	os.WriteFile(file, []byte("not really"), 0o644)
-	addr := freeAddr(t)
+	addr := klFreeAddr(t)
 	tests := []struct {
 		args []string
 		code int
@@ -64,7 +64,7 @@ func TestPushUsageAndNoServer(t *testing.T) {
 
 func TestPushAndStatusWithKLayout(t *testing.T) {
 	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
-	file := smallLayout(t, t.TempDir())
+	file := klSmallLayout(t, t.TempDir())
 	code, out, stderr := runCmd(t, "push", file, "--target", g.Addr, "--no-color")
 	if code != exitOK || !strings.Contains(out, "pushed small.gds (open, cell SMALL") {
 		t.Fatalf("push: code %d, stdout %q, stderr %q", code, out, stderr)

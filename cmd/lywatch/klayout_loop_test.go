@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
+	"github.com/lywatch/lywatch/ipc"
+)
+
+// klOutput collects a process's output for the test's messages.
+type klOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *klOutput) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *klOutput) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// klCopyTree copies src to dst, leaving out build outputs and caches.
+func klCopyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && (rel == "build" || d.Name() == "__pycache__" || d.Name() == ".lywatch") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// klWaitStatus asks KLayout for its status until ok accepts it.
+func klWaitStatus(t *testing.T, c *ipc.Client, what string, out func() string, ok func(*ipc.Status) bool) *ipc.Status {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var last *ipc.Status
+	var lastErr error
+	for time.Now().Before(deadline) {
+		st, err := c.Status(context.Background())
+		if err == nil && ok(st) {
+			return st
+		}
+		last, lastErr = st, err
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: last status %+v, %v\nlywatch output:\n%s", what, last, lastErr, out())
+	return nil
+}
+
+func klEditFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoopPushesEditsKeepingTheView runs the real lywatch binary on a copy
+// of the example PDK: an edit to a factory is rebuilt and pushed, and the
+// view (box, cell, hidden layer) is kept; with KLayout killed lywatch goes on
+// and pushes to the restarted one.
+func TestLoopPushesEditsKeepingTheView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds lywatch and runs the example PDK in a real KLayout")
+	}
+	kl := testsupport.KLayout(t)
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	root := testsupport.Root(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "lywatch")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/lywatch")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	pdk := filepath.Join(tmp, "pdk")
+	klCopyTree(t, filepath.Join(root, "testdata", "pdk"), pdk)
+	chip := filepath.Join(pdk, "build", "chip.gds")
+
+	cmd := exec.Command(bin, "--no-config", "--no-color", "--watch", pdk, "--output", chip, "--klayout", g.Addr,
+		"--", kl, "-b", "-r", filepath.Join(pdk, "build.py"), "-rd", "out="+chip)
+	cmd.Dir = pdk
+	cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
+	var out klOutput
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	})
+
+	c := &ipc.Client{Addr: g.Addr, Timeout: 10 * time.Second}
+	first := klWaitStatus(t, c, "the first build in KLayout", out.String, func(st *ipc.Status) bool {
+		return st.File == chip && st.Loads >= 1
+	})
+	if len(first.VisibleLayers) < 2 {
+		t.Fatalf("the example chip shows layers %v", first.VisibleLayers)
+	}
+	hide := first.VisibleLayers[1]
+	ctx := context.Background()
+	b := first.Box
+	w, h := b[2]-b[0], b[3]-b[1]
+	if err := c.Zoom(ctx, b[0]+w/4, b[1]+h/4, b[0]+w/2, b[1]+h/2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetLayerVisible(ctx, hide, false); err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	klEditFile(t, filepath.Join(pdk, "mypdk", "components", "mmi.py"), "width_mmi: float = 2.5", "width_mmi: float = 2.6")
+	after := klWaitStatus(t, c, "the edited build in KLayout", out.String, func(st *ipc.Status) bool {
+		return st.Loads > before.Loads
+	})
+	if after.Views != 1 || after.File != chip || after.Cell != before.Cell {
+		t.Errorf("after the edit: %d views, file %s, cell %s; want 1, %s, %s", after.Views, after.File, after.Cell, chip, before.Cell)
+	}
+	for i := range 4 {
+		if d := after.Box[i] - before.Box[i]; d > after.DBU || d < -after.DBU {
+			t.Errorf("view box moved: %v, was %v", after.Box, before.Box)
+			break
+		}
+	}
+	if !slices.Contains(after.HiddenLayers, hide) {
+		t.Errorf("layer %s visible again after the push: hidden %v", hide, after.HiddenLayers)
+	}
+	if after.LastLoad == nil || after.LastLoad.Type != "reload" {
+		t.Errorf("last load %+v, want a reload", after.LastLoad)
+	}
+
+	// KLayout killed: lywatch says so and goes on; the restarted one gets the next build.
+	g.Kill()
+	klEditFile(t, filepath.Join(pdk, "mypdk", "components", "mmi.py"), "width_mmi: float = 2.6", "width_mmi: float = 2.7")
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "no KLayout listening on "+g.Addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("lywatch did not say KLayout is gone:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case <-exited:
+		t.Fatalf("lywatch exited when KLayout went away:\n%s", out.String())
+	default:
+	}
+	g.Restart()
+	klEditFile(t, filepath.Join(pdk, "mypdk", "components", "mmi.py"), "width_mmi: float = 2.7", "width_mmi: float = 2.8")
+	klWaitStatus(t, c, "a push into the restarted KLayout", out.String, func(st *ipc.Status) bool {
+		return st.File == chip && st.Loads >= 1
+	})
+}
