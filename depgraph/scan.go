@@ -104,13 +104,14 @@ func (s *fileScanner) scan() {
 }
 
 func (s *fileScanner) startsDef(l logLine) bool {
-	if l.last-l.first < 2 {
+	kw := l.first
+	if s.is(kw, "async") {
+		kw++
+	}
+	if kw+1 >= l.last || s.t.toks[kw+1].kind != tkName {
 		return false
 	}
-	if s.is(l.first, "def") || s.is(l.first, "class") {
-		return true
-	}
-	return s.is(l.first, "async") && s.is(l.first+1, "def")
+	return s.is(kw, "def") || s.is(kw, "class") && kw == l.first
 }
 
 // def builds the Def for decorator lines [lo, at) and the def line at, its

@@ -114,17 +114,22 @@ func (g *Graph) apply(inv *Invalidation, next map[string]*FileInfo, broken map[s
 			g.relinkFile(nw, g.files[rel])
 		}
 	}
+	inv.closure(g.seeds(newSeeds, reasons))
+	// A node not reached yet whose edges changed uses names that now
+	// resolve to something else (a new definition shadowing a star import,
+	// a removed one falling back to the module).
+	var moved []string
 	for id, sig := range before {
 		n := g.nodes[id]
-		if n == nil || n.kind == kindCell || n.kind == kindTarget || inv.nodes[id] != nil {
+		if n == nil || inv.nodes[id] != nil {
 			continue
 		}
 		if edgeSignature(n) != sig {
-			newSeeds = append(newSeeds, id)
+			moved = append(moved, id)
 			reasons[id] = fmt.Sprintf("%s: what %s uses resolves differently now", n.path, n.label())
 		}
 	}
-	inv.closure(g.seeds(newSeeds, reasons))
+	inv.closure(g.seeds(moved, reasons))
 	g.reachUnscoped(inv)
 	inv.Cycles = g.cyclesTouching(inv)
 }
