@@ -220,9 +220,13 @@ func (l *loop) live(ctx context.Context) (int, error) {
 			}
 			pending = watcher.Merge(pending, cs)
 			due = true
-			if cur != nil && l.o.OnBusy == runner.Restart {
+			switch {
+			case cur == nil:
+			case l.o.OnBusy == runner.Restart:
 				l.logf("changes during cycle %d: restarting", cur.cycle.N)
 				cur.cancel()
+			default:
+				l.logf("changes during cycle %d: %d queued", cur.cycle.N, len(pending.Changes))
 			}
 		case out := <-done:
 			if out.stopped {
