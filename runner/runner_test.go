@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -268,5 +269,42 @@ func TestParseOnBusy(t *testing.T) {
 	}
 	if _, err := ParseOnBusy("later"); err == nil {
 		t.Error("ParseOnBusy(later): no error")
+	}
+}
+
+// BenchmarkRun measures the runner's overhead around a build that does
+// nothing: process group, pipes, events file, status line.
+func BenchmarkRun(b *testing.B) {
+	r := &Runner{Stdout: io.Discard, Stderr: io.Discard}
+	req := Request{Command: []string{"true"}, Changed: []string{"/a.py"}, Events: []byte(`{}`)}
+	for b.Loop() {
+		if res := r.Run(context.Background(), req); !res.OK() {
+			b.Fatal(res)
+		}
+	}
+}
+
+// BenchmarkStop measures stopping a build whose shell waits on a child:
+// from cancel to the whole group gone.
+func BenchmarkStop(b *testing.B) {
+	dir := b.TempDir()
+	r := &Runner{Dir: dir, Stdout: io.Discard, Stderr: io.Discard}
+	for b.Loop() {
+		os.Remove(filepath.Join(dir, "up"))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan *Result, 1)
+		go func() {
+			done <- r.Run(ctx, Request{Command: []string{"sh", "-c", "sleep 1000 & echo > up; wait"}})
+		}()
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "up")); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+		if res := <-done; !res.Stopped {
+			b.Fatal(res)
+		}
 	}
 }
