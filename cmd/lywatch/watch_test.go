@@ -423,3 +423,52 @@ func TestWatchSignals(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchPushesGoodBuilds pushes into a stand-in lyipc server: one
+// "load PATH" per good build, none for a failed one.
+func TestWatchPushesGoodBuilds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 4)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			n, _ := conn.Read(buf)
+			got <- strings.TrimSpace(string(buf[:n]))
+			conn.Write([]byte("ACK ok\r\n"))
+			conn.Close()
+		}
+	}()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("NO_COLOR", "1")
+	args := []string{"--once", "--no-config", "--protocol", "lyipc", "--klayout", ln.Addr().String(), "--output", "chip.gds", "--"}
+	code, out, errb := runCmd(t, append(args, "sh", "-c", "echo gds > chip.gds")...)
+	if code != exitOK || !strings.Contains(out, "ok → chip.gds → push ") {
+		t.Fatalf("code %d\nstdout %s\nstderr %s", code, out, errb)
+	}
+	select {
+	case line := <-got:
+		if want := "load " + filepath.Join(dir, "chip.gds"); line != want {
+			t.Errorf("server got %q, want %q", line, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing pushed")
+	}
+	code, out, _ = runCmd(t, append(args, "sh", "-c", "exit 1")...)
+	if code != exitFail || strings.Contains(out, "push") {
+		t.Errorf("failed build: code %d, summary %q (want no push)", code, out)
+	}
+	select {
+	case line := <-got:
+		t.Errorf("a failed build pushed %q", line)
+	default:
+	}
+}
