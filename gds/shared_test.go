@@ -11,14 +11,16 @@ import (
 
 // sharedTable is the table in ../shared/testdata/gds/README.md: what
 // KLayout 0.28.5 counts in each file, without $$$CONTEXT_INFO$$$.
-var sharedTable = []struct {
+type sharedRow struct {
 	file      string
 	cells     int
 	top       []string // nil: several, not listed
 	shapes    int
 	instances int
 	dbuMicron float64
-}{
+}
+
+var sharedTable = []sharedRow{
 	{"gdsfactory_alphabet_3top_cells.gds", 3, []string{"A", "B", "C"}, 3, 0, 0.001},
 	{"gdsfactory_mmi1x2.gds", 1, []string{"mmi1x2_gds"}, 12, 0, 0.001},
 	{"gdsfactory_mzi2x2.gds", 10, []string{"mzi_6f76ede3"}, 12, 20, 0.001},
@@ -66,16 +68,7 @@ func TestSharedFilesMatchTable(t *testing.T) {
 func TestAllSharedFilesAreInTable(t *testing.T) {
 	for _, f := range testsupport.SharedGDSFiles(t) {
 		name := filepath.Base(f)
-		if !slices.ContainsFunc(sharedTable, func(e struct {
-			file      string
-			cells     int
-			top       []string
-			shapes    int
-			instances int
-			dbuMicron float64
-		}) bool {
-			return e.file == name
-		}) {
+		if !slices.ContainsFunc(sharedTable, func(e sharedRow) bool { return e.file == name }) {
 			t.Errorf("%s is not in the test's table", name)
 		}
 	}

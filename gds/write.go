@@ -8,9 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // maxXYPoints is the most points one XY record holds (its length must fit
@@ -49,6 +48,9 @@ func WriteFileOptions(path string, lib *Library, opts WriteOptions) error {
 	} else {
 		err = Write(tmp, lib)
 	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -60,9 +62,9 @@ func WriteFileOptions(path string, lib *Library, opts WriteOptions) error {
 
 func writeGzip(w io.Writer, lib *Library, level int) error {
 	if level == 0 {
-		level = gzip.BestSpeed
+		level = 1
 	}
-	zw, err := gzip.NewWriterLevel(w, level)
+	zw, err := newParallelGzip(w, level, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err
 	}
