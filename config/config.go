@@ -69,6 +69,10 @@ type Config struct {
 	Verbose bool `toml:"-"`
 	// File is the configuration file read, "" if none.
 	File string `toml:"-"`
+	// Dir is the project directory: the configuration file's, else the
+	// current one. Builds run there, it is the default watch root, and
+	// summary lines show paths relative to it.
+	Dir string `toml:"-"`
 }
 
 // Target is one `[[tool.lywatch.targets]]` table: a named build with its own

@@ -153,6 +153,13 @@ func TestFind(t *testing.T) {
 	if p, _ := Find(sub); p != want {
 		t.Errorf("Find = %q, want %q", p, want)
 	}
+	c, err := Parse(nil, sub, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := filepath.Join(root, "a"); c.Dir != a || !reflect.DeepEqual(c.Watch, []string{a}) {
+		t.Errorf("project dir %q, watch %q; want the config file's directory %q", c.Dir, c.Watch, a)
+	}
 }
 
 func TestParseFlagsOverrideFile(t *testing.T) {
@@ -184,7 +191,7 @@ func TestParseDefaultsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c.Watch, []string{dir}) || c.Debounce != DefaultDebounce || !c.Push || c.OnBusy != "restart" {
+	if !reflect.DeepEqual(c.Watch, []string{dir}) || c.Dir != dir || c.Debounce != DefaultDebounce || !c.Push || c.OnBusy != "restart" {
 		t.Errorf("defaults: %+v", c)
 	}
 	if _, err := Parse(nil, dir, io.Discard); err == nil {

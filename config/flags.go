@@ -153,8 +153,14 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	if set["no-push"] && f.noPush {
 		c.Push = false
 	}
+	c.Dir = dir
+	if c.File != "" {
+		if abs, err := filepath.Abs(c.File); err == nil {
+			c.Dir = filepath.Dir(abs)
+		}
+	}
 	if len(c.Watch) == 0 {
-		c.Watch = []string{dir}
+		c.Watch = []string{c.Dir}
 	}
 	if c.SessionDir != "" && !filepath.IsAbs(c.SessionDir) {
 		c.SessionDir = abs(c.SessionDir)

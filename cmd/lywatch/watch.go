@@ -41,14 +41,14 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	}
 	o := loop.Options{
 		Targets:   targets(cfg),
-		Runner:    &runner.Runner{Stdout: e.stdout, Stderr: e.stderr, Color: colorOn, Logf: verbose},
+		Runner:    &runner.Runner{Dir: cfg.Dir, Stdout: e.stdout, Stderr: e.stderr, Color: colorOn, Logf: verbose},
 		OnBusy:    onBusy,
 		NoInitial: cfg.NoInitial,
 		Once:      cfg.Once,
 		Clear:     cfg.Clear,
 		Out:       e.stdout,
 		Color:     colorOn,
-		Root:      dir,
+		Root:      cfg.Dir,
 		Logf:      verbose,
 	}
 	if cfg.Push && hasOutput(o.Targets) {
