@@ -7,6 +7,18 @@ import "sort"
 // module-level import edges. Python tolerates many such cycles; lywatch
 // handles them (the closure visits each node once) and reports them.
 func (g *Graph) Cycles() [][]string {
+	if g.cycles == nil {
+		g.cycles = g.findCycles()
+	}
+	out := make([][]string, len(g.cycles))
+	for i, c := range g.cycles {
+		out[i] = append([]string(nil), c...)
+	}
+	return out
+}
+
+// findCycles runs Tarjan's algorithm over the module import edges.
+func (g *Graph) findCycles() [][]string {
 	var mods []*node
 	for _, n := range g.nodes {
 		if n.kind == kindModule {
@@ -21,6 +33,9 @@ func (g *Graph) Cycles() [][]string {
 		}
 	}
 	sort.Slice(t.out, func(i, j int) bool { return t.out[i][0] < t.out[j][0] })
+	if t.out == nil {
+		t.out = [][]string{}
+	}
 	return t.out
 }
 
@@ -93,7 +108,10 @@ func (g *Graph) cyclesTouching(inv *Invalidation) [][]string {
 		}
 	}
 	var out [][]string
-	for _, c := range g.Cycles() {
+	if g.cycles == nil {
+		g.cycles = g.findCycles()
+	}
+	for _, c := range g.cycles {
 		for _, m := range c {
 			if hit[m] {
 				out = append(out, c)

@@ -92,7 +92,10 @@ type Graph struct {
 	pkgs    map[string]bool   // every package prefix of a module (namespace packages too)
 	layouts map[string][]CellInfo
 	nodes   map[string]*node
-	facts   map[string][]*node // factory short name -> factory defs
+	facts   map[string][]*node          // factory short name -> factory defs
+	cycles  [][]string                  // import cycles, nil until computed
+	defs    map[string]map[string]*node // module -> def name -> node
+	subs    map[string]map[string]bool  // module or package -> names of its submodules
 }
 
 // Scan reads every .py file under opts.Dir and builds the graph. Files

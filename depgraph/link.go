@@ -47,6 +47,9 @@ func (g *Graph) linkAll() {
 	g.modules = make(map[string]string, len(g.files))
 	g.pkgs = map[string]bool{}
 	g.facts = map[string][]*node{}
+	g.cycles = nil
+	g.defs = make(map[string]map[string]*node, len(g.files))
+	g.subs = map[string]map[string]bool{}
 	paths := make([]string, 0, len(g.files))
 	for p := range g.files {
 		paths = append(paths, p)
@@ -58,8 +61,14 @@ func (g *Graph) linkAll() {
 			continue // two files claim one module: the first (by path) wins
 		}
 		g.modules[fi.Module] = p
-		for m := parentModule(fi.Module); m != ""; m = parentModule(m) {
-			g.pkgs[m] = true
+		for m := fi.Module; m != ""; m = parentModule(m) {
+			if parent := parentModule(m); parent != "" {
+				g.pkgs[parent] = true
+				if g.subs[parent] == nil {
+					g.subs[parent] = map[string]bool{}
+				}
+				g.subs[parent][m[len(parent)+1:]] = true
+			}
 		}
 		g.addFileNodes(fi)
 	}
@@ -75,6 +84,8 @@ func (g *Graph) addFileNodes(fi *FileInfo) {
 	m := newNode(moduleID(fi.Module), kindModule)
 	m.name, m.path, m.module = fi.Module, fi.Path, fi.Module
 	g.nodes[m.id] = m
+	defs := make(map[string]*node, len(fi.Defs))
+	g.defs[fi.Module] = defs
 	for i := range fi.Defs {
 		d := &fi.Defs[i]
 		id := defID(fi.Module, d.Name)
@@ -85,6 +96,7 @@ func (g *Graph) addFileNodes(fi *FileInfo) {
 		n := newNode(id, kindDef)
 		n.name, n.short, n.path, n.module, n.def = fi.Module+"."+d.Name, d.Name, fi.Path, fi.Module, d
 		g.nodes[id] = n
+		defs[d.Name] = n
 		if d.Factory {
 			g.facts[d.Name] = append(g.facts[d.Name], n)
 		}
@@ -106,7 +118,7 @@ func (g *Graph) linkCode(fi *FileInfo) {
 	g.linkRefs(mod, fi, "", fi.TopRefs, true)
 	for i := range fi.Defs {
 		d := &fi.Defs[i]
-		n := g.nodes[defID(fi.Module, d.Name)]
+		n := g.defs[fi.Module][d.Name]
 		if n.def != d {
 			continue
 		}
@@ -153,8 +165,8 @@ func (g *Graph) useModule(n *node, mod string, top bool) {
 	if top {
 		return
 	}
-	for i := range fi.Defs {
-		addEdge(n, g.nodes[defID(mod, fi.Defs[i].Name)], edgeRef)
+	for _, d := range g.defs[mod] {
+		addEdge(n, d, edgeRef)
 	}
 }
 

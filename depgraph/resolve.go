@@ -79,14 +79,14 @@ func (g *Graph) lookup(mod, name string, depth int) resolved {
 		return resolved{}
 	}
 	if fi := g.moduleFile(mod); fi != nil {
-		if n := g.nodes[defID(mod, name)]; n != nil {
+		if n := g.defs[mod][name]; n != nil {
 			return resolved{node: n}
 		}
 		if r, found := g.binding(fi, "", name, depth); found {
 			return r
 		}
 	}
-	if g.isModule(mod + "." + name) {
+	if g.subs[mod][name] {
 		return resolved{module: mod + "." + name}
 	}
 	return resolved{}

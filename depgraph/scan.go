@@ -55,6 +55,8 @@ type fileScanner struct {
 	t          *tokenizer
 	fi         *FileInfo
 	decorators []string
+	seen       map[string]bool // scratch for refs
+	buf        []byte          // scratch for refs
 }
 
 func (s *fileScanner) text(k token) string { return string(s.t.src[k.start:k.end]) }
@@ -192,29 +194,33 @@ func (s *fileScanner) hashLines(lo, hi int, keep func(int) bool) string {
 // pass keep (all when nil), skipping tokens for which skip returns true and
 // the token at self (a def's own name).
 func (s *fileScanner) refs(lo, hi int, keep func(int) bool, skip func(int32) bool, self int32) []string {
-	seen := map[string]bool{}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	clear(s.seen)
 	var out []string
 	add := func(toks []token, i int) {
 		if i > 0 && toks[i-1].kind == tkOp && toks[i-1].end-toks[i-1].start == 1 && s.t.src[toks[i-1].start] == '.' {
 			return // an attribute of something else
 		}
-		var b strings.Builder
+		buf := s.buf[:0]
 		for {
-			b.Write(s.t.src[toks[i].start:toks[i].end])
+			buf = append(buf, s.t.src[toks[i].start:toks[i].end]...)
 			if i+2 < len(toks) && toks[i+1].kind == tkOp && toks[i+1].end-toks[i+1].start == 1 &&
 				s.t.src[toks[i+1].start] == '.' && toks[i+2].kind == tkName {
-				b.WriteByte('.')
+				buf = append(buf, '.')
 				i += 2
 				continue
 			}
 			break
 		}
 		if i+1 < len(toks) && toks[i+1].kind == tkOp && s.t.src[toks[i+1].start] == '(' {
-			b.WriteByte('(') // called
+			buf = append(buf, '(') // called
 		}
-		r := b.String()
-		if !seen[r] {
-			seen[r] = true
+		s.buf = buf
+		if !s.seen[string(buf)] {
+			r := string(buf)
+			s.seen[r] = true
 			out = append(out, r)
 		}
 	}

@@ -331,8 +331,31 @@ func isHexNumber(src []byte, p int) bool {
 	return p+1 < len(src) && src[p] == '0' && src[p+1]|0x20 == 'x'
 }
 
-var ops3 = []string{"**=", "//=", ">>=", "<<=", "..."}
-var ops2 = []string{"->", ":=", "==", "!=", "<=", ">=", "**", "//", "<<", ">>", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", "<>"}
+// opLen returns the length of the operator at p: 3 for **= //= >>= <<=
+// and ..., 2 for the two-character operators, else 1.
+func opLen(src []byte, p int) int {
+	if p+1 >= len(src) {
+		return 1
+	}
+	c, d := src[p], src[p+1]
+	var e byte
+	if p+2 < len(src) {
+		e = src[p+2]
+	}
+	switch {
+	case (c == '*' || c == '/' || c == '>' || c == '<') && d == c && e == '=':
+		return 3
+	case c == '.' && d == '.' && e == '.':
+		return 3
+	case d == '=' && strings.IndexByte("=!<>+-*/%&|^@:", c) >= 0:
+		return 2
+	case (c == '*' || c == '/' || c == '<' || c == '>') && d == c:
+		return 2
+	case c == '-' && d == '>', c == '<' && d == '>':
+		return 2
+	}
+	return 1
+}
 
 func (t *tokenizer) op() {
 	src := t.src
@@ -366,19 +389,10 @@ func (t *tokenizer) op() {
 		t.emit(tkOp, start, line)
 		return
 	}
-	for _, o := range ops3 {
-		if hasAt(src, t.pos, o) {
-			t.pos += 3
-			t.emit(tkOp, start, line)
-			return
-		}
-	}
-	for _, o := range ops2 {
-		if hasAt(src, t.pos, o) {
-			t.pos += 2
-			t.emit(tkOp, start, line)
-			return
-		}
+	if n := opLen(src, t.pos); n > 1 {
+		t.pos += n
+		t.emit(tkOp, start, line)
+		return
 	}
 	switch c {
 	case '+', '-', '*', '/', '%', '@', '&', '|', '^', '~', '<', '>', '=', '.', ',', ':', ';', '!':

@@ -267,16 +267,28 @@ func (g *Graph) relinkFile(nw *FileInfo, _ *FileInfo) {
 // relinking.
 func (g *Graph) edgeSignatures(files map[string]*FileInfo) map[string]string {
 	out := map[string]string{}
-	for id, n := range g.nodes {
-		if n.kind != kindModule && n.kind != kindDef {
-			continue
-		}
-		if files != nil {
-			if _, ok := files[n.path]; !ok {
-				continue
+	if files == nil {
+		for id, n := range g.nodes {
+			if n.kind == kindModule || n.kind == kindDef {
+				out[id] = edgeSignature(n)
 			}
 		}
-		out[id] = edgeSignature(n)
+		return out
+	}
+	for rel := range files {
+		fi := g.files[rel]
+		if fi == nil || g.modules[fi.Module] != rel {
+			continue
+		}
+		ids := []string{moduleID(fi.Module)}
+		for _, d := range fi.Defs {
+			ids = append(ids, defID(fi.Module, d.Name))
+		}
+		for _, id := range ids {
+			if n := g.nodes[id]; n != nil {
+				out[id] = edgeSignature(n)
+			}
+		}
 	}
 	return out
 }
