@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -63,32 +64,34 @@ func HashFiles(ctx context.Context, root string, paths []string) ([]File, error)
 	return out, nil
 }
 
-// hashFile hashes one root-relative file and fills its stat cache.
+// hashFile hashes one root-relative file and fills its stat cache. The
+// stat data is taken before the content is read, so any later write moves
+// the modification time away from the recorded one, unless it falls in the
+// same timestamp tick: files modified within racyWindow of now are
+// therefore recorded with Size -1 (never trusted).
 func hashFile(root, rel string, buf []byte) (File, error) {
 	p := filepath.Join(root, filepath.FromSlash(rel))
-	f, err := os.Open(p)
+	sum, st, err := readHash(p, buf)
 	if err != nil {
 		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
-	}
-	before := statOf(fi)
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, f, buf); err != nil {
-		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
-	}
-	entry := File{Path: rel, SHA256: hex.EncodeToString(h.Sum(nil)), Size: before.size, MtimeNS: before.mtimeNS, Inode: before.inode}
-	fi, err = f.Stat()
-	if err != nil {
-		return File{}, fmt.Errorf("session: hash %s: %w", rel, err)
-	}
-	if after := statOf(fi); after != before || time.Since(time.Unix(0, before.mtimeNS)) < racyWindow {
+	entry := File{Path: rel, SHA256: hex.EncodeToString(sum[:]), Size: st.size, MtimeNS: st.mtimeNS, Inode: st.inode}
+	if time.Since(time.Unix(0, st.mtimeNS)) < racyWindow {
 		entry.Size = -1
 	}
 	return entry, nil
+}
+
+// hashRest hashes what is left of r after the first bytes already read.
+func hashRest(first []byte, r io.Reader, buf []byte) ([sha256.Size]byte, error) {
+	h := sha256.New()
+	h.Write(first)
+	if _, err := io.CopyBuffer(h, r, buf); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // forEach runs fn for 0..n-1, on several goroutines when n is large, each
@@ -103,7 +106,7 @@ func forEach(ctx context.Context, n int, fn func(i int, buf []byte) error) error
 	var (
 		mu    sync.Mutex
 		first error
-		next  int
+		next  atomic.Int64
 		wg    sync.WaitGroup
 	)
 	fail := func(err error) {
@@ -115,13 +118,11 @@ func forEach(ctx context.Context, n int, fn func(i int, buf []byte) error) error
 		cancel()
 	}
 	take := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= n || ctx.Err() != nil {
+		i := int(next.Add(1) - 1)
+		if i >= n || (i%64 == 0 && ctx.Err() != nil) {
 			return -1
 		}
-		next++
-		return next - 1
+		return i
 	}
 	for range workers {
 		wg.Go(func() {

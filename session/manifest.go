@@ -30,7 +30,7 @@ type Manifest struct {
 	Root string `json:"root"`
 	// Files are the tracked source files with their hashes and stat cache,
 	// sorted by Path.
-	Files []File `json:"files"`
+	Files []File `json:"-"`
 	// Functions maps a function's qualified name to the hash of its source.
 	Functions map[string]string `json:"functions,omitempty"`
 	// Factories maps a factory's name to its hash and defining file.
@@ -49,13 +49,14 @@ type Manifest struct {
 // lets Validate skip rehashing it when nothing changed.
 type File struct {
 	// Path is relative to the project root, slash-separated.
-	Path string `json:"path"`
+	Path string
 	// SHA256 is the hex SHA-256 of the file's content.
-	SHA256 string `json:"sha256"`
-	// Size, MtimeNS and Inode are the stat cache.
-	Size    int64  `json:"size"`
-	MtimeNS int64  `json:"mtime_ns"`
-	Inode   uint64 `json:"inode,omitempty"`
+	SHA256 string
+	// Size, MtimeNS and Inode are the stat cache; Size -1 marks an entry
+	// whose stat data must not be trusted (the file is always rehashed).
+	Size    int64
+	MtimeNS int64
+	Inode   uint64
 }
 
 // Factory is one layout factory as the dependency graph saw it.
@@ -99,7 +100,11 @@ type Layout struct {
 
 // EncodeManifest returns the sealed on-disk form of m.
 func EncodeManifest(m *Manifest) ([]byte, error) {
-	return seal(manifestFormat, m)
+	table, err := appendFileTable(make([]byte, 0, 120*len(m.Files)), m.Files)
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return sealTable(manifestFormat, m, table)
 }
 
 // DecodeManifest checks and decodes a manifest written by EncodeManifest.
@@ -107,7 +112,11 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 // (absolute or escaping paths, unsorted or duplicate files) is an error.
 func DecodeManifest(b []byte) (*Manifest, error) {
 	var m Manifest
-	if err := unseal(manifestFormat, b, &m); err != nil {
+	table, err := unsealTable(manifestFormat, b, &m)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if m.Files, err = parseFileTable(table); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	if err := m.check(); err != nil {

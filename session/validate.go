@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 )
@@ -87,7 +86,7 @@ func Validate(ctx context.Context, root string, m *Manifest) (*Validation, error
 		old := &m.Files[i]
 		files[i] = *old
 		p := filepath.Join(root, filepath.FromSlash(old.Path))
-		fi, err := os.Stat(p)
+		st, err := statPath(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			kinds[i] = Deleted
 			return nil
@@ -95,7 +94,6 @@ func Validate(ctx context.Context, root string, m *Manifest) (*Validation, error
 		if err != nil {
 			return err
 		}
-		st := statOf(fi)
 		if st.matches(old) && st.mtimeNS < written {
 			return nil
 		}

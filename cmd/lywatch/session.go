@@ -250,11 +250,11 @@ func printList(w io.Writer, label string, items []string, all bool) {
 func openLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int) {
 	dir, root, err := f.locate()
 	if err != nil {
-		return nil, e.errorf("session %s: %v", cmd, err)
+		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
 	}
 	s, err := session.Open(dir, session.Options{Root: root, Args: append([]string{"lywatch", "session", cmd}, f.fs.Args()...)})
 	if err != nil {
-		return nil, e.errorf("session %s: %v", cmd, err)
+		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
 	}
 	return s, exitOK
 }
