@@ -2,9 +2,12 @@ package gds
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -203,6 +206,13 @@ func FuzzRead(f *testing.F) {
 		rec(recBOX, nil).rec(recLAYER, i16(3)).rec(recBOXTYPE, i16(0)).rec(recXY, i32(0, 0, 1, 0, 1, 1, 0, 1, 0, 0)).rec(recENDEL, nil).
 		rec(recNODE, nil).rec(recLAYER, i16(4)).rec(recNODETYPE, i16(0)).rec(recXY, i32(0, 0)).rec(recENDEL, nil).end().lib()
 	f.Add(s.b)
+	// The small shared third-party files, where they are.
+	shared, _ := filepath.Glob(filepath.Join("..", "..", "shared", "testdata", "gds", "*.gds"))
+	for _, p := range shared {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 8<<10 {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lib, err := ReadContext(t.Context(), bytes.NewReader(data), ReadOptions{BlockSize: 64})
 		if err != nil {
@@ -233,4 +243,12 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := ReadContext(ctx, bytes.NewReader(validStream()), ReadOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
 }

@@ -297,6 +297,9 @@ func (s *splitter) run() (int, error) {
 		runStart = -1
 	}
 	emit := func(next *[]byte) error {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
 		if len(spans) > 0 {
 			select {
 			case p.jobs <- job{seq: s.seq, block: blk, spans: spans, base: base}:
