@@ -45,7 +45,7 @@ func (s *Store) SaveCell(target, cell, layoutPath string) (*Manifest, error) {
 	if base != nil {
 		m = base.Clone()
 	}
-	m.Cells = subsetCells(sub, hashes, m)
+	m.Cells = layoutCells(sub, hashes, m)
 	tmp, err := os.MkdirTemp(s.dir, ".tmp-cell-")
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)
@@ -81,10 +81,21 @@ func metaFactory(meta map[string]string) string {
 	return ""
 }
 
-// subsetCells lists the subset's cells with their hashes, keeping the
+// CellsFromLayout lists a layout's cells as a manifest records them: their
+// local and deep hashes, children, and the factory KLayout's metadata names
+// (kfactory stores it as function_name), sorted by name.
+func CellsFromLayout(lib *gds.Library) ([]Cell, error) {
+	hashes, err := lib.Hashes()
+	if err != nil {
+		return nil, err
+	}
+	return layoutCells(lib, hashes, &Manifest{}), nil
+}
+
+// layoutCells lists a layout's cells with their hashes, keeping the
 // factory recorded in base or, failing that, the one KLayout's metadata
-// names (kfactory stores it as function_name).
-func subsetCells(sub *gds.Library, hashes map[string]gds.CellHash, base *Manifest) []Cell {
+// names.
+func layoutCells(sub *gds.Library, hashes map[string]gds.CellHash, base *Manifest) []Cell {
 	var out []Cell
 	for _, c := range sub.Cells {
 		h := hashes[c.Name]

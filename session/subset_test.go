@@ -67,6 +67,11 @@ func TestSaveCell(t *testing.T) {
 	if len(m.Files) != len(srcPaths()) || len(m.Cells) != 2 || m.Cells[0].Factory != "a_factory" || m.Cells[0].Deep == "" {
 		t.Errorf("subset of a full session: files %d, cells %+v", len(m.Files), m.Cells)
 	}
+	lib, _ := gds.ReadFile(lay)
+	cells, err := CellsFromLayout(lib)
+	if err != nil || len(cells) != 4 || cells[0].Name != "A" || cells[2].Name != "OTHER" || len(cells[3].Children) != 2 {
+		t.Errorf("CellsFromLayout = %+v, %v", cells, err)
+	}
 	if _, err := s.SaveCell("chip", "NOPE", ""); err == nil {
 		t.Error("SaveCell of a missing cell succeeded")
 	}
