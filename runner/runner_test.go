@@ -45,7 +45,7 @@ func TestRunExitStatus(t *testing.T) {
 		ok     bool
 		status string
 	}{
-		{[]string{"true"}, 0, true, "build ok in "},
+		{[]string{"true"}, 0, true, "build exit 0 in "},
 		{[]string{"sh", "-c", "exit 3"}, 3, false, "build exit 3 in "},
 		{[]string{"sh", "-c", "kill -KILL $$"}, -1, false, "build killed by signal: killed in "},
 	}
