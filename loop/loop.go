@@ -185,7 +185,7 @@ func (l *loop) live(ctx context.Context) (int, error) {
 		cur     *running
 	)
 	for {
-		if cur == nil && due {
+		if cur == nil && due && ctx.Err() == nil {
 			cur = l.start(ctx, &Cycle{Initial: initial, Changes: pending})
 			pending, due, initial = watcher.ChangeSet{}, false, false
 		}
@@ -205,6 +205,9 @@ func (l *loop) live(ctx context.Context) (int, error) {
 			if cur != nil {
 				cur.cancel()
 				<-cur.done
+			}
+			if ctx.Err() != nil { // quitting: the watcher saw it first
+				return 0, nil
 			}
 			if err == nil {
 				err = errors.New("watcher stopped")

@@ -345,3 +345,21 @@ func TestRunErrors(t *testing.T) {
 		t.Error("no source: no error")
 	}
 }
+
+// brokenSource fails at once, as a watcher that cannot watch does.
+type brokenSource struct{ fakeSource }
+
+func (b *brokenSource) Run(ctx context.Context) error { return errors.New("no inotify") }
+
+func TestWatcherFailureEndsRun(t *testing.T) {
+	var out syncBuffer
+	code, err := Run(context.Background(), Options{
+		Source:    &brokenSource{fakeSource{ch: make(chan watcher.ChangeSet)}},
+		Targets:   []Target{{Command: []string{"true"}}},
+		Runner:    &runner.Runner{Stdout: &out, Stderr: &out},
+		NoInitial: true,
+	})
+	if err == nil || !strings.Contains(err.Error(), "no inotify") || code == 0 {
+		t.Errorf("Run = %d, %v; want the watcher's error", code, err)
+	}
+}
