@@ -1,6 +1,9 @@
 package depgraph
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // resolved is what a name means: a node (a def, or a module's top-level
 // code when the name is some other global of that module) or a project
@@ -98,6 +101,9 @@ func (g *Graph) member(base, name string, depth int) resolved {
 	if r := g.lookup(base, name, depth); r.ok() {
 		return r
 	}
+	if g.subs[base][name] {
+		return resolved{module: base + "." + name}
+	}
 	if g.moduleFile(base) != nil {
 		return resolved{node: g.nodes[moduleID(base)]}
 	}
@@ -134,7 +140,12 @@ func (g *Graph) binding(fi *FileInfo, scope, name string, depth int) (resolved, 
 				bound = im.Aliases[j]
 			}
 			if bound == name && n != "*" {
-				return g.member(g.absModule(fi, *im), n, depth+1), true
+				base := g.absModule(fi, *im)
+				if base == fi.Module && n == name && g.subs[base][n] {
+					// `from pkg import sub` inside pkg: the submodule
+					return resolved{module: base + "." + n}, true
+				}
+				return g.member(base, n, depth+1), true
 			}
 		}
 	}
@@ -167,4 +178,25 @@ func (g *Graph) resolveChain(fi *FileInfo, scope, chain string) resolved {
 		r = g.member(r.module, part, 0)
 	}
 	return r
+}
+
+// External lists the modules a file imports that are not part of the
+// project (absolute names, sorted, unique).
+func (g *Graph) External(path string) []string {
+	fi := g.files[g.rel(path)]
+	if fi == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, im := range fi.Imports {
+		m := g.absModule(fi, im)
+		if m == "" || g.isModule(m) || seen[m] {
+			continue
+		}
+		seen[m] = true
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
 }

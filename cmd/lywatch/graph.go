@@ -1,8 +1,374 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
-// runGraph is replaced by the issue that brings the 'graph' command.
-func runGraph(_ context.Context, e *env, _ []string) int {
-	return e.errorf("graph: not built yet")
+	"github.com/lywatch/lywatch/depgraph"
+	"github.com/lywatch/lywatch/gds"
+)
+
+// graphFlags are the flags `lywatch graph` and `lywatch why` share: where
+// the sources are and which layout holds the cells.
+type graphFlags struct {
+	root        string
+	pyRoots     listValue
+	decorators  string
+	granularity string
+	layout      string
+	target      string
+	entries     listValue
+	noColor     bool
+}
+
+// listValue is a repeatable string flag.
+type listValue []string
+
+func (l *listValue) String() string     { return strings.Join(*l, ",") }
+func (l *listValue) Set(s string) error { *l = append(*l, s); return nil }
+
+func (f *graphFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.root, "root", ".", "project `dir`: every .py file under it is scanned")
+	fs.Var(&f.pyRoots, "python-root", "import root `dir` (repeatable; default the project dir and its src/)")
+	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `names` marking factories (default cell,vcell)")
+	fs.StringVar(&f.granularity, "granularity", "function", "invalidation unit: function or file")
+	fs.StringVar(&f.layout, "layout", "", "a built layout `file` (.gds, .gds.gz) whose cells join the graph")
+	fs.StringVar(&f.target, "target", "", "target `name` of the layout (default the layout's base name)")
+	fs.Var(&f.entries, "entry", "entry `file` of the target (repeatable)")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colours")
+}
+
+// parseMixed parses flags and positional arguments in any order.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (f *graphFlags) options() (depgraph.Options, error) {
+	gran, err := depgraph.ParseGranularity(f.granularity)
+	if err != nil {
+		return depgraph.Options{}, err
+	}
+	o := depgraph.Options{Dir: f.root, Roots: f.pyRoots, Granularity: gran}
+	if f.decorators != "" {
+		o.Decorators = strings.Split(f.decorators, ",")
+	}
+	if f.layout != "" {
+		o.Targets = []depgraph.Target{{Name: f.targetName(), Output: f.layout, Entries: f.entries}}
+	}
+	return o, nil
+}
+
+func (f *graphFlags) targetName() string {
+	if f.target != "" {
+		return f.target
+	}
+	base := filepath.Base(f.layout)
+	for _, ext := range []string{".gz", ".gds", ".oas"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
+// load scans the project and adds the layout's cells.
+func (f *graphFlags) load(ctx context.Context, opts depgraph.Options) (*depgraph.Graph, error) {
+	g, err := depgraph.Scan(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if f.layout != "" {
+		cells, err := layoutCells(f.layout)
+		if err != nil {
+			return nil, err
+		}
+		g.SetLayout(f.targetName(), cells)
+	}
+	return g, nil
+}
+
+// layoutCells reads a layout's cells, their children and the factory each
+// came from: kfactory's function_name metadata, else a NAME.cells.json
+// beside the layout ({"cells": {cell: {"function_name": ...}}}, written by
+// builds on KLayout versions that cannot store per-cell metadata).
+func layoutCells(path string) ([]depgraph.CellInfo, error) {
+	lib, err := gds.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	side := map[string]string{}
+	base := strings.TrimSuffix(strings.TrimSuffix(path, ".gz"), ".gds")
+	if b, err := os.ReadFile(base + ".cells.json"); err == nil {
+		var sc struct {
+			Cells map[string]struct {
+				FunctionName string `json:"function_name"`
+			} `json:"cells"`
+		}
+		if json.Unmarshal(b, &sc) == nil {
+			for name, c := range sc.Cells {
+				side[name] = c.FunctionName
+			}
+		}
+	}
+	cells := make([]depgraph.CellInfo, 0, len(lib.Cells))
+	for _, c := range lib.Cells {
+		ci := depgraph.CellInfo{Name: c.Name, Children: c.Children(), Factory: c.Meta["kfactory:settings:function_name"]}
+		if ci.Factory == "" {
+			ci.Factory = side[c.Name]
+		}
+		cells = append(cells, ci)
+	}
+	return cells, nil
+}
+
+// runGraph prints the dependency graph of the project's factories.
+func runGraph(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f graphFlags
+	f.register(fs)
+	asJSON := fs.Bool("json", false, "print the graph as JSON")
+	asDOT := fs.Bool("dot", false, "print the graph in Graphviz dot")
+	save := fs.String("save", "", "also write the graph's snapshot (JSON) to `file`, for 'lywatch why --since'")
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, "Usage: lywatch graph [--json|--dot] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseMixed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitError
+	}
+	if len(pos) > 0 {
+		return e.errorf("graph: unexpected argument %q", pos[0])
+	}
+	if *asJSON && *asDOT {
+		return e.errorf("graph: --json and --dot exclude each other")
+	}
+	opts, err := f.options()
+	if err != nil {
+		return e.errorf("graph: %v", err)
+	}
+	g, err := f.load(ctx, opts)
+	if err != nil {
+		return e.errorf("graph: %v", err)
+	}
+	if *save != "" {
+		if err := writeSnapshot(*save, g.Export()); err != nil {
+			return e.errorf("graph: %v", err)
+		}
+	}
+	switch {
+	case *asJSON:
+		err = writeGraphJSON(e.stdout, g, f.layout)
+	case *asDOT:
+		err = g.WriteDOT(e.stdout)
+	default:
+		printGraph(e, g, f)
+	}
+	if err != nil {
+		return e.errorf("graph: %v", err)
+	}
+	return exitOK
+}
+
+func writeSnapshot(path string, s *depgraph.Snapshot) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+func readSnapshot(path string) (*depgraph.Snapshot, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s depgraph.Snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// graphJSON is `lywatch graph --json`.
+type graphJSON struct {
+	Dir    string              `json:"dir"`
+	Layout string              `json:"layout,omitzero"`
+	Files  []graphFileJSON     `json:"files"`
+	Nodes  []depgraph.NodeInfo `json:"nodes"`
+	Cycles [][]string          `json:"cycles"`
+	Errors []string            `json:"errors"`
+}
+
+type graphFileJSON struct {
+	Path     string   `json:"path"`
+	Module   string   `json:"module"`
+	External []string `json:"external,omitzero"` // imported modules outside the project
+	Err      string   `json:"error,omitzero"`
+}
+
+func writeGraphJSON(w io.Writer, g *depgraph.Graph, layout string) error {
+	out := graphJSON{Dir: g.Dir(), Layout: layout, Nodes: g.Nodes(), Cycles: g.Cycles(), Errors: g.Errors()}
+	if out.Errors == nil {
+		out.Errors = []string{}
+	}
+	for _, fi := range g.Files() {
+		out.Files = append(out.Files, graphFileJSON{Path: fi.Path, Module: fi.Module, External: g.External(fi.Path), Err: fi.Err})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// printGraph prints, per file, its definitions and what each uses, then
+// the targets, cycles and scan errors.
+func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
+	bold, dim := colors(e, f.noColor)
+	nodes := g.Nodes()
+	byID := map[string]depgraph.NodeInfo{}
+	byFile := map[string][]depgraph.NodeInfo{}
+	nfact, ndef, ncell := 0, 0, 0
+	for _, n := range nodes {
+		byID[n.ID] = n
+		switch n.Kind {
+		case "factory":
+			nfact++
+			fallthrough
+		case "function", "class":
+			ndef++
+		case "cell":
+			ncell++
+		}
+		if n.File != "" {
+			byFile[n.File] = append(byFile[n.File], n)
+		}
+	}
+	files := g.Files()
+	fmt.Fprintf(e.stdout, "%s  %d files, %d functions and classes, %d factories", g.Dir(), len(files), ndef, nfact)
+	if f.layout != "" {
+		fmt.Fprintf(e.stdout, ", %d cells from %s", ncell, f.layout)
+	} else {
+		fmt.Fprint(e.stdout, dim.Sprint(" (no cells: give --layout FILE)"))
+	}
+	fmt.Fprintln(e.stdout)
+	for _, fi := range files {
+		ns := byFile[fi.Path]
+		sort.SliceStable(ns, func(i, j int) bool { return ns[i].Line < ns[j].Line })
+		fmt.Fprintf(e.stdout, "\n%s %s\n", bold.Sprint(fi.Path), dim.Sprint("("+fi.Module+")"))
+		for _, n := range ns {
+			head := n.Kind + " " + shortName(n.Name, fi.Module)
+			if n.Kind == "module" {
+				head = "top-level code"
+			} else {
+				head += dim.Sprintf("  %d-%d", n.Line, n.EndLine)
+			}
+			groups := map[string][]string{}
+			for _, d := range n.Deps {
+				to := byID[d.To]
+				name := to.Name
+				if to.Kind != "module" {
+					name = shortName(name, fi.Module)
+				}
+				groups[d.Kind] = append(groups[d.Kind], name)
+			}
+			line := "  " + head
+			for _, k := range []string{"imports", "uses", "uses-cell"} {
+				if len(groups[k]) > 0 {
+					line += dim.Sprintf("  %s ", depWords[k]) + strings.Join(groups[k], ", ")
+				}
+			}
+			fmt.Fprintln(e.stdout, line)
+		}
+	}
+	printTargets(e, g, nodes, byID)
+	if cs := g.Cycles(); len(cs) > 0 {
+		fmt.Fprintln(e.stdout, bold.Sprint("\nimport cycles:"))
+		for _, c := range cs {
+			fmt.Fprintf(e.stdout, "  %s\n", strings.Join(c, " <-> "))
+		}
+	}
+	if errs := g.Errors(); len(errs) > 0 {
+		fmt.Fprintln(e.stdout, bold.Sprint("\nfiles that do not scan (their last good state is kept):"))
+		for _, err := range errs {
+			fmt.Fprintf(e.stdout, "  %s\n", err)
+		}
+	}
+}
+
+func printTargets(e *env, g *depgraph.Graph, nodes []depgraph.NodeInfo, byID map[string]depgraph.NodeInfo) {
+	for _, n := range nodes {
+		if n.Kind != "target" {
+			continue
+		}
+		var entries, cells []string
+		for _, d := range n.Deps {
+			switch d.Kind {
+			case "entry":
+				if to := byID[d.To]; to.Kind == "module" {
+					entries = append(entries, to.File)
+				}
+			case "contains":
+				cells = append(cells, byID[d.To].Name)
+			}
+		}
+		fmt.Fprintf(e.stdout, "\ntarget %s: entry files %s; %d cells\n", n.Name, orNone(entries), len(cells))
+		for _, d := range n.Deps {
+			c := byID[d.To]
+			if c.Kind != "cell" {
+				continue
+			}
+			var made, kids []string
+			for _, cd := range c.Deps {
+				if cd.Kind == "made-by" {
+					made = append(made, byID[cd.To].Name)
+				} else {
+					kids = append(kids, byID[cd.To].Name)
+				}
+			}
+			fmt.Fprintf(e.stdout, "  cell %s  made by %s", c.Name, orNone(made))
+			if len(kids) > 0 {
+				fmt.Fprintf(e.stdout, "; contains %s", strings.Join(kids, ", "))
+			}
+			fmt.Fprintln(e.stdout)
+		}
+	}
+}
+
+// depWords introduce each kind of dependency in the text output.
+var depWords = map[string]string{"imports": "imports", "uses": "uses", "uses-cell": "cells contain"}
+
+func orNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+// shortName drops the module prefix of a name in the same module.
+func shortName(name, module string) string {
+	if s, ok := strings.CutPrefix(name, module+"."); ok {
+		return s
+	}
+	return name
 }

@@ -1,8 +1,158 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
 
-// runWhy is replaced by the issue that brings the 'why' command.
-func runWhy(_ context.Context, e *env, _ []string) int {
-	return e.errorf("why: not built yet")
+	"github.com/lywatch/lywatch/depgraph"
+)
+
+// whyJSON is `lywatch why --json`.
+type whyJSON struct {
+	*depgraph.Description
+	Since string   `json:"since,omitzero"`
+	Stale bool     `json:"stale"`
+	Chain []string `json:"chain,omitzero"`
+	Files []string `json:"changed_files,omitzero"`
+}
+
+// runWhy explains what a factory, cell, function, module, file or target
+// depends on and, given a snapshot to compare with, the chain of edits
+// that made it stale.
+func runWhy(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("why", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f graphFlags
+	f.register(fs)
+	since := fs.String("since", "", "a snapshot `file` (from 'lywatch graph --save'): say what changed since and why NAME is stale")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, "Usage: lywatch why NAME [--since SNAPSHOT] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\nNAME is a factory, cell, function (module.name), module, file or target.\n\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseMixed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitError
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitError
+	}
+	name := pos[0]
+	opts, err := f.options()
+	if err != nil {
+		return e.errorf("why: %v", err)
+	}
+	var g *depgraph.Graph
+	var inv *depgraph.Invalidation
+	if *since != "" {
+		g, inv, err = sinceSnapshot(ctx, *since, opts, f)
+	} else {
+		g, err = f.load(ctx, opts)
+	}
+	if err != nil {
+		return e.errorf("why: %v", err)
+	}
+	d, err := g.Describe(name)
+	if err != nil {
+		return e.errorf("why: %v", err)
+	}
+	out := whyJSON{Description: d, Since: *since}
+	if inv != nil {
+		out.Chain = inv.Explain(name)
+		out.Stale = out.Chain != nil
+		out.Files = inv.Files
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return e.errorf("why: %v", err)
+		}
+		return exitOK
+	}
+	printWhy(e, out, f.noColor)
+	return exitOK
+}
+
+// sinceSnapshot rebuilds the graph a snapshot recorded and updates it with
+// the files changed on disk since.
+func sinceSnapshot(ctx context.Context, path string, opts depgraph.Options, f graphFlags) (*depgraph.Graph, *depgraph.Invalidation, error) {
+	snap, err := readSnapshot(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(opts.Targets) == 0 {
+		for _, l := range snap.Layouts {
+			opts.Targets = append(opts.Targets, depgraph.Target{Name: l.Target})
+		}
+	}
+	g, err := depgraph.FromSnapshot(snap, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.layout != "" {
+		cells, err := layoutCells(f.layout)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.SetLayout(f.targetName(), cells)
+	}
+	inv, err := g.Refresh(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, inv, nil
+}
+
+func printWhy(e *env, w whyJSON, noColor bool) {
+	bold, dim := colors(e, noColor)
+	n := w.Node
+	head := bold.Sprint(n.Label)
+	if n.File != "" {
+		if n.Line > 0 {
+			head += dim.Sprintf("  %s:%d-%d", n.File, n.Line, n.EndLine)
+		} else {
+			head += dim.Sprintf("  %s", n.File)
+		}
+	}
+	fmt.Fprintln(e.stdout, head)
+	if len(w.Also) > 0 {
+		fmt.Fprintf(e.stdout, "%s\n", dim.Sprintf("(also named so: %v)", w.Also))
+	}
+	if len(w.Defines) > 0 {
+		fmt.Fprintln(e.stdout, bold.Sprint("defines:"))
+		for _, d := range w.Defines {
+			fmt.Fprintf(e.stdout, "  %s\n", d)
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", bold.Sprint("depends on:"), dim.Sprintf("(%d directly, %d in all)", len(w.Deps), w.AllDeps))
+	for _, d := range w.Deps {
+		fmt.Fprintf(e.stdout, "  %-10s %s\n", d.Kind, d.Label)
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", bold.Sprint("used by:"), dim.Sprintf("(%d directly)", len(w.Dependents)))
+	for _, d := range w.Dependents {
+		fmt.Fprintf(e.stdout, "  %-10s %s\n", d.Kind, d.Label)
+	}
+	switch {
+	case w.Since == "":
+		fmt.Fprintln(e.stdout, dim.Sprint("staleness: give --since SNAPSHOT (saved by 'lywatch graph --save SNAPSHOT') to see what changed since"))
+	case !w.Stale:
+		fmt.Fprintf(e.stdout, "%s nothing it depends on changed since %s (%d files changed)\n", bold.Sprint("up to date:"), w.Since, len(w.Files))
+	default:
+		fmt.Fprintf(e.stdout, "%s the chain from the edit:\n", bold.Sprint("stale:"))
+		for i, l := range w.Chain {
+			if i == 0 {
+				fmt.Fprintf(e.stdout, "  %s\n", l)
+				continue
+			}
+			fmt.Fprintf(e.stdout, "  %*s-> %s\n", 2*(i-1), "", l)
+		}
+	}
 }

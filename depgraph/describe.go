@@ -1,0 +1,212 @@
+package depgraph
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// NodeInfo is one node of the graph as plain data (for JSON output and
+// `lywatch why`).
+type NodeInfo struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"` // module, function, class, factory, cell, target
+	Name    string `json:"name"` // module, qualified def, cell or target name
+	Label   string `json:"label"`
+	File    string `json:"file,omitzero"`
+	Line    int    `json:"line,omitzero"` // def/class line
+	EndLine int    `json:"end_line,omitzero"`
+	Target  string `json:"target,omitzero"` // a cell's target
+	Deps    []Edge `json:"deps,omitzero"`
+}
+
+// Edge is one dependency: the node depended on and why.
+type Edge struct {
+	To   string `json:"to"`   // node id
+	Kind string `json:"kind"` // in-module, uses, imports, made-by, contains, uses-cell, entry
+}
+
+func (k edgeKind) String() string {
+	switch k {
+	case edgeInModule:
+		return "in-module"
+	case edgeRef:
+		return "uses"
+	case edgeImport:
+		return "imports"
+	case edgeMadeBy:
+		return "made-by"
+	case edgeContains:
+		return "contains"
+	case edgeUsesCell:
+		return "uses-cell"
+	case edgeEntry:
+		return "entry"
+	}
+	return "depends"
+}
+
+func (n *node) kindName() string {
+	switch n.kind {
+	case kindModule:
+		return "module"
+	case kindDef:
+		if n.factory() {
+			return "factory"
+		}
+		if n.def.Kind == "class" {
+			return "class"
+		}
+		return "function"
+	case kindCell:
+		return "cell"
+	}
+	return "target"
+}
+
+func (n *node) info() NodeInfo {
+	ni := NodeInfo{ID: n.id, Kind: n.kindName(), Name: n.name, Label: n.label(), File: n.path, Target: n.target}
+	if n.def != nil {
+		ni.Line, ni.EndLine = n.def.Line, n.def.EndLine
+	}
+	for _, d := range sortedEdges(n.deps) {
+		ni.Deps = append(ni.Deps, Edge{To: d.n.id, Kind: d.k.String()})
+	}
+	return ni
+}
+
+type edgeTo struct {
+	n *node
+	k edgeKind
+}
+
+func sortedEdges(m map[*node]edgeKind) []edgeTo {
+	out := make([]edgeTo, 0, len(m))
+	for n, k := range m {
+		out = append(out, edgeTo{n, k})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].n.id < out[j].n.id })
+	return out
+}
+
+// Nodes returns every node, sorted by id.
+func (g *Graph) Nodes() []NodeInfo {
+	ids := make([]string, 0, len(g.nodes))
+	for id := range g.nodes {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]NodeInfo, len(ids))
+	for i, id := range ids {
+		out[i] = g.nodes[id].info()
+	}
+	return out
+}
+
+// find looks a name up as a target, a cell, a factory, a qualified or bare
+// function name, a module, or a file path (relative to Dir or absolute).
+func (g *Graph) find(name string) []*node {
+	var out []*node
+	pick := func(ok func(n *node) bool) bool {
+		for _, n := range g.nodes {
+			if ok(n) {
+				out = append(out, n)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+		return len(out) > 0
+	}
+	rel := g.rel(name)
+	switch {
+	case pick(func(n *node) bool { return n.kind == kindTarget && n.name == name }):
+	case pick(func(n *node) bool { return n.kind == kindCell && n.name == name }):
+	case pick(func(n *node) bool { return n.kind == kindDef && n.factory() && n.short == name }):
+	case pick(func(n *node) bool { return n.kind == kindDef && n.name == name }):
+	case pick(func(n *node) bool { return n.kind == kindModule && n.name == name }):
+	case pick(func(n *node) bool { return n.kind == kindModule && rel != "" && n.path == rel }):
+	case pick(func(n *node) bool { return n.kind == kindDef && n.short == name }):
+	}
+	return out
+}
+
+// Description is what `lywatch why` shows about one node: what it
+// depends on, directly and in all, and what depends on it directly.
+type Description struct {
+	Node       NodeInfo   `json:"node"`
+	Deps       []EdgeInfo `json:"deps"`       // direct dependencies
+	Dependents []EdgeInfo `json:"dependents"` // direct dependents
+	AllDeps    int        `json:"all_deps"`   // size of the transitive closure
+	Defines    []string   `json:"defines,omitzero"`
+	Also       []string   `json:"also,omitzero"` // other nodes with the same name
+}
+
+// EdgeInfo is an edge with the other node's label.
+type EdgeInfo struct {
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	ID    string `json:"id"`
+}
+
+// Describe explains a node found by name (see Invalidation.Explain for
+// the names taken).
+func (g *Graph) Describe(name string) (*Description, error) {
+	ns := g.find(name)
+	if len(ns) == 0 {
+		return nil, fmt.Errorf("depgraph: no target, cell, factory, function, module or file named %q", name)
+	}
+	n := ns[0]
+	d := &Description{Node: n.info()}
+	for _, e := range sortedEdges(n.deps) {
+		d.Deps = append(d.Deps, EdgeInfo{Kind: e.k.String(), Label: e.n.label(), ID: e.n.id})
+	}
+	for _, e := range sortedEdges(n.rdeps) {
+		d.Dependents = append(d.Dependents, EdgeInfo{Kind: e.k.String(), Label: e.n.label(), ID: e.n.id})
+	}
+	seen := map[*node]bool{n: true}
+	stack := []*node{n}
+	for len(stack) > 0 {
+		m := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for dep := range m.deps {
+			if !seen[dep] {
+				seen[dep] = true
+				stack = append(stack, dep)
+			}
+		}
+	}
+	d.AllDeps = len(seen) - 1
+	if n.kind == kindModule {
+		for _, def := range g.files[n.path].Defs {
+			d.Defines = append(d.Defines, g.defs[n.module][def.Name].label())
+		}
+	}
+	for _, o := range ns[1:] {
+		d.Also = append(d.Also, o.label())
+	}
+	return d, nil
+}
+
+// WriteDOT writes the graph in Graphviz's dot language: an arrow from each
+// node to what it depends on.
+func (g *Graph) WriteDOT(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("digraph lywatch {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n")
+	shapes := map[string]string{"module": "folder", "function": "ellipse", "class": "component", "factory": "box", "cell": "note", "target": "doubleoctagon"}
+	nodes := g.Nodes()
+	for _, n := range nodes {
+		fmt.Fprintf(&b, "  %q [label=%q, shape=%s];\n", n.ID, n.Label, shapes[n.Kind])
+	}
+	for _, n := range nodes {
+		for _, e := range n.Deps {
+			style := ""
+			if e.Kind == "in-module" {
+				style = ", style=dotted"
+			}
+			fmt.Fprintf(&b, "  %q -> %q [label=%q%s];\n", n.ID, e.To, e.Kind, style)
+		}
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
