@@ -1,0 +1,59 @@
+// Command probe drives the watcher package the way lywatch's loop does, for
+// the benchmarks under bench/watch: it watches a tree and, for every change
+// set, runs a command through sh -c (waiting for it) and, with -v, prints
+// the set on stderr.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/lywatch/lywatch/watcher"
+)
+
+func main() {
+	var (
+		dir      = flag.String("watch", ".", "directory to watch")
+		debounce = flag.Duration("debounce", 0, "quiet window (0: default)")
+		poll     = flag.Bool("poll", false, "poll instead of fsnotify")
+		verbose  = flag.Bool("v", false, "print change sets on stderr")
+	)
+	flag.Parse()
+	if err := run(*dir, *debounce, *poll, *verbose, flag.Args()); err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, debounce time.Duration, poll, verbose bool, cmd []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w, err := watcher.New(watcher.Options{
+		Roots: []string{dir}, Debounce: debounce, Poll: poll,
+		Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "probe: "+f+"\n", a...) },
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "probe: watching %d files\n", len(w.Hashes()))
+	go func() { _ = w.Run(ctx) }()
+	for cs := range w.Changes() {
+		if verbose {
+			for _, c := range cs.Changes {
+				fmt.Fprintf(os.Stderr, "probe: %s %s\n", c.Kind, c.Path)
+			}
+		}
+		if len(cmd) > 0 {
+			c := exec.CommandContext(ctx, "sh", "-c", cmd[0])
+			c.Stdout, c.Stderr = os.Stdout, os.Stderr
+			_ = c.Run()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package watcher
+
+import (
+	"crypto/sha256"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// racyWindow: a file modified this close to when it was hashed may change
+// again within the file system's timestamp granularity, so polling re-hashes
+// it instead of trusting size and modification time.
+const racyWindow = time.Second
+
+// progressEvery is how often a long scan reports progress through Logf.
+const progressEvery = 2 * time.Second
+
+// walkTree walks dir (root or below it, not ignored itself) and calls file
+// for every tracked file. Directories are recorded in w.dirs, watched unless
+// polling, and their .gitignore read before their entries are judged.
+func (w *Watcher) walkTree(dir, root string, file func(p string, d fs.DirEntry)) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if d != nil && d.IsDir() && p != dir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != dir && w.filter.skip(p, root, true) {
+				return filepath.SkipDir
+			}
+			w.filter.loadDir(p)
+			w.watchDir(p)
+			return nil
+		}
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		if w.filter.included(p, root) && !w.filter.skip(p, root, false) {
+			file(p, d)
+		}
+		return nil
+	})
+}
+
+// watchDir records a directory and adds its watch, falling back to polling
+// when the inotify watch limit is reached.
+func (w *Watcher) watchDir(d string) {
+	w.dirs[d] = struct{}{}
+	if w.nt == nil {
+		return
+	}
+	err := w.nt.Add(d)
+	switch {
+	case err == nil:
+	case isWatchLimit(err):
+		w.fallback("the inotify watch limit is reached")
+	case isNotExist(err):
+		delete(w.dirs, d)
+	default:
+		w.opts.Logf("watch %s: %v", d, err)
+	}
+}
+
+// fallback switches from fsnotify to polling and says so, once.
+func (w *Watcher) fallback(why string) {
+	if w.nt == nil {
+		return
+	}
+	w.opts.Logf("%s (%d directories watched): polling every %v instead; "+
+		"raise fs.inotify.max_user_watches, e.g. sudo sysctl -w fs.inotify.max_user_watches=524288",
+		why, len(w.dirs), w.opts.PollInterval)
+	_ = w.nt.Close()
+	w.nt = nil
+}
+
+// initialScan walks all roots, watches their directories and hashes every
+// tracked file.
+func (w *Watcher) initialScan() {
+	start, last := time.Now(), time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, root := range w.filter.roots {
+		w.walkTree(root, root, func(p string, _ fs.DirEntry) {
+			if st, err := w.hashFile(p); err == nil {
+				w.files[p] = st
+			}
+			if now := time.Now(); now.Sub(last) >= progressEvery {
+				last = now
+				w.opts.Logf("scanning: %d files in %d directories so far", len(w.files), len(w.dirs))
+			}
+		})
+	}
+	if d := time.Since(start); d >= progressEvery {
+		w.opts.Logf("scanned %d files in %d directories in %.1f s", len(w.files), len(w.dirs), d.Seconds())
+	}
+}
+
+// hashFile reads p and returns its SHA-256, size and modification time.
+func (w *Watcher) hashFile(p string) (fileState, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return fileState{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fileState{}, err
+	}
+	if fi.IsDir() {
+		return fileState{}, fs.ErrNotExist
+	}
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, f, w.buf); err != nil {
+		return fileState{}, err
+	}
+	st := fileState{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	h.Sum(st.sum[:0])
+	st.racy = time.Since(fi.ModTime()) < racyWindow
+	return st, nil
+}
+
+// addTree starts watching a directory that appeared and makes every tracked
+// file below it a candidate: files written before the watch existed are
+// found by the walk, later ones by their events.
+func (w *Watcher) addTree(dir, root string) {
+	w.walkTree(dir, root, func(p string, _ fs.DirEntry) { w.cand[p] = struct{}{} })
+}
+
+// dropDir forgets a directory that was removed or renamed away: its watches
+// and ignore rules go, and every file known below it becomes a candidate.
+func (w *Watcher) dropDir(dir string) {
+	for d := range w.dirs {
+		if within(d, dir) {
+			if w.nt != nil {
+				_ = w.nt.Remove(d)
+			}
+			delete(w.dirs, d)
+		}
+	}
+	w.filter.forget(dir)
+	for p := range w.files {
+		if within(p, dir) {
+			w.cand[p] = struct{}{}
+		}
+	}
+}
+
+// resync walks all roots again: every tracked file and every known file is
+// a candidate, directories that disappeared are dropped and new ones watched.
+func (w *Watcher) resync() {
+	old := w.dirs
+	w.dirs = make(map[string]struct{}, len(old))
+	for _, root := range w.filter.roots {
+		w.walkTree(root, root, func(p string, _ fs.DirEntry) { w.cand[p] = struct{}{} })
+	}
+	for d := range old {
+		if _, ok := w.dirs[d]; !ok && w.nt != nil {
+			_ = w.nt.Remove(d)
+		}
+	}
+	for p := range w.files {
+		w.cand[p] = struct{}{}
+	}
+}

@@ -1,0 +1,232 @@
+package watcher
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// fileState is what the watcher knows of a tracked file.
+type fileState struct {
+	sum   [32]byte // SHA-256 of the content
+	size  int64
+	mtime int64 // unix nanoseconds; polling compares it
+	racy  bool  // modified close to when it was hashed: polling re-hashes it
+}
+
+// Watcher watches directory trees and sends confirmed change sets. Make one
+// with New, start it with Run and read Changes.
+type Watcher struct {
+	opts    Options
+	filter  *filter
+	changes chan ChangeSet
+
+	mu    sync.RWMutex // guards writes to files (reads in the run goroutine need none)
+	files map[string]fileState
+
+	// Everything below belongs to the goroutine that runs New, then Run.
+	nt          notifier // nil when polling
+	dirs        map[string]struct{}
+	cand        map[string]struct{}
+	rescan      bool // walk everything at the next flush
+	overflow    bool // ... because events were lost
+	settled     bool // the candidates already had their settle wait
+	armed       bool
+	burst       bool
+	windowStart time.Time
+	lastEmit    time.Time
+	timer       *time.Timer
+	pending     ChangeSet
+	buf         []byte
+
+	running   atomic.Bool
+	closed    atomic.Bool
+	closeOnce sync.Once
+}
+
+// New checks the options, walks the roots, starts watching every directory
+// and hashes every tracked file, so Hashes is complete when it returns and
+// every change from then on is reported by Run. Call Run, or Close if Run is
+// never called.
+func New(opts Options) (*Watcher, error) {
+	return newWatcher(opts, newFSNotifier)
+}
+
+func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	roots, err := cleanRoots(o.Roots)
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{
+		opts:    o,
+		filter:  newFilter(o, roots),
+		changes: make(chan ChangeSet),
+		files:   map[string]fileState{},
+		dirs:    map[string]struct{}{},
+		cand:    map[string]struct{}{},
+		timer:   time.NewTimer(time.Hour),
+		buf:     make([]byte, 32<<10),
+	}
+	w.timer.Stop()
+	if !o.Poll {
+		nt, err := newNotifier()
+		switch {
+		case err != nil && isInstanceLimit(err):
+			w.opts.Logf("inotify instance limit reached: polling every %v instead; raise fs.inotify.max_user_instances (sudo sysctl -w fs.inotify.max_user_instances=1024)", o.PollInterval)
+		case err != nil:
+			return nil, fmt.Errorf("watcher: %w", err)
+		default:
+			w.nt = nt
+		}
+	}
+	w.initialScan()
+	return w, nil
+}
+
+// cleanRoots makes the roots absolute, checks they are directories and drops
+// roots inside other roots.
+func cleanRoots(in []string) ([]string, error) {
+	var roots []string
+	for _, r := range in {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return nil, fmt.Errorf("watcher: root %s: %w", r, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("watcher: root: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("watcher: root %s: not a directory", r)
+		}
+		roots = append(roots, abs)
+	}
+	sort.Strings(roots)
+	out := roots[:0]
+	for _, r := range roots {
+		if len(out) > 0 && within(r, out[len(out)-1]) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Roots returns the absolute roots being watched.
+func (w *Watcher) Roots() []string { return append([]string(nil), w.filter.roots...) }
+
+// Polling reports whether the watcher polls (asked for, or fallen back to).
+// It is meant for the goroutine that runs New and Run, or before Run.
+func (w *Watcher) Polling() bool { return w.nt == nil }
+
+// Changes returns the channel of change sets. It is closed when Run returns.
+// While nobody receives, further changes merge into the waiting set, so a
+// slow reader gets fewer, larger sets and never loses a change.
+func (w *Watcher) Changes() <-chan ChangeSet { return w.changes }
+
+// IgnorePath marks path (a file, or a directory and everything below it) as
+// never tracked: use it for every path a build writes, so that a build does
+// not trigger itself. It may be called at any time from any goroutine.
+func (w *Watcher) IgnorePath(path string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return
+	}
+	w.filter.ignorePath(abs)
+}
+
+// Hashes returns the tracked files, each with the hex SHA-256 of its last
+// known content. The map is a copy. It is safe to call from any goroutine.
+func (w *Watcher) Hashes() map[string]string {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make(map[string]string, len(w.files))
+	for p, st := range w.files {
+		if w.filter.userIgnored(p) {
+			continue
+		}
+		out[p] = hex.EncodeToString(st.sum[:])
+	}
+	return out
+}
+
+// Close releases the inotify instance. Run closes the watcher when it
+// returns; call Close only for a Watcher whose Run is never called.
+func (w *Watcher) Close() error {
+	var err error
+	w.closeOnce.Do(func() {
+		w.closed.Store(true)
+		w.timer.Stop()
+		if w.nt != nil {
+			err = w.nt.Close()
+		}
+	})
+	return err
+}
+
+// Run watches until ctx is done and then returns nil after closing the
+// watcher and the Changes channel. It returns ErrClosed if the watcher was
+// closed or ran before.
+func (w *Watcher) Run(ctx context.Context) error {
+	if w.closed.Load() || !w.running.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	defer close(w.changes)
+	defer w.Close()
+	var ticker *time.Ticker
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
+	for {
+		var (
+			events = w.eventsChan()
+			errs   = w.errorsChan()
+			tick   <-chan time.Time
+			out    chan<- ChangeSet
+		)
+		if w.nt == nil {
+			if ticker == nil {
+				ticker = time.NewTicker(w.opts.PollInterval)
+			}
+			tick = ticker.C
+		}
+		if !w.pending.Empty() {
+			out = w.changes
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				if w.closed.Load() {
+					return nil
+				}
+				w.fallback("the inotify event channel closed")
+				continue
+			}
+			w.handleEvent(ev)
+		case err, ok := <-errs:
+			if ok {
+				w.handleError(err)
+			}
+		case <-w.timer.C:
+			w.flush()
+		case <-tick:
+			w.pollOnce()
+		case out <- w.pending:
+			w.pending = ChangeSet{}
+		}
+	}
+}
