@@ -148,7 +148,7 @@ func parseEnvelope(head []byte) (envelope, error) {
 	env.Data = rest[j+len(`,"data":`):]
 	if n := len(env.Data); n > 0 && env.Data[n-1] == '"' {
 		k := bytes.LastIndex(env.Data, []byte(tableKey))
-		if k < 0 {
+		if k < 0 || k+len(tableKey) > n-1 {
 			return env, fmt.Errorf("byte offset %d: bad files member", len(head))
 		}
 		table := env.Data[k+len(tableKey) : n-1]
