@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func pdkDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "pdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestGraphText(t *testing.T) {
+	dir := pdkDir(t)
+	code, out, errs := runCmd(t, "graph", "--root", dir, "--no-color", "--layout", filepath.Join(dir, "build", "chip.gds"), "--entry", "build.py")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"mypdk/components/mzi.py (mypdk.components.mzi)",
+		"factory mzi  34-",
+		"target chip: entry files build.py; 15 cells",
+		"cell taper_W0p5_W1_L10  made by mypdk.components.tapers.taper",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestGraphJSONAndDOT(t *testing.T) {
+	dir := pdkDir(t)
+	code, out, errs := runCmd(t, "graph", "--json", "--root", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var g graphJSON
+	if err := json.Unmarshal([]byte(out), &g); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range g.Nodes {
+		if n.ID == "def:mypdk.components.mzi:mzi" && n.Kind == "factory" && n.File == "mypdk/components/mzi.py" && len(n.Deps) > 0 {
+			found = true
+		}
+	}
+	if !found || len(g.Files) < 10 || g.Cycles == nil || g.Errors == nil {
+		t.Errorf("JSON graph: factory mzi found %v, %d files, cycles %v", found, len(g.Files), g.Cycles)
+	}
+	code, out, _ = runCmd(t, "graph", "--dot", "--root", dir)
+	if code != exitOK || !strings.HasPrefix(out, "digraph lywatch {") || !strings.Contains(out, `"def:mypdk.components.mzi:mzi" -> "def:mypdk.components.mmi:mmi1x2"`) {
+		t.Errorf("dot: exit %d, %.200s", code, out)
+	}
+}
+
+func TestGraphUsage(t *testing.T) {
+	tests := [][]string{
+		{"graph", "--json", "--dot"},
+		{"graph", "extra"},
+		{"graph", "--granularity", "line"},
+		{"graph", "--root", "/does/not/exist"},
+		{"graph", "--root", ".", "--layout", "/does/not/exist.gds"},
+	}
+	for _, args := range tests {
+		if code, _, errs := runCmd(t, args...); code != exitError || errs == "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, errs)
+		}
+	}
+}
