@@ -53,8 +53,8 @@ func SameUnit(a, b float64) bool {
 }
 
 // Diff compares a and b cell by cell (matched by name). Cells read with
-// ReadOptions.HashOnly are compared by their shapes digest only, without
-// per-layer counts.
+// ReadOptions.HashOnly but not KeepDigests are compared by their shapes
+// digest only, without per-layer counts.
 func Diff(a, b *Library) *DiffResult {
 	res := &DiffResult{Added: []string{}, Removed: []string{}, Changed: []CellDiff{}, DBU: [2]float64{a.DBU, b.DBU}}
 	res.DBUChanged = !SameUnit(a.DBU, b.DBU) || !SameUnit(a.UserUnit, b.UserUnit)
@@ -83,11 +83,12 @@ func Diff(a, b *Library) *DiffResult {
 func diffCell(a, b *Cell) (CellDiff, bool) {
 	d := CellDiff{Name: a.Name, Layers: []LayerDiff{}}
 	d.InstancesChanged = !slices.Equal(instanceDigests(a), instanceDigests(b))
-	if a.summary != nil || b.summary != nil {
+	ea, oka := cellEntries(a)
+	eb, okb := cellEntries(b)
+	if !oka || !okb {
 		sa, sb := cellShapes(a), cellShapes(b)
 		return d, d.InstancesChanged || sa != sb
 	}
-	ea, eb := shapeEntries(a.Shapes, nil), shapeEntries(b.Shapes, nil)
 	i, j := 0, 0
 	add := func(e shapeEntry, added int) {
 		n := len(d.Layers)
@@ -115,6 +116,14 @@ func diffCell(a, b *Cell) (CellDiff, bool) {
 		}
 	}
 	return d, d.InstancesChanged || len(d.Layers) > 0
+}
+
+// cellEntries returns the cell's sorted shape entries, if it has them.
+func cellEntries(c *Cell) ([]shapeEntry, bool) {
+	if c.summary == nil {
+		return shapeEntries(c.Shapes, nil), true
+	}
+	return c.summary.entries, c.summary.kept
 }
 
 func cellShapes(c *Cell) [32]byte {

@@ -23,7 +23,9 @@ type CellHash struct {
 
 // cellSummary is what hashing needs of a cell whose shapes were dropped.
 type cellSummary struct {
-	shapes [32]byte
+	shapes  [32]byte
+	entries []shapeEntry // sorted; only with ReadOptions.KeepDigests
+	kept    bool         // entries were kept
 }
 
 // Tags that start each digest, so different kinds never collide.
@@ -481,8 +483,12 @@ func refErr(r *Ref, msg string) *FormatError {
 }
 
 // summarize hashes the cell's shapes and drops them (ReadOptions.HashOnly).
-func (c *Cell) summarize(scratch *[]shapeEntry) {
+func (c *Cell) summarize(scratch *[]shapeEntry, keep bool) {
 	c.summary = &cellSummary{shapes: shapesDigest(c.Shapes, scratch)}
+	if keep {
+		c.summary.entries = slices.Clone(*scratch)
+		c.summary.kept = true
+	}
 	c.numShapes = len(c.Shapes)
 	c.Shapes = nil
 }

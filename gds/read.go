@@ -23,6 +23,10 @@ type ReadOptions struct {
 	// usual; Diff, WriteFile and Subset need the shapes and report an error
 	// (WriteFile) or see no shapes.
 	HashOnly bool
+	// KeepDigests, with HashOnly, keeps each shape's layer, datatype and
+	// 128-bit digest (24 bytes a shape) so that Diff still counts the shapes
+	// added and removed per layer.
+	KeepDigests bool
 	// Workers is the number of goroutines that parse and hash cells;
 	// 0 means runtime.GOMAXPROCS(0).
 	Workers int
@@ -232,7 +236,7 @@ func (p *pipeline) parseJob(ps *parser, j job) (jobResult, error) {
 				if c.Name == ContextCellName {
 					c.detach()
 				} else {
-					c.summarize(&ps.entries)
+					c.summarize(&ps.entries, p.opts.KeepDigests)
 				}
 				ps.resetSlab()
 			}

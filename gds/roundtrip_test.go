@@ -2,6 +2,7 @@ package gds
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"testing"
@@ -133,5 +134,41 @@ func TestSubset(t *testing.T) {
 	}
 	if _, err := lib.Subset("nope"); err == nil {
 		t.Error("subset of a missing cell: no error")
+	}
+}
+
+func TestDiffWithDigestsOnly(t *testing.T) {
+	dir := testsupport.SharedGDSDir(t)
+	a := filepath.Join(dir, "gdsfactory_mzi2x2.gds")
+	lib, err := ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib.Cell("mmi1x2_be5e636a").Shapes[0].XY[1].X += 5
+	b := filepath.Join(t.TempDir(), "b.gds")
+	if err := WriteFile(b, lib); err != nil {
+		t.Fatal(err)
+	}
+	full := func(p string) *Library {
+		l, err := ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	small := func(p string) *Library {
+		l, err := ReadFileContext(t.Context(), p, ReadOptions{HashOnly: true, KeepDigests: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	want := Diff(full(a), full(b))
+	got := Diff(small(a), small(b))
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) || want.Equal {
+		t.Errorf("digest-only diff %+v, full diff %+v", got, want)
+	}
+	if !Diff(small(a), small(a)).Equal {
+		t.Error("a file differs from itself")
 	}
 }

@@ -185,7 +185,7 @@ func runGDSDiff(ctx context.Context, e *env, args []string) int {
 	}
 	var libs [2]*gds.Library
 	for i, p := range pos {
-		lib, err := gds.ReadFileContext(ctx, p, gds.ReadOptions{})
+		lib, err := gds.ReadFileContext(ctx, p, gds.ReadOptions{HashOnly: true, KeepDigests: true})
 		if err != nil {
 			return e.errorf("gds diff: %v", err)
 		}
