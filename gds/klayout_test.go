@@ -54,6 +54,13 @@ func TestKLayoutAgrees(t *testing.T) {
 	for _, v := range variants {
 		inputs = append(inputs, filepath.Join(dir, v+".gds"))
 	}
+	// A synthetic layout of a few MB, so that its .gds.gz has several
+	// parallel-compressed blocks.
+	synth := filepath.Join(dir, "synthetic.gds")
+	if err := WriteFile(synth, benchLibrary(60, 400)); err != nil {
+		t.Fatal(err)
+	}
+	inputs = append(inputs, synth)
 	for _, in := range inputs {
 		if filepath.Base(in) == "gdsfactory_straight.gds" {
 			continue // KLayout 0.28.5 refuses its context cell, as it refuses the original
@@ -76,6 +83,14 @@ func TestKLayoutAgrees(t *testing.T) {
 		}
 		written = append(written, p)
 		want[filepath.Base(p)] = counts(lib)
+		if name == "gdspy_photonics" || name == "synthetic" { // compressed too, as sessions store layouts
+			gz := filepath.Join(out, name+"_lywatch.gds.gz")
+			if err := WriteFile(gz, lib); err != nil {
+				t.Fatal(err)
+			}
+			written = append(written, gz)
+			want[filepath.Base(gz)] = counts(lib)
+		}
 	}
 	got := testsupport.Batch(t, script(t, "count.py"), map[string]string{"files": strings.Join(written, ",")})
 	for _, line := range strings.Split(got, "\n") {
