@@ -1,6 +1,9 @@
 package session
 
 import (
+	"errors"
+	"io/fs"
+	"sort"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -140,4 +143,44 @@ func forEach(ctx context.Context, n int, fn func(i int, buf []byte) error) error
 		return first
 	}
 	return ctx.Err()
+}
+
+// RefreshFiles returns files (sorted by Path) with the given root-relative
+// paths hashed again: changed ones updated, new ones added, vanished ones
+// dropped. Call it with a cycle's changed files before the build runs, so
+// the manifest saved after the build records what the build read (a file
+// edited during the build then differs at the next start, never the
+// reverse).
+func RefreshFiles(ctx context.Context, root string, files []File, paths []string) ([]File, error) {
+	byPath := make(map[string]File, len(files)+len(paths))
+	for _, f := range files {
+		byPath[f.Path] = f
+	}
+	fresh := make([]File, len(paths))
+	gone := make([]bool, len(paths))
+	err := forEach(ctx, len(paths), func(i int, buf []byte) error {
+		f, err := hashFile(root, paths[i], buf)
+		if errors.Is(err, fs.ErrNotExist) {
+			gone[i] = true
+			return nil
+		}
+		fresh[i] = f
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range paths {
+		if gone[i] {
+			delete(byPath, p)
+		} else {
+			byPath[p] = fresh[i]
+		}
+	}
+	out := make([]File, 0, len(byPath))
+	for _, f := range byPath {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
 }

@@ -71,3 +71,28 @@ func TestFileTableRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshFiles(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	files, err := HashFiles(context.Background(), root, srcPaths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "pdk/helpers.py"), "def width(): return 1\n")
+	writeFile(t, filepath.Join(root, "pdk/new.py"), "x = 1\n")
+	os.Remove(filepath.Join(root, "scripts/build.py"))
+	got, err := RefreshFiles(context.Background(), root, files, []string{"pdk/helpers.py", "pdk/new.py", "scripts/build.py"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range got {
+		names = append(names, f.Path)
+	}
+	if want := []string{"pdk/__init__.py", "pdk/helpers.py", "pdk/new.py", "pdk/straight.py"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("paths %v, want %v", names, want)
+	}
+	if got[1].SHA256 == files[1].SHA256 {
+		t.Error("the changed file kept its old hash")
+	}
+}
