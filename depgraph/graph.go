@@ -6,8 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 type nodeKind uint8
@@ -110,17 +113,44 @@ func Scan(ctx context.Context, opts Options) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		fi, _ := g.scanFile(p)
+	infos, err := g.scanAll(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	for _, fi := range infos {
 		if fi != nil {
 			g.files[fi.Path] = fi
 		}
 	}
 	g.linkAll()
 	return g, nil
+}
+
+// scanAll scans files on GOMAXPROCS workers; files that cannot be read are
+// left out (nil).
+func (g *Graph) scanAll(ctx context.Context, paths []string) ([]*FileInfo, error) {
+	out := make([]*FileInfo, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(paths) || ctx.Err() != nil {
+					return
+				}
+				out[i], _ = g.scanFile(paths[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func newGraph(opts Options) (*Graph, error) {
