@@ -2,6 +2,8 @@ package session
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -97,4 +99,88 @@ func decodeDeps(b []byte) (Dependencies, error) {
 		return nil, fmt.Errorf("dependencies: %w", err)
 	}
 	return d, nil
+}
+
+// SaveDependencies writes the dependencies file: which target's layout uses
+// which others'.
+func (s *Store) SaveDependencies(d Dependencies) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	b, err := encodeDeps(d)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(s.dir, depsName), b, 0o644)
+}
+
+// LoadDependencies reads the dependencies file: (nil, nil) when there is
+// none, (nil, *Warning) when it is unusable.
+func (s *Store) LoadDependencies() (Dependencies, error) {
+	p := filepath.Join(s.dir, depsName)
+	b, err := os.ReadFile(p)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	if err == nil {
+		var d Dependencies
+		if d, err = decodeDeps(b); err == nil {
+			return d, nil
+		}
+	}
+	return nil, &Warning{Path: s.rel(p), Err: err}
+}
+
+// Loaded is one target's result from LoadAll.
+type Loaded struct {
+	Target string
+	// Manifest is nil when the target has no usable session.
+	Manifest *Manifest
+	// Warning is set when the target's session was there but unusable.
+	Warning error
+}
+
+// LoadAll loads every target in dependency order (a target after those its
+// layout uses; see Dependencies.Order), including targets with a directory
+// but no dependency entry. Unusable files become warnings in the result;
+// a cycle in the dependencies is returned as a *CycleError beside a full
+// result in name order for the targets on it.
+func (s *Store) LoadAll() ([]Loaded, []error) {
+	var warnings []error
+	deps, err := s.LoadDependencies()
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	if deps == nil {
+		deps = Dependencies{}
+	}
+	have, err := s.Targets()
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	all := Dependencies{}
+	for t, uses := range deps {
+		all[t] = uses
+	}
+	for _, t := range have {
+		if _, ok := all[t]; !ok {
+			all[t] = nil
+		}
+	}
+	order, err := all.Order()
+	if err != nil {
+		warnings = append(warnings, err)
+	}
+	var out []Loaded
+	for _, t := range order {
+		if checkTarget(t) != nil {
+			continue
+		}
+		m, err := s.Load(t)
+		if m == nil && err == nil {
+			continue
+		}
+		out = append(out, Loaded{Target: t, Manifest: m, Warning: err})
+	}
+	return out, warnings
 }

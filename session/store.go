@@ -3,10 +3,10 @@ package session
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +41,7 @@ type Options struct {
 	// negative: keep no history).
 	HistoryFrames int
 	// HistoryBytes bounds the size of each target's history (0:
-	// DefaultHistoryBytes).
+	// DefaultHistoryBytes; negative: no size bound).
 	HistoryBytes int64
 	// Level is the gzip level for layouts that are not compressed yet
 	// (0: gzip.BestSpeed).
@@ -119,8 +119,11 @@ func newStore(dir string, opts Options) (*Store, error) {
 	if opts.HistoryFrames == 0 {
 		opts.HistoryFrames = DefaultHistoryFrames
 	}
-	if opts.HistoryBytes == 0 {
+	switch {
+	case opts.HistoryBytes == 0:
 		opts.HistoryBytes = DefaultHistoryBytes
+	case opts.HistoryBytes < 0:
+		opts.HistoryBytes = math.MaxInt64
 	}
 	if opts.Level == 0 {
 		opts.Level = gzip.BestSpeed
@@ -425,137 +428,6 @@ func (s *Store) Clear(targets ...string) error {
 		}
 	}
 	return nil
-}
-
-// SaveDependencies writes the dependencies file: which target's layout uses
-// which others'.
-func (s *Store) SaveDependencies(d Dependencies) error {
-	if err := s.writable(); err != nil {
-		return err
-	}
-	b, err := encodeDeps(d)
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(filepath.Join(s.dir, depsName), b, 0o644)
-}
-
-// LoadDependencies reads the dependencies file: (nil, nil) when there is
-// none, (nil, *Warning) when it is unusable.
-func (s *Store) LoadDependencies() (Dependencies, error) {
-	p := filepath.Join(s.dir, depsName)
-	b, err := os.ReadFile(p)
-	if isNotExist(err) {
-		return nil, nil
-	}
-	if err == nil {
-		var d Dependencies
-		if d, err = decodeDeps(b); err == nil {
-			return d, nil
-		}
-	}
-	return nil, &Warning{Path: s.rel(p), Err: err}
-}
-
-// Loaded is one target's result from LoadAll.
-type Loaded struct {
-	Target string
-	// Manifest is nil when the target has no usable session.
-	Manifest *Manifest
-	// Warning is set when the target's session was there but unusable.
-	Warning error
-}
-
-// LoadAll loads every target in dependency order (a target after those its
-// layout uses; see Dependencies.Order), including targets with a directory
-// but no dependency entry. Unusable files become warnings in the result;
-// a cycle in the dependencies is returned as a *CycleError beside a full
-// result in name order for the targets on it.
-func (s *Store) LoadAll() ([]Loaded, []error) {
-	var warnings []error
-	deps, err := s.LoadDependencies()
-	if err != nil {
-		warnings = append(warnings, err)
-	}
-	if deps == nil {
-		deps = Dependencies{}
-	}
-	have, err := s.Targets()
-	if err != nil {
-		warnings = append(warnings, err)
-	}
-	all := Dependencies{}
-	for t, uses := range deps {
-		all[t] = uses
-	}
-	for _, t := range have {
-		if _, ok := all[t]; !ok {
-			all[t] = nil
-		}
-	}
-	order, err := all.Order()
-	if err != nil {
-		warnings = append(warnings, err)
-	}
-	var out []Loaded
-	for _, t := range order {
-		if checkTarget(t) != nil {
-			continue
-		}
-		m, err := s.Load(t)
-		if m == nil && err == nil {
-			continue
-		}
-		out = append(out, Loaded{Target: t, Manifest: m, Warning: err})
-	}
-	return out, warnings
-}
-
-// checkTarget refuses names that cannot be targets.
-func checkTarget(t string) error {
-	if t == "" {
-		return errors.New("session: empty target name")
-	}
-	return nil
-}
-
-// escapeTarget turns a target name into a directory name: letters, digits,
-// '-', '_' and non-leading '.' stay, other bytes become %XX.
-func escapeTarget(t string) string {
-	var b strings.Builder
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.' && i > 0:
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
-
-// unescapeTarget reverses escapeTarget; ok is false for names it could not
-// have made.
-func unescapeTarget(name string) (string, bool) {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		if name[i] != '%' {
-			b.WriteByte(name[i])
-			continue
-		}
-		if i+2 >= len(name) {
-			return "", false
-		}
-		var c byte
-		if _, err := fmt.Sscanf(name[i+1:i+3], "%02X", &c); err != nil {
-			return "", false
-		}
-		b.WriteByte(c)
-		i += 2
-	}
-	t := b.String()
-	return t, t != "" && escapeTarget(t) == name
 }
 
 // DefaultTarget is the target name for a project with a single build
