@@ -255,14 +255,21 @@ type splitter struct {
 	r        io.Reader
 	lib      *Library
 	warnings []Warning
-	seq      int
+	seq      int // jobs emitted
 	eof      bool
 	sawUnits bool
 	sawHead  bool
+
+	blk       *[]byte  // the block being filled
+	base      int64    // stream offset of (*blk)[0]
+	pos       int      // next record header in *blk
+	spans     [][2]int // runs of whole cells in *blk not yet handed out
+	runStart  int      // start of the current run of cells, or -1
+	cellStart int      // start of the open cell, or -1
 }
 
 // fill reads more of the stream into *b, growing it as needed so that at
-// least need bytes are there. It returns false at the end of the stream.
+// least need bytes are there; io.ErrUnexpectedEOF if the stream ends first.
 func (s *splitter) fill(b *[]byte, need int) error {
 	for len(*b) < need {
 		if s.eof {
@@ -284,141 +291,162 @@ func (s *splitter) fill(b *[]byte, need int) error {
 	return nil
 }
 
-func (s *splitter) run() (int, error) {
+// emit hands the block's runs of cells to a worker (or the block back to
+// the free list) and goes on with next.
+func (s *splitter) emit(next *[]byte) error {
 	p := s.p
-	blk, err := p.getBlock(p.opts.BlockSize)
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	if len(s.spans) > 0 {
+		select {
+		case p.jobs <- job{seq: s.seq, block: s.blk, spans: s.spans, base: s.base}:
+			s.seq++
+		case <-p.failed:
+			return errStopped
+		case <-p.ctx.Done():
+			return p.ctx.Err()
+		}
+	} else {
+		p.free <- s.blk
+	}
+	s.spans = nil
+	s.blk = next
+	return nil
+}
+
+// closeRun ends the current run of cells at s.pos (at library level).
+func (s *splitter) closeRun() {
+	if s.runStart >= 0 && s.pos > s.runStart {
+		s.spans = append(s.spans, [2]int{s.runStart, s.pos})
+	}
+	s.runStart = -1
+}
+
+// moveOn hands out the block's whole cells and continues in a fresh block
+// that starts with the open cell (or the record at pos) and has room for a
+// record of n bytes.
+func (s *splitter) moveOn(n int) error {
+	keep := s.pos
+	if s.cellStart >= 0 {
+		keep = s.cellStart
+	}
+	if s.runStart >= 0 && s.runStart < keep {
+		s.spans = append(s.spans, [2]int{s.runStart, keep})
+	}
+	nb, err := s.p.getBlock(max(s.p.opts.BlockSize, 2*(s.pos+n-keep)))
+	if err != nil {
+		return err
+	}
+	*nb = append(*nb, (*s.blk)[keep:]...)
+	if err := s.emit(nb); err != nil {
+		return err
+	}
+	s.base += int64(keep)
+	s.pos -= keep
+	s.runStart = -1
+	if s.cellStart >= 0 {
+		s.cellStart -= keep
+		s.runStart = 0
+	}
+	return nil
+}
+
+// skipInCell moves pos over the records of the open cell that are wholly in
+// the block, up to one that ends or breaks the cell.
+func (s *splitter) skipInCell() {
+	buf := *s.blk
+	pos := s.pos
+	for pos+headerLen <= len(buf) {
+		n := int(binary.BigEndian.Uint16(buf[pos:]))
+		if n < headerLen || pos+n > len(buf) {
+			break
+		}
+		if t := RecordType(buf[pos+2]); t == recENDSTR || t == recBGNSTR || t == recENDLIB || t == recBGNLIB {
+			break
+		}
+		pos += n
+	}
+	s.pos = pos
+}
+
+// next returns the record at pos, reading more of the stream as needed.
+func (s *splitter) next() (record, error) {
+	if err := s.fill(s.blk, s.pos+headerLen); err != nil {
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			return record{}, err
+		}
+		if s.pos == len(*s.blk) {
+			return record{}, fmt.Errorf("%w: the stream ends at offset %d without ENDLIB", ErrNoLibrary, s.base+int64(s.pos))
+		}
+		return record{}, &FormatError{Offset: s.base + int64(s.pos), Msg: "truncated record header"}
+	}
+	hdr := (*s.blk)[s.pos:]
+	n := int(binary.BigEndian.Uint16(hdr))
+	r := record{typ: RecordType(hdr[2]), dt: DataType(hdr[3]), off: s.base + int64(s.pos)}
+	if n < headerLen {
+		return r, r.errorf("bad record length %d", n)
+	}
+	if s.pos+n > cap(*s.blk) && s.pos > 0 {
+		if err := s.moveOn(n); err != nil {
+			return r, err
+		}
+	}
+	if err := s.fill(s.blk, s.pos+n); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return r, r.errorf("truncated: record length %d, stream ends at offset %d", n, s.base+int64(len(*s.blk)))
+		}
+		return r, err
+	}
+	r.data = (*s.blk)[s.pos+headerLen : s.pos+n]
+	return r, nil
+}
+
+// run splits the whole stream; it returns the number of jobs emitted.
+func (s *splitter) run() (int, error) {
+	blk, err := s.p.getBlock(s.p.opts.BlockSize)
 	if err != nil {
 		return 0, err
 	}
-	var base int64 // stream offset of (*blk)[0]
-	pos := 0       // next record header in *blk
-	var spans [][2]int
-	runStart, cellStart := -1, -1 // start of the current run of cells; of the open cell
-	flushRun := func() {          // at library level: the run of cells ends at pos
-		if runStart >= 0 && pos > runStart {
-			spans = append(spans, [2]int{runStart, pos})
-		}
-		runStart = -1
-	}
-	emit := func(next *[]byte) error {
-		if err := p.ctx.Err(); err != nil {
-			return err
-		}
-		if len(spans) > 0 {
-			select {
-			case p.jobs <- job{seq: s.seq, block: blk, spans: spans, base: base}:
-				s.seq++
-			case <-p.failed:
-				return errStopped
-			case <-p.ctx.Done():
-				return p.ctx.Err()
-			}
-		} else {
-			p.free <- blk
-		}
-		spans = nil
-		blk = next
-		return nil
-	}
+	s.blk, s.runStart, s.cellStart = blk, -1, -1
 	for {
-		if cellStart >= 0 {
-			// Fast path: skip the records inside a cell that are in the block.
-			buf := *blk
-			for pos+headerLen <= len(buf) {
-				n := int(binary.BigEndian.Uint16(buf[pos:]))
-				if n < headerLen || pos+n > len(buf) {
-					break
-				}
-				if t := RecordType(buf[pos+2]); t == recENDSTR || t == recBGNSTR || t == recENDLIB || t == recBGNLIB {
-					break
-				}
-				pos += n
-			}
+		if s.cellStart >= 0 {
+			s.skipInCell()
 		}
-		if err := s.fill(blk, pos+headerLen); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				if pos == len(*blk) {
-					return s.seq, fmt.Errorf("%w: the stream ends at offset %d without ENDLIB", ErrNoLibrary, base+int64(pos))
-				}
-				return s.seq, &FormatError{Offset: base + int64(pos), Msg: "truncated record header"}
-			}
+		r, err := s.next()
+		if err != nil {
 			return s.seq, err
 		}
-		hdr := (*blk)[pos:]
-		n := int(binary.BigEndian.Uint16(hdr))
-		t, dt := RecordType(hdr[2]), DataType(hdr[3])
-		off := base + int64(pos)
-		if n < headerLen {
-			return s.seq, recErr(off, t, dt, "bad record length %d", n)
-		}
-		if pos+n > cap(*blk) && pos > 0 {
-			// Move the open cell (or this record) to a fresh block.
-			keep := pos
-			if cellStart >= 0 {
-				keep = cellStart
-			}
-			if runStart >= 0 && runStart < keep {
-				spans = append(spans, [2]int{runStart, keep})
-			}
-			size := max(p.opts.BlockSize, 2*(pos+n-keep))
-			nb, err := p.getBlock(size)
-			if err != nil {
-				return s.seq, err
-			}
-			*nb = append(*nb, (*blk)[keep:]...)
-			if err := emit(nb); err != nil {
-				return s.seq, err
-			}
-			base += int64(keep)
-			pos -= keep
-			if cellStart >= 0 {
-				cellStart -= keep
-				runStart = 0
-			} else {
-				runStart = -1
-			}
-			continue
-		}
-		if err := s.fill(blk, pos+n); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return s.seq, recErr(off, t, dt, "truncated: record length %d, stream ends at offset %d", n, base+int64(len(*blk)))
-			}
-			return s.seq, err
-		}
-		data := (*blk)[pos+headerLen : pos+n]
-		rec := record{typ: t, dt: dt, data: data, off: off}
-		if cellStart >= 0 {
-			switch t {
+		size := headerLen + len(r.data)
+		if s.cellStart >= 0 {
+			switch r.typ {
 			case recENDSTR:
-				cellStart = -1
+				s.cellStart = -1
 			case recBGNSTR, recENDLIB, recBGNLIB:
-				return s.seq, rec.errorf("inside the cell that begins at offset %d, which has no ENDSTR", base+int64(cellStart))
+				return s.seq, r.errorf("inside the cell that begins at offset %d, which has no ENDSTR", s.base+int64(s.cellStart))
 			}
-			pos += n
+			s.pos += size
 			continue
 		}
-		if t == recBGNSTR {
+		if r.typ == recBGNSTR {
 			if !s.sawUnits {
-				return s.seq, rec.errorf("cell before the library's UNITS")
+				return s.seq, r.errorf("cell before the library's UNITS")
 			}
-			cellStart = pos
-			if runStart < 0 {
-				runStart = pos
+			s.cellStart = s.pos
+			if s.runStart < 0 {
+				s.runStart = s.pos
 			}
-			pos += n
+			s.pos += size
 			continue
 		}
-		flushRun()
-		pos += n
-		done, err := s.libRecord(rec)
+		s.closeRun()
+		s.pos += size
+		done, err := s.libRecord(r)
 		if err != nil {
 			return s.seq, err
 		}
 		if done {
-			if err := emit(nil); err != nil {
-				return s.seq, err
-			}
-			return s.seq, nil
+			return s.seq, s.emit(nil)
 		}
 	}
 }
