@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
 func pdkDir(t *testing.T) string {
@@ -16,9 +21,27 @@ func pdkDir(t *testing.T) string {
 	return dir
 }
 
+// buildChip builds the example PDK in dir with KLayout into a temporary
+// chip.gds (and chip.cells.json beside it) and returns its path; it skips
+// where KLayout is missing.
+func buildChip(t *testing.T, dir string) string {
+	t.Helper()
+	kl := testsupport.KLayout(t)
+	out := filepath.Join(t.TempDir(), "chip.gds")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kl, "-b", "-r", filepath.Join(dir, "build.py"), "-rd", "out="+out)
+	cmd.Env = append(cmd.Environ(), "HOME="+t.TempDir())
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the example chip: %v\n%s", err, b)
+	}
+	return out
+}
+
 func TestGraphText(t *testing.T) {
 	dir := pdkDir(t)
-	code, out, errs := runCmd(t, "graph", "--root", dir, "--no-color", "--layout", filepath.Join(dir, "build", "chip.gds"), "--entry", "build.py")
+	layout := buildChip(t, dir)
+	code, out, errs := runCmd(t, "graph", "--root", dir, "--no-color", "--layout", layout, "--entry", "build.py")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

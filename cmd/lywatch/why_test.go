@@ -39,7 +39,7 @@ func copyTree(t *testing.T, src string) string {
 func TestWhyStale(t *testing.T) {
 	dir := copyTree(t, pdkDir(t))
 	snap := filepath.Join(t.TempDir(), "snap.json")
-	layout := filepath.Join(pdkDir(t), "build", "chip.gds")
+	layout := buildChip(t, dir)
 	if code, _, errs := runCmd(t, "graph", "--root", dir, "--layout", layout, "--entry", "build.py", "--save", snap); code != exitOK {
 		t.Fatalf("graph --save: %s", errs)
 	}
