@@ -38,9 +38,6 @@ type envelope struct {
 	Table []byte `json:"-"`
 }
 
-// errVersion marks a file whose format version this build does not know.
-var errVersion = errors.New("unknown format version")
-
 // seal encodes v as a sealed file of the given format.
 func seal(format string, v any) ([]byte, error) { return sealTable(format, v, nil) }
 
@@ -79,7 +76,7 @@ func sealHead(head []byte) []byte {
 
 // unseal checks a sealed file of the given format and decodes its data into
 // v. Errors name the byte offset where the file stops making sense; an
-// unknown version wraps errVersion.
+// unknown version wraps ErrUnknownVersion.
 func unseal(format string, b []byte, v any) error {
 	table, err := unsealTable(format, b, v)
 	if err == nil && table != nil {
@@ -112,7 +109,7 @@ func unsealTable(format string, b []byte, v any) ([]byte, error) {
 		return nil, fmt.Errorf("format %q, want %q", env.Format, format)
 	}
 	if env.Version != FormatVersion {
-		return nil, fmt.Errorf("format version %d (this lywatch reads %d): %w", env.Version, FormatVersion, errVersion)
+		return nil, fmt.Errorf("format version %d (this lywatch reads %d): %w", env.Version, FormatVersion, ErrUnknownVersion)
 	}
 	if err := strictDecode(env.Data, v); err != nil {
 		return nil, err

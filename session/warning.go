@@ -36,4 +36,4 @@ var ErrForeign = errors.New("session belongs to another project root")
 
 // ErrUnknownVersion is wrapped by the Warning for a file of a format version
 // this lywatch does not read.
-var ErrUnknownVersion = errVersion
+var ErrUnknownVersion = errors.New("unknown format version")

@@ -83,23 +83,30 @@ func (f *sessionFlags) parse(e *env, args []string) (int, bool) {
 	return 0, true
 }
 
-// locate resolves the session directory and the project root.
+// locate resolves the session directory and the project root the way the
+// live loop does: from the configuration file's directory when there is
+// one, else the current directory; the root is the git root above it.
 func (f *sessionFlags) locate() (dir, root string, err error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return "", "", err
 	}
-	dir, _ = session.ResolveDir(f.dir, os.Getenv(session.EnvDir), configSessionDir(cwd), cwd)
-	return dir, session.FindRoot(cwd), nil
+	base, fromConfig := cwd, ""
+	if p, err := config.Find(cwd); err == nil && p != "" {
+		base = filepath.Dir(p)
+		fromConfig = configSessionDir(p)
+	}
+	flagDir := f.dir
+	if flagDir != "" && !filepath.IsAbs(flagDir) {
+		flagDir = filepath.Join(cwd, flagDir) // a flag is relative to where it is typed
+	}
+	dir, _ = session.ResolveDir(flagDir, os.Getenv(session.EnvDir), fromConfig, base)
+	return dir, session.FindRoot(base), nil
 }
 
-// configSessionDir returns session_dir from the configuration file found
-// from cwd, or "" when none sets it.
-func configSessionDir(cwd string) string {
-	p, err := config.Find(cwd)
-	if err != nil || p == "" {
-		return ""
-	}
+// configSessionDir returns session_dir from the configuration file p, or ""
+// when it does not set it.
+func configSessionDir(p string) string {
 	c := config.Default()
 	def := c.SessionDir
 	if c.LoadFile(p) != nil || c.SessionDir == def {

@@ -162,3 +162,16 @@ func TestSessionHash(t *testing.T) {
 		t.Errorf("unknown subcommand: exit %d", code)
 	}
 }
+
+func TestSessionDirFromConfig(t *testing.T) {
+	root, _ := sessionProject(t)
+	if err := os.WriteFile(filepath.Join(root, "lywatch.toml"), []byte("session_dir = \"build/sess\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(root, "pdk")
+	t.Chdir(sub)
+	code, out, errs := runCmd(t, "session", "show")
+	if code != exitOK || !strings.Contains(out, "session "+filepath.Join(root, "build", "sess")+" (root "+root+")") {
+		t.Errorf("session_dir from lywatch.toml ignored: %d %q %q", code, out, errs)
+	}
+}
