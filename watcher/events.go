@@ -85,7 +85,7 @@ func (w *Watcher) handleError(err error) {
 		return
 	}
 	if isWatchLimit(err) {
-		w.fallback("the inotify watch limit is reached")
+		w.watchLimit()
 		w.rescan = true
 		w.arm()
 		return

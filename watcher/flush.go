@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"encoding/hex"
+	"os"
 	"time"
 )
 
@@ -28,6 +29,9 @@ func (w *Watcher) flush() {
 		w.settled = true
 		w.armed = true
 		w.timer.Reset(w.opts.Settle)
+		if w.onSettle != nil {
+			w.onSettle()
+		}
 		return
 	}
 	cs := w.apply(outs)
@@ -49,17 +53,21 @@ func (w *Watcher) flush() {
 	}
 }
 
-// examine hashes the candidates. Untracked ones (ignored since) are returned
-// with exists false and change false, so apply forgets them silently.
+// examine hashes the candidates. A known file that is no longer tracked
+// (ignored since, or below a directory ignored since) is returned with exists
+// and change false, so apply forgets it silently.
 func (w *Watcher) examine() (outs []outcome, suspicious bool) {
 	outs = make([]outcome, 0, len(w.cand))
 	for p := range w.cand {
 		old, known := w.files[p]
-		if !w.filter.tracked(p) {
-			if known {
+		if !w.filter.trackedDeep(p) {
+			if known && (w.filter.userIgnored(p) || exists(p)) {
 				outs = append(outs, outcome{path: p})
+				continue
 			}
-			continue
+			if !known {
+				continue
+			}
 		}
 		st, err := w.hashFile(p)
 		switch {
@@ -84,6 +92,11 @@ func (w *Watcher) examine() (outs []outcome, suspicious bool) {
 		}
 	}
 	return outs, suspicious
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }
 
 // apply records the outcomes and returns the changes among them.

@@ -58,10 +58,11 @@ func (l *logBuf) String() string {
 // starts a watcher on it with opts adjusted by edit, and stops it at cleanup.
 func start(t *testing.T, files map[string]string, edit func(*Options)) *harness {
 	t.Helper()
-	return startWith(t, files, edit, newFSNotifier)
+	return startWith(t, files, edit, newFSNotifier, nil)
 }
 
-func startWith(t *testing.T, files map[string]string, edit func(*Options), nf newNotifierFunc) *harness {
+// startWith is start with a notifier factory and a hook run before Run.
+func startWith(t *testing.T, files map[string]string, edit func(*Options), nf newNotifierFunc, before func(*Watcher)) *harness {
 	t.Helper()
 	root := t.TempDir()
 	for p, c := range files {
@@ -78,6 +79,9 @@ func startWith(t *testing.T, files map[string]string, edit func(*Options), nf ne
 		t.Fatal(err)
 	}
 	h.w = w
+	if before != nil {
+		before(w)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

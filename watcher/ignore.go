@@ -262,6 +262,21 @@ func (f *filter) tracked(p string) bool {
 	return f.included(p, root) && !f.skip(p, root, false)
 }
 
+// trackedDeep is tracked, and also checks that no directory between the
+// root and p is ignored.
+func (f *filter) trackedDeep(p string) bool {
+	root := f.rootOf(p)
+	if root == "" || p == root || !f.tracked(p) {
+		return false
+	}
+	for d := filepath.Dir(p); d != root; d = filepath.Dir(d) {
+		if f.skip(d, root, true) {
+			return false
+		}
+	}
+	return true
+}
+
 // isNotExist reports whether err means the path is gone.
 func isNotExist(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist)

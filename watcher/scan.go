@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -57,7 +58,7 @@ func (w *Watcher) watchDir(d string) {
 	switch {
 	case err == nil:
 	case isWatchLimit(err):
-		w.fallback("the inotify watch limit is reached")
+		w.watchLimit()
 	case isNotExist(err):
 		delete(w.dirs, d)
 	default:
@@ -65,16 +66,21 @@ func (w *Watcher) watchDir(d string) {
 	}
 }
 
-// fallback switches from fsnotify to polling and says so, once.
+// fallback switches from fsnotify to polling and says why, in one line.
 func (w *Watcher) fallback(why string) {
 	if w.nt == nil {
 		return
 	}
-	w.opts.Logf("%s (%d directories watched): polling every %v instead; "+
-		"raise fs.inotify.max_user_watches, e.g. sudo sysctl -w fs.inotify.max_user_watches=524288",
-		why, len(w.dirs), w.opts.PollInterval)
+	w.opts.Logf("%s: polling every %v instead", why, w.opts.PollInterval)
 	_ = w.nt.Close()
 	w.nt = nil
+	w.polling.Store(true)
+}
+
+// watchLimit falls back to polling when inotify_add_watch says ENOSPC.
+func (w *Watcher) watchLimit() {
+	w.fallback(fmt.Sprintf("inotify watch limit reached after %d directories "+
+		"(raise it with: sudo sysctl -w fs.inotify.max_user_watches=524288)", len(w.dirs)-1))
 }
 
 // initialScan walks all roots, watches their directories and hashes every

@@ -44,7 +44,9 @@ type Watcher struct {
 	timer       *time.Timer
 	pending     ChangeSet
 	buf         []byte
+	onSettle    func() // tests: called when a settle wait starts
 
+	polling   atomic.Bool // mirrors nt == nil for other goroutines
 	running   atomic.Bool
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -89,6 +91,7 @@ func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
 			w.nt = nt
 		}
 	}
+	w.polling.Store(w.nt == nil)
 	w.initialScan()
 	return w, nil
 }
@@ -125,9 +128,9 @@ func cleanRoots(in []string) ([]string, error) {
 // Roots returns the absolute roots being watched.
 func (w *Watcher) Roots() []string { return append([]string(nil), w.filter.roots...) }
 
-// Polling reports whether the watcher polls (asked for, or fallen back to).
-// It is meant for the goroutine that runs New and Run, or before Run.
-func (w *Watcher) Polling() bool { return w.nt == nil }
+// Polling reports whether the watcher polls, because Options.Poll asked for
+// it or because it fell back to polling. It is safe from any goroutine.
+func (w *Watcher) Polling() bool { return w.polling.Load() }
 
 // Changes returns the channel of change sets. It is closed when Run returns.
 // While nobody receives, further changes merge into the waiting set, so a

@@ -1,0 +1,234 @@
+package watcher
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// collect receives change sets until every path in want has reached its
+// wanted hash ("" for deleted), and returns how many sets that took.
+func (h *harness) collect(want map[string]string) int {
+	h.t.Helper()
+	got := map[string]string{}
+	n := 0
+	for {
+		done := true
+		for p, s := range want {
+			if g, ok := got[p]; !ok || g != s {
+				done = false
+			}
+		}
+		if done {
+			return n
+		}
+		cs := h.next()
+		n++
+		for _, c := range cs.Changes {
+			got[c.Path] = c.NewHash
+		}
+	}
+}
+
+func TestNewNestedDirectoryWrittenAtOnce(t *testing.T) {
+	h := start(t, map[string]string{"a.py": "a"}, nil)
+	want := map[string]string{}
+	for i := 0; i < 5; i++ {
+		rel := fmt.Sprintf("new/d%d/e/f/m%d.py", i, i)
+		h.write(rel, rel)
+		want[h.path(rel)] = sum(rel)
+	}
+	h.collect(want)
+	// The new directories are watched: a later edit inside is seen.
+	h.write("new/d3/e/f/m3.py", "edited")
+	cs := h.next()
+	if len(cs.Changes) != 1 || cs.Changes[0].Kind != Modified || cs.Changes[0].NewHash != sum("edited") {
+		t.Fatalf("edit in new directory: %s", describe(cs))
+	}
+	h.quiet()
+}
+
+func TestBurstOfSaves(t *testing.T) {
+	h := start(t, map[string]string{"a.py": "start"}, func(o *Options) {
+		o.BurstWindow = 300 * time.Millisecond
+	})
+	deadline := time.Now().Add(time.Second)
+	last := ""
+	for i := 0; i < 200; i++ {
+		last = fmt.Sprintf("x = %d\n", i)
+		h.write("a.py", last)
+	}
+	if time.Now().After(deadline) {
+		t.Skip("200 saves took more than a second on this machine")
+	}
+	n := h.collect(map[string]string{h.path("a.py"): sum(last)})
+	if n > 2 {
+		t.Errorf("200 saves gave %d change sets, want at most 2", n)
+	}
+	if got := h.w.Hashes()[h.path("a.py")]; got != sum(last) {
+		t.Errorf("last hash %s, want the final content's", got)
+	}
+	h.quiet()
+}
+
+func TestBurstOfSavesDefaults(t *testing.T) {
+	// 200 saves spread over most of a second, with the default windows.
+	h := start(t, map[string]string{"a.py": "start"}, func(o *Options) {
+		o.Debounce, o.BurstWindow, o.Settle = 0, 0, 0
+	})
+	last := ""
+	tick := time.NewTicker(4 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < 200; i++ {
+		<-tick.C
+		last = fmt.Sprintf("x = %d\n", i)
+		h.write("a.py", last)
+	}
+	n := h.collect(map[string]string{h.path("a.py"): sum(last)})
+	if n > 2 {
+		t.Errorf("200 saves gave %d change sets, want at most 2", n)
+	}
+	h.quiet()
+}
+
+func TestNothingChanged(t *testing.T) {
+	h := start(t, map[string]string{"a.py": "a", "b.py": "b", "c.py": "c"}, nil)
+	// Same bytes, touch, chmod.
+	h.write("a.py", "a")
+	now := time.Now()
+	mustOK(t, os.Chtimes(h.path("b.py"), now, now))
+	mustOK(t, os.Chmod(h.path("b.py"), 0o600))
+	// Rename away and back; rewrite with the same bytes atomically.
+	away := filepath.Join(t.TempDir(), "c.py")
+	mustOK(t, os.Rename(h.path("c.py"), away))
+	mustOK(t, os.Rename(away, h.path("c.py")))
+	h.write("c.py.tmp", "c")
+	mustOK(t, os.Rename(h.path("c.py.tmp"), h.path("c.py")))
+	// Created and removed within one window.
+	h.write("d.py", "d")
+	mustOK(t, os.Remove(h.path("d.py")))
+	h.quiet()
+}
+
+func TestIgnored(t *testing.T) {
+	files := map[string]string{
+		"a.py": "a", ".gitignore": "gen/\n*_gen.py\n!keep_gen.py\n/top.py\n",
+		"sub/.gitignore": "local.py\n", "sub/b.py": "b", "out/o.py": "o",
+	}
+	h := start(t, files, func(o *Options) { o.Exclude = []string{"excluded/**", "**/*_test.py"} })
+	h.w.IgnorePath(h.path("out"))
+	h.w.IgnorePath(h.path("written.py"))
+	for _, rel := range []string{
+		"written.py", "out/o.py", "out/new.py", // IgnorePath
+		".a.py.swp", "a.py~", ".#a.py", "a.py___jb_tmp___", "4913", // editors
+		"__pycache__/a.py", "build/chip.py", "build/session/x.py", ".git/hooks/h.py", // built in
+		"gen/g.py", "x_gen.py", "sub/x_gen.py", "top.py", "sub/local.py", // .gitignore
+		"excluded/e.py", "sub/y_test.py", // exclude globs
+		"notes.txt", // not included
+	} {
+		h.write(rel, "ignored")
+	}
+	h.quiet()
+	// Negation and anchoring: these are tracked.
+	h.write("sub/keep_gen.py", "k")
+	h.write("sub/top.py", "t")
+	h.collect(map[string]string{h.path("sub/keep_gen.py"): sum("k"), h.path("sub/top.py"): sum("t")})
+	h.quiet()
+}
+
+func TestGitignoreEdited(t *testing.T) {
+	h := start(t, map[string]string{"a.py": "a", "skip.py": "s"}, nil)
+	h.write(".gitignore", "skip.py\n")
+	h.quiet() // skip.py is dropped silently, not reported
+	if _, ok := h.w.Hashes()[h.path("skip.py")]; ok {
+		t.Error("skip.py still tracked after .gitignore names it")
+	}
+	h.write("skip.py", "s2")
+	h.quiet()
+	mustOK(t, os.Remove(h.path(".gitignore")))
+	cs := h.next()
+	want := []Change{{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")}}
+	if !sameChanges(cs.Changes, want) {
+		t.Fatalf("after removing .gitignore: %s", describe(cs))
+	}
+}
+
+func TestDirectoryRemovedAndRenamed(t *testing.T) {
+	h := start(t, map[string]string{"d/a.py": "a", "d/e/b.py": "b", "k.py": "k"}, nil)
+	mustOK(t, os.Rename(h.path("d"), h.path("moved")))
+	cs := h.next()
+	want := []Change{
+		{Path: h.path("d/a.py"), Kind: Deleted, OldHash: sum("a")},
+		{Path: h.path("d/e/b.py"), Kind: Deleted, OldHash: sum("b")},
+		{Path: h.path("moved/a.py"), Kind: Created, NewHash: sum("a")},
+		{Path: h.path("moved/e/b.py"), Kind: Created, NewHash: sum("b")},
+	}
+	if !sameChanges(cs.Changes, want) {
+		t.Fatalf("rename dir: %s", describe(cs))
+	}
+	// The moved tree is watched under its new name.
+	h.write("moved/e/b.py", "b2")
+	cs = h.next()
+	want = []Change{{Path: h.path("moved/e/b.py"), Kind: Modified, OldHash: sum("b"), NewHash: sum("b2")}}
+	if !sameChanges(cs.Changes, want) {
+		t.Fatalf("edit in moved dir: %s", describe(cs))
+	}
+	mustOK(t, os.RemoveAll(h.path("moved")))
+	cs = h.next()
+	want = []Change{
+		{Path: h.path("moved/a.py"), Kind: Deleted, OldHash: sum("a")},
+		{Path: h.path("moved/e/b.py"), Kind: Deleted, OldHash: sum("b2")},
+	}
+	if !sameChanges(cs.Changes, want) {
+		t.Fatalf("remove dir: %s", describe(cs))
+	}
+	// A directory moved in from outside is scanned.
+	outside := t.TempDir()
+	writeFile(t, filepath.Join(outside, "in/c.py"), "c")
+	mustOK(t, os.Rename(filepath.Join(outside, "in"), h.path("in")))
+	cs = h.next()
+	want = []Change{{Path: h.path("in/c.py"), Kind: Created, NewHash: sum("c")}}
+	if !sameChanges(cs.Changes, want) {
+		t.Fatalf("dir moved in: %s", describe(cs))
+	}
+	h.quiet()
+}
+
+func TestEmptyWhileWriting(t *testing.T) {
+	// A writer that truncates, waits longer than the debounce, then writes:
+	// the settle wait keeps the empty state out of the change sets.
+	settling := make(chan struct{}, 1)
+	h := startWith(t, map[string]string{"a.py": "a"}, func(o *Options) { o.Settle = time.Second }, newFSNotifier,
+		func(w *Watcher) { w.onSettle = func() { settling <- struct{}{} } })
+	f, err := os.OpenFile(h.path("a.py"), os.O_WRONLY|os.O_TRUNC, 0)
+	mustOK(t, err)
+	select {
+	case <-settling:
+	case <-time.After(waitFor):
+		t.Fatal("no settle wait for a file that reads empty")
+	}
+	_, err = f.WriteString("a2")
+	mustOK(t, err)
+	mustOK(t, f.Close())
+	cs := h.next()
+	want := []Change{{Path: h.path("a.py"), Kind: Modified, OldHash: sum("a"), NewHash: sum("a2")}}
+	if !sameChanges(cs.Changes, want) {
+		t.Fatalf("got %s", describe(cs))
+	}
+	h.quiet()
+}
+
+func TestLogsAndOptions(t *testing.T) {
+	if _, err := New(Options{Roots: []string{filepath.Join(t.TempDir(), "missing")}}); err == nil {
+		t.Error("missing root: no error")
+	}
+	if _, err := New(Options{Include: []string{"[a-"}}); err == nil || !strings.Contains(err.Error(), "glob") {
+		t.Errorf("bad glob: %v", err)
+	}
+	if _, err := New(Options{Debounce: -1}); err == nil {
+		t.Error("negative debounce: no error")
+	}
+}
