@@ -57,3 +57,57 @@ func TestLockHeldByOtherProcess(t *testing.T) {
 	}
 	s.Close()
 }
+
+func TestReadOnlyReaderDuringSaves(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	s := openStore(t, root, Options{HistoryFrames: 3})
+	tmp := t.TempDir()
+	if err := s.Save("chip", testManifest(t, root, srcPaths(), 0), layoutFile(t, tmp, 0, 50_000)); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(DefaultDir(root), Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Save("chip", testManifest(t, root, srcPaths(), 0), layoutFile(t, tmp, 0, 10)); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Save on a read-only store: %v", err)
+	}
+	var (
+		ms   []*Manifest
+		lays []string
+	)
+	for gen := 1; gen <= 25; gen++ {
+		ms = append(ms, testManifest(t, root, srcPaths(), gen))
+		lays = append(lays, layoutFile(t, tmp, gen, 50_000))
+	}
+	done := make(chan error)
+	go func() {
+		for i := range ms {
+			if err := s.Save("chip", ms[i], lays[i]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	loads := 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loads == 0 {
+				t.Log("the saves ended before any read")
+			}
+			return
+		default:
+		}
+		m, err := ro.Load("chip")
+		if err != nil || m == nil {
+			t.Fatalf("read-only Load during saves: %v, %v", m, err)
+		}
+		loads++
+	}
+}

@@ -211,6 +211,20 @@ func (s *Store) load(target string) (*Manifest, error) {
 	if err := checkTarget(target); err != nil {
 		return nil, err
 	}
+	m, err := s.loadOnce(target)
+	// A reader without the lock can see a manifest and a layout from two
+	// saves when a save completes between its two reads: look again.
+	for try := 0; try < 3 && s.readOnly && errors.Is(err, errLayoutMismatch); try++ {
+		m, err = s.loadOnce(target)
+	}
+	return m, err
+}
+
+// errLayoutMismatch is wrapped by the warning for a layout that does not
+// match its manifest.
+var errLayoutMismatch = errors.New("does not match its manifest")
+
+func (s *Store) loadOnce(target string) (*Manifest, error) {
 	tdir := s.TargetDir(target)
 	mpath := filepath.Join(tdir, manifestName)
 	b, err := os.ReadFile(mpath)
@@ -239,7 +253,7 @@ func (s *Store) load(target string) (*Manifest, error) {
 		// A crash may have come after the manifest was committed and before
 		// the new layout was renamed into place: finish that rename.
 		if checkLayout(cells+nextSuffix, m.Layout) != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: fmt.Errorf("does not match its manifest: %w", err)}
+			return nil, &Warning{Path: s.rel(cells), Err: fmt.Errorf("%w: %w", errLayoutMismatch, err)}
 		}
 		if s.readOnly {
 			return m, nil // the lywatch holding the lock finishes it
