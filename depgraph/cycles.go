@@ -7,6 +7,8 @@ import "sort"
 // module-level import edges. Python tolerates many such cycles; lywatch
 // handles them (the closure visits each node once) and reports them.
 func (g *Graph) Cycles() [][]string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.cycles == nil {
 		g.cycles = g.findCycles()
 	}

@@ -92,6 +92,12 @@ func sortedEdges(m map[*node]edgeKind) []edgeTo {
 
 // Nodes returns every node, sorted by id.
 func (g *Graph) Nodes() []NodeInfo {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.nodeInfos()
+}
+
+func (g *Graph) nodeInfos() []NodeInfo {
 	ids := make([]string, 0, len(g.nodes))
 	for id := range g.nodes {
 		ids = append(ids, id)
@@ -151,6 +157,8 @@ type EdgeInfo struct {
 // Describe explains a node found by name (see Invalidation.Explain for
 // the names taken).
 func (g *Graph) Describe(name string) (*Description, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	ns := g.find(name)
 	if len(ns) == 0 {
 		return nil, fmt.Errorf("depgraph: no target, cell, factory, function, module or file named %q", name)
@@ -193,7 +201,9 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("digraph lywatch {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n")
 	shapes := map[string]string{"module": "folder", "function": "ellipse", "class": "component", "factory": "box", "cell": "note", "target": "doubleoctagon"}
-	nodes := g.Nodes()
+	g.mu.Lock()
+	nodes := g.nodeInfos()
+	g.mu.Unlock()
 	for _, n := range nodes {
 		fmt.Fprintf(&b, "  %q [label=%q, shape=%s];\n", n.ID, n.Label, shapes[n.Kind])
 	}

@@ -84,9 +84,10 @@ type CellInfo struct {
 	Factory  string   `json:"factory,omitzero"` // kfactory:settings:function_name, "" if absent
 }
 
-// Graph is the dependency graph of a project. It is not safe for
-// concurrent use.
+// Graph is the dependency graph of a project. Its methods may be called
+// from several goroutines; each holds the graph's lock while it runs.
 type Graph struct {
+	mu      sync.Mutex
 	opts    Options
 	dir     string   // absolute Dir
 	roots   []string // absolute import roots, longest first
@@ -276,6 +277,8 @@ func (g *Graph) scanFile(abs string) (*FileInfo, error) {
 
 // Errors lists the files that did not scan, as "path:line: message".
 func (g *Graph) Errors() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	var out []string
 	for _, fi := range g.files {
 		if fi.Err != "" {
@@ -288,6 +291,12 @@ func (g *Graph) Errors() []string {
 
 // Files returns the scanned files, sorted by path.
 func (g *Graph) Files() []*FileInfo {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sortedFiles()
+}
+
+func (g *Graph) sortedFiles() []*FileInfo {
 	out := make([]*FileInfo, 0, len(g.files))
 	for _, fi := range g.files {
 		out = append(out, fi)

@@ -127,3 +127,20 @@ func TestTargetWithoutEntries(t *testing.T) {
 		t.Errorf("env %q", env)
 	}
 }
+
+func TestDirectoryMovedAsAWhole(t *testing.T) {
+	dir, g := project(t, map[string]string{
+		"lib/__init__.py": "",
+		"lib/a.py":        "def f():\n    return 1\n",
+		"use.py":          "from lib.a import f\n\ndef g():\n    return f()\n\ndef h():\n    return 0\n",
+	}, Options{})
+	if err := os.Rename(filepath.Join(dir, "lib"), filepath.Join(dir, "lib2")); err != nil {
+		t.Fatal(err)
+	}
+	inv := update(t, g, filepath.Join(dir, "lib"), filepath.Join(dir, "lib2"))
+	same(t, "files", inv.Files, []string{"lib/__init__.py", "lib/a.py", "lib2/__init__.py", "lib2/a.py"})
+	same(t, "functions", inv.Functions, []string{"lib.a.f", "lib2.a.f", "use.g", "use.h"})
+	if g.nodes[defID("lib.a", "f")] != nil || g.nodes[defID("lib2.a", "f")] == nil {
+		t.Error("the graph does not follow the move")
+	}
+}

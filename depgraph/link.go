@@ -276,6 +276,8 @@ func (g *Graph) factoriesOf(c CellInfo) []*node {
 // SetLayout records the cells of a target's last good build (names, child
 // cell names and the factory metadata) and links them to their factories.
 func (g *Graph) SetLayout(target string, cells []CellInfo) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.layouts[target] = append([]CellInfo(nil), cells...)
 	g.linkLayouts()
 }

@@ -183,6 +183,8 @@ func (g *Graph) resolveChain(fi *FileInfo, scope, chain string) resolved {
 // External lists the modules a file imports that are not part of the
 // project (absolute names, sorted, unique).
 func (g *Graph) External(path string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	fi := g.files[g.rel(path)]
 	if fi == nil {
 		return nil

@@ -31,8 +31,10 @@ type LayoutInfo struct {
 // Export returns the graph as plain data. The result shares nothing with
 // the graph.
 func (g *Graph) Export() *Snapshot {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	s := &Snapshot{Version: SnapshotVersion}
-	for _, fi := range g.Files() {
+	for _, fi := range g.sortedFiles() {
 		c := *fi
 		c.Defs = append([]Def(nil), fi.Defs...)
 		c.Imports = append([]Import(nil), fi.Imports...)
@@ -79,6 +81,8 @@ func FromSnapshot(s *Snapshot, opts Options) (*Graph, error) {
 // Refresh compares the files on disk with the graph (by SHA-256) and
 // updates the graph with every file that changed, appeared or went away.
 func (g *Graph) Refresh(ctx context.Context) (*Invalidation, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	paths, err := g.walk(ctx)
 	if err != nil {
 		return nil, err
@@ -108,5 +112,5 @@ func (g *Graph) Refresh(ctx context.Context) (*Invalidation, error) {
 			changed = append(changed, rel)
 		}
 	}
-	return g.Update(ctx, changed)
+	return g.update(ctx, changed)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,7 +16,14 @@ import (
 // invalidates. Files that no longer scan keep their last good definitions,
 // are reported in Errors and invalidate everything in them.
 func (g *Graph) Update(ctx context.Context, changed []string) (*Invalidation, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.update(ctx, changed)
+}
+
+func (g *Graph) update(ctx context.Context, changed []string) (*Invalidation, error) {
 	inv := newInvalidation()
+	changed = g.expandDirs(changed)
 	next := map[string]*FileInfo{} // nil: deleted
 	broken := map[string]bool{}
 	for _, p := range changed {
@@ -34,7 +42,8 @@ func (g *Graph) Update(ctx context.Context, changed []string) (*Invalidation, er
 				next[rel] = nil
 			}
 		case fi == nil:
-			return nil, fmt.Errorf("depgraph: update %s: %w", rel, err)
+			fi = &FileInfo{Path: rel, Module: g.moduleName(filepath.Join(g.dir, filepath.FromSlash(rel))), Err: fmt.Sprintf("%s: %v", rel, err)}
+			fallthrough
 		case fi.Err != "":
 			inv.Errors = append(inv.Errors, fi.Err)
 			if old != nil && old.Hash == fi.Hash {
@@ -62,6 +71,48 @@ func (g *Graph) Update(ctx context.Context, changed []string) (*Invalidation, er
 	g.apply(inv, next, broken)
 	inv.finish()
 	return inv, nil
+}
+
+// expandDirs replaces a directory among the changed paths (created,
+// deleted or moved as a whole) by the .py files known under it and found
+// in it now.
+func (g *Graph) expandDirs(changed []string) []string {
+	var out []string
+	for _, p := range changed {
+		if strings.HasSuffix(p, ".py") {
+			out = append(out, p)
+			continue
+		}
+		rel := g.rel(p)
+		if rel == "" {
+			continue
+		}
+		prefix := rel + "/"
+		if rel == "." {
+			prefix = ""
+		}
+		for known := range g.files {
+			if strings.HasPrefix(known, prefix) {
+				out = append(out, known)
+			}
+		}
+		abs := filepath.Join(g.dir, filepath.FromSlash(rel))
+		if st, err := os.Stat(abs); err == nil && st.IsDir() {
+			_ = filepath.WalkDir(abs, func(q string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return nil
+				}
+				if d.IsDir() && q != abs && g.excluded(d.Name()) {
+					return filepath.SkipDir
+				}
+				if !d.IsDir() && strings.HasSuffix(q, ".py") {
+					out = append(out, q)
+				}
+				return nil
+			})
+		}
+	}
+	return out
 }
 
 func (g *Graph) excludedPath(rel string) bool {
