@@ -21,8 +21,9 @@
 // The later stages plug in through Options.Hooks, all optional:
 //
 //   - Hooks.Plan(ctx, *Cycle) (*Plan, error) runs before the build with the
-//     cycle's change set (Cycle.Initial is true for the start-up build and
-//     after a rescan). Plan.Targets names the targets to build (nil: all;
+//     cycle's change set (Cycle.Initial is true for the start-up build,
+//     where everything is to be built; Cycle.Changes.Rescan after lost file
+//     system events). Plan.Targets names the targets to build (nil: all;
 //     empty, non-nil: none, and the summary says "nothing to rebuild"),
 //     Plan.Env adds KEY=VALUE pairs to every build's environment and
 //     Plan.Note is shown in the summary line after the changed files. An
