@@ -17,9 +17,9 @@ import (
 // (10,000 files in a few milliseconds) while `jq -r .files` still prints it
 // as a table. Path bytes that JSON would escape, '%', and any bytes of a
 // path that is not UTF-8 are written as %XX.
-var (
-	fieldSep  = []byte(`\t`)
-	recordSep = []byte(`\n`)
+const (
+	fieldSep  = `\t`
+	recordSep = `\n`
 )
 
 // appendFileTable appends the file table's raw (already JSON-escaped)
@@ -71,9 +71,9 @@ func parseFileTable(t []byte) ([]File, error) {
 	if len(t) == 0 {
 		return nil, nil
 	}
-	out := make([]File, 0, bytes.Count(t, recordSep))
+	out := make([]File, 0, bytes.Count(t, []byte(recordSep)))
 	for line := 1; len(t) > 0; line++ {
-		i := bytes.Index(t, recordSep)
+		i := bytes.Index(t, []byte(recordSep))
 		if i < 0 {
 			return nil, fmt.Errorf("files: line %d: no end of line", line)
 		}
@@ -90,7 +90,7 @@ func parseFileTable(t []byte) ([]File, error) {
 func parseFileLine(b []byte) (File, error) {
 	var fields [5][]byte
 	for k := range 4 {
-		i := bytes.Index(b, fieldSep)
+		i := bytes.Index(b, []byte(fieldSep))
 		if i < 0 {
 			return File{}, fmt.Errorf("%d fields, want 5", k+1)
 		}

@@ -2,7 +2,6 @@ package session
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,7 +14,7 @@ import (
 )
 
 // gzipMagic starts every gzip stream.
-var gzipMagic = []byte{0x1f, 0x8b}
+const gzipMagic = "\x1f\x8b"
 
 // storeLayout writes the layout at src to dst atomically, gzip-compressed:
 // a layout that is already gzip (by its magic bytes) is copied as it is,
@@ -35,7 +34,7 @@ func storeLayout(dst, src string, level int) (Layout, error) {
 	if len(head) == 0 {
 		return Layout{}, fmt.Errorf("session: layout %s is empty", src)
 	}
-	isGzip := bytes.Equal(head, gzipMagic)
+	isGzip := string(head) == gzipMagic
 	h := sha256.New()
 	var size int64
 	err = writeAtomic(dst, 0o644, func(w io.Writer) error {
