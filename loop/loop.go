@@ -180,14 +180,14 @@ func (l *loop) live(ctx context.Context) (int, error) {
 
 	var (
 		pending watcher.ChangeSet
-		due     = !l.o.NoInitial // a cycle is to start
+		force   = !l.o.NoInitial // a cycle is to start even with no change
 		initial = !l.o.NoInitial
 		cur     *running
 	)
 	for {
-		if cur == nil && due && ctx.Err() == nil {
+		if cur == nil && (force || !pending.Empty()) && ctx.Err() == nil {
 			cur = l.start(ctx, &Cycle{Initial: initial, Changes: pending})
-			pending, due, initial = watcher.ChangeSet{}, false, false
+			pending, force, initial = watcher.ChangeSet{}, false, false
 		}
 		var done chan outcome
 		if cur != nil {
@@ -221,8 +221,8 @@ func (l *loop) live(ctx context.Context) (int, error) {
 			if cs.Empty() {
 				continue
 			}
+			// A change undone before its build started drops out here.
 			pending = watcher.Merge(pending, cs)
-			due = true
 			switch {
 			case cur == nil:
 			case l.o.OnBusy == runner.Restart:
@@ -238,7 +238,7 @@ func (l *loop) live(ctx context.Context) (int, error) {
 				// build may have left a half-written output).
 				pending = watcher.Merge(cur.cycle.Changes, pending)
 				initial = initial || cur.cycle.Initial
-				due = true
+				force = true
 			}
 			cur = nil
 		}

@@ -363,3 +363,17 @@ func TestWatcherFailureEndsRun(t *testing.T) {
 		t.Errorf("Run = %d, %v; want the watcher's error", code, err)
 	}
 }
+
+func TestUndoneChangeDuringQueuedBuildBuildsNothing(t *testing.T) {
+	script := logScript + `; if [ "$LYWATCH_CYCLE" = 1 ]; then while [ ! -e go ]; do sleep 0.01; done; fi`
+	h := start(t, script, func(o *Options) { o.OnBusy = runner.Queue; o.Logf = func(string, ...any) {} })
+	waitFor(t, "build 1", func() bool { return len(h.lines("log")) == 1 })
+	a := h.path("a.py")
+	h.src.ch <- watcher.ChangeSet{Changes: []watcher.Change{{Path: a, Kind: watcher.Modified, OldHash: "1", NewHash: "2"}}}
+	h.src.ch <- watcher.ChangeSet{Changes: []watcher.Change{{Path: a, Kind: watcher.Modified, OldHash: "2", NewHash: "1"}}}
+	if err := os.WriteFile(h.path("go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "build 1's summary", func() bool { return strings.Contains(h.out.String(), "start-up → build") })
+	settle(t, "no second build", func() bool { return len(h.lines("log")) == 1 })
+}
