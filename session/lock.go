@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,11 +61,13 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // two Opens of one directory in one process exclude each other as two
 // processes do.
 type lock struct {
-	f *os.File
+	f       *os.File
+	pidFile string // set for the fallback pid-file lock
 }
 
 // acquireLock takes dir's lock without waiting, or returns a *LockedError
-// naming the holder.
+// naming the holder. Where the file system has no flock (an NFS mount with
+// nolock), it falls back to an exclusively created pid file.
 func acquireLock(dir string, args []string) (*lock, error) {
 	p := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
@@ -73,28 +76,80 @@ func acquireLock(dir string, args []string) (*lock, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		switch {
+		case errors.Is(err, syscall.EWOULDBLOCK):
 			return nil, &LockedError{Dir: dir, Holder: readHolder(p)}
+		case errors.Is(err, syscall.ENOLCK), errors.Is(err, syscall.ENOTSUP), errors.Is(err, syscall.EOPNOTSUPP):
+			return acquirePidLock(dir, newHolder(args))
 		}
 		return nil, fmt.Errorf("session lock %s: %w", p, err)
 	}
-	host, _ := os.Hostname()
-	h := Holder{PID: os.Getpid(), Host: host, Started: time.Now().UTC(), Args: args}
-	b, _ := json.Marshal(h)
-	b = append(b, '\n')
 	// The lock file is rewritten in place, never replaced: a rename would
 	// give it a new inode and let a second process lock that one.
-	if err := f.Truncate(0); err == nil {
-		_, err = f.WriteAt(b, 0)
-		if err == nil {
-			err = f.Sync()
-		}
-	}
-	if err != nil {
+	if err := writeHolder(f, newHolder(args)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("session lock %s: %w", p, err)
 	}
 	return &lock{f: f}, nil
+}
+
+func newHolder(args []string) Holder {
+	host, _ := os.Hostname()
+	return Holder{PID: os.Getpid(), Host: host, Started: time.Now().UTC(), Args: args}
+}
+
+func writeHolder(f *os.File, h Holder) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(append(b, '\n'), 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// pidLockName is the fallback lock: a file created exclusively.
+const pidLockName = "lock.pid"
+
+// acquirePidLock takes the fallback lock. A pid file left by a process of
+// this host that no longer runs is stale and taken over.
+func acquirePidLock(dir string, h Holder) (*lock, error) {
+	p := filepath.Join(dir, pidLockName)
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			if err := writeHolder(f, h); err != nil {
+				f.Close()
+				os.Remove(p)
+				return nil, fmt.Errorf("session lock %s: %w", p, err)
+			}
+			return &lock{f: f, pidFile: p}, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("session lock %s: %w", p, err)
+		}
+		holder := readHolder(p)
+		if attempt > 0 || !staleHolder(holder, h.Host) {
+			return nil, &LockedError{Dir: dir, Holder: holder}
+		}
+		os.Remove(p)
+	}
+}
+
+// staleHolder reports whether a lock's holder is a process of this host
+// that has exited (or a lock file naming nobody).
+func staleHolder(h Holder, host string) bool {
+	if h.PID <= 0 {
+		return true
+	}
+	if h.Host != host {
+		return false // cannot tell: another machine's process
+	}
+	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
 }
 
 // readHolder reads the holder from a lock file, retrying briefly while the
@@ -120,7 +175,11 @@ func (l *lock) release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	l.f.Truncate(0)
+	if l.pidFile != "" {
+		os.Remove(l.pidFile)
+	} else {
+		l.f.Truncate(0)
+	}
 	err := l.f.Close() // closing the last descriptor releases the flock
 	l.f = nil
 	return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,5 +111,42 @@ func TestReadOnlyReaderDuringSaves(t *testing.T) {
 			t.Fatalf("read-only Load during saves: %v, %v", m, err)
 		}
 		loads++
+	}
+}
+
+func TestPidFileLockFallback(t *testing.T) {
+	dir := t.TempDir()
+	host, _ := os.Hostname()
+	me := Holder{PID: os.Getpid(), Host: host, Started: time.Now(), Args: []string{"first"}}
+	l, err := acquirePidLock(dir, me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = acquirePidLock(dir, me)
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder.PID != os.Getpid() || le.Holder.Args[0] != "first" {
+		t.Fatalf("second pid lock: %v", err)
+	}
+	l.release()
+	l, err = acquirePidLock(dir, me)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	l.release()
+
+	// A pid file left by a dead process of this host is stale.
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	dead.Env = append(os.Environ(), childEnv+"=none")
+	dead.Run()
+	writeFile(t, filepath.Join(dir, pidLockName), `{"pid":`+strconv.Itoa(dead.Process.Pid)+`,"host":"`+host+`"}`)
+	l, err = acquirePidLock(dir, me)
+	if err != nil {
+		t.Fatalf("stale pid file from dead pid %d: %v", dead.Process.Pid, err)
+	}
+	l.release()
+	// One from another host is not presumed dead.
+	writeFile(t, filepath.Join(dir, pidLockName), `{"pid":1,"host":"elsewhere.example"}`)
+	if _, err := acquirePidLock(dir, me); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "elsewhere.example") {
+		t.Errorf("pid file of another host: %v", err)
 	}
 }
