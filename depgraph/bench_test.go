@@ -168,3 +168,37 @@ func BenchmarkTokenize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUpdateNewFunction adds a function to one module (and removes it
+// again): the file's interface changes, so the whole graph is relinked.
+func BenchmarkUpdateNewFunction(b *testing.B) {
+	dir := benchDir(b)
+	g, err := Scan(context.Background(), Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(dir, "gen", "pkg11", "m1011.py")
+	orig, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	added := append(append([]byte(nil), orig...), "\n\ndef added_helper(x):\n    return x * 2\n"...)
+	defer os.WriteFile(p, orig, 0o644)
+	versions := [][]byte{added, orig}
+	n := 0
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		if err := os.WriteFile(p, versions[n%2], 0o644); err != nil {
+			b.Fatal(err)
+		}
+		n++
+		b.StartTimer()
+		start := cpuTime()
+		if _, err := g.Update(context.Background(), []string{p}); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - start
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}

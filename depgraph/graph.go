@@ -100,6 +100,8 @@ type Graph struct {
 	cycles  [][]string                  // import cycles, nil until computed
 	defs    map[string]map[string]*node // module -> def name -> node
 	subs    map[string]map[string]bool  // module or package -> names of its submodules
+	// layoutNodes are the cell and target nodes, rebuilt by linkLayouts.
+	layoutNodes []*node
 }
 
 // Scan reads every .py file under opts.Dir and builds the graph. Files

@@ -44,6 +44,7 @@ func removeCodeEdges(n *node) {
 // linkAll rebuilds every node and edge from the files and layouts.
 func (g *Graph) linkAll() {
 	g.nodes = make(map[string]*node, len(g.files)*12)
+	g.layoutNodes = nil
 	g.modules = make(map[string]string, len(g.files))
 	g.pkgs = map[string]bool{}
 	g.facts = map[string][]*node{}
@@ -61,17 +62,9 @@ func (g *Graph) linkAll() {
 			continue // two files claim one module: the first (by path) wins
 		}
 		g.modules[fi.Module] = p
-		for m := fi.Module; m != ""; m = parentModule(m) {
-			if parent := parentModule(m); parent != "" {
-				g.pkgs[parent] = true
-				if g.subs[parent] == nil {
-					g.subs[parent] = map[string]bool{}
-				}
-				g.subs[parent][m[len(parent)+1:]] = true
-			}
-		}
 		g.addFileNodes(fi)
 	}
+	g.indexPackages()
 	for _, p := range paths {
 		if g.modules[g.files[p].Module] == p {
 			g.linkCode(g.files[p])
@@ -172,25 +165,17 @@ func (g *Graph) useModule(n *node, mod string, top bool) {
 
 // linkLayouts rebuilds the cell and target nodes and their edges.
 func (g *Graph) linkLayouts() {
-	for _, n := range g.nodes {
-		if n.kind == kindCell || n.kind == kindTarget {
-			g.removeNode(n)
+	for _, n := range g.layoutNodes {
+		if g.nodes[n.id] == n {
+			g.removeNode(n) // drops the uses-cell edges of factories too
 		}
 	}
-	for _, fs := range g.facts {
-		for _, f := range fs {
-			for d, k := range f.deps {
-				if k == edgeUsesCell {
-					delete(f.deps, d)
-					delete(d.rdeps, f)
-				}
-			}
-		}
-	}
+	g.layoutNodes = g.layoutNodes[:0]
 	for _, t := range g.allTargets() {
 		tn := newNode(targetID(t.Name), kindTarget)
 		tn.name = t.Name
 		g.nodes[tn.id] = tn
+		g.layoutNodes = append(g.layoutNodes, tn)
 		for _, e := range t.Entries {
 			fi := g.files[g.rel(e)]
 			if fi == nil || g.modules[fi.Module] != fi.Path {
@@ -232,6 +217,7 @@ func (g *Graph) linkCells(tn *node, target string, cells []CellInfo) {
 		n := newNode(cellID(target, c.Name), kindCell)
 		n.name, n.target = c.Name, target
 		g.nodes[n.id] = n
+		g.layoutNodes = append(g.layoutNodes, n)
 		addEdge(tn, n, edgeContains)
 	}
 	for _, c := range cells {

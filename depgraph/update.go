@@ -144,14 +144,18 @@ func (g *Graph) apply(inv *Invalidation, next map[string]*FileInfo, broken map[s
 			reasons[k] = v
 		}
 	}
-	var before map[string]string
-	if structural {
-		before = g.edgeSignatures(nil)
-	} else {
-		before = g.edgeSignatures(next)
+	relink := map[string]bool{}
+	for rel := range next {
+		relink[rel] = true
 	}
+	if structural {
+		relink = g.relinkSet(next)
+	}
+	before := g.edgeSignatures(relink)
 	inv.closure(g.seeds(oldSeeds, reasons))
+	olds := map[string]*FileInfo{}
 	for rel, nw := range next {
+		olds[rel] = g.files[rel]
 		if nw == nil {
 			delete(g.files, rel)
 		} else {
@@ -159,7 +163,9 @@ func (g *Graph) apply(inv *Invalidation, next map[string]*FileInfo, broken map[s
 		}
 	}
 	if structural {
-		g.linkAll()
+		if !g.relinkIncremental(next, olds, relink) {
+			g.linkAll()
+		}
 	} else {
 		for rel, nw := range next {
 			g.relinkFile(nw, g.files[rel])
@@ -313,32 +319,17 @@ func (g *Graph) relinkFile(nw *FileInfo, _ *FileInfo) {
 	}
 }
 
-// edgeSignatures records the code edges of the nodes of the given files
-// (all nodes when files is nil), to find what resolves differently after
-// relinking.
-func (g *Graph) edgeSignatures(files map[string]*FileInfo) map[string]string {
+// edgeSignatures records the code edges of the nodes of the given files,
+// to find what resolves differently after relinking.
+func (g *Graph) edgeSignatures(files map[string]bool) map[string]string {
 	out := map[string]string{}
-	if files == nil {
-		for id, n := range g.nodes {
-			if n.kind == kindModule || n.kind == kindDef {
-				out[id] = edgeSignature(n)
-			}
-		}
-		return out
-	}
 	for rel := range files {
 		fi := g.files[rel]
-		if fi == nil || g.modules[fi.Module] != rel {
+		if fi == nil {
 			continue
 		}
-		ids := []string{moduleID(fi.Module)}
-		for _, d := range fi.Defs {
-			ids = append(ids, defID(fi.Module, d.Name))
-		}
-		for _, id := range ids {
-			if n := g.nodes[id]; n != nil {
-				out[id] = edgeSignature(n)
-			}
+		for _, n := range g.fileNodes(fi) {
+			out[n.id] = edgeSignature(n)
 		}
 	}
 	return out
