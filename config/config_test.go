@@ -110,13 +110,16 @@ func TestFileErrorsNameFileAndLine(t *testing.T) {
 		{"unknown key", "[tool.lywatch]\ncommand = \"make\"\ndebounc = \"5ms\"\n", 3, `unknown key "debounc"`},
 		{"bad on_busy", "[tool.lywatch]\n\non_busy = \"later\"  # oops\n", 3, "on_busy"},
 		{"bad duration", "[tool.lywatch]\ndebounce = \"fast\"\n", 2, "debounce"},
-		{"wrong type", "[tool.lywatch]\npoll = \"yes\"\n", 2, "poll"},
+		{"wrong type", "[tool.lywatch]\npoll = \"yes\"\n", 2, "poll: value is a string, want a boolean"},
+		{"table for a string", "[tool.lywatch]\n\ncommand = {a = 1}\n", 3, "command: is a table"},
+		{"unknown key in a table", "[tool.lywatch]\ncommand = 'make'\nextra = {a = 1}\n", 3, "unknown key \"extra"},
 		{"bad list", "[tool.lywatch]\ninclude = [1, 2]\n", 2, "include"},
 		{"syntax", "[tool.lywatch]\ncommand = \"make\n", 2, ""},
 		{"target without name", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\noutput = \"x\"\n", 4, "targets[1].name: missing"},
 		{"target bad command", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\nname = \"b\"\ncommand = 5\n", 6, "targets[1].command"},
 		{"target unknown key", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\nentri = [\"x\"]\n", 4, "unknown key \"targets.entri\""},
 		{"duplicate target", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\nname = \"a\"\n", 5, "used by two"},
+		{"targets not tables", "[tool.lywatch]\ntargets = 3\n", 2, "targets: value is an integer, want an array"},
 		{"bad protocol", "[tool.lywatch]\nprotocol = \"http\"\n", 2, "protocol"},
 	}
 	for _, tt := range tests {

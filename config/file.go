@@ -114,14 +114,19 @@ func (c *Config) LoadFile(path string) error {
 		section = toml.Key{"tool", "lywatch"}
 	}
 	f := &fileReader{path: path, dir: filepath.Dir(abs), src: string(src), section: section}
-	raw, err := f.decode()
+	raw, undecoded, err := f.decode()
 	if err != nil {
 		return err
 	}
 	if raw == nil {
 		return nil
 	}
+	// Values first: a table where a string belongs is better told as a
+	// bad value than as unknown keys inside it.
 	if err := f.apply(c, raw); err != nil {
+		return err
+	}
+	if err := f.unknownKey(undecoded); err != nil {
 		return err
 	}
 	c.File = path
@@ -136,9 +141,14 @@ type fileReader struct {
 	section toml.Key
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
+var (
+	lineRE    = regexp.MustCompile(`line (\d+)`)
+	typeErrRE = regexp.MustCompile(`^line (\d+) \(last key "([^"]*)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)`)
+)
 
-func (f *fileReader) decode() (*rawConfig, error) {
+// decode parses the file; it returns the section (nil if absent) and the
+// keys that match no setting.
+func (f *fileReader) decode() (*rawConfig, []toml.Key, error) {
 	var raw *rawConfig
 	var md toml.MetaData
 	var err error
@@ -155,15 +165,20 @@ func (f *fileReader) decode() (*rawConfig, error) {
 		md, err = toml.Decode(f.src, raw)
 	}
 	if err != nil {
-		return nil, f.tomlError(err)
+		return nil, nil, f.tomlError(err)
 	}
-	for _, k := range md.Undecoded() {
+	return raw, md.Undecoded(), nil
+}
+
+// unknownKey reports the first key of the section that was not decoded.
+func (f *fileReader) unknownKey(undecoded []toml.Key) error {
+	for _, k := range undecoded {
 		if len(k) <= len(f.section) || !hasPrefix(k, f.section) {
 			continue
 		}
-		return nil, &FileError{File: f.path, Line: f.keyLine(k), Msg: fmt.Sprintf("unknown key %q", strings.Join(k[len(f.section):], "."))}
+		return &FileError{File: f.path, Line: f.keyLine(k), Msg: fmt.Sprintf("unknown key %q", strings.Join(k[len(f.section):], "."))}
 	}
-	return raw, nil
+	return nil
 }
 
 func (f *fileReader) tomlError(err error) error {
@@ -177,7 +192,11 @@ func (f *fileReader) tomlError(err error) error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "toml: ")
 	line := 0
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
+	if m := typeErrRE.FindStringSubmatch(msg); m != nil {
+		// "line 2 (last key "tool.lywatch.poll"): incompatible types: ..."
+		line, _ = strconv.Atoi(m[1])
+		msg = fmt.Sprintf("%s: value is %s, want %s", lastPieces(m[2], f.section), tomlWord(m[3]), tomlWord(m[4]))
+	} else if m := lineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 	}
 	return &FileError{File: f.path, Line: line, Msg: msg}
@@ -373,13 +392,13 @@ func stringList(v any) ([]string, error) {
 		for i, x := range v {
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("item %d is %T, want a string", i, x)
+				return nil, fmt.Errorf("item %d is %s, want a string", i, typeName(x))
 			}
 			out = append(out, s)
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("is %T, want a string or a list of strings", v)
+	return nil, fmt.Errorf("is %s, want a string or a list of strings", typeName(v))
 }
 
 // command accepts a string (run through sh -c) or a non-empty list of
@@ -420,5 +439,46 @@ func duration(v any) (time.Duration, error) {
 		}
 		return time.Duration(v) * time.Millisecond, nil
 	}
-	return 0, fmt.Errorf("is %T, want a duration string like \"20ms\" or milliseconds", v)
+	return 0, fmt.Errorf("is %s, want a duration string like \"20ms\" or milliseconds", typeName(v))
+}
+
+// tomlWord turns a type named in the decoder's messages (TOML's or Go's)
+// into TOML words.
+func tomlWord(t string) string {
+	switch {
+	case t == "string":
+		return "a string"
+	case strings.HasPrefix(t, "int") || t == "integer":
+		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a float"
+	case t == "bool" || t == "boolean":
+		return "a boolean"
+	case strings.HasPrefix(t, "[]") || t == "slice" || t == "array":
+		return "an array"
+	case strings.HasPrefix(t, "map") || t == "struct" || t == "table":
+		return "a table"
+	}
+	return t
+}
+
+// typeName names a decoded TOML value's type the way TOML does.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case []any, []map[string]any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	case time.Time:
+		return "a date-time"
+	}
+	return fmt.Sprintf("%T", v)
 }

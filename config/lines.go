@@ -6,8 +6,17 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// keyLine returns the line where key k is set, in any table of its name.
-func (f *fileReader) keyLine(k toml.Key) int { return f.keyLineN(k, -1) }
+// keyLine returns the line where key k is set, in any table of its name;
+// for a key inside an inline table, the line of the nearest key that has
+// one.
+func (f *fileReader) keyLine(k toml.Key) int {
+	for ; len(k) > 0; k = k[:len(k)-1] {
+		if line := f.keyLineN(k, -1); line > 0 {
+			return line
+		}
+	}
+	return 0
+}
 
 // keyLineN returns the 1-based line where key k is set, looking in the n-th
 // table named like k's parent (the n-th [[array]] entry; n < 0: any), by
