@@ -102,8 +102,11 @@ type Plan struct {
 
 // Build is one target's build in a cycle, as after-build hooks see it.
 type Build struct {
-	Cycle  *Cycle
+	// Cycle is the cycle the build belongs to.
+	Cycle *Cycle
+	// Target is what was built; its Output is the layout to read and push.
 	Target Target
+	// Result is the build's outcome (always good when hooks see it).
 	Result *runner.Result
 	// Values lets hooks hand things to later hooks of the same build.
 	Values map[string]any
