@@ -147,15 +147,15 @@ func runSessionShow(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
-	printStatus(e.stdout, st, *all, sessionColors(e, f.noColor))
+	printSessionStatus(e.stdout, st, *all, sessionColors(e, f.noColor))
 	return exitOK
 }
 
-// palette is the show command's colours.
-type palette struct{ bold, dim, green, yellow, red *color.Color }
+// sessionPalette is the show command's colours.
+type sessionPalette struct{ bold, dim, green, yellow, red *color.Color }
 
-func sessionColors(e *env, noColor bool) palette {
-	p := palette{color.New(color.Bold), color.New(color.Faint), color.New(color.FgGreen), color.New(color.FgYellow), color.New(color.FgRed)}
+func sessionColors(e *env, noColor bool) sessionPalette {
+	p := sessionPalette{color.New(color.Bold), color.New(color.Faint), color.New(color.FgGreen), color.New(color.FgYellow), color.New(color.FgRed)}
 	out, isFile := e.stdout.(*os.File)
 	on := !noColor && os.Getenv("NO_COLOR") == "" && isFile
 	if on {
@@ -172,10 +172,10 @@ func sessionColors(e *env, noColor bool) palette {
 	return p
 }
 
-// listLimit is how many names show prints per list without --all.
-const listLimit = 12
+// sessionListLimit is how many names show prints per list without --all.
+const sessionListLimit = 12
 
-func printStatus(w io.Writer, st *session.Status, all bool, p palette) {
+func printSessionStatus(w io.Writer, st *session.Status, all bool, p sessionPalette) {
 	fmt.Fprintf(w, "session %s (root %s)\n", st.Dir, st.Root)
 	for _, msg := range st.Warnings {
 		fmt.Fprintf(w, "%s %s\n", p.yellow.Sprint("warning:"), msg)
@@ -185,11 +185,11 @@ func printStatus(w io.Writer, st *session.Status, all bool, p palette) {
 		return
 	}
 	for _, t := range st.Targets {
-		printTarget(w, t, all, p)
+		printSessionTarget(w, t, all, p)
 	}
 }
 
-func printTarget(w io.Writer, t session.TargetStatus, all bool, p palette) {
+func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p sessionPalette) {
 	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red}[t.State]
 	fmt.Fprintf(w, "\n%s  %s", p.bold.Sprint(t.Target), state.Sprint(t.State))
 	m := t.Manifest
@@ -199,7 +199,7 @@ func printTarget(w io.Writer, t session.TargetStatus, all bool, p palette) {
 	}
 	fmt.Fprintf(w, "  %d cells, %d factories, %d files checked in %s (%d rehashed)\n",
 		len(m.Cells), len(m.Factories), t.Stated, t.Elapsed.Round(time.Microsecond*100), t.Rehashed)
-	fmt.Fprintf(w, "  %s saved %s by lywatch %s, %s\n", p.dim.Sprint("layout"), m.Written.Local().Format("2006-01-02 15:04:05 MST"), m.Version, plural(t.HistoryFrames, "history frame"))
+	fmt.Fprintf(w, "  %s saved %s by lywatch %s, %s\n", p.dim.Sprint("layout"), m.Written.Local().Format("2006-01-02 15:04:05 MST"), m.Version, sessionPlural(t.HistoryFrames, "history frame"))
 	fmt.Fprintf(w, "  %s %s (%d bytes)\n", p.dim.Sprint("      "), t.LayoutPath, m.Layout.Size)
 	cells := make([]string, len(m.Cells))
 	for i, c := range m.Cells {
@@ -208,27 +208,27 @@ func printTarget(w io.Writer, t session.TargetStatus, all bool, p palette) {
 			cells[i] += " (" + c.Factory + ")"
 		}
 	}
-	printList(w, p.dim.Sprint("cells"), cells, all)
+	printSessionList(w, p.dim.Sprint("cells"), cells, all)
 	factories := make([]string, 0, len(m.Factories))
 	for name := range m.Factories {
 		factories = append(factories, name)
 	}
 	sort.Strings(factories)
-	printList(w, p.dim.Sprint("factories"), factories, all)
+	printSessionList(w, p.dim.Sprint("factories"), factories, all)
 	if len(t.Changed) > 0 {
 		changed := make([]string, len(t.Changed))
 		for i, c := range t.Changed {
 			changed[i] = string(c.Kind) + " " + c.Path
 		}
-		printList(w, p.yellow.Sprint("changed"), changed, all)
+		printSessionList(w, p.yellow.Sprint("changed"), changed, all)
 	}
 	if t.Stale != nil {
-		printList(w, p.yellow.Sprint("stale factories"), t.Stale.Factories, all)
-		printList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
+		printSessionList(w, p.yellow.Sprint("stale factories"), t.Stale.Factories, all)
+		printSessionList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
 	}
 }
 
-func plural(n int, what string) string {
+func sessionPlural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
@@ -238,13 +238,13 @@ func plural(n int, what string) string {
 // sessionErr drops the package prefix the command's own prefix repeats.
 func sessionErr(err error) string { return strings.TrimPrefix(err.Error(), "session: ") }
 
-func printList(w io.Writer, label string, items []string, all bool) {
+func printSessionList(w io.Writer, label string, items []string, all bool) {
 	if len(items) == 0 {
 		return
 	}
 	shown := items
-	if !all && len(items) > listLimit {
-		shown = items[:listLimit]
+	if !all && len(items) > sessionListLimit {
+		shown = items[:sessionListLimit]
 	}
 	fmt.Fprintf(w, "  %s: %s", label, strings.Join(shown, ", "))
 	if len(shown) < len(items) {
@@ -253,8 +253,8 @@ func printList(w io.Writer, label string, items []string, all bool) {
 	fmt.Fprintln(w)
 }
 
-// openLocked opens the session for writing, or explains who holds it.
-func openLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int) {
+// openSessionLocked opens the session for writing, or explains who holds it.
+func openSessionLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int) {
 	dir, root, err := f.locate()
 	if err != nil {
 		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
@@ -276,7 +276,7 @@ func runSessionSave(_ context.Context, e *env, args []string) int {
 	if *cell == "" {
 		return e.errorf("session save: --cell NAME is required")
 	}
-	s, code := openLocked(e, f, "save")
+	s, code := openSessionLocked(e, f, "save")
 	if s == nil {
 		return code
 	}
@@ -309,7 +309,7 @@ func runSessionClear(_ context.Context, e *env, args []string) int {
 	if code, ok := f.parse(e, args); !ok {
 		return code
 	}
-	s, code := openLocked(e, f, "clear")
+	s, code := openSessionLocked(e, f, "clear")
 	if s == nil {
 		return code
 	}
@@ -339,7 +339,7 @@ func runSessionHash(ctx context.Context, e *env, args []string) int {
 	}
 	paths := f.fs.Args()
 	if *from != "" {
-		more, err := readLines(e, *from)
+		more, err := readSessionLines(e, *from)
 		if err != nil {
 			return e.errorf("session hash: %s", sessionErr(err))
 		}
@@ -372,7 +372,7 @@ func runSessionHash(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-func readLines(e *env, from string) ([]string, error) {
+func readSessionLines(e *env, from string) ([]string, error) {
 	var r io.Reader = e.stdin
 	if from != "-" {
 		fl, err := os.Open(from)
