@@ -17,8 +17,10 @@ func FuzzScan(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	if src, err := os.ReadFile(filepath.Join("testdata", "syntax", "tricky.py")); err == nil {
-		f.Add(src)
+	for _, name := range []string{"tricky.py", "pep701.py"} {
+		if src, err := os.ReadFile(filepath.Join("testdata", "syntax", name)); err == nil {
+			f.Add(src)
+		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		fi, err := ScanSource("fuzz.py", "fuzz", src, nil)

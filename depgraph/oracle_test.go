@@ -198,9 +198,15 @@ func compareWithOracle(t *testing.T, python string, files []string) (map[string]
 	return bad, n
 }
 
+// python finds the interpreter for the oracle: $LYWATCH_PYTHON (to check
+// against another Python version's ast and stdlib), else python3.
 func python(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
+	name := "python3"
+	if p := os.Getenv("LYWATCH_PYTHON"); p != "" {
+		name = p
+	}
+	p, err := exec.LookPath(name)
 	if err != nil {
 		t.Skip("python3 not found: the ast oracle cannot run")
 	}
