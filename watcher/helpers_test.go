@@ -167,3 +167,10 @@ func describe(cs ChangeSet) string {
 	b.WriteString("]")
 	return b.String()
 }
+
+func mkdirWrite(p, content string) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, []byte(content), 0o644)
+}

@@ -12,10 +12,12 @@ import (
 // Defaults used where an Options field is zero.
 const (
 	// DefaultDebounce is the quiet window after the last event before the
-	// candidates are hashed. Editors finish a save in well under a
-	// millisecond, so a few milliseconds merge a save's events into one change
-	// set while keeping save-to-build latency low.
-	DefaultDebounce = 5 * time.Millisecond
+	// candidates are hashed. Editors finish a save within microseconds (a
+	// truncate and a write, or a write and a rename), so 3 ms merge a save's
+	// events into one change set and leave room in a 10 ms save-to-build
+	// budget for starting the build. Files caught half-way (empty or
+	// missing) get the Settle wait on top.
+	DefaultDebounce = 3 * time.Millisecond
 	// DefaultBurstWindow is the longer quiet window used while changes keep
 	// coming: an event within this time of the last change set waits for this
 	// much quiet, so a burst of saves gives one change set at its start and
