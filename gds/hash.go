@@ -169,6 +169,16 @@ func polygonWords(d *digest128, pts []Point) {
 		d.word(0)
 		return
 	}
+	if n == 4 && rectangleWords(d, pts) {
+		return
+	}
+	generalPolygonWords(d, pts)
+}
+
+// generalPolygonWords is polygonWords for any polygon without its closing
+// point.
+func generalPolygonWords(d *digest128, pts []Point) {
+	n := len(pts)
 	// One pass: area (relative to the first point), distinct points, the
 	// smallest point and whether it occurs more than once.
 	x0, y0 := float64(pts[0].X), float64(pts[0].Y)
@@ -228,6 +238,29 @@ func polygonWords(d *digest128, pts []Point) {
 			i = n - 1
 		}
 	}
+}
+
+// rectangleWords adds an axis-parallel rectangle of four distinct corners in
+// the canonical form polygonWords gives it (from the lower left corner,
+// counterclockwise), faster; it reports false for any other polygon.
+func rectangleWords(d *digest128, p []Point) bool {
+	var r0, r1 bool // edges p0p1 horizontal, then vertical, ... or the reverse
+	r0 = p[0].Y == p[1].Y && p[1].X == p[2].X && p[2].Y == p[3].Y && p[3].X == p[0].X
+	r1 = p[0].X == p[1].X && p[1].Y == p[2].Y && p[2].X == p[3].X && p[3].Y == p[0].Y
+	if !r0 && !r1 {
+		return false
+	}
+	x0, x1 := min(p[0].X, p[2].X), max(p[0].X, p[2].X)
+	y0, y1 := min(p[0].Y, p[2].Y), max(p[0].Y, p[2].Y)
+	if x0 == x1 || y0 == y1 {
+		return false
+	}
+	d.word(4)
+	d.point(Point{x0, y0})
+	d.point(Point{x1, y0})
+	d.point(Point{x1, y1})
+	d.point(Point{x0, y1})
+	return true
 }
 
 func lessPoint(a, b Point) bool {

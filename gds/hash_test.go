@@ -161,3 +161,32 @@ func TestPolygonTouchingItselfAtStart(t *testing.T) {
 		}
 	}
 }
+
+func TestRectangleFastPathMatchesGeneral(t *testing.T) {
+	rects := [][]Point{
+		{{0, 0}, {10, 0}, {10, 5}, {0, 5}},
+		{{0, 0}, {0, 5}, {10, 5}, {10, 0}},
+		{{10, 5}, {0, 5}, {0, 0}, {10, 0}},
+		{{-3, 7}, {-3, -2}, {4, -2}, {4, 7}},
+	}
+	for _, r := range rects {
+		fast := newDigest(0)
+		if !rectangleWords(&fast, r) {
+			t.Fatalf("%v not seen as a rectangle", r)
+		}
+		s := newDigest(0)
+		polygonWords(&s, r)
+		if fast.sum() != s.sum() {
+			t.Errorf("%v: fast path differs from polygonWords", r)
+		}
+		g := newDigest(0)
+		generalPolygonWords(&g, r)
+		if fast.sum() != g.sum() {
+			t.Errorf("%v: fast path differs from the general algorithm", r)
+		}
+	}
+	var d digest128
+	if rectangleWords(&d, []Point{{0, 0}, {10, 0}, {10, 5}, {1, 5}}) {
+		t.Error("a trapezoid taken for a rectangle")
+	}
+}
