@@ -104,15 +104,22 @@ func (f *graphFlags) load(ctx context.Context, opts depgraph.Options) (*depgraph
 	return g, nil
 }
 
-// layoutCells reads a layout's cells, their children and the factory each
-// came from: kfactory's function_name metadata, else a NAME.cells.json
-// beside the layout ({"cells": {cell: {"function_name": ...}}}, written by
-// builds on KLayout versions that cannot store per-cell metadata).
+// layoutCells reads a layout file's cells for the graph (see libraryCells).
 func layoutCells(path string) ([]depgraph.CellInfo, error) {
 	lib, err := gds.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return libraryCells(lib, path), nil
+}
+
+// libraryCells turns a read layout into the graph's cells: their children
+// and the factory each came from, kfactory's function_name metadata, else
+// a NAME.cells.json beside the layout file ({"cells": {cell:
+// {"function_name": ...}}}, written by builds on KLayout versions that
+// cannot store per-cell metadata). The live loop's read hook can call it
+// with the library it read.
+func libraryCells(lib *gds.Library, path string) []depgraph.CellInfo {
 	side := map[string]string{}
 	base := strings.TrimSuffix(strings.TrimSuffix(path, ".gz"), ".gds")
 	if b, err := os.ReadFile(base + ".cells.json"); err == nil {
@@ -135,7 +142,7 @@ func layoutCells(path string) ([]depgraph.CellInfo, error) {
 		}
 		cells = append(cells, ci)
 	}
-	return cells, nil
+	return cells
 }
 
 // runGraph prints the dependency graph of the project's factories.
