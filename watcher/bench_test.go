@@ -48,3 +48,69 @@ func writeFileB(b *testing.B, p, content string) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkHashFile is the rehash of one 4 KiB source file, done for every
+// candidate at the end of a quiet window.
+func BenchmarkHashFile(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "m.py")
+	if err := mkdirWrite(p, string(make([]byte, 4096))); err != nil {
+		b.Fatal(err)
+	}
+	w := &Watcher{buf: make([]byte, 32<<10)}
+	b.SetBytes(4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := w.hashFile(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTracked is the decision made for every event: include globs,
+// built-in ignores, IgnorePath, exclude globs and three levels of .gitignore.
+func BenchmarkTracked(b *testing.B) {
+	root := b.TempDir()
+	gi := "*.log\n/dist/\nnotes/\n!keep.py\n**/gen_*.py\nsub/*.tmp\n"
+	for _, d := range []string{"", "pdk", "pdk/cells"} {
+		if err := mkdirWrite(filepath.Join(root, d, ".gitignore"), gi); err != nil {
+			b.Fatal(err)
+		}
+	}
+	o, err := Options{Roots: []string{root}, Exclude: []string{"vendor/**", "**/test_*.py"}}.withDefaults()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := newFilter(o, []string{root})
+	for _, d := range []string{root, root + "/pdk", root + "/pdk/cells"} {
+		f.loadDir(d)
+	}
+	f.ignorePath(root + "/build/chip.gds")
+	paths := []string{
+		root + "/pdk/cells/waveguide.py",
+		root + "/pdk/cells/.waveguide.py.swp",
+		root + "/pdk/cells/gen_ring.py",
+		root + "/pdk/cells/test_ring.py",
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f.tracked(paths[i%len(paths)])
+		i++
+	}
+}
+
+// BenchmarkRulesMatch matches a path against a 40-line .gitignore.
+func BenchmarkRulesMatch(b *testing.B) {
+	var gi []byte
+	for i := 0; i < 10; i++ {
+		gi = fmt.Appendf(gi, "*.ext%d\n/top%d/\n**/deep%d/**\nsub%d/file*.py\n", i, i, i, i)
+	}
+	r, err := ParseRules(".gitignore", gi)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Match("pdk/cells/sub/waveguide.py", false)
+	}
+}

@@ -20,8 +20,13 @@ type Pattern struct {
 // lines, comments and patterns that cannot match anything (a malformed
 // character class, for example).
 func ParsePattern(line string) (p Pattern, ok bool) {
-	line = strings.TrimSuffix(line, "\r")
-	line = trimTrailingSpaces(line)
+	for { // CRs of CRLF files and unescaped trailing spaces
+		t := trimTrailingSpaces(strings.TrimRight(line, "\r"))
+		if t == line {
+			break
+		}
+		line = t
+	}
 	if line == "" || line[0] == '#' {
 		return p, false
 	}
@@ -159,10 +164,18 @@ func matchSegs(segs []string, rel string) bool {
 	return rel == ""
 }
 
-// matchSeg matches one path segment; literal segments skip path.Match.
+// matchSeg matches one path segment. The common shapes, a literal, "*.ext"
+// and "prefix*", skip path.Match.
 func matchSeg(pattern, name string) bool {
-	if !strings.ContainsAny(pattern, `*?[\`) {
+	const meta = `*?[\`
+	i := strings.IndexAny(pattern, meta)
+	switch {
+	case i < 0:
 		return pattern == name
+	case i == 0 && pattern[0] == '*' && !strings.ContainsAny(pattern[1:], meta):
+		return strings.HasSuffix(name, pattern[1:])
+	case i == len(pattern)-1 && pattern[i] == '*':
+		return strings.HasPrefix(name, pattern[:i])
 	}
 	ok, _ := path.Match(pattern, name)
 	return ok

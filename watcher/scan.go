@@ -120,8 +120,15 @@ func (w *Watcher) hashFile(p string) (fileState, error) {
 		return fileState{}, fs.ErrNotExist
 	}
 	h := sha256.New()
-	if _, err := io.CopyBuffer(h, f, w.buf); err != nil {
-		return fileState{}, err
+	for {
+		n, err := f.Read(w.buf)
+		h.Write(w.buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fileState{}, err
+		}
 	}
 	st := fileState{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	h.Sum(st.sum[:0])
