@@ -9,23 +9,22 @@ import (
 	"strings"
 )
 
-// DefaultDecorators are the decorator names that mark a function as a cell
-// factory: `@cell`, `@kf.cell`, `@gf.cell(...)`, `@pdk.vcell` and so on.
-var defaultDecorators = []string{"cell", "vcell"}
-
 // DefaultDecorators returns the decorator names that mark a factory by
-// default: cell and vcell, bare or as the last part of a dotted name.
-func DefaultDecorators() []string { return append([]string(nil), defaultDecorators...) }
+// default: cell and vcell, bare or as the last part of a dotted name
+// (`@cell`, `@kf.cell`, `@gf.cell(...)`, `@pdk.vcell`).
+func DefaultDecorators() []string { return []string{"cell", "vcell"} }
 
-var keywords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, k := range strings.Fields(`False None True and as assert async await break class
-		continue def del elif else except finally for from global if import in is lambda
-		nonlocal not or pass raise return try while with yield`) {
-		m[k] = true
+// isKeyword reports whether a name token is one of Python's hard keywords.
+func isKeyword(s []byte) bool {
+	switch string(s) {
+	case "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+		"continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+		"if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+		"return", "try", "while", "with", "yield":
+		return true
 	}
-	return m
-}()
+	return false
+}
 
 // ScanSource scans one file's source. path is used in errors and stored in
 // the result; module is its dotted module name; decorators lists the names
@@ -44,7 +43,7 @@ func ScanSource(path, module string, src []byte, decorators []string) (*FileInfo
 		return fi, se
 	}
 	if decorators == nil {
-		decorators = defaultDecorators
+		decorators = DefaultDecorators()
 	}
 	s := &fileScanner{t: t, fi: fi, decorators: decorators}
 	s.scan()
@@ -236,13 +235,13 @@ func (s *fileScanner) refs(lo, hi int, keep func(int) bool, skip func(int32) boo
 			}
 			switch k.kind {
 			case tkName:
-				if !keywords[string(s.t.src[k.start:k.end])] {
+				if !isKeyword(s.t.src[k.start:k.end]) {
 					add(s.t.toks, int(i))
 				}
 			case tkString:
 				inner := s.t.inner[k.innerLo:k.innerHi]
 				for j := range inner {
-					if inner[j].kind == tkName && !keywords[string(s.t.src[inner[j].start:inner[j].end])] {
+					if inner[j].kind == tkName && !isKeyword(s.t.src[inner[j].start:inner[j].end]) {
 						add(inner, j)
 					}
 				}

@@ -167,8 +167,8 @@ func (g *Graph) apply(inv *Invalidation, next map[string]*FileInfo, broken map[s
 			g.linkAll()
 		}
 	} else {
-		for rel, nw := range next {
-			g.relinkFile(nw, g.files[rel])
+		for _, nw := range next {
+			g.relinkFile(nw)
 		}
 	}
 	inv.closure(g.seeds(newSeeds, reasons))
@@ -298,7 +298,7 @@ func (g *Graph) diffFile(old, nw *FileInfo, broken bool) (oldSeeds, newSeeds []s
 
 // relinkFile points a file's nodes at its new scan (same definitions) and
 // recomputes their code edges.
-func (g *Graph) relinkFile(nw *FileInfo, _ *FileInfo) {
+func (g *Graph) relinkFile(nw *FileInfo) {
 	if g.modules[nw.Module] != nw.Path {
 		return
 	}
