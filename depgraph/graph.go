@@ -140,12 +140,13 @@ func (g *Graph) scanAll(ctx context.Context, paths []string) ([]*FileInfo, error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			scratch := new(tokenizer)
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(paths) || ctx.Err() != nil {
 					return
 				}
-				out[i], _ = g.scanFile(paths[i])
+				out[i], _ = g.scanFile(paths[i], scratch)
 			}
 		}()
 	}
@@ -267,13 +268,13 @@ func (g *Graph) moduleName(abs string) string {
 
 // scanFile reads and scans one file (absolute path). A missing file gives
 // (nil, fs.ErrNotExist).
-func (g *Graph) scanFile(abs string) (*FileInfo, error) {
+func (g *Graph) scanFile(abs string, scratch *tokenizer) (*FileInfo, error) {
 	src, err := os.ReadFile(abs)
 	if err != nil {
 		return nil, err
 	}
 	rel := g.rel(abs)
-	fi, err := ScanSource(rel, g.moduleName(abs), src, g.opts.Decorators)
+	fi, err := scanSource(rel, g.moduleName(abs), src, g.opts.Decorators, scratch)
 	return fi, err
 }
 

@@ -32,10 +32,15 @@ func isKeyword(s []byte) bool {
 // tokenize returns a *SyntaxError and a FileInfo with only Path, Module and
 // Hash filled in.
 func ScanSource(path, module string, src []byte, decorators []string) (*FileInfo, error) {
+	return scanSource(path, module, src, decorators, new(tokenizer))
+}
+
+// scanSource is ScanSource with a tokenizer whose buffers it reuses.
+func scanSource(path, module string, src []byte, decorators []string, scratch *tokenizer) (*FileInfo, error) {
 	sum := sha256.Sum256(src)
 	fi := &FileInfo{Path: path, Module: module, Hash: hex.EncodeToString(sum[:])}
 	fi.Package = strings.HasSuffix(path, "__init__.py")
-	t, err := tokenize(src)
+	t, err := scratch.tokenize(src)
 	if err != nil {
 		se := err.(*SyntaxError)
 		se.Path = path

@@ -93,3 +93,27 @@ func TestHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestScratchReuse checks that a tokenizer reused across files (as Scan
+// does) gives the same results as a fresh one, errors included.
+func TestScratchReuse(t *testing.T) {
+	var srcs [][]byte
+	for _, name := range []string{"tricky.py", "pep701.py"} {
+		b, err := os.ReadFile("testdata/syntax/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, b)
+	}
+	srcs = append(srcs, []byte("x = (\n"), []byte("# coding: latin-1\n\xe9 = 1\ndef f(): pass\n"), []byte("def g(): return f'{a}'\n"))
+	scratch := new(tokenizer)
+	for round := 0; round < 2; round++ {
+		for i, src := range srcs {
+			want, werr := ScanSource("f.py", "f", src, nil)
+			got, gerr := scanSource("f.py", "f", src, nil, scratch)
+			if !reflect.DeepEqual(got, want) || (werr == nil) != (gerr == nil) {
+				t.Errorf("round %d, source %d: reused scratch gives %+v, %v; fresh %+v, %v", round, i, got, gerr, want, werr)
+			}
+		}
+	}
+}

@@ -75,9 +75,19 @@ func (t *tokenizer) fail(line int32, format string, args ...any) {
 // tokenize scans src. On failure it returns the error; the tokens read so
 // far are kept but should not be trusted.
 func tokenize(src []byte) (*tokenizer, error) {
-	t := &tokenizer{src: src, line: 1, cur: -1, indents: []int32{0}}
-	t.toks = make([]token, 0, len(src)/4)
-	t.lines = make([]logLine, 0, len(src)/30)
+	return new(tokenizer).tokenize(src)
+}
+
+// tokenize scans src reusing t's buffers (a scanner reads many files).
+func (t *tokenizer) tokenize(src []byte) (*tokenizer, error) {
+	*t = tokenizer{src: src, line: 1, cur: -1, indents: append(t.indents[:0], 0),
+		toks: t.toks[:0], inner: t.inner[:0], lines: t.lines[:0], brk: t.brk[:0], brkLine: t.brkLine[:0]}
+	if cap(t.toks) < len(src)/5 {
+		t.toks = make([]token, 0, len(src)/5)
+	}
+	if cap(t.lines) < len(src)/40 {
+		t.lines = make([]logLine, 0, len(src)/40)
+	}
 	if enc := codingCookie(src); enc != "" && !isUTF8Name(enc) {
 		t.legacy = true // an ASCII-compatible 8-bit encoding: bytes >= 0x80 are letters
 	} else if !utf8.Valid(src) {

@@ -24,6 +24,7 @@ func (g *Graph) Update(ctx context.Context, changed []string) (*Invalidation, er
 func (g *Graph) update(ctx context.Context, changed []string) (*Invalidation, error) {
 	inv := newInvalidation()
 	changed = g.expandDirs(changed)
+	scratch := new(tokenizer)
 	next := map[string]*FileInfo{} // nil: deleted
 	broken := map[string]bool{}
 	for _, p := range changed {
@@ -35,7 +36,7 @@ func (g *Graph) update(ctx context.Context, changed []string) (*Invalidation, er
 			continue
 		}
 		old := g.files[rel]
-		fi, err := g.scanFile(filepath.Join(g.dir, filepath.FromSlash(rel)))
+		fi, err := g.scanFile(filepath.Join(g.dir, filepath.FromSlash(rel)), scratch)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if old != nil {
