@@ -567,6 +567,9 @@ class Server(object):
 
 
 def main():
+    if pya.Application.instance().main_window() is None:
+        _log("not started: needs KLayout's GUI (klayout -e), not batch mode")
+        return
     existing = getattr(sys, "_lywatch_server", None)
     if existing is not None:
         _log("already running in this KLayout (port %d)" % existing.port)
