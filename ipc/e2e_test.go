@@ -126,7 +126,16 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		if err := c.SetLayerVisible(ctx, "2/0", false); err != nil {
 			t.Fatal(err)
 		}
+		if err := c.Call(ctx, "cell", map[string]any{"name": "SUB"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Call(ctx, "hier", map[string]any{"max": 1}, nil); err != nil {
+			t.Fatal(err)
+		}
 		before := status(t, c)
+		if before.Cell != "SUB" || before.MaxHier != 1 {
+			t.Fatalf("before the reload: cell %q, max hier %d; want SUB, 1", before.Cell, before.MaxHier)
+		}
 		copyFile(t, v2, chip)
 		res := push(t, c, chip, ipc.PushOptions{})
 		if res.Type != "reload" {
@@ -144,6 +153,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			t.Errorf("hidden layers %v, want [2/0]", after.HiddenLayers)
 		}
 		if !slices.Contains(after.VisibleLayers, "3/0") {
+			// 3/0 is in TOP only: it must still be listed while SUB is shown.
 			t.Errorf("new layer 3/0 not shown: visible %v", after.VisibleLayers)
 		}
 		if after.MaxHier != before.MaxHier || after.MinHier != before.MinHier {
@@ -261,6 +271,12 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		ctx := ctxT(t, 20*time.Second)
 		push(t, c, chip, ipc.PushOptions{})
 		if err := c.SetLayerVisible(ctx, "2/0", true); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Call(ctx, "cell", map[string]any{"name": "TOP"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Call(ctx, "hier", map[string]any{"max": 10}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Call(ctx, "zoom_fit", nil, nil); err != nil {

@@ -540,6 +540,13 @@ class Server(object):
             return v.set_layer_visible(req.get("layer"), req.get("visible", True))
         if cmd == "cell":
             return v.set_cell(req.get("name"))
+        if cmd == "hier":
+            view = v.view()
+            if req.get("min") is not None:
+                view.min_hier_levels = int(req.get("min"))
+            if req.get("max") is not None:
+                view.max_hier_levels = int(req.get("max"))
+            return {"min_hier": view.min_hier_levels, "max_hier": view.max_hier_levels}
         if cmd == "save_image":
             return v.save_image(req.get("path"), req.get("width", 800), req.get("height", 600))
         raise ValueError("unknown command %r" % (cmd,))
