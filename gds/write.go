@@ -1,7 +1,6 @@
 package gds
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -76,35 +75,50 @@ func writeGzip(w io.Writer, lib *Library, level int) error {
 
 // Write writes lib as a GDSII stream to w.
 func Write(w io.Writer, lib *Library) error {
-	rw := &recWriter{w: bufio.NewWriterSize(w, 256<<10)}
+	rw := &recWriter{w: w, buf: make([]byte, 0, writeBufSize+maxRecordLen)}
 	rw.library(lib)
-	if rw.err != nil {
-		return rw.err
-	}
-	return rw.w.Flush()
+	rw.flush()
+	return rw.err
 }
 
-// recWriter writes records, remembering the first error.
+// writeBufSize is how much the record writer gathers before writing.
+const writeBufSize = 1 << 20
+
+// recWriter appends records to its buffer and writes it out in large
+// pieces, remembering the first error.
 type recWriter struct {
-	w   *bufio.Writer
-	buf []byte
-	err error
+	w     io.Writer
+	buf   []byte
+	start int // of the record being built
+	err   error
 }
 
 func (w *recWriter) begin(t RecordType) {
-	w.buf = append(w.buf[:0], 0, 0, byte(t), byte(t.DataType()))
+	w.start = len(w.buf)
+	w.buf = append(w.buf, 0, 0, byte(t), byte(t.DataType()))
 }
 
 func (w *recWriter) end() {
 	if w.err != nil {
+		w.buf = w.buf[:0]
 		return
 	}
-	if len(w.buf) > maxRecordLen {
-		w.err = fmt.Errorf("gds: record %s too long (%d bytes)", RecordType(w.buf[2]), len(w.buf))
+	rec := w.buf[w.start:]
+	if len(rec) > maxRecordLen {
+		w.err = fmt.Errorf("gds: record %s too long (%d bytes)", RecordType(rec[2]), len(rec))
 		return
 	}
-	binary.BigEndian.PutUint16(w.buf, uint16(len(w.buf)))
-	_, w.err = w.w.Write(w.buf)
+	binary.BigEndian.PutUint16(rec, uint16(len(rec)))
+	if len(w.buf) >= writeBufSize {
+		w.flush()
+	}
+}
+
+func (w *recWriter) flush() {
+	if w.err == nil && len(w.buf) > 0 {
+		_, w.err = w.w.Write(w.buf)
+	}
+	w.buf = w.buf[:0]
 }
 
 func (w *recWriter) empty(t RecordType) { w.begin(t); w.end() }
