@@ -41,8 +41,8 @@ start_tool() {
   lywatch) setsid "$LYWATCH" --no-config --no-push --no-initial --no-color \
     --watch "$tree" -- true >"$work/$1.out" 2>&1 & ;;
   probe) setsid "$work/probe" -watch "$tree" >"$work/$1.out" 2>&1 & ;;
-  entr) (find "$tree" -name '*.py' | setsid entr -np true) >"$work/$1.out" 2>&1 & ;;
-  reflex) (cd "$tree" && exec setsid reflex -d none -r '\.py$' -- true) >"$work/$1.out" 2>&1 & ;;
+  entr) setsid sh -c 'find "$1" -name "*.py" | exec entr -np true' sh "$tree" >"$work/$1.out" 2>&1 & ;;
+  reflex) setsid sh -c 'cd "$1" && exec reflex -d none -r "\.py$" -- true' sh "$tree" >"$work/$1.out" 2>&1 & ;;
   watchmedo) setsid watchmedo shell-command --patterns='*.py' --recursive \
     --command=true "$tree" >"$work/$1.out" 2>&1 & ;;
   esac

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Save-to-build-start latency and builds per save, side by side, on one
-# generated tree of 2,000 Python files: lywatch, entr, reflex, watchmedo.
+# Save-to-build-start latency and builds per save, side by side in one run:
+# lywatch, entr, reflex, watchmedo (and "probe", the watcher package alone).
 #
-# Each tool watches the same tree and runs the same build command, which
-# appends a nanosecond timestamp to a log. The script saves one file at a
-# time (printf > file: truncate and write, like most editors without atomic
-# save), N times, SPACING seconds apart, notes the time just before each save,
-# and matches the log against the saves: latency is the first build after a
-# save, builds per save counts every build before the next save.
+# One tree of 2,000 Python files in 100 directories is generated and copied,
+# one identical copy per tool, so that a save wakes one tool only. Every tool
+# runs the same build command, which appends a nanosecond timestamp to that
+# tool's log. The saves go round-robin (tool 1, tool 2, ..., tool 1, ...),
+# SPACING seconds apart, so every tool meets the same machine load; each save
+# is a printf > file (truncate and write, like most editors without atomic
+# save) of new content, and the time just before it is noted. Latency is the
+# first build after a save; builds per save counts every build before that
+# tool's next save.
 #
-# Usage: bench/watch/latency.sh [tool...]   (default: all four; "probe" is
-#        the watcher package alone, driven by bench/watch/probe)
-# Env:   N=30 saves per tool, SPACING=0.6 s, FILES=2000,
-#        LYWATCH=bin/lywatch (built by make build if missing).
+# Usage: bench/watch/latency.sh [tool...]   (default: lywatch entr reflex watchmedo)
+# Env:   N=30 saves per tool, SPACING=0.3 s between saves, FILES=2000,
+#        LYWATCH=bin/lywatch (built by make build if missing),
+#        LYWATCH_FLAGS="--debounce 3ms" (extra flags for lywatch).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${N:-30}
-SPACING=${SPACING:-0.6}
+SPACING=${SPACING:-0.3}
 FILES=${FILES:-2000}
 LYWATCH=${LYWATCH:-bin/lywatch}
 tools=("$@")
@@ -25,72 +28,75 @@ tools=("$@")
 [ -x "$LYWATCH" ] || make -s build
 work=$(mktemp -d /tmp/lywatch-bench.XXXXXX)
 # probe: the watcher package alone (bench/watch/probe), without the loop.
-case " ${tools[*]} " in *" probe "*) go build -o "$work/probe" ./bench/watch/probe ;; esac
-trap 'rm -rf "$work"' EXIT
-tree=$work/tree
-mkdir -p "$tree"
+case " ${tools[*]} " in *" probe "*) go build -o "$work/probe-bin" ./bench/watch/probe ;; esac
+gen=$work/gen
+mkdir -p "$gen"
 # 2,000 files in 100 directories, two levels deep.
 for ((i = 0; i < FILES; i++)); do
-  d=$tree/d$((i / 200))/e$((i / 20 % 10))
+  d=$gen/d$((i / 200))/e$((i / 20 % 10))
   [ -d "$d" ] || mkdir -p "$d"
   printf 'def f%d():\n    return %d\n' "$i" "$i" >"$d/m$i.py"
 done
-mapfile -t files < <(find "$tree" -name '*.py' | sort)
+mapfile -t rel < <(cd "$gen" && find . -name '*.py' | sort)
 
-log=$work/builds.log
-build="date +%s%N >> $log"
-
-start_tool() { # starts $1 in its own process group, prints its pid
+start_tool() { # starts $1 in a process group of its own, prints the group id
+  local out=$work/$1/out
   case $1 in
-  lywatch) setsid "$LYWATCH" --no-config --no-push --no-initial --no-color \
-    --watch "$tree" -- sh -c "$build" >"$work/$1.out" 2>&1 & ;;
-  probe) setsid "$work/probe" -watch "$tree" "$build" >"$work/$1.out" 2>&1 & ;;
-  entr) (find "$tree" -name '*.py' | setsid entr -np sh -c "$build") >"$work/$1.out" 2>&1 & ;;
-  reflex) (cd "$tree" && exec setsid reflex -d none -r '\.py$' -- sh -c "$build") >"$work/$1.out" 2>&1 & ;;
+  lywatch) setsid "$LYWATCH" --no-config --no-push --no-initial --no-color ${LYWATCH_FLAGS:-} \
+    --watch "$tree" -- sh -c "$build" >"$out" 2>&1 & ;;
+  probe) setsid "$work/probe-bin" -watch "$tree" "$build" >"$out" 2>&1 & ;;
+  entr) setsid sh -c 'find "$1" -name "*.py" | entr -np sh -c "$2"' sh "$tree" "$build" >"$out" 2>&1 & ;;
+  reflex) setsid sh -c 'cd "$1" && exec reflex -d none -r "\.py$" -- sh -c "$2"' sh "$tree" "$build" >"$out" 2>&1 & ;;
   watchmedo) setsid watchmedo shell-command --patterns='*.py' --recursive \
-    --command="sh -c '$build'" "$tree" >"$work/$1.out" 2>&1 & ;;
+    --command="sh -c '$build'" "$tree" >"$out" 2>&1 & ;;
   esac
   echo $!
 }
 
 now_ns() { local t=$EPOCHREALTIME; echo "${t/./}000"; }
 
-wait_for_build() { # waits until the log has a line, up to 15 s
-  for _ in $(seq 150); do [ -s "$log" ] && return 0; sleep 0.1; done
+wait_for_build() { # waits until log $1 has a line, up to 10 s
+  for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
   return 1
 }
 
-measure() {
-  local tool=$1 pid saves=$work/$1.saves
+declare -A pid
+cleanup() {
+  for t in "${!pid[@]}"; do kill -- -"${pid[$t]}" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ready=()
+for t in "${tools[@]}"; do
+  tree=$work/$t/tree log=$work/$t/builds.log
+  mkdir -p "$work/$t"
+  cp -r "$gen" "$tree"
   : >"$log"
-  : >"$saves"
-  pid=$(start_tool "$tool")
-  # Warm up: save until the tool reacts (it is then watching), then settle.
-  local ok=0
+  build="date +%s%N >> $log"
+  pid[$t]=$(start_tool "$t")
+done
+# Warm up: save until each tool reacts (it is then watching).
+for t in "${tools[@]}"; do
+  ok=0
   for w in 1 2 3 4 5 6; do
     sleep 1
-    printf '# warm up %d\n' "$w" >>"${files[0]}"
-    if wait_for_build; then ok=1; break; fi
+    printf '# warm up %d\n' "$w" >>"$work/$t/tree/${rel[0]}"
+    if wait_for_build "$work/$t/builds.log"; then ok=1; break; fi
   done
-  if [ $ok = 0 ]; then
-    echo "$tool: never built; output:" >&2
-    cat "$work/$tool.out" >&2
-    kill -- -"$pid" 2>/dev/null || true
-    return
-  fi
-  sleep 1
-  : >"$log"
-  for ((i = 1; i <= N; i++)); do
-    f=${files[$(((i * 37) % ${#files[@]}))]}
-    now_ns >>"$saves"
-    printf 'def g():\n    return %d  # save %d\n' "$RANDOM" "$i" >"$f"
+  if [ $ok = 1 ]; then ready+=("$t"); else echo "$t: never built; output:" >&2; cat "$work/$t/out" >&2; fi
+done
+sleep 1.5
+for t in "${ready[@]}"; do : >"$work/$t/builds.log"; : >"$work/$t/saves"; done
+for ((i = 1; i <= N; i++)); do
+  f=${rel[$(((i * 37) % ${#rel[@]}))]}
+  for t in "${ready[@]}"; do
+    now_ns >>"$work/$t/saves"
+    printf 'def g():\n    return %d  # save %d\n' "$RANDOM" "$i" >"$work/$t/tree/$f"
     sleep "$SPACING"
   done
-  sleep 1
-  kill -- -"$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  report "$tool" "$saves" "$log"
-}
+done
+sleep 1.5
 
 report() { # tool saves builds
   awk -v tool="$1" '
@@ -109,15 +115,17 @@ report() { # tool saves builds
         total += c
         if (c == 0) missed++
       }
-      # sort latencies
       for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++) if (lat[b] < lat[a]) { t = lat[a]; lat[a] = lat[b]; lat[b] = t }
-      med = k ? lat[int((k + 1) / 2)] : -1
+      med = k ? (k % 2 ? lat[(k + 1) / 2] : (lat[k / 2] + lat[k / 2 + 1]) / 2) : -1
       p90 = k ? lat[int(k * 0.9 + 0.999)] : -1
       printf "%-10s %5d %10.1f %10.1f %10.1f %12.2f %7d\n", tool, n, med, p90, (k ? lat[1] : -1), total / n, missed
     }' "$2" "$3"
 }
 
-printf '%d files in %d directories, %d saves per tool, %ss apart\n' \
-  "${#files[@]}" "$(find "$tree" -type d | wc -l)" "$N" "$SPACING"
+printf '%d files in %d directories per tree, %d saves per tool, round-robin %ss apart, load %s\n' \
+  "${#rel[@]}" "$(find "$gen" -type d | wc -l)" "$N" "$SPACING" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %5s %10s %10s %10s %12s %7s\n' tool saves median_ms p90_ms min_ms builds/save missed
-for t in "${tools[@]}"; do measure "$t"; done
+for t in "${ready[@]}"; do report "$t" "$work/$t/saves" "$work/$t/builds.log"; done
+if [ -n "${VERBOSE:-}" ]; then
+  for t in "${ready[@]}"; do echo "== $t output"; tail -20 "$work/$t/out"; done
+fi
