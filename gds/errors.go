@@ -20,6 +20,7 @@ type FormatError struct {
 	Msg       string
 }
 
+// Error returns "gds: offset N: record NAME (0xTTDD): message".
 func (e *FormatError) Error() string {
 	if !e.HasRecord {
 		return fmt.Sprintf("gds: offset %d: %s", e.Offset, e.Msg)
@@ -38,6 +39,7 @@ type Warning struct {
 	Msg    string
 }
 
+// String returns "offset N: record NAME: message".
 func (w Warning) String() string {
 	return fmt.Sprintf("offset %d: record %s: %s", w.Offset, w.Record, w.Msg)
 }

@@ -27,6 +27,7 @@ const (
 
 var kindNames = [...]string{"invalid", "boundary", "path", "text", "node", "box"}
 
+// String returns the kind in lower case, e.g. "boundary".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]

@@ -78,6 +78,7 @@ func (z *parallelGzip) drain() {
 	z.done <- err
 }
 
+// Write gathers p into blocks and compresses each full one.
 func (z *parallelGzip) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
