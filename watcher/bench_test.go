@@ -28,8 +28,17 @@ func BenchmarkSaveToChangeSet(b *testing.B) {
 	defer cancel()
 	go func() { _ = w.Run(ctx) }()
 	p := filepath.Join(root, "d3/m77.py")
+	var gap time.Duration // LYWATCH_BENCH_GAP: idle time between saves, not timed
+	if s := os.Getenv("LYWATCH_BENCH_GAP"); s != "" {
+		gap, _ = time.ParseDuration(s)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if gap > 0 {
+			b.StopTimer()
+			time.Sleep(gap)
+			b.StartTimer()
+		}
 		writeFileB(b, p, fmt.Sprintf("x = %d\n", i))
 		select {
 		case cs := <-w.Changes():

@@ -13,6 +13,9 @@
 # tool's next save.
 #
 # Usage: bench/watch/latency.sh [tool...]   (default: lywatch entr reflex watchmedo)
+#        Tool "probe" is the watcher package alone (bench/watch/probe) with its
+#        default debounce, "probe2" with 2 ms; for probes the time from save to
+#        change set (before the build is started) is reported too.
 # Env:   N=30 saves per tool, SPACING=0.3 s between saves, FILES=2000,
 #        LYWATCH=bin/lywatch (built by make build if missing),
 #        LYWATCH_FLAGS="--debounce 3ms" (extra flags for lywatch).
@@ -28,7 +31,7 @@ tools=("$@")
 [ -x "$LYWATCH" ] || make -s build
 work=$(mktemp -d /tmp/lywatch-bench.XXXXXX)
 # probe: the watcher package alone (bench/watch/probe), without the loop.
-case " ${tools[*]} " in *" probe "*) go build -o "$work/probe-bin" ./bench/watch/probe ;; esac
+case " ${tools[*]} " in *" probe"*) go build -o "$work/probe-bin" ./bench/watch/probe ;; esac
 gen=$work/gen
 mkdir -p "$gen"
 # 2,000 files in 100 directories, two levels deep.
@@ -44,7 +47,10 @@ start_tool() { # starts $1 in a process group of its own, prints the group id
   case $1 in
   lywatch) setsid "$LYWATCH" --no-config --no-push --no-initial --no-color ${LYWATCH_FLAGS:-} \
     --watch "$tree" -- sh -c "$build" >"$out" 2>&1 & ;;
-  probe) setsid "$work/probe-bin" -watch "$tree" "$build" >"$out" 2>&1 & ;;
+  probe*) # probe: default debounce; probeN: N ms
+    local d=${1#probe}
+    setsid "$work/probe-bin" -watch "$tree" -debounce "${d:-0}ms" -stamp "$work/$1/sets.log" \
+      "$build" >"$out" 2>&1 & ;;
   entr) setsid sh -c 'find "$1" -name "*.py" | entr -np sh -c "$2"' sh "$tree" "$build" >"$out" 2>&1 & ;;
   reflex) setsid sh -c 'cd "$1" && exec reflex -d none -r "\.py$" -- sh -c "$2"' sh "$tree" "$build" >"$out" 2>&1 & ;;
   watchmedo) setsid watchmedo shell-command --patterns='*.py' --recursive \
@@ -87,7 +93,7 @@ for t in "${tools[@]}"; do
   if [ $ok = 1 ]; then ready+=("$t"); else echo "$t: never built; output:" >&2; cat "$work/$t/out" >&2; fi
 done
 sleep 1.5
-for t in "${ready[@]}"; do : >"$work/$t/builds.log"; : >"$work/$t/saves"; done
+for t in "${ready[@]}"; do : >"$work/$t/builds.log"; : >"$work/$t/saves"; [ ! -f "$work/$t/sets.log" ] || : >"$work/$t/sets.log"; done
 for ((i = 1; i <= N; i++)); do
   f=${rel[$(((i * 37) % ${#rel[@]}))]}
   for t in "${ready[@]}"; do
@@ -125,7 +131,12 @@ report() { # tool saves builds
 printf '%d files in %d directories per tree, %d saves per tool, round-robin %ss apart, load %s\n' \
   "${#rel[@]}" "$(find "$gen" -type d | wc -l)" "$N" "$SPACING" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %5s %10s %10s %10s %12s %7s\n' tool saves median_ms p90_ms min_ms builds/save missed
-for t in "${ready[@]}"; do report "$t" "$work/$t/saves" "$work/$t/builds.log"; done
+for t in "${ready[@]}"; do
+  report "$t" "$work/$t/saves" "$work/$t/builds.log"
+  if [ -f "$work/$t/sets.log" ]; then
+    report "  (set)" "$work/$t/saves" "$work/$t/sets.log"
+  fi
+done
 if [ -n "${VERBOSE:-}" ]; then
   for t in "${ready[@]}"; do echo "== $t output"; tail -20 "$work/$t/out"; done
 fi

@@ -23,15 +23,25 @@ func main() {
 		debounce = flag.Duration("debounce", 0, "quiet window (0: default)")
 		poll     = flag.Bool("poll", false, "poll instead of fsnotify")
 		verbose  = flag.Bool("v", false, "print change sets on stderr")
+		stamp    = flag.String("stamp", "", "append a nanosecond timestamp to this file when a change set arrives")
 	)
 	flag.Parse()
-	if err := run(*dir, *debounce, *poll, *verbose, flag.Args()); err != nil {
+	if err := run(*dir, *debounce, *poll, *verbose, *stamp, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, debounce time.Duration, poll, verbose bool, cmd []string) error {
+func run(dir string, debounce time.Duration, poll, verbose bool, stamp string, cmd []string) error {
+	var stamps *os.File
+	if stamp != "" {
+		f, err := os.OpenFile(stamp, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		stamps = f
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w, err := watcher.New(watcher.Options{
@@ -44,6 +54,9 @@ func run(dir string, debounce time.Duration, poll, verbose bool, cmd []string) e
 	fmt.Fprintf(os.Stderr, "probe: watching %d files\n", len(w.Hashes()))
 	go func() { _ = w.Run(ctx) }()
 	for cs := range w.Changes() {
+		if stamps != nil {
+			fmt.Fprintf(stamps, "%d\n", time.Now().UnixNano())
+		}
 		if verbose {
 			for _, c := range cs.Changes {
 				fmt.Fprintf(os.Stderr, "probe: %s %s\n", c.Kind, c.Path)
