@@ -12,7 +12,6 @@ const (
 	DefaultKLayout      = "127.0.0.1:11078"
 	DefaultProtocol     = "lywatch"
 	DefaultGranularity  = "function"
-	DefaultSessionDir   = "build/session"
 	DefaultInclude      = "**/*.py"
 )
 
@@ -41,8 +40,14 @@ type Config struct {
 	Command []string `toml:"-"`
 	// NoInitial skips the build at start-up.
 	NoInitial bool `toml:"no_initial"`
-	// SessionDir is where the session lives (default build/session).
-	SessionDir string `toml:"session_dir"`
+	// SessionDir is where the session lives; "" leaves the choice to the
+	// session package (LYWATCH_SESSION_DIR, else build/session under the git
+	// root). SessionDirFromFlag says it came from --session-dir, which beats
+	// the environment; a value from the file does not.
+	SessionDir         string `toml:"session_dir"`
+	SessionDirFromFlag bool   `toml:"-"`
+	// NoSession keeps no session: no restore at start, nothing saved.
+	NoSession bool `toml:"no_session"`
 	// KLayout is the address of KLayout's server (default 127.0.0.1:11078).
 	KLayout string `toml:"klayout"`
 	// Protocol is the push protocol: "lywatch" (default), "lyipc" or "klive".
@@ -60,6 +65,11 @@ type Config struct {
 	// Targets are named builds; with none, Command and Output are the one
 	// target.
 	Targets []Target `toml:"-"`
+	// Entry lists the entry files of the single target (flag only; named
+	// targets have their own): the Python files its build runs, whose
+	// dependencies decide whether an edit reaches it. The .py arguments of
+	// the command count too.
+	Entry []string `toml:"-"`
 
 	// Once runs one build and exits with its status (flag only).
 	Once bool `toml:"-"`
@@ -91,7 +101,6 @@ func Default() *Config {
 		Debounce:     DefaultDebounce,
 		OnBusy:       "restart",
 		PollInterval: DefaultPollInterval,
-		SessionDir:   DefaultSessionDir,
 		KLayout:      DefaultKLayout,
 		Protocol:     DefaultProtocol,
 		Push:         true,

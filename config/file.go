@@ -56,6 +56,7 @@ type rawConfig struct {
 	Command      any         `toml:"command"`
 	NoInitial    *bool       `toml:"no_initial"`
 	SessionDir   *string     `toml:"session_dir"`
+	NoSession    *bool       `toml:"no_session"`
 	KLayout      *string     `toml:"klayout"`
 	Protocol     *string     `toml:"protocol"`
 	Push         *bool       `toml:"push"`
@@ -287,6 +288,7 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	setBool(&c.Clear, raw.Clear)
 	setBool(&c.NoInitial, raw.NoInitial)
 	setBool(&c.Push, raw.Push)
+	setBool(&c.NoSession, raw.NoSession)
 	if err := f.checkValues(c); err != nil {
 		return err
 	}

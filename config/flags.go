@@ -19,13 +19,13 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 // flags holds the values of the command line before they are laid over
 // the file's settings.
 type flags struct {
-	watch, include, exclude         listFlag
+	watch, include, exclude, entry  listFlag
 	debounce, pollInterval          time.Duration
 	onBusy, output, config, klayout string
 	protocol, sessionDir            string
 	poll, clear, once, noInitial    bool
 	noColor, verbose, push, noPush  bool
-	noConfig                        bool
+	noConfig, noSession             bool
 }
 
 // newFlagSet returns the flag set of the live loop, writing usage to w. The
@@ -36,6 +36,7 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	f := &flags{}
 	fs.Var(&f.watch, "watch", "watch `DIR` (repeatable; default: the current directory)")
 	fs.Var(&f.include, "include", "watch files matching `GLOB` (repeatable; default **/*.py)")
+	fs.Var(&f.entry, "entry", "an entry `FILE` of the build: only edits it depends on rebuild (repeatable; .py arguments of CMD count too)")
 	fs.Var(&f.exclude, "exclude", "ignore files matching `GLOB` (repeatable)")
 	fs.DurationVar(&f.debounce, "debounce", DefaultDebounce, "quiet window after the last change of a burst")
 	fs.StringVar(&f.onBusy, "on-busy", "restart", "a change during a build: `restart` it or queue one more")
@@ -53,7 +54,8 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push into KLayout")
 	fs.StringVar(&f.klayout, "klayout", DefaultKLayout, "`ADDR` of KLayout's lywatch server")
 	fs.StringVar(&f.protocol, "protocol", DefaultProtocol, "push protocol: lywatch, lyipc or klive")
-	fs.StringVar(&f.sessionDir, "session-dir", DefaultSessionDir, "where the session is kept")
+	fs.StringVar(&f.sessionDir, "session-dir", "", "where the session is kept (default: $LYWATCH_SESSION_DIR, else build/session under the git root)")
+	fs.BoolVar(&f.noSession, "no-session", false, "keep no session: no restore at start, nothing saved")
 	return fs, f
 }
 
@@ -112,6 +114,11 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 			c.Watch = append(c.Watch, abs(w))
 		}
 	}
+	if set["entry"] {
+		for _, e := range f.entry {
+			c.Entry = append(c.Entry, abs(e))
+		}
+	}
 	if set["include"] {
 		c.Include = f.include
 	}
@@ -138,6 +145,10 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	if set["session-dir"] {
 		c.SessionDir = abs(f.sessionDir)
+		c.SessionDirFromFlag = true
+	}
+	if set["no-session"] {
+		c.NoSession = f.noSession
 	}
 	for name, b := range map[string]struct{ dst, v *bool }{
 		"poll": {&c.Poll, &f.poll}, "clear": {&c.Clear, &f.clear}, "no-initial": {&c.NoInitial, &f.noInitial},

@@ -209,6 +209,18 @@ func (g *Graph) excluded(name string) bool {
 }
 
 // walk lists the .py files under Dir, as absolute paths.
+// SourceFiles returns the absolute paths of the .py files a scan of the
+// project directory would read now, sorted. Callers use it to find files
+// added while nothing was watching.
+func (g *Graph) SourceFiles(ctx context.Context) ([]string, error) {
+	paths, err := g.walk(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
 func (g *Graph) walk(ctx context.Context) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(g.dir, func(p string, d fs.DirEntry, err error) error {

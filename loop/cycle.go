@@ -85,6 +85,9 @@ func (l *loop) after(ctx context.Context, b *Build) (parts []string, ok bool) {
 		if err != nil {
 			return append(parts, l.bad("%s failed: %v", h.Name, err)), false
 		}
+		if note == Quiet {
+			continue
+		}
 		p := h.Name + " " + d
 		if note != "" {
 			p += " (" + note + ")"

@@ -73,9 +73,15 @@ type Hooks struct {
 type Hook struct {
 	// Name is shown in the summary line with the hook's time.
 	Name string
-	// Run does the work; the note it returns is shown after the time.
+	// Run does the work; the note it returns is shown after the time. A
+	// hook that had nothing to do returns Quiet as its note and is left out
+	// of the summary line.
 	Run func(ctx context.Context, b *Build) (note string, err error)
 }
+
+// Quiet is the note of a hook that had nothing to do for this build (no
+// output to read, say): the summary line does not mention the hook.
+const Quiet = "\x00quiet"
 
 // Cycle is one round: the changes it builds for.
 type Cycle struct {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -39,6 +40,9 @@ type Manifest struct {
 	Cells []Cell `json:"cells,omitempty"`
 	// Edges are the dependency graph's edges as the graph gave them.
 	Edges []Edge `json:"edges,omitempty"`
+	// Graph is the dependency graph as its owner exported it, kept opaque:
+	// the session stores and seals it but never reads it.
+	Graph json.RawMessage `json:"graph,omitempty"`
 	// Layout describes the stored cells.gds.gz.
 	Layout Layout `json:"layout"`
 	// Meta holds free-form extra data for the caller (build command, timing).
