@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/fatih/color"
@@ -51,12 +53,34 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		Root:      cfg.Dir,
 		Logf:      verbose,
 	}
+	l, err := newLive(ctx, cfg, o.Targets, logf)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	defer l.close()
+	o.Hooks.Plan = l.plan
+	o.Hooks.After = append(o.Hooks.After, l.readHook())
+	if l.store != nil {
+		o.Hooks.After = append(o.Hooks.After, l.saveHook())
+	}
+	var push *loop.Hook
 	if cfg.Push && hasOutput(o.Targets) {
 		proto, err := ipc.ParseProtocol(cfg.Protocol)
 		if err != nil {
 			return e.errorf("%v", err)
 		}
-		o.Hooks.After = append(o.Hooks.After, pushHook(&ipc.Client{Addr: cfg.KLayout, Protocol: proto}, logf))
+		h := pushHook(&ipc.Client{Addr: cfg.KLayout, Protocol: proto}, logf)
+		push = &h
+		o.Hooks.After = append(o.Hooks.After, h)
+	}
+	if cfg.Once {
+		l.initial, l.fresh = nil, nil // a one-shot run always builds
+	}
+	if len(l.fresh) > 0 {
+		l.showCached(ctx, e.stdout, pushFunc(push))
+		if len(l.fresh) == len(o.Targets) {
+			o.NoInitial = true // every target is served from the session
+		}
 	}
 	if !cfg.Once {
 		w, err := watcher.New(watcher.Options{
@@ -66,8 +90,8 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		if err != nil {
 			return e.errorf("%v", err)
 		}
-		if cfg.SessionDir != "" {
-			w.IgnorePath(cfg.SessionDir)
+		if l.dir != "" {
+			w.IgnorePath(l.dir)
 		}
 		o.Source = w
 	}
@@ -82,7 +106,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 // [[tool.lywatch.targets]] tables, or the one command and output.
 func targets(cfg *config.Config) []loop.Target {
 	if len(cfg.Targets) == 0 {
-		return []loop.Target{{Command: cfg.Command, Output: cfg.Output}}
+		return []loop.Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(cfg.Dir, cfg.Entry, cfg.Command)}}
 	}
 	out := make([]loop.Target, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
@@ -95,6 +119,29 @@ func targets(cfg *config.Config) []loop.Target {
 	return out
 }
 
+// entries returns the single target's entry files: those given, else the
+// arguments of its command that name existing .py files (klayout -b -r
+// build.py, python3 chip.py). With none, every edit reaches the target.
+func entries(dir string, given, command []string) []string {
+	if len(given) > 0 {
+		return given
+	}
+	var out []string
+	for _, a := range command {
+		if !strings.HasSuffix(a, ".py") {
+			continue
+		}
+		p := a
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func hasOutput(ts []loop.Target) bool {
 	for _, t := range ts {
 		if t.Output != "" {
@@ -102,6 +149,16 @@ func hasOutput(ts []loop.Target) bool {
 		}
 	}
 	return false
+}
+
+// pushFunc adapts the push hook for the cached layouts shown at start-up.
+func pushFunc(h *loop.Hook) func(context.Context, string) (string, error) {
+	if h == nil {
+		return nil
+	}
+	return func(ctx context.Context, path string) (string, error) {
+		return h.Run(ctx, &loop.Build{Target: loop.Target{Output: path}, Values: map[string]any{}})
+	}
 }
 
 // pushHook pushes each good build's output into KLayout. With nothing

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lywatch/lywatch/gds"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,7 +190,7 @@ func TestWatchOneBuildPerChange(t *testing.T) {
 			t.Errorf("%s: build saw %q, want %v", s.name, line, want)
 		}
 	}
-	if !strings.Contains(l.out.String(), "pdk/new/deep/d.py created → build ") {
+	if !regexp.MustCompile(`pdk/new/deep/d\.py created → (.* → )?build `).MatchString(l.out.String()) {
 		t.Errorf("no summary line for the new file:\n%s", l.out.String())
 	}
 	if code := l.stop(); code != exitOK {
@@ -314,7 +316,9 @@ func TestWatchFailedBuildGoesOn(t *testing.T) {
 	})
 	l.write("pdk/a.py", "a = 2\n")
 	l.waitBuilds(2, "the next build")
-	waitUntil(t, "the good summary", func() bool { return strings.Contains(l.out.String(), "pdk/a.py changed → build ") })
+	waitUntil(t, "the good summary", func() bool {
+		return regexp.MustCompile(`pdk/a\.py changed → (.* → )?build `).MatchString(l.out.String())
+	})
 }
 
 func TestWatchQueue(t *testing.T) {
@@ -342,8 +346,8 @@ func TestWatchOnceAndNoKLayout(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	code, out, errb := runCmd(t, "--once", "--no-config", "--klayout", addr, "--output", "chip.gds", "--", "sh", "-c", "echo gds > chip.gds")
-	if code != exitOK || !strings.Contains(out, "start-up → build ") || !strings.Contains(out, "→ chip.gds → push ") {
+	code, out, errb := runCmd(t, "--once", "--no-config", "--klayout", addr, "--output", "chip.gds", "--", "cp", tinyGDS(t), "chip.gds")
+	if code != exitOK || !strings.Contains(out, "start-up → build ") || !regexp.MustCompile(`→ chip\.gds → read .* → push `).MatchString(out) {
 		t.Errorf("--once: code %d, output %q", code, out)
 	}
 	if want := "no KLayout listening on " + addr + ", run 'lywatch klayout start'"; strings.Count(errb, want) != 1 {
@@ -450,8 +454,8 @@ func TestWatchPushesGoodBuilds(t *testing.T) {
 	t.Chdir(dir)
 	t.Setenv("NO_COLOR", "1")
 	args := []string{"--once", "--no-config", "--protocol", "lyipc", "--klayout", ln.Addr().String(), "--output", "chip.gds", "--"}
-	code, out, errb := runCmd(t, append(args, "sh", "-c", "echo gds > chip.gds")...)
-	if code != exitOK || !strings.Contains(out, "ok → chip.gds → push ") {
+	code, out, errb := runCmd(t, append(args, "cp", tinyGDS(t), "chip.gds")...)
+	if code != exitOK || !regexp.MustCompile(`ok → chip\.gds → read .* → push `).MatchString(out) {
 		t.Fatalf("code %d\nstdout %s\nstderr %s", code, out, errb)
 	}
 	select {
@@ -471,4 +475,18 @@ func TestWatchPushesGoodBuilds(t *testing.T) {
 		t.Errorf("a failed build pushed %q", line)
 	default:
 	}
+}
+
+// tinyGDS writes a one-cell layout for builds that copy it into place.
+func tinyGDS(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "tiny.gds")
+	lib := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{{
+		Name:   "TOP",
+		Shapes: []gds.Shape{{Kind: gds.Boundary, Layer: 1, XY: []gds.Point{{X: 0, Y: 0}, {X: 0, Y: 10}, {X: 10, Y: 10}, {X: 10, Y: 0}, {X: 0, Y: 0}}}},
+	}}}
+	if err := gds.WriteFile(p, lib); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/lywatch/lywatch/config"
+	"github.com/lywatch/lywatch/depgraph"
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/session"
+)
+
+// pipeline joins the dependency graph, the layout reader and the session to the
+// loop's hooks. It holds what the hooks share between cycles; each piece of
+// logic stays in its package.
+type pipeline struct {
+	root  string          // project root: session paths are relative to it
+	dir   string          // session directory ("" with --no-session)
+	graph *depgraph.Graph // nil when the sources could not be scanned
+	store *session.Store  // nil with --no-session
+	logf  func(string, ...any)
+
+	mu    sync.Mutex
+	files []session.File // tracked sources, as the last plan saw them
+	// pending holds, per target, the factories invalidated since the
+	// target's last good build. A target stays here until a build of it
+	// succeeds, so a failed or restarted build loses no invalidation (the
+	// graph has absorbed the edit already and would not report it again).
+	pending map[string]map[string]bool
+	prev    map[string]map[string]string // target -> cell -> deep hash of the last good layout
+	unnamed bool                         // the loop's single target has no name
+	initial *loop.Plan                   // the start-up cycle's plan; nil builds everything
+	fresh   []loop.Target                // targets whose cached layout is current
+}
+
+// sessionLocation resolves the session directory and project root the same
+// way for the live loop and 'lywatch session': a --session-dir flag, then
+// $LYWATCH_SESSION_DIR, then the configuration, then build/session under
+// the git root above base.
+func sessionLocation(base, flagDir, configDir string) (dir, root string) {
+	dir, _ = session.ResolveDir(flagDir, os.Getenv(session.EnvDir), configDir, base)
+	return dir, session.FindRoot(base)
+}
+
+// targetName is the name the session and the graph know a target by.
+func targetName(t loop.Target) string {
+	if t.Name == "" {
+		return session.DefaultTarget
+	}
+	return t.Name
+}
+
+// loopNames turns session/graph target names back into the loop's names
+// (the one unnamed target is "default" to the session and graph).
+func (l *pipeline) loopNames(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n == session.DefaultTarget && l.unnamed {
+			n = ""
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// newLive opens the session (taking its lock), restores or scans the
+// dependency graph and decides which targets the cached layouts still
+// serve. An error means lywatch must not start (the session is locked).
+func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, logf func(string, ...any)) (*pipeline, error) {
+	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{}}
+	l.unnamed = len(targets) == 1 && targets[0].Name == ""
+	flagDir, configDir := "", cfg.SessionDir
+	if cfg.SessionDirFromFlag {
+		flagDir, configDir = cfg.SessionDir, ""
+	}
+	dir, root := sessionLocation(cfg.Dir, flagDir, configDir)
+	l.root = root
+	if !cfg.NoSession {
+		st, err := session.Open(dir, session.Options{Root: root})
+		if err != nil {
+			return nil, err
+		}
+		l.store, l.dir = st, dir
+		if err := session.EnsureGitignore(filepath.Dir(dir)); err != nil {
+			logf("session: %v", err)
+		}
+	}
+	opts, err := graphOptions(cfg, targets)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	if l.store != nil {
+		l.restore(ctx, opts, targets)
+	}
+	if l.graph == nil {
+		if err := l.scan(ctx, opts); err != nil {
+			logf("dependency graph: %v; every change rebuilds every target", err)
+		}
+	}
+	return l, nil
+}
+
+func (l *pipeline) close() {
+	if l.store != nil {
+		l.store.Close()
+	}
+}
+
+// graphOptions maps the configuration onto the dependency graph's options.
+func graphOptions(cfg *config.Config, targets []loop.Target) (depgraph.Options, error) {
+	gran, err := depgraph.ParseGranularity(cfg.Granularity)
+	if err != nil {
+		return depgraph.Options{}, err
+	}
+	o := depgraph.Options{Dir: cfg.Dir, Roots: cfg.PythonRoots, Decorators: cfg.Decorators, Granularity: gran}
+	for _, t := range targets {
+		o.Targets = append(o.Targets, depgraph.Target{
+			Name: targetName(t), Command: strings.Join(t.Command, " "), Output: t.Output, Entries: t.Entry,
+		})
+	}
+	return o, nil
+}
+
+// scan builds the graph from the sources and hashes every tracked file.
+func (l *pipeline) scan(ctx context.Context, opts depgraph.Options) error {
+	g, err := depgraph.Scan(ctx, opts)
+	if err != nil {
+		return err
+	}
+	for _, e := range g.Errors() {
+		l.logf("%s", e)
+	}
+	l.graph = g
+	paths, err := g.SourceFiles(ctx)
+	if err != nil {
+		return err
+	}
+	rel, err := session.RelPaths(l.root, paths)
+	if err != nil {
+		return err
+	}
+	l.files, err = session.HashFiles(ctx, l.root, rel)
+	return err
+}
+
+// restore loads each target's manifest and catches its graph up with the
+// files changed while lywatch was stopped. A target none of those changes
+// reaches, with its cached layout intact, is fresh: it is pushed from the
+// cache and not built. Every other target is built at start-up. Anything
+// unreadable is one warning line and a rebuild, never a stale push.
+func (l *pipeline) restore(ctx context.Context, opts depgraph.Options, targets []loop.Target) {
+	stale := []string{}
+	restored, files := 0, map[string]bool{}
+	for _, t := range targets {
+		name := targetName(t)
+		inv, ok := l.restoreTarget(ctx, opts, name)
+		if ok {
+			restored++
+			for _, f := range inv.Files {
+				files[f] = true
+			}
+		}
+		if ok && !contains(inv.Targets, name) {
+			l.fresh = append(l.fresh, t)
+			continue
+		}
+		stale = append(stale, name)
+		if inv != nil {
+			l.markPending(name, inv.Factories)
+		} else {
+			l.markPending(name, nil)
+		}
+	}
+	if restored == 0 {
+		return // no session: the start-up build builds everything as usual
+	}
+	l.initial = &loop.Plan{Targets: stale, Note: plural(len(files), "file") + " changed since the session"}
+}
+
+// restoreTarget returns the invalidation of one target's saved graph by the
+// changes on disk since it was saved; ok is false when nothing usable was
+// saved.
+func (l *pipeline) restoreTarget(ctx context.Context, opts depgraph.Options, name string) (*depgraph.Invalidation, bool) {
+	m, err := l.store.Load(name)
+	if err != nil {
+		l.logf("%v; rebuilding %s", err, name) // the warning says "session: ..." itself
+		return nil, false
+	}
+	if m == nil || len(m.Graph) == 0 {
+		return nil, false
+	}
+	if _, err := os.Stat(l.store.LayoutPath(name)); err != nil {
+		l.logf("session: %s has no cached layout; rebuilding", name)
+		return nil, false
+	}
+	var snap depgraph.Snapshot
+	if err := json.Unmarshal(m.Graph, &snap); err != nil {
+		l.logf("session: %s: graph: %v; rebuilding", name, err)
+		return nil, false
+	}
+	g, err := depgraph.FromSnapshot(&snap, opts)
+	if err != nil {
+		l.logf("session: %s: %v; rebuilding", name, err)
+		return nil, false
+	}
+	v, err := session.Validate(ctx, l.root, m)
+	if err != nil {
+		l.logf("session: %s: %v; rebuilding", name, err)
+		return nil, false
+	}
+	changed := v.ChangedPaths()
+	current, err := g.SourceFiles(ctx)
+	if err != nil {
+		l.logf("session: %s: %v; rebuilding", name, err)
+		return nil, false
+	}
+	rel, err := session.RelPaths(l.root, current)
+	if err != nil {
+		l.logf("session: %s: %v; rebuilding", name, err)
+		return nil, false
+	}
+	added := m.NewFiles(rel)
+	for _, p := range added {
+		changed = append(changed, filepath.Join(l.root, filepath.FromSlash(p)))
+	}
+	inv, err := g.Update(ctx, changed)
+	if err != nil {
+		l.logf("session: %s: %v; rebuilding", name, err)
+		return nil, false
+	}
+	if v.Untracked {
+		return inv, false
+	}
+	if l.graph == nil {
+		l.graph = g
+		files, err := session.RefreshFiles(ctx, l.root, v.Files, added)
+		if err != nil {
+			l.logf("session: %v", err)
+			files = v.Files
+		}
+		l.files = files
+	}
+	l.prev[name] = deepHashes(m.Cells)
+	return inv, true
+}
+
+func deepHashes(cells []session.Cell) map[string]string {
+	out := make(map[string]string, len(cells))
+	for _, c := range cells {
+		out[c.Name] = c.Deep
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// markPending records factories as invalidated for a target until its next
+// good build. A nil list marks the whole target.
+func (l *pipeline) markPending(target string, factories []string) {
+	set := l.pending[target]
+	if set == nil {
+		set = map[string]bool{}
+		l.pending[target] = set
+	}
+	for _, f := range factories {
+		set[f] = true
+	}
+}
+
+// pendingTargets returns the targets waiting for a good build, sorted, and
+// the union of their invalidated factories.
+func (l *pipeline) pendingTargets() (targets, factories []string) {
+	seen := map[string]bool{}
+	targets = []string{}
+	for t, set := range l.pending {
+		targets = append(targets, t)
+		for f := range set {
+			if !seen[f] {
+				seen[f] = true
+				factories = append(factories, f)
+			}
+		}
+	}
+	sort.Strings(targets)
+	sort.Strings(factories)
+	return targets, factories
+}
+
+// changedCells counts the cells of a new layout that are new or whose deep
+// hash differs from the target's last good layout.
+func changedCells(prev map[string]string, hashes map[string]gds.CellHash) int {
+	n := 0
+	for name, h := range hashes {
+		if prev[name] != h.Deep {
+			n++
+		}
+	}
+	return n
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", what)
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

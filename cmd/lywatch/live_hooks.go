@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/lywatch/lywatch/depgraph"
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/session"
+)
+
+// metaOutputSum is the manifest's record of the output file's SHA-256, so a
+// restart can tell whether the output on disk is still the cached layout.
+const metaOutputSum = "output_sha256"
+
+// plan is the loop's Plan hook: it turns a change set into the targets to
+// build through the dependency graph, keeping targets whose last build did
+// not succeed.
+func (l *pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c.Initial {
+		if l.initial == nil {
+			return nil, nil
+		}
+		p := *l.initial
+		p.Targets = l.loopNames(p.Targets)
+		return &p, nil
+	}
+	paths := c.Changes.Paths()
+	l.refreshFiles(ctx, paths)
+	if l.graph == nil {
+		return nil, nil
+	}
+	note := ""
+	for _, p := range paths {
+		if !strings.HasSuffix(p, ".py") {
+			// Not Python: the graph cannot say who reads it, so every
+			// target is rebuilt.
+			for _, t := range l.graph.Targets() {
+				l.markPending(t.Name, nil)
+			}
+			note = "non-Python file changed"
+			break
+		}
+	}
+	update := func() (*depgraph.Invalidation, error) { return l.graph.Update(ctx, paths) }
+	if c.Changes.Rescan {
+		update = func() (*depgraph.Invalidation, error) { return l.graph.Refresh(ctx) }
+	}
+	inv, err := update()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range inv.Errors {
+		l.logf("%s", e)
+	}
+	for _, t := range inv.Targets {
+		l.markPending(t, inv.Factories)
+	}
+	targets, factories := l.pendingTargets()
+	p := &loop.Plan{Targets: l.loopNames(targets), Env: []string{"LYWATCH_INVALIDATED=" + strings.Join(factories, "\n")}}
+	switch {
+	case note != "":
+		p.Note = note
+	case len(inv.Errors) > 0:
+		p.Note = plural(len(inv.Errors), "file") + " did not scan"
+	case len(inv.Factories) > 0 || len(inv.Cells) > 0:
+		p.Note = inv.Summary()
+	case !inv.Empty():
+		p.Note = "module code changed"
+	case len(targets) > 0:
+		p.Note = "retrying the last failed build"
+	default:
+		p.Note = "no code changed"
+	}
+	return p, nil
+}
+
+// refreshFiles rehashes the changed files in the tracked set, so the next
+// save records what the build read.
+func (l *pipeline) refreshFiles(ctx context.Context, abs []string) {
+	if l.store == nil || len(abs) == 0 {
+		return
+	}
+	var rel []string
+	for _, p := range abs {
+		if r, err := session.RelPath(l.root, p); err == nil && strings.HasSuffix(r, ".py") {
+			rel = append(rel, r)
+		}
+	}
+	files, err := session.RefreshFiles(ctx, l.root, l.files, rel)
+	if err != nil {
+		l.logf("session: %v", err)
+		return
+	}
+	l.files = files
+}
+
+// readHook reads the layout a good build wrote, hashes its cells, gives the
+// hierarchy to the graph and counts the cells that changed. A layout that
+// does not read fails the hook, so nothing is saved or pushed: the last
+// good layout stays in KLayout.
+func (l *pipeline) readHook() loop.Hook {
+	return loop.Hook{Name: "read", Run: func(ctx context.Context, b *loop.Build) (string, error) {
+		name := targetName(b.Target)
+		if b.Target.Output == "" {
+			l.settle(name, nil)
+			return loop.Quiet, nil
+		}
+		lib, err := gds.ReadFileContext(ctx, b.Target.Output, gds.ReadOptions{})
+		if err != nil {
+			return "", err
+		}
+		hashes, err := lib.Hashes()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", b.Target.Output, err)
+		}
+		b.Values["layout"], b.Values["hashes"] = lib, hashes
+		if l.graph != nil {
+			l.graph.SetLayout(name, libraryCells(lib, b.Target.Output))
+		}
+		l.mu.Lock()
+		changed := changedCells(l.prev[name], hashes)
+		l.mu.Unlock()
+		l.settle(name, hashes)
+		return fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), changed), nil
+	}}
+}
+
+// settle records a target's good build: it is no longer pending.
+func (l *pipeline) settle(target string, hashes map[string]gds.CellHash) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.pending, target)
+	if hashes != nil {
+		prev := make(map[string]string, len(hashes))
+		for n, h := range hashes {
+			prev[n] = h.Deep
+		}
+		l.prev[target] = prev
+	}
+}
+
+// saveHook saves the session after a good build that read: the layout,
+// the tracked files, the cells and the graph. Only good builds get here, so
+// a failed build saves nothing.
+func (l *pipeline) saveHook() loop.Hook {
+	return loop.Hook{Name: "save", Run: func(ctx context.Context, b *loop.Build) (string, error) {
+		lib, _ := b.Values["layout"].(*gds.Library)
+		if lib == nil || b.Target.Output == "" {
+			return loop.Quiet, nil
+		}
+		m, err := l.manifest(lib, b)
+		if err != nil {
+			return "", err
+		}
+		if err := l.store.Save(targetName(b.Target), m, b.Target.Output); err != nil {
+			return "", err
+		}
+		return "", nil
+	}}
+}
+
+// manifest gathers the plain data the session keeps for one target.
+func (l *pipeline) manifest(lib *gds.Library, b *loop.Build) (*session.Manifest, error) {
+	cells, err := session.CellsFromLayout(lib)
+	if err != nil {
+		return nil, err
+	}
+	if l.graph != nil {
+		factory := map[string]string{}
+		for _, c := range libraryCells(lib, b.Target.Output) {
+			factory[c.Name] = c.Factory
+		}
+		for i := range cells {
+			if f := factory[cells[i].Name]; f != "" {
+				cells[i].Factory = f
+			}
+		}
+	}
+	sum, err := fileSHA256(b.Target.Output)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	files := append([]session.File(nil), l.files...)
+	l.mu.Unlock()
+	m := &session.Manifest{
+		Files: files,
+		Cells: cells,
+		Meta:  map[string]string{metaOutputSum: sum, "command": strings.Join(b.Target.Command, " ")},
+	}
+	if l.graph != nil {
+		if m.Graph, err = json.Marshal(l.graph.Export()); err != nil {
+			return nil, err
+		}
+		m.Functions, m.Factories, m.Edges = graphRecords(l.graph, l.root)
+	}
+	return m, nil
+}
+
+// restoreOutput makes a fresh target's output file the cached layout again
+// when it is missing or differs (a build elsewhere, a deleted build folder).
+func (l *pipeline) restoreOutput(t loop.Target) error {
+	name := targetName(t)
+	m, err := l.store.Load(name)
+	if err != nil || m == nil {
+		return fmt.Errorf("session: %s: no cached layout", name)
+	}
+	if sum, err := fileSHA256(t.Output); err == nil && sum == m.Meta[metaOutputSum] {
+		return nil
+	}
+	src, err := os.Open(l.store.LayoutPath(name))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	zr, err := gzip.NewReader(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", l.store.LayoutPath(name), err)
+	}
+	if err := os.MkdirAll(filepath.Dir(t.Output), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(t.Output), ".lywatch-restore-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, zr); err != nil {
+		tmp.Close()
+		return fmt.Errorf("restore %s: %w", t.Output, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), t.Output)
+}
+
+// showCached prints one summary line per fresh target and pushes its cached
+// layout, before the loop starts.
+func (l *pipeline) showCached(ctx context.Context, out io.Writer, push func(context.Context, string) (string, error)) {
+	for _, t := range l.fresh {
+		start := time.Now()
+		parts := []string{"session valid"}
+		if t.Output == "" {
+			continue
+		}
+		if err := l.restoreOutput(t); err != nil {
+			fmt.Fprintf(out, "%s → %v\n", parts[0], err)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s from the cache, no build %s", relTo(l.root, t.Output), ms(time.Since(start))))
+		if push != nil {
+			pstart := time.Now()
+			note, err := push(ctx, t.Output)
+			if err != nil {
+				parts = append(parts, "push failed: "+err.Error())
+			} else {
+				parts = append(parts, fmt.Sprintf("push %s (%s)", ms(time.Since(pstart)), note))
+			}
+		}
+		fmt.Fprintln(out, strings.Join(parts, " → "))
+	}
+}
+
+func ms(d time.Duration) string {
+	if d >= time.Second {
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+func relTo(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
