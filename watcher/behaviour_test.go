@@ -82,10 +82,17 @@ func TestBurstOfSavesDefaults(t *testing.T) {
 	last := ""
 	tick := time.NewTicker(4 * time.Millisecond)
 	defer tick.Stop()
+	var maxGap time.Duration
+	prev := time.Now()
 	for i := 0; i < 200; i++ {
 		<-tick.C
 		last = fmt.Sprintf("x = %d\n", i)
 		h.write("a.py", last)
+		now := time.Now()
+		maxGap, prev = max(maxGap, now.Sub(prev)), now
+	}
+	if maxGap >= DefaultBurstWindow/2 {
+		t.Skipf("the machine paused the saves for %v", maxGap)
 	}
 	n := h.collect(map[string]string{h.path("a.py"): sum(last)})
 	if n > 2 {
@@ -202,7 +209,14 @@ func TestEmptyWhileWriting(t *testing.T) {
 	// the settle wait keeps the empty state out of the change sets.
 	settling := make(chan struct{}, 1)
 	h := startWith(t, map[string]string{"a.py": "a"}, func(o *Options) { o.Settle = time.Second }, newFSNotifier,
-		func(w *Watcher) { w.onSettle = func() { settling <- struct{}{} } })
+		func(w *Watcher) {
+			w.onSettle = func() {
+				select {
+				case settling <- struct{}{}:
+				default:
+				}
+			}
+		})
 	f, err := os.OpenFile(h.path("a.py"), os.O_WRONLY|os.O_TRUNC, 0)
 	mustOK(t, err)
 	select {

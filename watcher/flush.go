@@ -17,7 +17,8 @@ type outcome struct {
 // flush ends a quiet window: every candidate is hashed and compared with
 // its last known hash, and what really changed joins the pending set. A
 // candidate that is missing or reads empty, where before it had content, is
-// given one Settle wait first: it may be mid-write or mid-rename.
+// given one Settle wait first, and so is a new file that is still empty: it
+// may be mid-write or mid-rename.
 func (w *Watcher) flush() {
 	w.armed = false
 	w.burst = false
@@ -79,6 +80,8 @@ func (w *Watcher) examine() (outs []outcome, suspicious bool) {
 				outs = append(outs, outcome{path: p, change: true})
 			}
 		case !known:
+			// A new file that is still empty may be about to be written.
+			suspicious = suspicious || st.size == 0
 			outs = append(outs, outcome{path: p, st: st, exists: true, change: true})
 		case st.sum == old.sum:
 			if st != old {

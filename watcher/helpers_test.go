@@ -19,10 +19,13 @@ const waitFor = 10 * time.Second
 // testOptions are quick windows for tests; the defaults are tested apart.
 func testOptions(root string) Options {
 	return Options{
-		Roots:        []string{root},
-		Debounce:     5 * time.Millisecond,
-		BurstWindow:  20 * time.Millisecond,
-		Settle:       30 * time.Millisecond,
+		Roots:       []string{root},
+		Debounce:    5 * time.Millisecond,
+		BurstWindow: 20 * time.Millisecond,
+		// Long enough that a loaded machine pausing the test between the
+		// steps of a save cannot split it; it only delays files that read
+		// empty or missing.
+		Settle:       500 * time.Millisecond,
 		PollInterval: 20 * time.Millisecond,
 	}
 }
