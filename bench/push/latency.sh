@@ -20,7 +20,7 @@ cleanup() {
   fi
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -48,6 +48,7 @@ pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' <<<"$start_out" | head -1)
 [ -n "$pid" ] && pids+=("$pid")
 
 chip="$work/pdk/build/chip.gds"
+cd "$work/pdk"
 "$work/lywatch" --no-config --no-color --watch "$work/pdk" --output "$chip" --klayout "127.0.0.1:$port" \
   -- klayout -b -r "$work/pdk/build.py" -rd "out=$chip" >"$work/lywatch.log" 2>&1 &
 lywatch_pid=$!
