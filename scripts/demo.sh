@@ -83,5 +83,6 @@ demo: watching $pdk
       and the new layout shows in KLayout with your view kept. Ctrl-C stops.
 
 MSG
-"$bin" --watch "$pdk" --output "$out" --klayout "127.0.0.1:$port" \
-  -- klayout -b -r "$pdk/build.py" -rd "out=$out" || true
+cd "$pdk"
+"$bin" --watch . --output build/chip.gds --klayout "127.0.0.1:$port" \
+  -- klayout -b -r build.py -rd out=build/chip.gds || true
