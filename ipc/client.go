@@ -196,7 +196,7 @@ func (c *Client) pushLywatch(ctx context.Context, path string, opt PushOptions) 
 		View   int     `json:"view"`
 		LoadMS float64 `json:"load_ms"`
 	}
-	if err := c.Call(ctx, "load", map[string]any{"path": path, "mode": opt.mode()}, &r); err != nil {
+	if err := c.Call(ctx, "load", map[string]any{"path": path, "mode": opt.mode(), "force": opt.Force}, &r); err != nil {
 		return nil, err
 	}
 	return &PushResult{

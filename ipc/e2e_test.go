@@ -146,6 +146,9 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		if !sameBox(before.Box, after.Box, dbu) {
 			t.Errorf("view box %v after reload, want %v (within %g)", after.Box, before.Box, dbu)
 		}
+		if after.Dirty {
+			t.Error("the reloaded layout counts as edited")
+		}
 		if after.Cell != before.Cell || after.Views != 1 {
 			t.Errorf("cell %q, views %d after reload; want %q, 1", after.Cell, after.Views, before.Cell)
 		}

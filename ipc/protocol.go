@@ -64,6 +64,9 @@ const (
 type PushOptions struct {
 	// NewView opens the layout in a new view even if it is open already.
 	NewView bool
+	// Force reloads even a view with unsaved edits in KLayout (they are
+	// lost); without it such a push fails (lywatch protocol only).
+	Force bool
 	// Mode overrides NewView with one of ModeReload, ModeNew, ModeReplace
 	// (lywatch protocol only).
 	Mode string
@@ -115,6 +118,7 @@ type Status struct {
 	LastLoad       *LoadInfo `json:"last_load,omitempty"`
 	File           string    `json:"file,omitempty"`
 	Cell           string    `json:"cell,omitempty"`
+	Dirty          bool      `json:"dirty,omitempty"` // the current layout has unsaved edits in KLayout
 	DBU            float64   `json:"dbu,omitempty"`
 	TopCells       []string  `json:"top_cells,omitempty"`
 	CellViews      int       `json:"cellviews,omitempty"`

@@ -114,6 +114,13 @@ def _layer_name(lp):
     return lp.source(True)
 
 
+def _dirty(cv):
+    try:
+        return bool(cv.is_dirty())
+    except Exception:
+        return False
+
+
 def _each_layer(view):
     it = view.begin_layers()
     while not it.at_end():
@@ -145,7 +152,7 @@ class Viewer(object):
                     return vi, ci
         return None
 
-    def load(self, path, mode="reload"):
+    def load(self, path, mode="reload", force=False):
         if not path:
             raise ValueError("load: no path given")
         path = os.path.abspath(os.path.expanduser(path))
@@ -159,6 +166,10 @@ class Viewer(object):
         where = self.find(path) if mode == "reload" else None
         if where is not None:
             vi, ci = where
+            if not force and _dirty(mw.view(vi).cellview(ci)):
+                raise RuntimeError(
+                    "%s has unsaved edits in KLayout (view %d): save or discard them, "
+                    "or push with force (lywatch push --force) or into a new view" % (path, vi))
             if mw.current_view_index != vi:
                 mw.select_view(vi)
             self._reload_keeping_view(mw.view(vi), ci)
@@ -297,6 +308,7 @@ class Viewer(object):
             st["file"] = os.path.abspath(cv.filename()) if cv.filename() else ""
             st["cell"] = cv.cell_name
             st["dbu"] = cv.layout().dbu
+            st["dirty"] = _dirty(cv)
             ly = cv.layout()
             st["top_cells"] = [ly.cell(ci).name for ci in ly.each_top_cell()]
         st["cellviews"] = view.cellviews()
@@ -530,7 +542,7 @@ class Server(object):
         if cmd == "status":
             return v.status(self)
         if cmd == "load":
-            return v.load(req.get("path"), req.get("mode") or "reload")
+            return v.load(req.get("path"), req.get("mode") or "reload", bool(req.get("force")))
         if cmd == "zoom":
             return v.zoom(req.get("box"))
         if cmd == "zoom_fit":

@@ -60,6 +60,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	fs.Usage = func() { fmt.Fprint(e.stderr, pushUsage); fs.PrintDefaults() }
 	tf := addIPCTargetFlags(fs, ipc.DefaultTimeout)
 	newView := fs.Bool("new-view", false, "open in a new view even if the file is open already")
+	force := fs.Bool("force", false, "reload even a view with unsaved edits in KLayout (they are lost)")
 	asJSON := fs.Bool("json", false, "print KLayout's confirmation as JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
 	pos, err := parseInterspersed(fs, args)
@@ -84,7 +85,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	if _, err := os.Stat(path); err != nil && ipcLoopback(c.Addr) {
 		return e.errorf("push: %v", err)
 	}
-	res, err := c.Push(ctx, path, ipc.PushOptions{NewView: *newView})
+	res, err := c.Push(ctx, path, ipc.PushOptions{NewView: *newView, Force: *force})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "lywatch: push: %v\n", err)
 		return exitFail
