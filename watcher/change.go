@@ -52,7 +52,8 @@ type ChangeSet struct {
 	// Changes lists the changed files, sorted by Path.
 	Changes []Change `json:"changes"`
 	// Rescan is true when events were lost (an event queue overflow) and the
-	// set was computed by a full rescan of the roots.
+	// set was computed by a full rescan of the roots. A rescan that finds no
+	// change sends no set.
 	Rescan bool `json:"rescan,omitempty"`
 }
 

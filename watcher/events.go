@@ -45,11 +45,10 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 		return
 	}
 	if w.filter.gitignore && filepath.Base(p) == ".gitignore" {
-		if _, ok := w.dirs[filepath.Dir(p)]; ok {
-			w.filter.loadDir(filepath.Dir(p))
-			w.rescan = true
-			w.arm()
-		}
+		// The rescan at the end of the window rereads the ignore files
+		// (this one complete by then) and applies them to every file.
+		w.rescan = true
+		w.arm()
 		return
 	}
 	_, wasDir := w.dirs[p]

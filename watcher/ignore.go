@@ -120,8 +120,7 @@ func readRules(name string) *Rules {
 	return r
 }
 
-// loadDir (re)reads dir/.gitignore; it reports whether the rules changed
-// from nothing to something or back (a changed file always counts).
+// loadDir (re)reads dir/.gitignore.
 func (f *filter) loadDir(dir string) {
 	if !f.gitignore {
 		return
