@@ -458,6 +458,7 @@ class Server(object):
         self.listening = False
         self.error = ""
         self.tcp = None
+        self.discovery = ""
         self.started = time.time()
 
     def start(self):
@@ -483,7 +484,9 @@ class Server(object):
         atexit.register(self.stop)
 
     def stop(self):
-        path = discovery_path(self.port)
+        path = self.discovery
+        if not path:
+            return
         try:
             with open(path) as f:
                 if json.load(f).get("pid") != os.getpid():
@@ -514,6 +517,7 @@ class Server(object):
             with open(tmp, "w") as f:
                 json.dump(info, f)
             os.replace(tmp, path)
+            self.discovery = path
         except Exception as exc:
             _warn("cannot write discovery file %s: %s" % (path, exc))
 

@@ -1,0 +1,97 @@
+"""Checks the server macro's per-connection buffering with plain Python:
+pya is stubbed, the macro loaded as a module, and requests fed in every
+chunking. Run by TestServerBufferingInPython: python3 feed_test.py server.py"""
+
+import importlib.util
+import json
+import sys
+import types
+
+sys.dont_write_bytecode = True
+
+pya = types.ModuleType("pya")
+
+
+class _App:
+    @staticmethod
+    def instance():
+        return _App()
+
+    def main_window(self):
+        return None  # the macro then starts no server
+
+    def version(self):
+        return "KLayout test"
+
+
+pya.Application = _App
+sys.modules["pya"] = pya
+spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
+srv = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(srv)
+srv.MAX_LINE = 64
+
+
+class Sock:
+    def __init__(self):
+        self.out = b""
+        self.closed = False
+
+    def write(self, b):
+        self.out += b
+
+    def flush(self):
+        pass
+
+    def disconnectFromHost(self):
+        self.closed = True
+
+
+class FakeServer:
+    def dispatch(self, req):
+        if req.get("cmd") == "boom":
+            raise ValueError("boom")
+        return {"echo": req.get("cmd")}
+
+    def text_command(self, line):
+        if line == "ping":
+            return "pong"
+        raise ValueError("unknown command: " + line)
+
+
+def run(data, chunk):
+    sock = Sock()
+    conn = srv.Connection(FakeServer(), sock)
+    for i in range(0, len(data), chunk):
+        conn.feed(data[i:i + chunk])
+    return sock
+
+
+def replies(sock):
+    return [json.loads(l) for l in sock.out.decode().splitlines()]
+
+
+json_in = (b'{"id": 1, "cmd": "a"}\n'
+           b'  \n'
+           b'{garbage\n'
+           b'{"cmd": "' + b"x" * 200 + b'"}\n'
+           b'{"id": 2, "cmd": "boom"}\r\n'
+           b'[1]\n'
+           b'{"id": 3, "cmd": "b"}\n'
+           b'{"id": 4, "cmd": "partial"')
+want = [(1, True), (None, False), (None, False), (2, False), (None, False), (3, True)]
+for chunk in (1, 2, 3, 7, 64, 65, 1000):
+    got = [(r["id"], r["ok"]) for r in replies(run(json_in, chunk))]
+    assert got == want, (chunk, got)
+    r = replies(run(json_in, chunk))
+    assert r[0]["result"] == {"echo": "a"} and "boom" in r[3]["error"], r
+
+for chunk in (1, 5, 100):
+    s = run(b"ping\r\nping\r\n", chunk)
+    assert s.out == b"ACK pong\r\n" and s.closed, (chunk, s.out)
+    s = run(b"\x00\xff\x01\n", chunk)
+    assert s.out.startswith(b"ERR ") and s.closed, (chunk, s.out)
+    s = run(b"y" * 100 + b"\n", chunk)
+    assert s.out.startswith(b"ERR request longer"), (chunk, s.out)
+
+print("ok")
