@@ -7,9 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -72,9 +70,7 @@ func Launch(opts LaunchOptions) (*Launched, error) {
 	cmd.Env = append(os.Environ(), "LYWATCH_PORT="+strconv.Itoa(port))
 	cmd.Env = append(cmd.Env, opts.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if runtime.GOOS != "windows" {
-		cmd.SysProcAttr = detached()
-	}
+	cmd.SysProcAttr = detached()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", path, err)
 	}
@@ -82,8 +78,6 @@ func Launch(opts LaunchOptions) (*Launched, error) {
 	go cmd.Wait() // reap it if lywatch lives longer than KLayout
 	return l, nil
 }
-
-func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
 
 // WaitReady asks c for its status until the server answers or ctx is done.
 // exited, if not nil, reports that the launched process is gone.
