@@ -31,6 +31,7 @@ type NoServerError struct {
 	Err  error // the dial error
 }
 
+// Error says nothing listens and how to start KLayout with the server.
 func (e *NoServerError) Error() string {
 	msg := fmt.Sprintf("no KLayout listening on %s, run 'lywatch klayout start'", e.Addr)
 	if e.Err != nil && !errors.Is(e.Err, syscall.ECONNREFUSED) {

@@ -164,6 +164,7 @@ type ServerError struct {
 	Msg  string
 }
 
+// Error names the server, the command and KLayout's message.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("KLayout at %s: %s: %s", e.Addr, e.Cmd, e.Msg)
 }
