@@ -235,6 +235,8 @@ class Viewer(object):
         ci = view.active_cellview_index()
         if ci < 0:
             raise RuntimeError("no layout in the current view")
+        if _dirty(view.cellview(ci)):
+            raise RuntimeError("the current layout has unsaved edits in KLayout: save or discard them first")
         self._reload_keeping_view(view, ci)
         self.loads += 1
         return view.cellview(ci).filename()
