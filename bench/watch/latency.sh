@@ -29,6 +29,7 @@ tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(lywatch entr reflex watchmedo)
 
 [ -x "$LYWATCH" ] || make -s build
+LYWATCH=$(realpath "$LYWATCH")
 work=$(mktemp -d /tmp/lywatch-bench.XXXXXX)
 # probe: the watcher package alone (bench/watch/probe), without the loop.
 case " ${tools[*]} " in *" probe"*) go build -o "$work/probe-bin" ./bench/watch/probe ;; esac
@@ -45,8 +46,9 @@ mapfile -t rel < <(cd "$gen" && find . -name '*.py' | sort)
 start_tool() { # starts $1 in a process group of its own, prints the group id
   local out=$work/$1/out
   case $1 in
-  lywatch) setsid "$LYWATCH" --no-config --no-push --no-initial --no-color ${LYWATCH_FLAGS:-} \
-    --watch "$tree" -- sh -c "$build" >"$out" 2>&1 & ;;
+  lywatch) # run in the tree, as a user runs it in a PDK checkout
+    (cd "$tree" && exec setsid "$LYWATCH" --no-config --no-push --no-initial --no-color ${LYWATCH_FLAGS:-} \
+      --watch "$tree" -- sh -c "$build") >"$out" 2>&1 & ;;
   probe*) # probe: default debounce; probeN: N ms
     local d=${1#probe}
     setsid "$work/probe-bin" -watch "$tree" -debounce "${d:-0}ms" -stamp "$work/$1/sets.log" \
