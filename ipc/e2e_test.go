@@ -307,6 +307,27 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("a broken layout gets an error reply and the next good one loads", func(t *testing.T) {
+		before := status(t, c)
+		bad := filepath.Join(dir, "bad.gds")
+		os.WriteFile(bad, []byte("this is not a layout"), 0o644)
+		_, err := c.Push(ctxT(t, 10*time.Second), bad, ipc.PushOptions{})
+		var se *ipc.ServerError
+		if !errors.As(err, &se) {
+			t.Errorf("push of a broken file: %v, want a server error", err)
+		}
+		copyFile(t, bad, chip)
+		if _, err := c.Push(ctxT(t, 10*time.Second), chip, ipc.PushOptions{}); !errors.As(err, &se) {
+			t.Errorf("reload of a broken file: %v, want a server error", err)
+		}
+		status(t, c)
+		copyFile(t, v1, chip)
+		push(t, c, chip, ipc.PushOptions{})
+		if st := status(t, c); st.File != chip || st.Cell != before.Cell || !sameBox(st.Box, before.Box, st.DBU) || st.Dirty {
+			t.Errorf("after the good push: file %q, cell %q, box %v, dirty %v; want %q, %v, not dirty", st.File, st.Cell, st.Box, st.Dirty, before.Cell, before.Box)
+		}
+	})
+
 	t.Run("killed and restarted KLayout gets the next push", func(t *testing.T) {
 		g.Kill()
 		_, err := c.Push(ctxT(t, 10*time.Second), chip, ipc.PushOptions{})

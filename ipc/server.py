@@ -136,6 +136,10 @@ class Viewer(object):
     def __init__(self):
         self.loads = 0
         self.last_load = None
+        # Paths whose reload failed -> the view state before it. KLayout
+        # leaves such a layout half read and marked as edited, which must not
+        # stop the next push.
+        self.broken = {}
 
     def find(self, path):
         """(view_index, cellview_index) of a view showing path, or None."""
@@ -166,7 +170,7 @@ class Viewer(object):
         where = self.find(path) if mode == "reload" else None
         if where is not None:
             vi, ci = where
-            if not force and _dirty(mw.view(vi).cellview(ci)):
+            if not force and path not in self.broken and _dirty(mw.view(vi).cellview(ci)):
                 raise RuntimeError(
                     "%s has unsaved edits in KLayout (view %d): save or discard them, "
                     "or push with force (lywatch push --force) or into a new view" % (path, vi))
@@ -203,29 +207,48 @@ class Viewer(object):
         }
 
     def _reload_keeping_view(self, view, ci):
-        box = view.box()
+        """Reload cellview ci of view, keeping the view box, layer
+        properties, cell and hierarchy levels. When a reload fails KLayout
+        leaves the layout half read; the view as it was before is then kept
+        for the next reload of the same file."""
         cv = view.cellview(ci)
-        cell = cv.cell_name if cv.is_valid() else ""
-        min_h, max_h = view.min_hier_levels, view.max_hier_levels
-        fd, props = tempfile.mkstemp(prefix="lywatch-", suffix=".lyp")
-        os.close(fd)
-        try:
+        path = os.path.abspath(cv.filename())
+        state = self.broken.get(path)
+        if state is None:
+            fd, props = tempfile.mkstemp(prefix="lywatch-", suffix=".lyp")
+            os.close(fd)
             view.save_layer_props(props)
+            state = {
+                "box": view.box(),
+                "cell": cv.cell_name if cv.is_valid() else "",
+                "hier": (view.min_hier_levels, view.max_hier_levels),
+                "props": props,
+            }
+        try:
             view.reload_layout(ci)
-            view.load_layer_props(props)
+        except Exception:
+            self.broken[path] = state
+            raise
+        self.broken.pop(path, None)
+        try:
+            view.load_layer_props(state["props"])
         finally:
             try:
-                os.remove(props)
+                os.remove(state["props"])
             except OSError:
                 pass
         view.add_missing_layers()
         cv = view.cellview(ci)
-        if cell and cv.is_valid() and cv.layout().has_cell(cell):
-            if cv.cell_name != cell:
-                cv.cell_name = cell
-        view.min_hier_levels = min_h
-        view.max_hier_levels = max_h
-        view.zoom_box(box)
+        cell = state["cell"]
+        if cv.is_valid():
+            ly = cv.layout()
+            if cell and ly.has_cell(cell):
+                if cv.cell_name != cell:
+                    cv.cell_name = cell
+            elif not cv.cell_name and ly.top_cells():
+                cv.cell_name = ly.top_cells()[0].name
+        view.min_hier_levels, view.max_hier_levels = state["hier"]
+        view.zoom_box(state["box"])
 
     def reload_current(self):
         mw = _main_window()
@@ -235,7 +258,8 @@ class Viewer(object):
         ci = view.active_cellview_index()
         if ci < 0:
             raise RuntimeError("no layout in the current view")
-        if _dirty(view.cellview(ci)):
+        cv = view.cellview(ci)
+        if os.path.abspath(cv.filename()) not in self.broken and _dirty(cv):
             raise RuntimeError("the current layout has unsaved edits in KLayout: save or discard them first")
         self._reload_keeping_view(view, ci)
         self.loads += 1
