@@ -308,6 +308,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a broken layout gets an error reply and the next good one loads", func(t *testing.T) {
+		push(t, c, chip, ipc.PushOptions{}) // back to chip's view
 		before := status(t, c)
 		bad := filepath.Join(dir, "bad.gds")
 		os.WriteFile(bad, []byte("this is not a layout"), 0o644)
