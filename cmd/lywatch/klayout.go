@@ -178,7 +178,7 @@ func printKLayoutStatus(e *env, st *ipc.Status, addr string, bold, dim func(...a
 	} else {
 		fmt.Fprintf(w, "  view %d of %d: %s, cell %s\n", st.CurrentView+1, st.Views, st.File, bold(st.Cell))
 		if len(st.Box) == 4 {
-			fmt.Fprintf(w, "  view box: (%g, %g) to (%g, %g) µm, hierarchy levels %d..%d\n", st.Box[0], st.Box[1], st.Box[2], st.Box[3], st.MinHier, st.MaxHier)
+			fmt.Fprintf(w, "  view box: (%.6g, %.6g) to (%.6g, %.6g) µm, hierarchy levels %d..%d\n", st.Box[0], st.Box[1], st.Box[2], st.Box[3], st.MinHier, st.MaxHier)
 		}
 		fmt.Fprintf(w, "  layers: %d visible", len(st.VisibleLayers))
 		if len(st.HiddenLayers) > 0 {
