@@ -323,3 +323,19 @@ func appendFile(t *testing.T, p, text string) {
 	defer f.Close()
 	f.WriteString(text)
 }
+
+// TestWhyComparesWithTheSession: without --since, 'lywatch why' explains
+// staleness against the graph of the session's last good build.
+func TestWhyComparesWithTheSession(t *testing.T) {
+	dir, _, _, _ := setup(t)
+	writeFile(t, filepath.Join(dir, "pdk/helpers.py"), "def width():\n    return 5\n\n\ndef unused():\n    return 0\n")
+	code, out, errb := runCmd(t, "why", "straight", "--no-color")
+	if code != exitOK || !strings.Contains(out, "stale: the chain from the edit:") ||
+		!strings.Contains(out, "pdk/helpers.py: def width changed") {
+		t.Fatalf("why straight: code %d\n%s%s", code, out, errb)
+	}
+	code, out, _ = runCmd(t, "why", "bend", "--no-color")
+	if code != exitOK || !strings.Contains(out, "up to date: nothing it depends on changed since the session's last good build of default (1 file changed)") {
+		t.Fatalf("why bend: code %d\n%s", code, out)
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 
+	"github.com/lywatch/lywatch/config"
 	"github.com/lywatch/lywatch/depgraph"
+	"github.com/lywatch/lywatch/session"
 )
 
 // whyJSON is `lywatch why --json`.
@@ -27,7 +30,7 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	var f graphFlags
 	f.register(fs)
-	since := fs.String("since", "", "a snapshot `file` (from 'lywatch graph --save'): say what changed since and why NAME is stale")
+	since := fs.String("since", "", "a snapshot `file` (from 'lywatch graph --save') to compare with (default: the session's last good build)")
 	asJSON := fs.Bool("json", false, "print as JSON")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, "Usage: lywatch why NAME [--since SNAPSHOT] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\nNAME is a factory, cell, function (module.name), module, file or target.\n\n")
@@ -51,9 +54,14 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 	}
 	var g *depgraph.Graph
 	var inv *depgraph.Invalidation
-	if *since != "" {
+	baseline := *since
+	switch snap, from := sessionSnapshot(f.root, f.target); {
+	case *since != "":
 		g, inv, err = sinceSnapshot(ctx, *since, opts, f)
-	} else {
+	case snap != nil:
+		baseline = from
+		g, inv, err = catchUp(ctx, snap, opts, f)
+	default:
 		g, err = f.load(ctx, opts)
 	}
 	if err != nil {
@@ -63,7 +71,7 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.errorf("why: %v", err)
 	}
-	out := whyJSON{Description: d, Since: *since}
+	out := whyJSON{Description: d, Since: baseline}
 	if inv != nil {
 		out.Chain = inv.Explain(name)
 		out.Stale = out.Chain != nil
@@ -88,6 +96,12 @@ func sinceSnapshot(ctx context.Context, path string, opts depgraph.Options, f gr
 	if err != nil {
 		return nil, nil, err
 	}
+	return catchUp(ctx, snap, opts, f)
+}
+
+// catchUp rebuilds the graph a snapshot recorded and updates it with the
+// files changed on disk since; the invalidation says what is stale.
+func catchUp(ctx context.Context, snap *depgraph.Snapshot, opts depgraph.Options, f graphFlags) (*depgraph.Graph, *depgraph.Invalidation, error) {
 	if len(opts.Targets) == 0 {
 		for _, l := range snap.Layouts {
 			opts.Targets = append(opts.Targets, depgraph.Target{Name: l.Target})
@@ -109,6 +123,41 @@ func sinceSnapshot(ctx context.Context, path string, opts depgraph.Options, f gr
 		return nil, nil, err
 	}
 	return g, inv, nil
+}
+
+// sessionSnapshot returns the graph the session saved with the last good
+// build of target (default: the only target, or "default") of the project
+// at dir, and words naming it; nil when there is none.
+func sessionSnapshot(dir, target string) (*depgraph.Snapshot, string) {
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, ""
+	}
+	configDir := ""
+	if p, err := config.Find(base); err == nil && p != "" {
+		configDir = configSessionDir(p)
+	}
+	sdir, root := sessionLocation(base, "", configDir)
+	st, err := session.OpenReadOnly(sdir, session.Options{Root: root})
+	if err != nil {
+		return nil, ""
+	}
+	defer st.Close()
+	if target == "" {
+		target = session.DefaultTarget
+		if names, err := st.Targets(); err == nil && len(names) == 1 {
+			target = names[0]
+		}
+	}
+	m, err := st.Load(target)
+	if err != nil || m == nil || len(m.Graph) == 0 {
+		return nil, ""
+	}
+	var snap depgraph.Snapshot
+	if json.Unmarshal(m.Graph, &snap) != nil {
+		return nil, ""
+	}
+	return &snap, "the session's last good build of " + target
 }
 
 func printWhy(e *env, w whyJSON, noColor bool) {
@@ -144,7 +193,7 @@ func printWhy(e *env, w whyJSON, noColor bool) {
 	case w.Since == "":
 		fmt.Fprintln(e.stdout, dim.Sprint("staleness: give --since SNAPSHOT (saved by 'lywatch graph --save SNAPSHOT') to see what changed since"))
 	case !w.Stale:
-		fmt.Fprintf(e.stdout, "%s nothing it depends on changed since %s (%d files changed)\n", bold.Sprint("up to date:"), w.Since, len(w.Files))
+		fmt.Fprintf(e.stdout, "%s nothing it depends on changed since %s (%s changed)\n", bold.Sprint("up to date:"), w.Since, plural(len(w.Files), "file"))
 	default:
 		fmt.Fprintf(e.stdout, "%s the chain from the edit:\n", bold.Sprint("stale:"))
 		for i, l := range w.Chain {
