@@ -129,6 +129,9 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		if err := c.Call(ctx, "cell", map[string]any{"name": "SUB"}, nil); err != nil {
 			t.Fatal(err)
 		}
+		if err := c.Call(ctx, "set_layer_color", map[string]any{"layer": "1/0", "color": "#12ab34"}, nil); err != nil {
+			t.Fatal(err)
+		}
 		if err := c.Call(ctx, "hier", map[string]any{"max": 1}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -145,6 +148,9 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		dbu := after.DBU
 		if !sameBox(before.Box, after.Box, dbu) {
 			t.Errorf("view box %v after reload, want %v (within %g)", after.Box, before.Box, dbu)
+		}
+		if l := layerOf(after, "1/0"); l == nil || l.Fill != "#12ab34" || l.Frame != "#12ab34" {
+			t.Errorf("layer 1/0 after reload: %+v, want fill and frame #12ab34", l)
 		}
 		if after.Dirty {
 			t.Error("the reloaded layout counts as edited")
@@ -342,6 +348,15 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			t.Errorf("after restart: %+v", st)
 		}
 	})
+}
+
+func layerOf(st *ipc.Status, name string) *ipc.Layer {
+	for i := range st.Layers {
+		if st.Layers[i].Layer == name {
+			return &st.Layers[i]
+		}
+	}
+	return nil
 }
 
 func checkNotBlank(t *testing.T, path string) {

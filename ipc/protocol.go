@@ -127,6 +127,16 @@ type Status struct {
 	MaxHier        int       `json:"max_hier"`
 	VisibleLayers  []string  `json:"visible_layers,omitempty"`
 	HiddenLayers   []string  `json:"hidden_layers,omitempty"`
+	Layers         []Layer   `json:"layers,omitempty"` // the current view's layer list, in order
+}
+
+// Layer is one entry of a view's layer list.
+type Layer struct {
+	Layer   string `json:"layer"`   // "layer/datatype" (or the source's name)
+	Name    string `json:"name"`    // the display name, if any
+	Visible bool   `json:"visible"` // shown
+	Fill    string `json:"fill"`    // effective fill colour, #rrggbb
+	Frame   string `json:"frame"`   // effective frame colour, #rrggbb
 }
 
 // Request is one lywatch-protocol request line. Args are merged into the

@@ -289,6 +289,22 @@ class Viewer(object):
             raise ValueError("set_layer_visible: no layer %r in the current view" % layer)
         return {"layers": n}
 
+    def set_layer_color(self, layer, color):
+        try:
+            rgb = int(str(color).lstrip("#"), 16)
+        except ValueError:
+            raise ValueError("set_layer_color: color must be #rrggbb, not %r" % (color,))
+        view = self.view()
+        n = 0
+        for it, node in _each_layer(view):
+            if _layer_name(node) == layer or node.name == layer:
+                node.fill_color = rgb
+                node.frame_color = rgb
+                n += 1
+        if n == 0:
+            raise ValueError("set_layer_color: no layer %r in the current view" % layer)
+        return {"layers": n}
+
     def set_cell(self, name):
         view = self.view()
         cv = view.active_cellview()
@@ -341,13 +357,21 @@ class Viewer(object):
         st["box"] = self._box(view)
         st["min_hier"] = view.min_hier_levels
         st["max_hier"] = view.max_hier_levels
-        visible, hidden, seen = [], [], set()
+        visible, hidden, seen, layers = [], [], set(), []
         for it, node in _each_layer(view):
             name = _layer_name(node)
+            layers.append({
+                "layer": name,
+                "name": node.name,
+                "visible": bool(node.visible),
+                "fill": "#%06x" % (node.eff_fill_color(True) & 0xffffff),
+                "frame": "#%06x" % (node.eff_frame_color(True) & 0xffffff),
+            })
             if name in seen:
                 continue
             seen.add(name)
             (visible if node.visible else hidden).append(name)
+        st["layers"] = layers
         st["visible_layers"] = visible
         st["hidden_layers"] = hidden
         return st
@@ -580,6 +604,8 @@ class Server(object):
             return {}
         if cmd == "set_layer_visible":
             return v.set_layer_visible(req.get("layer"), req.get("visible", True))
+        if cmd == "set_layer_color":
+            return v.set_layer_color(req.get("layer"), req.get("color"))
         if cmd == "cell":
             return v.set_cell(req.get("name"))
         if cmd == "hier":
