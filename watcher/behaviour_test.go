@@ -34,7 +34,12 @@ func (h *harness) collect(want map[string]string) int {
 }
 
 func TestNewNestedDirectoryWrittenAtOnce(t *testing.T) {
-	h := start(t, map[string]string{"a.py": "a"}, nil)
+	t.Run("fsnotify", func(t *testing.T) { testNewNestedDirectoryWrittenAtOnce(t, false) })
+	t.Run("poll", func(t *testing.T) { testNewNestedDirectoryWrittenAtOnce(t, true) })
+}
+
+func testNewNestedDirectoryWrittenAtOnce(t *testing.T, poll bool) {
+	h := start(t, map[string]string{"a.py": "a"}, func(o *Options) { o.Poll = poll })
 	want := map[string]string{}
 	for i := 0; i < 5; i++ {
 		rel := fmt.Sprintf("new/d%d/e/f/m%d.py", i, i)
@@ -147,7 +152,12 @@ func TestIgnored(t *testing.T) {
 }
 
 func TestGitignoreEdited(t *testing.T) {
-	h := start(t, map[string]string{"a.py": "a", "skip.py": "s"}, nil)
+	t.Run("fsnotify", func(t *testing.T) { testGitignoreEdited(t, false) })
+	t.Run("poll", func(t *testing.T) { testGitignoreEdited(t, true) })
+}
+
+func testGitignoreEdited(t *testing.T, poll bool) {
+	h := start(t, map[string]string{"a.py": "a", "skip.py": "s"}, func(o *Options) { o.Poll = poll })
 	h.write(".gitignore", "skip.py\n")
 	h.quiet() // skip.py is dropped silently, not reported
 	if _, ok := h.w.Hashes()[h.path("skip.py")]; ok {
@@ -164,7 +174,12 @@ func TestGitignoreEdited(t *testing.T) {
 }
 
 func TestDirectoryRemovedAndRenamed(t *testing.T) {
-	h := start(t, map[string]string{"d/a.py": "a", "d/e/b.py": "b", "k.py": "k"}, nil)
+	t.Run("fsnotify", func(t *testing.T) { testDirectoryRemovedAndRenamed(t, false) })
+	t.Run("poll", func(t *testing.T) { testDirectoryRemovedAndRenamed(t, true) })
+}
+
+func testDirectoryRemovedAndRenamed(t *testing.T, poll bool) {
+	h := start(t, map[string]string{"d/a.py": "a", "d/e/b.py": "b", "k.py": "k"}, func(o *Options) { o.Poll = poll })
 	mustOK(t, os.Rename(h.path("d"), h.path("moved")))
 	cs := h.next()
 	want := []Change{

@@ -33,6 +33,7 @@ func (w *Watcher) walkTree(dir, root string, file func(p string, d fs.DirEntry))
 			if p != dir && w.filter.skip(p, root, true) {
 				return filepath.SkipDir
 			}
+			w.notePoll(p)
 			w.filter.loadDir(p)
 			w.watchDir(p)
 			return nil
@@ -152,6 +153,7 @@ func (w *Watcher) dropDir(dir string) {
 				_ = w.nt.Remove(d)
 			}
 			delete(w.dirs, d)
+			delete(w.dirStamps, d)
 		}
 	}
 	w.filter.forget(dir)
@@ -167,6 +169,8 @@ func (w *Watcher) dropDir(dir string) {
 func (w *Watcher) resync() {
 	old := w.dirs
 	w.dirs = make(map[string]struct{}, len(old))
+	clear(w.dirStamps)
+	clear(w.ignoreStamps)
 	for _, root := range w.filter.roots {
 		w.walkTree(root, root, func(p string, _ fs.DirEntry) { w.cand[p] = struct{}{} })
 	}

@@ -31,20 +31,22 @@ type Watcher struct {
 	files map[string]fileState
 
 	// Everything below belongs to the goroutine that runs New, then Run.
-	nt          notifier // nil when polling
-	dirs        map[string]struct{}
-	cand        map[string]struct{}
-	rescan      bool // walk everything at the next flush
-	overflow    bool // ... because events were lost
-	settled     bool // the candidates already had their settle wait
-	armed       bool
-	burst       bool
-	windowStart time.Time
-	lastEmit    time.Time
-	timer       *time.Timer
-	pending     ChangeSet
-	buf         []byte
-	onSettle    func() // tests: called when a settle wait starts
+	nt           notifier // nil when polling
+	dirs         map[string]struct{}
+	dirStamps    map[string]stamp // polling: directories' stamps when last read
+	ignoreStamps map[string]stamp // polling: the .gitignore files' stamps
+	cand         map[string]struct{}
+	rescan       bool // walk everything at the next flush
+	overflow     bool // ... because events were lost
+	settled      bool // the candidates already had their settle wait
+	armed        bool
+	burst        bool
+	windowStart  time.Time
+	lastEmit     time.Time
+	timer        *time.Timer
+	pending      ChangeSet
+	buf          []byte
+	onSettle     func() // tests: called when a settle wait starts
 
 	polling   atomic.Bool // mirrors nt == nil for other goroutines
 	running   atomic.Bool
@@ -70,14 +72,16 @@ func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
 		return nil, err
 	}
 	w := &Watcher{
-		opts:    o,
-		filter:  newFilter(o, roots),
-		changes: make(chan ChangeSet),
-		files:   map[string]fileState{},
-		dirs:    map[string]struct{}{},
-		cand:    map[string]struct{}{},
-		timer:   time.NewTimer(time.Hour),
-		buf:     make([]byte, 32<<10),
+		opts:         o,
+		filter:       newFilter(o, roots),
+		changes:      make(chan ChangeSet),
+		files:        map[string]fileState{},
+		dirs:         map[string]struct{}{},
+		dirStamps:    map[string]stamp{},
+		ignoreStamps: map[string]stamp{},
+		cand:         map[string]struct{}{},
+		timer:        time.NewTimer(time.Hour),
+		buf:          make([]byte, 32<<10),
 	}
 	w.timer.Stop()
 	if !o.Poll {

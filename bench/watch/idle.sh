@@ -7,6 +7,8 @@
 # on the same tree as references.
 #
 # Usage: bench/watch/idle.sh [tool...]   (default: lywatch entr reflex watchmedo)
+#        "probe" is the watcher package alone (bench/watch/probe), "probe-poll"
+#        the same in polling mode (500 ms), to show what polling costs.
 # Env:   SECONDS_IDLE=30, DIRS=1000, PER_DIR=10, LYWATCH=bin/lywatch
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +19,7 @@ LYWATCH=${LYWATCH:-bin/lywatch}
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(lywatch entr reflex watchmedo)
 [ -x "$LYWATCH" ] || make -s build
+LYWATCH=$(realpath "$LYWATCH")
 
 work=$(mktemp -d /tmp/lywatch-idle.XXXXXX)
 pids=()
@@ -38,9 +41,11 @@ ndirs=$(find "$tree" -type d | wc -l)
 
 start_tool() {
   case $1 in
-  lywatch) setsid "$LYWATCH" --no-config --no-push --no-initial --no-color \
-    --watch "$tree" -- true >"$work/$1.out" 2>&1 & ;;
+  lywatch) # run in the tree, as a user runs it in a PDK checkout
+    (cd "$tree" && exec setsid "$LYWATCH" --no-config --no-push --no-initial --no-color \
+      --watch "$tree" -- true) >"$work/$1.out" 2>&1 & ;;
   probe) setsid "$work/probe" -watch "$tree" >"$work/$1.out" 2>&1 & ;;
+  probe-poll) setsid "$work/probe" -poll -watch "$tree" >"$work/$1.out" 2>&1 & ;;
   entr) setsid sh -c 'find "$1" -name "*.py" | exec entr -np true' sh "$tree" >"$work/$1.out" 2>&1 & ;;
   reflex) setsid sh -c 'cd "$1" && exec reflex -d none -r "\.py$" -- true' sh "$tree" >"$work/$1.out" 2>&1 & ;;
   watchmedo) setsid watchmedo shell-command --patterns='*.py' --recursive \
@@ -49,13 +54,13 @@ start_tool() {
   echo $!
 }
 
-case " ${tools[*]} " in *" probe "*) go build -o "$work/probe" ./bench/watch/probe ;; esac
+case " ${tools[*]} " in *" probe"*) go build -o "$work/probe" ./bench/watch/probe ;; esac
 declare -A pid
 for t in "${tools[@]}"; do
   pid[$t]=$(start_tool "$t")
   pids+=("${pid[$t]}")
 done
-sleep 5 # start-up: walk, watch and hash the tree
+sleep 10 # start-up: walk, watch and hash the tree (lywatch: and scan the Python)
 
 tck=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
