@@ -1,6 +1,8 @@
 package watcher
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -259,5 +261,59 @@ func TestLogsAndOptions(t *testing.T) {
 	}
 	if _, err := New(Options{Debounce: -1}); err == nil {
 		t.Error("negative debounce: no error")
+	}
+}
+
+func TestMaxWaitBoundsAStream(t *testing.T) {
+	h := start(t, map[string]string{"a.py": "a"}, func(o *Options) {
+		o.BurstWindow, o.MaxWait = 200*time.Millisecond, 300*time.Millisecond
+	})
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(waitFor)
+	sets := 0
+	for i := 0; ; i++ {
+		<-tick.C
+		h.write("a.py", fmt.Sprintf("x = %d\n", i))
+		select {
+		case <-h.w.Changes():
+			// The first set comes after the debounce; the second, while
+			// writes 5 ms apart keep the burst window from closing, only
+			// because of MaxWait.
+			if sets++; sets == 2 {
+				return
+			}
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no change set while events kept coming")
+		}
+	}
+}
+
+func TestRunAndClose(t *testing.T) {
+	root := t.TempDir()
+	w, err := New(Options{Roots: []string{root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustOK(t, w.Close())
+	if err := w.Run(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Run after Close: %v", err)
+	}
+	w, err = New(Options{Roots: []string{root}, Poll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := w.Run(ctx); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if _, ok := <-w.Changes(); ok {
+		t.Error("Changes not closed after Run")
+	}
+	if err := w.Run(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Run: %v", err)
 	}
 }
