@@ -196,5 +196,13 @@ func (inv *Invalidation) Env(target string) []string {
 // Summary is a short count for the cycle's summary line, such as
 // "3 factories, 7 cells invalidated".
 func (inv *Invalidation) Summary() string {
-	return fmt.Sprintf("%d factories, %d cells invalidated", len(inv.Factories), len(inv.Cells))
+	return fmt.Sprintf("%s, %s invalidated", count(len(inv.Factories), "factory", "factories"), count(len(inv.Cells), "cell", "cells"))
+}
+
+// count says n things in the right number.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -80,7 +80,7 @@ func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, log
 	if cfg.SessionDirFromFlag {
 		flagDir, configDir = cfg.SessionDir, ""
 	}
-	dir, root := sessionLocation(cfg.Dir, flagDir, configDir)
+	dir, root := sessionLocation(sourceDir(cfg), flagDir, configDir)
 	l.root = root
 	if !cfg.NoSession {
 		st, err := session.Open(dir, session.Options{Root: root})
@@ -114,13 +114,41 @@ func (l *pipeline) close() {
 	}
 }
 
+// sourceDir is the directory whose Python sources the graph scans and the
+// session tracks: the project directory when every watched root is inside
+// it, else the watched roots' deepest common directory (lywatch run from a
+// build folder with --watch ../pdk follows ../pdk).
+func sourceDir(cfg *config.Config) string {
+	inside := func(dir, p string) bool {
+		r, err := filepath.Rel(dir, p)
+		return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+	}
+	common := ""
+	for _, w := range cfg.Watch {
+		w, err := filepath.Abs(w)
+		if err != nil {
+			return cfg.Dir
+		}
+		if common == "" {
+			common = w
+		}
+		for !inside(common, w) {
+			common = filepath.Dir(common)
+		}
+	}
+	if common == "" || inside(cfg.Dir, common) {
+		return cfg.Dir
+	}
+	return common
+}
+
 // graphOptions maps the configuration onto the dependency graph's options.
 func graphOptions(cfg *config.Config, targets []loop.Target) (depgraph.Options, error) {
 	gran, err := depgraph.ParseGranularity(cfg.Granularity)
 	if err != nil {
 		return depgraph.Options{}, err
 	}
-	o := depgraph.Options{Dir: cfg.Dir, Roots: cfg.PythonRoots, Decorators: cfg.Decorators, Granularity: gran}
+	o := depgraph.Options{Dir: sourceDir(cfg), Roots: cfg.PythonRoots, Decorators: cfg.Decorators, Granularity: gran}
 	for _, t := range targets {
 		o.Targets = append(o.Targets, depgraph.Target{
 			Name: targetName(t), Command: strings.Join(t.Command, " "), Output: t.Output, Entries: t.Entry,

@@ -44,13 +44,13 @@ func (l *pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	}
 	note := ""
 	for _, p := range paths {
-		if !strings.HasSuffix(p, ".py") {
-			// Not Python: the graph cannot say who reads it, so every
-			// target is rebuilt.
+		if !strings.HasSuffix(p, ".py") || !l.inGraph(p) {
+			// Not Python, or outside the scanned tree: the graph cannot
+			// say who reads it, so every target is rebuilt.
 			for _, t := range l.graph.Targets() {
 				l.markPending(t.Name, nil)
 			}
-			note = "non-Python file changed"
+			note = "a file the graph does not cover changed"
 			break
 		}
 	}
@@ -85,6 +85,12 @@ func (l *pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 		p.Note = "no code changed"
 	}
 	return p, nil
+}
+
+// inGraph reports whether the graph scans the file at the absolute path p.
+func (l *pipeline) inGraph(p string) bool {
+	r, err := filepath.Rel(l.graph.Dir(), p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
 // refreshFiles rehashes the changed files in the tracked set, so the next

@@ -339,3 +339,32 @@ func TestWhyComparesWithTheSession(t *testing.T) {
 		t.Fatalf("why bend: code %d\n%s", code, out)
 	}
 }
+
+// TestWatchElsewhere: lywatch run from another directory with --watch on
+// the project scans and tracks the watched tree, and keeps its session
+// there.
+func TestWatchElsewhere(t *testing.T) {
+	dir, layout := project(t)
+	log := filepath.Join(t.TempDir(), "builds")
+	t.Setenv("SRC", layout)
+	t.Setenv("BUILDLOG", log)
+	t.Setenv("NO_COLOR", "1")
+	rec := newPushRecorder(t)
+	build := `mkdir -p "$OUT" && cp "$SRC" "$OUT/chip.gds" && echo built >> "$BUILDLOG"`
+	t.Setenv("OUT", filepath.Join(dir, "build"))
+	args := lywatchArgs(dir, layout, rec, build, "--watch", dir)
+	for i, a := range args {
+		if a == "pdk/build.py" {
+			args[i] = filepath.Join(dir, "pdk/build.py")
+		}
+	}
+	r := startRun(t, t.TempDir(), args)
+	waitUntil(t, "the start-up build", func() bool { return buildCount(t, log) == 1 && len(rec.pushes(50*time.Millisecond)) == 1 }, r.out.String)
+	writeFile(t, filepath.Join(dir, "pdk/helpers.py"), "def width():\n    return 9\n")
+	waitUntil(t, "the build after the helper edit", func() bool { return buildCount(t, log) == 2 }, r.out.String)
+	waitUntil(t, "its summary", func() bool { return strings.Contains(r.out.String(), "pdk/helpers.py changed → 1 factory") }, r.out.String)
+	r.stop()
+	if _, err := os.Stat(filepath.Join(dir, "build", "session", "targets", "default", "manifest.json")); err != nil {
+		t.Errorf("the session is not kept in the watched project: %v\n%s", err, r.out.String())
+	}
+}

@@ -50,7 +50,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		Clear:     cfg.Clear,
 		Out:       e.stdout,
 		Color:     colorOn,
-		Root:      cfg.Dir,
+		Root:      sourceDir(cfg), // summary paths read relative to the watched project
 		Logf:      verbose,
 	}
 	l, err := newLive(ctx, cfg, o.Targets, logf)
