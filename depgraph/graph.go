@@ -209,9 +209,19 @@ func (g *Graph) excluded(name string) bool {
 }
 
 // walk lists the .py files under Dir, as absolute paths.
-// SourceFiles returns the absolute paths of the .py files a scan of the
-// project directory would read now, sorted. Callers use it to find files
+// SourceFiles returns the absolute paths of the .py files Scan would read
+// with opts now, sorted, without reading them. Callers use it to find files
 // added while nothing was watching.
+func SourceFiles(ctx context.Context, opts Options) ([]string, error) {
+	g, err := newGraph(opts)
+	if err != nil {
+		return nil, err
+	}
+	return g.SourceFiles(ctx)
+}
+
+// SourceFiles returns the absolute paths of the .py files a scan of the
+// graph's directory would read now, sorted.
 func (g *Graph) SourceFiles(ctx context.Context) ([]string, error) {
 	paths, err := g.walk(ctx)
 	if err != nil {

@@ -40,9 +40,13 @@ type Manifest struct {
 	Cells []Cell `json:"cells,omitempty"`
 	// Edges are the dependency graph's edges as the graph gave them.
 	Edges []Edge `json:"edges,omitempty"`
-	// Graph is the dependency graph as its owner exported it, kept opaque:
-	// the session stores and seals it but never reads it.
-	Graph json.RawMessage `json:"graph,omitempty"`
+	// Graph is the dependency graph as its owner exported it, kept opaque.
+	// Save writes it to a file of its own (GraphFile) so that Load, which
+	// must be fast, does not read it; LoadGraph does, on demand.
+	Graph json.RawMessage `json:"-"`
+	// GraphFile describes the stored graph: a content-named file beside
+	// the manifest, checked against this hash when read.
+	GraphFile Layout `json:"graph_file,omitzero"`
 	// Layout describes the stored cells.gds.gz.
 	Layout Layout `json:"layout"`
 	// Meta holds free-form extra data for the caller (build command, timing).
@@ -147,6 +151,9 @@ func (m *Manifest) check() error {
 			return fmt.Errorf("factory %q: path %q is not inside the root", name, f.File)
 		}
 	}
+	if m.GraphFile.File != "" && !localName(m.GraphFile.File) {
+		return fmt.Errorf("graph file %q is not a plain file name", m.GraphFile.File)
+	}
 	if m.Layout.File != "" && !localName(m.Layout.File) {
 		return fmt.Errorf("layout file %q is not a plain file name", m.Layout.File)
 	}
@@ -201,6 +208,7 @@ func (m *Manifest) Clone() *Manifest {
 	c.Functions = cloneMap(m.Functions)
 	c.Factories = cloneMap(m.Factories)
 	c.Meta = cloneMap(m.Meta)
+	c.Graph = append(json.RawMessage(nil), m.Graph...)
 	return &c
 }
 

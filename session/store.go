@@ -332,6 +332,9 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	}
 	lay.File = cellsName
 	m.Layout = lay
+	if m.GraphFile, err = storeGraph(tdir, m.Graph); err != nil {
+		return err
+	}
 	b, err := EncodeManifest(m)
 	if err != nil {
 		return err
@@ -345,6 +348,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	if err := syncDir(tdir); err != nil {
 		return err
 	}
+	dropGraphs(tdir, m.GraphFile.File)
 	s.last[target] = m.Clone()
 	if s.opts.HistoryFrames < 0 {
 		return nil

@@ -33,11 +33,13 @@ type pipeline struct {
 	// target's last good build. A target stays here until a build of it
 	// succeeds, so a failed or restarted build loses no invalidation (the
 	// graph has absorbed the edit already and would not report it again).
-	pending map[string]map[string]bool
-	prev    map[string]map[string]string // target -> cell -> deep hash of the last good layout
-	unnamed bool                         // the loop's single target has no name
-	initial *loop.Plan                   // the start-up cycle's plan; nil builds everything
-	fresh   []loop.Target                // targets whose cached layout is current
+	pending   map[string]map[string]bool
+	prev      map[string]map[string]string // target -> cell -> deep hash of the last good layout
+	opts      depgraph.Options
+	manifests map[string]*session.Manifest // loaded at start, by target
+	unnamed   bool                         // the loop's single target has no name
+	initial   *loop.Plan                   // the start-up cycle's plan; nil builds everything
+	fresh     []loop.Target                // targets whose cached layout is current
 }
 
 // sessionLocation resolves the session directory and project root the same
@@ -74,7 +76,8 @@ func (l *pipeline) loopNames(names []string) []string {
 // dependency graph and decides which targets the cached layouts still
 // serve. An error means lywatch must not start (the session is locked).
 func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, logf func(string, ...any)) (*pipeline, error) {
-	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{}}
+	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{},
+		manifests: map[string]*session.Manifest{}}
 	l.unnamed = len(targets) == 1 && targets[0].Name == ""
 	flagDir, configDir := "", cfg.SessionDir
 	if cfg.SessionDirFromFlag {
@@ -97,13 +100,9 @@ func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, log
 		l.close()
 		return nil, err
 	}
+	l.opts = opts
 	if l.store != nil {
 		l.restore(ctx, opts, targets)
-	}
-	if l.graph == nil {
-		if err := l.scan(ctx, opts); err != nil {
-			logf("dependency graph: %v; every change rebuilds every target", err)
-		}
 	}
 	return l, nil
 }
@@ -179,33 +178,39 @@ func (l *pipeline) scan(ctx context.Context, opts depgraph.Options) error {
 	return err
 }
 
-// restore loads each target's manifest and catches its graph up with the
-// files changed while lywatch was stopped. A target none of those changes
-// reaches, with its cached layout intact, is fresh: it is pushed from the
-// cache and not built. Every other target is built at start-up. Anything
-// unreadable is one warning line and a rebuild, never a stale push.
+// restore loads each target's manifest and checks the files it tracks
+// with one stat each. A target whose files are all unchanged, with no new
+// source beside them, is fresh: its cached layout is pushed without a build,
+// and its saved graph is only loaded afterwards (loadGraph). Any other
+// target's saved graph is caught up with the changes, and the target is
+// built at start-up unless none of them reaches it. Anything unreadable is
+// one warning line and a rebuild, never a stale push.
 func (l *pipeline) restore(ctx context.Context, opts depgraph.Options, targets []loop.Target) {
+	current, err := depgraph.SourceFiles(ctx, opts)
+	var rel []string
+	if err == nil {
+		rel, err = session.RelPaths(l.root, current)
+	}
+	if err != nil {
+		l.logf("session: %v; rebuilding", err)
+		return
+	}
 	stale := []string{}
 	restored, files := 0, map[string]bool{}
 	for _, t := range targets {
 		name := targetName(t)
-		inv, ok := l.restoreTarget(ctx, opts, name)
+		fresh, changed, ok := l.restoreTarget(ctx, opts, name, rel)
 		if ok {
 			restored++
-			for _, f := range inv.Files {
+			for _, f := range changed {
 				files[f] = true
 			}
 		}
-		if ok && !contains(inv.Targets, name) {
+		if fresh {
 			l.fresh = append(l.fresh, t)
 			continue
 		}
 		stale = append(stale, name)
-		if inv != nil {
-			l.markPending(name, inv.Factories)
-		} else {
-			l.markPending(name, nil)
-		}
 	}
 	if restored == 0 {
 		return // no session: the start-up build builds everything as usual
@@ -213,59 +218,56 @@ func (l *pipeline) restore(ctx context.Context, opts depgraph.Options, targets [
 	l.initial = &loop.Plan{Targets: stale, Note: plural(len(files), "file") + " changed since the session"}
 }
 
-// restoreTarget returns the invalidation of one target's saved graph by the
-// changes on disk since it was saved; ok is false when nothing usable was
-// saved.
-func (l *pipeline) restoreTarget(ctx context.Context, opts depgraph.Options, name string) (*depgraph.Invalidation, bool) {
+// restoreTarget checks one target's session against the disk: fresh when
+// its cached layout is current; changed lists the root-relative files that
+// differ; ok is false when nothing usable was saved. A stale target is
+// marked pending with the factories the changes invalidate.
+func (l *pipeline) restoreTarget(ctx context.Context, opts depgraph.Options, name string, current []string) (fresh bool, changed []string, ok bool) {
+	l.markPending(name, nil) // until shown to be fresh
 	m, err := l.store.Load(name)
 	if err != nil {
 		l.logf("%v; rebuilding %s", err, name) // the warning says "session: ..." itself
-		return nil, false
+		return false, nil, false
 	}
-	if m == nil || len(m.Graph) == 0 {
-		return nil, false
+	if m == nil || m.GraphFile.File == "" {
+		return false, nil, false
 	}
 	if _, err := os.Stat(l.store.LayoutPath(name)); err != nil {
 		l.logf("session: %s has no cached layout; rebuilding", name)
-		return nil, false
-	}
-	var snap depgraph.Snapshot
-	if err := json.Unmarshal(m.Graph, &snap); err != nil {
-		l.logf("session: %s: graph: %v; rebuilding", name, err)
-		return nil, false
-	}
-	g, err := depgraph.FromSnapshot(&snap, opts)
-	if err != nil {
-		l.logf("session: %s: %v; rebuilding", name, err)
-		return nil, false
+		return false, nil, false
 	}
 	v, err := session.Validate(ctx, l.root, m)
 	if err != nil {
 		l.logf("session: %s: %v; rebuilding", name, err)
-		return nil, false
-	}
-	changed := v.ChangedPaths()
-	current, err := g.SourceFiles(ctx)
-	if err != nil {
-		l.logf("session: %s: %v; rebuilding", name, err)
-		return nil, false
-	}
-	rel, err := session.RelPaths(l.root, current)
-	if err != nil {
-		l.logf("session: %s: %v; rebuilding", name, err)
-		return nil, false
-	}
-	added := m.NewFiles(rel)
-	for _, p := range added {
-		changed = append(changed, filepath.Join(l.root, filepath.FromSlash(p)))
-	}
-	inv, err := g.Update(ctx, changed)
-	if err != nil {
-		l.logf("session: %s: %v; rebuilding", name, err)
-		return nil, false
+		return false, nil, false
 	}
 	if v.Untracked {
-		return inv, false
+		return false, nil, false
+	}
+	added := m.NewFiles(current)
+	changed = append(v.ChangedRel(), added...)
+	l.manifests[name] = m
+	if len(changed) == 0 {
+		delete(l.pending, name)
+		l.prev[name] = deepHashes(m.Cells)
+		if l.files == nil {
+			l.files = v.Files
+		}
+		return true, nil, true
+	}
+	g, err := l.savedGraph(name, m, opts)
+	if err != nil {
+		l.logf("%v; rebuilding %s", err, name)
+		return false, changed, true
+	}
+	abs := make([]string, len(changed))
+	for i, p := range changed {
+		abs[i] = filepath.Join(l.root, filepath.FromSlash(p))
+	}
+	inv, err := g.Update(ctx, abs)
+	if err != nil {
+		l.logf("session: %s: %v; rebuilding", name, err)
+		return false, changed, true
 	}
 	if l.graph == nil {
 		l.graph = g
@@ -276,8 +278,49 @@ func (l *pipeline) restoreTarget(ctx context.Context, opts depgraph.Options, nam
 		}
 		l.files = files
 	}
-	l.prev[name] = deepHashes(m.Cells)
-	return inv, true
+	if !contains(inv.Targets, name) {
+		delete(l.pending, name)
+		l.prev[name] = deepHashes(m.Cells)
+		return true, changed, true
+	}
+	l.markPending(name, inv.Factories)
+	return false, changed, true
+}
+
+// savedGraph rebuilds the graph saved with a target's manifest.
+func (l *pipeline) savedGraph(name string, m *session.Manifest, opts depgraph.Options) (*depgraph.Graph, error) {
+	raw, err := l.store.LoadGraph(name, m)
+	if err != nil {
+		return nil, err
+	}
+	var snap depgraph.Snapshot
+	if err := json.Unmarshal(raw, &snap); err != nil {
+		return nil, fmt.Errorf("session: %s: graph: %w", name, err)
+	}
+	return depgraph.FromSnapshot(&snap, opts)
+}
+
+// loadGraph gives the pipeline its live graph once the cached layouts are
+// shown: the graph saved with a fresh target (nothing changed since), or a
+// scan of the sources.
+func (l *pipeline) loadGraph(ctx context.Context, opts depgraph.Options) {
+	if l.graph != nil {
+		return
+	}
+	for _, t := range l.fresh {
+		name := targetName(t)
+		if m := l.manifests[name]; m != nil {
+			g, err := l.savedGraph(name, m, opts)
+			if err == nil {
+				l.graph = g
+				return
+			}
+			l.logf("%v; scanning the sources", err)
+		}
+	}
+	if err := l.scan(ctx, opts); err != nil {
+		l.logf("dependency graph: %v; every change rebuilds every target", err)
+	}
 }
 
 func deepHashes(cells []session.Cell) map[string]string {

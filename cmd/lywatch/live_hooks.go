@@ -220,8 +220,8 @@ func (l *pipeline) manifest(lib *gds.Library, b *loop.Build) (*session.Manifest,
 // when it is missing or differs (a build elsewhere, a deleted build folder).
 func (l *pipeline) restoreOutput(t loop.Target) error {
 	name := targetName(t)
-	m, err := l.store.Load(name)
-	if err != nil || m == nil {
+	m := l.manifests[name]
+	if m == nil {
 		return fmt.Errorf("session: %s: no cached layout", name)
 	}
 	if sum, err := fileSHA256(t.Output); err == nil && sum == m.Meta[metaOutputSum] {

@@ -82,6 +82,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 			o.NoInitial = true // every target is served from the session
 		}
 	}
+	l.loadGraph(ctx, l.opts)
 	if !cfg.Once {
 		w, err := watcher.New(watcher.Options{
 			Roots: cfg.Watch, Include: cfg.Include, Exclude: cfg.Exclude,

@@ -150,11 +150,15 @@ func sessionSnapshot(dir, target string) (*depgraph.Snapshot, string) {
 		}
 	}
 	m, err := st.Load(target)
-	if err != nil || m == nil || len(m.Graph) == 0 {
+	if err != nil || m == nil {
+		return nil, ""
+	}
+	raw, err := st.LoadGraph(target, m)
+	if err != nil || raw == nil {
 		return nil, ""
 	}
 	var snap depgraph.Snapshot
-	if json.Unmarshal(m.Graph, &snap) != nil {
+	if json.Unmarshal(raw, &snap) != nil {
 		return nil, ""
 	}
 	return &snap, "the session's last good build of " + target
