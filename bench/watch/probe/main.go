@@ -44,6 +44,7 @@ func run(dir string, debounce time.Duration, poll, verbose bool, stamp string, c
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	start := time.Now()
 	w, err := watcher.New(watcher.Options{
 		Roots: []string{dir}, Debounce: debounce, Poll: poll,
 		Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "probe: "+f+"\n", a...) },
@@ -51,7 +52,7 @@ func run(dir string, debounce time.Duration, poll, verbose bool, stamp string, c
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "probe: watching %d files\n", len(w.Hashes()))
+	fmt.Fprintf(os.Stderr, "probe: watching %d files (start-up %v)\n", len(w.Hashes()), time.Since(start).Round(time.Millisecond))
 	go func() { _ = w.Run(ctx) }()
 	for cs := range w.Changes() {
 		if stamps != nil {
