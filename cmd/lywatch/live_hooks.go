@@ -267,7 +267,7 @@ func (l *pipeline) showCached(ctx context.Context, out io.Writer, push func(cont
 			fmt.Fprintf(out, "%s → %v\n", parts[0], err)
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s from the cache, no build %s", relTo(l.root, t.Output), ms(time.Since(start))))
+		parts = append(parts, fmt.Sprintf("%s from the cache, no build %s", relTo(l.opts.Dir, t.Output), ms(time.Since(start))))
 		if push != nil {
 			pstart := time.Now()
 			note, err := push(ctx, t.Output)
