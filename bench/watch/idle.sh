@@ -21,7 +21,7 @@ tools=("$@")
 [ -x "$LYWATCH" ] || make -s build
 LYWATCH=$(realpath "$LYWATCH")
 
-work=$(mktemp -d /tmp/lywatch-idle.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/lywatch-idle.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -- -"$p" 2>/dev/null || true; done

@@ -8,9 +8,11 @@
 # tool's log. The saves go round-robin (tool 1, tool 2, ..., tool 1, ...),
 # SPACING seconds apart, so every tool meets the same machine load; each save
 # is a printf > file (truncate and write, like most editors without atomic
-# save) of new content, and the time just before it is noted. Latency is the
-# first build after a save; builds per save counts every build before that
-# tool's next save.
+# save) of new content, and the times just before and just after it are
+# noted. Latency is from the start of the save to the first build after it
+# (from_end_ms: from the end of the save, which on an idle VM can itself take
+# milliseconds); builds per save counts every build before that tool's next
+# save.
 #
 # Usage: bench/watch/latency.sh [tool...]   (default: lywatch entr reflex watchmedo)
 #        Tool "probe" is the watcher package alone (bench/watch/probe) with its
@@ -30,7 +32,7 @@ tools=("$@")
 
 [ -x "$LYWATCH" ] || make -s build
 LYWATCH=$(realpath "$LYWATCH")
-work=$(mktemp -d /tmp/lywatch-bench.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/lywatch-bench.XXXXXX")
 # probe: the watcher package alone (bench/watch/probe), without the loop.
 case " ${tools[*]} " in *" probe"*) go build -o "$work/probe-bin" ./bench/watch/probe ;; esac
 gen=$work/gen
@@ -60,8 +62,6 @@ start_tool() { # starts $1 in a process group of its own, prints the group id
   esac
   echo $!
 }
-
-now_ns() { local t=$EPOCHREALTIME; echo "${t/./}000"; }
 
 wait_for_build() { # waits until log $1 has a line, up to 10 s
   for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
@@ -99,8 +99,10 @@ for t in "${ready[@]}"; do : >"$work/$t/builds.log"; : >"$work/$t/saves"; [ ! -f
 for ((i = 1; i <= N; i++)); do
   f=${rel[$(((i * 37) % ${#rel[@]}))]}
   for t in "${ready[@]}"; do
-    now_ns >>"$work/$t/saves"
+    t0=$EPOCHREALTIME
     printf 'def g():\n    return %d  # save %d\n' "$RANDOM" "$i" >"$work/$t/tree/$f"
+    t1=$EPOCHREALTIME
+    echo "${t0/./}000 ${t1/./}000" >>"$work/$t/saves"
     sleep "$SPACING"
   done
 done
@@ -108,7 +110,11 @@ sleep 1.5
 
 report() { # tool saves builds
   awk -v tool="$1" '
-    FNR == NR { save[++n] = $1; next }
+    function median(a, k) { return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+    function sort(a, k,    i, j, t) {
+      for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    }
+    FNR == NR { save[++n] = $1; saved[n] = $2; next }
     { build[++m] = $1 }
     END {
       j = 1; k = 0; total = 0; missed = 0
@@ -117,22 +123,22 @@ report() { # tool saves builds
         while (j <= m && build[j] < save[i]) j++
         c = 0
         while (j <= m && build[j] < next_save) {
-          if (c == 0) lat[++k] = (build[j] - save[i]) / 1e6
+          if (c == 0) { k++; lat[k] = (build[j] - save[i]) / 1e6; after[k] = (build[j] - saved[i]) / 1e6 }
           c++; j++
         }
         total += c
         if (c == 0) missed++
       }
-      for (a = 1; a <= k; a++) for (b = a + 1; b <= k; b++) if (lat[b] < lat[a]) { t = lat[a]; lat[a] = lat[b]; lat[b] = t }
-      med = k ? (k % 2 ? lat[(k + 1) / 2] : (lat[k / 2] + lat[k / 2 + 1]) / 2) : -1
-      p90 = k ? lat[int(k * 0.9 + 0.999)] : -1
-      printf "%-10s %5d %10.1f %10.1f %10.1f %12.2f %7d\n", tool, n, med, p90, (k ? lat[1] : -1), total / n, missed
+      if (k == 0) { printf "%-10s %5d %10s\n", tool, n, "no builds"; exit }
+      sort(lat, k); sort(after, k)
+      printf "%-10s %5d %10.1f %10.1f %10.1f %12.2f %7d %12.1f\n", tool, n, median(lat, k),
+        lat[int(k * 0.9 + 0.999)], lat[1], total / n, missed, median(after, k)
     }' "$2" "$3"
 }
 
 printf '%d files in %d directories per tree, %d saves per tool, round-robin %ss apart, load %s\n' \
   "${#rel[@]}" "$(find "$gen" -type d | wc -l)" "$N" "$SPACING" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-10s %5s %10s %10s %10s %12s %7s\n' tool saves median_ms p90_ms min_ms builds/save missed
+printf '%-10s %5s %10s %10s %10s %12s %7s %12s\n' tool saves median_ms p90_ms min_ms builds/save missed from_end_ms
 for t in "${ready[@]}"; do
   report "$t" "$work/$t/saves" "$work/$t/builds.log"
   if [ -f "$work/$t/sets.log" ]; then
