@@ -23,6 +23,7 @@ type flags struct {
 	debounce, pollInterval          time.Duration
 	onBusy, output, config, klayout string
 	protocol, sessionDir            string
+	granularity                     string
 	poll, clear, once, noInitial    bool
 	noColor, verbose, push, noPush  bool
 	noConfig, noSession             bool
@@ -55,6 +56,7 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.klayout, "klayout", DefaultKLayout, "`ADDR` of KLayout's lywatch server")
 	fs.StringVar(&f.protocol, "protocol", DefaultProtocol, "push protocol: lywatch, lyipc or klive")
 	fs.StringVar(&f.sessionDir, "session-dir", "", "where the session is kept (default: $LYWATCH_SESSION_DIR, else build/session under the git root)")
+	fs.StringVar(&f.granularity, "granularity", DefaultGranularity, "what an edit invalidates: `function` (what it touched) or file (kfactory's whole file)")
 	fs.BoolVar(&f.noSession, "no-session", false, "keep no session: no restore at start, nothing saved")
 	return fs, f
 }
@@ -146,6 +148,9 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	if set["session-dir"] {
 		c.SessionDir = abs(f.sessionDir)
 		c.SessionDirFromFlag = true
+	}
+	if set["granularity"] {
+		c.Granularity = f.granularity
 	}
 	if set["no-session"] {
 		c.NoSession = f.noSession

@@ -368,3 +368,25 @@ func TestWatchElsewhere(t *testing.T) {
 		t.Errorf("the session is not kept in the watched project: %v\n%s", err, r.out.String())
 	}
 }
+
+// TestGranularity: editing one factory invalidates it alone by default,
+// and every factory of its file with --granularity file (kfactory's rule).
+func TestGranularity(t *testing.T) {
+	for _, tt := range []struct {
+		flag, want string
+	}{
+		{"function", "pdk/parts.py changed → 1 factory, 0 cells invalidated"},
+		{"file", "pdk/parts.py changed → 2 factories, 0 cells invalidated"},
+	} {
+		t.Run(tt.flag, func(t *testing.T) {
+			dir, layout, log, rec := setup(t)
+			r := startRun(t, dir, lywatchArgs(dir, layout, rec, "", "--granularity", tt.flag))
+			rec.pushes(500 * time.Millisecond)
+			parts := strings.Replace(restartProject["pdk/parts.py"], "return 2", "return 3", 1)
+			writeFile(t, filepath.Join(dir, "pdk/parts.py"), parts)
+			waitUntil(t, "the rebuild", func() bool { return buildCount(t, log) == 2 }, r.out.String)
+			waitUntil(t, "its summary", func() bool { return strings.Contains(r.out.String(), tt.want) }, r.out.String)
+			r.stop()
+		})
+	}
+}
