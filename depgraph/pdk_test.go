@@ -2,48 +2,15 @@ package depgraph
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
-)
 
-// copyPDK copies the example PDK's sources into a temporary directory.
-func copyPDK(t *testing.T) string {
-	t.Helper()
-	src := filepath.Join(repoRoot(t), "testdata", "pdk")
-	if _, err := os.Stat(filepath.Join(src, "mypdk")); err != nil {
-		t.Skip("example PDK not there yet")
-	}
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == "__pycache__" || d.Name() == "build" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !strings.HasSuffix(p, ".py") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+	"github.com/lywatch/lywatch/internal/testsupport"
+)
 
 // pdkCells is the hierarchy of the example chip as build.py makes it
 // (the gds package reads it in the live loop; here it is spelled out).
@@ -74,7 +41,7 @@ type pdkEnv struct {
 
 func newPDK(t *testing.T, opts Options) *pdkEnv {
 	t.Helper()
-	dir := copyPDK(t)
+	dir := testsupport.CopyPDK(t)
 	opts.Dir = dir
 	if opts.Targets == nil {
 		opts.Targets = []Target{{Name: "chip", Command: "klayout -b -r build.py", Output: "build/chip.gds", Entries: []string{"build.py"}}}

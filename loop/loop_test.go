@@ -1,7 +1,6 @@
 package loop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -13,27 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/runner"
 	"github.com/lywatch/lywatch/watcher"
 )
-
-// syncBuffer is an io.Writer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fakeSource delivers the change sets a test sends.
 type fakeSource struct {
@@ -74,7 +56,7 @@ type harness struct {
 	t      *testing.T
 	dir    string
 	src    *fakeSource
-	out    syncBuffer
+	out    testsupport.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -249,7 +231,7 @@ func TestFailedBuildRunsNoHooksAndWatchingGoesOn(t *testing.T) {
 
 func TestHooksAndPlan(t *testing.T) {
 	dir := t.TempDir()
-	var out syncBuffer
+	var out testsupport.Buffer
 	var order []string
 	plan := func(ctx context.Context, c *Cycle) (*Plan, error) {
 		return &Plan{Targets: []string{"ring"}, Env: []string{"STALE=ring_cell"}, Note: "1 cell stale"}, nil
@@ -315,7 +297,7 @@ func TestOnceExitStatus(t *testing.T) {
 		{"kill -KILL $$", 1},
 	}
 	for _, tt := range tests {
-		var out syncBuffer
+		var out testsupport.Buffer
 		code, err := Run(context.Background(), Options{
 			Targets: []Target{{Command: []string{"sh", "-c", tt.script}}},
 			Runner:  &runner.Runner{Stdout: &out, Stderr: &out},
@@ -352,7 +334,7 @@ type brokenSource struct{ fakeSource }
 func (b *brokenSource) Run(ctx context.Context) error { return errors.New("no inotify") }
 
 func TestWatcherFailureEndsRun(t *testing.T) {
-	var out syncBuffer
+	var out testsupport.Buffer
 	code, err := Run(context.Background(), Options{
 		Source:    &brokenSource{fakeSource{ch: make(chan watcher.ChangeSet)}},
 		Targets:   []Target{{Command: []string{"true"}}},

@@ -14,27 +14,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
-// syncBuffer is a bytes.Buffer safe for the runner's two output streams.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newRunner(out *syncBuffer) *Runner {
+func newRunner(out *testsupport.Buffer) *Runner {
 	return &Runner{Stdout: out, Stderr: out, Grace: 200 * time.Millisecond}
 }
 
@@ -50,7 +34,7 @@ func TestRunExitStatus(t *testing.T) {
 		{[]string{"sh", "-c", "kill -KILL $$"}, -1, false, "build killed by signal: killed in "},
 	}
 	for _, tt := range tests {
-		var out syncBuffer
+		var out testsupport.Buffer
 		res := newRunner(&out).Run(context.Background(), Request{Command: tt.cmd})
 		if res.ExitCode != tt.code || res.OK() != tt.ok || res.Err != nil {
 			t.Errorf("%v: got %+v, want exit %d ok %v", tt.cmd, res, tt.code, tt.ok)
@@ -62,7 +46,7 @@ func TestRunExitStatus(t *testing.T) {
 }
 
 func TestRunStartError(t *testing.T) {
-	var out syncBuffer
+	var out testsupport.Buffer
 	r := newRunner(&out)
 	for _, cmd := range [][]string{nil, {"/nonexistent/lywatch-build"}} {
 		res := r.Run(context.Background(), Request{Command: cmd})
@@ -73,7 +57,7 @@ func TestRunStartError(t *testing.T) {
 }
 
 func TestOutputIsPrefixed(t *testing.T) {
-	var out syncBuffer
+	var out testsupport.Buffer
 	r := newRunner(&out)
 	r.NoStatus = true
 	res := r.Run(context.Background(), Request{Label: "chip", Command: []string{"sh", "-c", "echo one; echo two >&2; printf three"}})
@@ -94,7 +78,7 @@ func TestOutputIsPrefixed(t *testing.T) {
 
 func TestEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	var out syncBuffer
+	var out testsupport.Buffer
 	r := newRunner(&out)
 	r.Dir = dir
 	events := []byte(`{"changes":[{"path":"/a.py"}]}`)
@@ -165,7 +149,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			var out syncBuffer
+			var out testsupport.Buffer
 			r := newRunner(&out)
 			r.Dir = dir
 			ctx, cancel := context.WithCancel(context.Background())
@@ -197,7 +181,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 
 func TestLeftoversStoppedAfterExit(t *testing.T) {
 	dir := t.TempDir()
-	var out syncBuffer
+	var out testsupport.Buffer
 	r := newRunner(&out)
 	r.Dir = dir
 	res := r.Run(context.Background(), Request{Command: []string{"sh", "-c", `sleep 1000 & echo $! > pid; exit 0`}})
@@ -212,7 +196,7 @@ func TestLeftoversStoppedAfterExit(t *testing.T) {
 
 func TestNeverTwoAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	var out syncBuffer
+	var out testsupport.Buffer
 	r := newRunner(&out)
 	r.Dir = dir
 	// mkdir fails when another build holds the directory.
@@ -237,7 +221,7 @@ func TestNeverTwoAtOnce(t *testing.T) {
 func TestCancelledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var out syncBuffer
+	var out testsupport.Buffer
 	res := newRunner(&out).Run(ctx, Request{Command: []string{"true"}})
 	if !res.Stopped {
 		t.Errorf("got %+v, want stopped", res)

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,49 +15,6 @@ import (
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
 )
-
-// klOutput collects a process's output for the test's messages.
-type klOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *klOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *klOutput) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// klCopyTree copies src to dst, leaving out build outputs and caches.
-func klCopyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() && (rel == "build" || d.Name() == "__pycache__" || d.Name() == ".lywatch") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // klWaitStatus asks KLayout for its status until ok accepts it.
 func klWaitStatus(t *testing.T, c *ipc.Client, what string, out func() string, ok func(*ipc.Status) bool) *ipc.Status {
@@ -112,14 +67,14 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	pdk := filepath.Join(tmp, "pdk")
-	klCopyTree(t, filepath.Join(root, "testdata", "pdk"), pdk)
+	testsupport.CopyTree(t, filepath.Join(root, "testdata", "pdk"), pdk)
 	chip := filepath.Join(pdk, "build", "chip.gds")
 
 	cmd := exec.Command(bin, "--no-config", "--no-color", "--watch", pdk, "--output", chip, "--klayout", g.Addr,
 		"--", kl, "-b", "-r", filepath.Join(pdk, "build.py"), "-rd", "out="+chip)
 	cmd.Dir = pdk
 	cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
-	var out klOutput
+	var out testsupport.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

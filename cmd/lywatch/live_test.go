@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
 // The restart tests run lywatch on a small Python project whose build copies
@@ -74,8 +76,8 @@ func (r *pushRecorder) pushes(wait time.Duration) []string {
 type restartRun struct {
 	t      *testing.T
 	dir    string
-	out    lockedBuffer
-	errb   lockedBuffer
+	out    testsupport.Buffer
+	errb   testsupport.Buffer
 	cancel context.CancelFunc
 	done   chan int
 }

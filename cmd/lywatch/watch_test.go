@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/internal/testsupport"
 	"net"
 	"os"
 	"os/exec"
@@ -13,29 +14,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// lockedBuffer is an io.Writer safe for the loop's concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *lockedBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *lockedBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // live is lywatch running in-process on a temporary tree (the current
 // directory while the test runs). Its build appends one line per build to
@@ -43,7 +25,7 @@ func (s *lockedBuffer) String() string {
 type live struct {
 	t           *testing.T
 	dir, logDir string
-	out, errb   lockedBuffer
+	out, errb   testsupport.Buffer
 	cancel      context.CancelFunc
 	done        chan int
 	code        int
@@ -395,7 +377,7 @@ func TestWatchSignals(t *testing.T) {
 			pidFile := filepath.Join(logDir, "pid")
 			cmd := exec.Command(bin, "--no-push", "--no-config", "--", "sh", "-c", `(sleep 1000 & echo $! > "$0"; wait)`, pidFile)
 			cmd.Dir = dir
-			var out lockedBuffer
+			var out testsupport.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)

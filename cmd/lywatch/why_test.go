@@ -2,42 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
-// copyTree copies the example PDK's Python sources.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == "build" || d.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 func TestWhyStale(t *testing.T) {
-	dir := copyTree(t, pdkDir(t))
+	dir := testsupport.CopyPDK(t)
 	snap := filepath.Join(t.TempDir(), "snap.json")
 	layout := buildChip(t, dir)
 	if code, _, errs := runCmd(t, "graph", "--root", dir, "--layout", layout, "--entry", "build.py", "--save", snap); code != exitOK {

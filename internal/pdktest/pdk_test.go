@@ -24,37 +24,6 @@ func pdkDir(t *testing.T) string {
 	return filepath.Join(testsupport.Root(t), "testdata", "pdk")
 }
 
-// copyPDK copies the PDK sources (without build outputs and caches) to a
-// fresh temporary folder and returns it.
-func copyPDK(t *testing.T) string {
-	t.Helper()
-	src, dst := pdkDir(t), t.TempDir()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "build" || d.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy %s: %v", src, err)
-	}
-	return dst
-}
-
 // build runs `klayout -b -r build.py -rd out=out` in dir and returns its
 // combined output and error.
 func build(t *testing.T, dir, out string) (string, error) {
@@ -155,7 +124,7 @@ var wantCells = []string{
 }
 
 func TestBuildChip(t *testing.T) {
-	dir := copyPDK(t)
+	dir := testsupport.CopyPDK(t)
 	out := filepath.Join(dir, "build", "chip.gds")
 	mustBuild(t, dir, out)
 	info := inspect(t, out)
@@ -218,7 +187,7 @@ func TestBuildChip(t *testing.T) {
 }
 
 func TestRebuild(t *testing.T) {
-	dir := copyPDK(t)
+	dir := testsupport.CopyPDK(t)
 	out := filepath.Join(dir, "build", "chip.gds")
 	first := mustBuild(t, dir, out)
 	if again := mustBuild(t, dir, out); !bytes.Equal(first, again) {

@@ -2,7 +2,6 @@ package testsupport
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -36,7 +35,7 @@ func Xvfb(t testing.TB) string {
 	defer r.Close()
 	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
-	var out syncBuffer
+	var out Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -92,7 +91,7 @@ type GUI struct {
 	macro string
 	mu    sync.Mutex
 	cmd   *exec.Cmd
-	out   *syncBuffer
+	out   *Buffer
 	done  chan struct{}
 }
 
@@ -194,7 +193,7 @@ func (g *GUI) start(kl string) {
 		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "DISPLAY="+g.Display,
 		"LYWATCH_PORT="+strconv.Itoa(g.Port), "QT_QPA_PLATFORM=xcb")
 	cmd.Env = append(cmd.Env, g.opts.Env...)
-	out := &syncBuffer{}
+	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -265,22 +264,4 @@ func killGroup(cmd *exec.Cmd) {
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	cmd.Process.Kill()
 	cmd.Wait()
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
