@@ -67,6 +67,10 @@ type Hooks struct {
 	Plan func(ctx context.Context, c *Cycle) (*Plan, error)
 	// After runs, in order, after each good build of a target.
 	After []Hook
+	// Idle, if set, is called when a cycle ends with nothing waiting, as
+	// the loop goes back to waiting for changes. It runs on the loop's
+	// goroutine: it must return at once.
+	Idle func()
 }
 
 // Hook is one after-build stage.
@@ -250,6 +254,9 @@ func (l *loop) live(ctx context.Context) (int, error) {
 				force = true
 			}
 			cur = nil
+			if pending.Empty() && !force && l.o.Hooks.Idle != nil {
+				l.o.Hooks.Idle()
+			}
 		}
 	}
 }

@@ -27,8 +27,9 @@ type pipeline struct {
 	store *session.Store  // nil with --no-session
 	logf  func(string, ...any)
 
-	mu    sync.Mutex
-	files []session.File // tracked sources, as the last plan saw them
+	mu      sync.Mutex
+	files   []session.File          // tracked sources, as of the last save
+	changes map[string]session.File // changed since then, by path ("" hash: deleted)
 	// pending holds, per target, the factories invalidated since the
 	// target's last good build. A target stays here until a build of it
 	// succeeds, so a failed or restarted build loses no invalidation (the
@@ -77,7 +78,7 @@ func (l *pipeline) loopNames(names []string) []string {
 // serve. An error means lywatch must not start (the session is locked).
 func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, logf func(string, ...any)) (*pipeline, error) {
 	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{},
-		manifests: map[string]*session.Manifest{}}
+		manifests: map[string]*session.Manifest{}, changes: map[string]session.File{}}
 	l.unnamed = len(targets) == 1 && targets[0].Name == ""
 	flagDir, configDir := "", cfg.SessionDir
 	if cfg.SessionDirFromFlag {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/watcher"
 )
 
 // metaOutputSum is the manifest's record of the output file's SHA-256, so a
@@ -38,7 +40,7 @@ func (l *pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 		return &p, nil
 	}
 	paths := c.Changes.Paths()
-	l.refreshFiles(ctx, paths)
+	l.noteChanges(c.Changes)
 	if l.graph == nil {
 		return nil, nil
 	}
@@ -93,24 +95,49 @@ func (l *pipeline) inGraph(p string) bool {
 	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
-// refreshFiles rehashes the changed files in the tracked set, so the next
-// save records what the build read.
-func (l *pipeline) refreshFiles(ctx context.Context, abs []string) {
-	if l.store == nil || len(abs) == 0 {
+// noteChanges records the change set's files for the next save: the hash
+// the watcher read, which is what the build reads, with the stat cache
+// marked untrusted (Size -1) so the next start rehashes exactly these
+// files. Nothing is read here: the plan is on the path from save to build.
+func (l *pipeline) noteChanges(cs watcher.ChangeSet) {
+	if l.store == nil {
 		return
 	}
-	var rel []string
-	for _, p := range abs {
-		if r, err := session.RelPath(l.root, p); err == nil && strings.HasSuffix(r, ".py") {
-			rel = append(rel, r)
+	for _, ch := range cs.Changes {
+		rel, err := session.RelPath(l.root, ch.Path)
+		if err != nil || !strings.HasSuffix(rel, ".py") {
+			continue
+		}
+		f := session.File{Path: rel, SHA256: ch.NewHash, Size: -1}
+		if ch.Kind == watcher.Deleted {
+			f.SHA256 = ""
+		}
+		l.changes[rel] = f
+	}
+}
+
+// trackedFiles returns the tracked files with the changes noted since the
+// last save applied, sorted by path, and makes that the new table.
+func (l *pipeline) trackedFiles() []session.File {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.changes) == 0 {
+		return append([]session.File(nil), l.files...)
+	}
+	out := make([]session.File, 0, len(l.files)+len(l.changes))
+	for _, f := range l.files {
+		if _, ok := l.changes[f.Path]; !ok {
+			out = append(out, f)
 		}
 	}
-	files, err := session.RefreshFiles(ctx, l.root, l.files, rel)
-	if err != nil {
-		l.logf("session: %v", err)
-		return
+	for _, f := range l.changes {
+		if f.SHA256 != "" {
+			out = append(out, f)
+		}
 	}
-	l.files = files
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	l.files, l.changes = out, map[string]session.File{}
+	return append([]session.File(nil), out...)
 }
 
 // readHook reads the layout a good build wrote, hashes its cells, gives the
@@ -199,11 +226,8 @@ func (l *pipeline) manifest(lib *gds.Library, b *loop.Build) (*session.Manifest,
 	if err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	files := append([]session.File(nil), l.files...)
-	l.mu.Unlock()
 	m := &session.Manifest{
-		Files: files,
+		Files: l.trackedFiles(),
 		Cells: cells,
 		Meta:  map[string]string{metaOutputSum: sum, "command": strings.Join(b.Target.Command, " ")},
 	}

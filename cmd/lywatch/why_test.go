@@ -43,7 +43,8 @@ func TestWhyStale(t *testing.T) {
 }
 
 func TestWhyWithoutSnapshot(t *testing.T) {
-	dir := pdkDir(t)
+	dir := testsupport.CopyPDK(t) // a copy: the checkout may hold a session from 'make demo'
+	t.Chdir(dir)
 	code, out, errs := runCmd(t, "why", "mypdk/helpers.py", "--root", dir, "--no-color")
 	if code != exitOK || !strings.Contains(out, "module mypdk.helpers") || !strings.Contains(out, "function mypdk.helpers.box") || !strings.Contains(out, "--since") {
 		t.Errorf("exit %d, %s %s", code, out, errs)
