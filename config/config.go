@@ -2,12 +2,13 @@ package config
 
 import (
 	"fmt"
+	"github.com/lywatch/lywatch/watcher"
 	"time"
 )
 
 // Defaults.
 const (
-	DefaultDebounce     = 5 * time.Millisecond
+	DefaultDebounce     = watcher.DefaultDebounce
 	DefaultPollInterval = 500 * time.Millisecond
 	DefaultKLayout      = "127.0.0.1:11078"
 	DefaultProtocol     = "lywatch"
