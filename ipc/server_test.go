@@ -1,7 +1,9 @@
 package ipc
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,5 +20,32 @@ func TestServerBufferingInPython(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "\nok") {
 		t.Fatalf("feed_test.py: %v\n%s", err, out)
+	}
+}
+
+// TestServerDiscoveryLifecycleInPython starts the macro under plain python3
+// with pya stubbed and checks its discovery file: written with its pid when
+// it listens, removed when KLayout quits (aboutToQuit) or the interpreter
+// ends (atexit), and never removed when it holds another KLayout's pid.
+// (KLayout 0.28.5 under Xvfb cannot be made to quit cleanly from a test, so
+// this is where the exit path is shown.)
+func TestServerDiscoveryLifecycleInPython(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	for _, mode := range []string{"quit", "atexit"} {
+		t.Run(mode, func(t *testing.T) {
+			cache := t.TempDir()
+			cmd := exec.Command(py, "-B", "testdata/exit_test.py", "server.py", mode)
+			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache, "LYWATCH_PORT=11999")
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
+				t.Fatalf("exit_test.py %s: %v\n%s", mode, err, out)
+			}
+			if left, _ := filepath.Glob(filepath.Join(cache, "lywatch", "klayout-*.json")); len(left) != 0 {
+				t.Errorf("discovery files left after the interpreter ended: %v", left)
+			}
+		})
 	}
 }

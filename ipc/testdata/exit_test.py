@@ -1,0 +1,82 @@
+"""Checks the server macro's discovery file with plain Python: pya is stubbed
+with a main window and a QTcpServer that listens, the macro is loaded (and so
+starts, as in KLayout), and then KLayout "quits". Run by
+TestServerDiscoveryLifecycleInPython:
+
+    python3 exit_test.py server.py quit    the aboutToQuit signal fires
+    python3 exit_test.py server.py atexit  the interpreter simply ends
+
+XDG_CACHE_HOME and LYWATCH_PORT come from the test."""
+
+import importlib.util
+import json
+import os
+import sys
+import types
+
+sys.dont_write_bytecode = True
+pya = types.ModuleType("pya")
+quit_callbacks = []
+
+
+class _MainWindow:
+    def set_config(self, key, value):
+        pass
+
+
+class _App:
+    @staticmethod
+    def instance():
+        return _App()
+
+    def main_window(self):
+        return _MainWindow()
+
+    def version(self):
+        return "KLayout test"
+
+    def aboutToQuit(self, cb):
+        quit_callbacks.append(cb)
+
+
+class _TcpServer:
+    def newConnection(self, cb):
+        pass
+
+    def listen(self, addr, port):
+        return True
+
+    def errorString(self):
+        return ""
+
+
+pya.Application = _App
+pya.QTcpServer = _TcpServer
+pya.QHostAddress = lambda a: a
+sys.modules["pya"] = pya
+
+spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
+srv = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(srv)
+
+server = sys._lywatch_server
+path = srv.discovery_path(server.port)
+with open(path) as f:
+    info = json.load(f)
+assert info["pid"] == os.getpid() and info["listening"], info
+assert server.discovery == path, (server.discovery, path)
+
+if sys.argv[2] == "quit":
+    # Another KLayout's file at the same place is not ours to remove.
+    with open(path, "w") as f:
+        json.dump(dict(info, pid=1), f)
+    for cb in quit_callbacks:
+        cb()
+    assert os.path.exists(path), "stop removed another KLayout's discovery file"
+    with open(path, "w") as f:
+        json.dump(info, f)
+    assert quit_callbacks, "the server did not connect to aboutToQuit"
+    for cb in quit_callbacks:
+        cb()
+    assert not os.path.exists(path), "discovery file left after quitting"
+print("ok")
