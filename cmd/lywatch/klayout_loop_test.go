@@ -154,4 +154,56 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 	klWaitStatus(t, c, "a push into the restarted KLayout", out.String, func(st *ipc.Status) bool {
 		return st.File == chip && st.Loads >= 1
 	})
+
+	// lywatch stopped and started again with nothing changed: the session's
+	// layout is pushed into KLayout at once, and nothing is built.
+	waitFor := func(what string, out *testsupport.Buffer, s string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !strings.Contains(out.String(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no %q in:\n%s", what, s, out.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("the push into the restarted KLayout", &out, "→ push ")
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	<-exited
+	restart := func() (*testsupport.Buffer, func()) {
+		cmd := exec.Command(cmd.Args[0], cmd.Args[1:]...)
+		cmd.Dir, cmd.Env = pdk, append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
+		out := &testsupport.Buffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return out, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); cmd.Wait() }
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out2, stop2 := restart()
+	again := klWaitStatus(t, c, "the cached layout pushed at restart", out2.String, func(s *ipc.Status) bool {
+		return s.Loads > st.Loads
+	})
+	waitFor("the restart with nothing changed", out2, "session valid → build/chip.gds from the cache, no build")
+	stop2()
+	if strings.Contains(out2.String(), "→ build ") || again.File != chip || again.LastLoad == nil || again.LastLoad.Type != "reload" {
+		t.Errorf("restart with nothing changed: built or pushed wrongly (last load %+v):\n%s", again.LastLoad, out2.String())
+	}
+
+	// A helper edited while lywatch was stopped: the restart builds first and
+	// pushes the new layout only, never the stale cache.
+	klEditFile(t, filepath.Join(pdk, "mypdk", "helpers.py"), "l, w1, w2 = to_dbu(length), to_dbu(width1), to_dbu(width2)",
+		"l, w1, w2 = to_dbu(length), to_dbu(width1) + 2, to_dbu(width2)")
+	out3, stop3 := restart()
+	waitFor("the rebuild after a helper edit", out3, "→ push ")
+	stop3()
+	if strings.Contains(out3.String(), "session valid") || !strings.Contains(out3.String(), "start-up → 1 file changed since the session → ") ||
+		strings.Count(out3.String(), "→ push ") != 1 {
+		t.Errorf("restart after a helper edit: want one build, then one push:\n%s", out3.String())
+	}
 }
