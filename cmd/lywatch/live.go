@@ -80,6 +80,9 @@ func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, log
 	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{},
 		manifests: map[string]*session.Manifest{}, changes: map[string]session.File{}}
 	l.unnamed = len(targets) == 1 && targets[0].Name == ""
+	for _, t := range targets {
+		l.markPending(targetName(t), nil) // until a good build, or a fresh cache, says otherwise
+	}
 	flagDir, configDir := "", cfg.SessionDir
 	if cfg.SessionDirFromFlag {
 		flagDir, configDir = cfg.SessionDir, ""
@@ -91,10 +94,7 @@ func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, log
 		if err != nil {
 			return nil, err
 		}
-		l.store, l.dir = st, dir
-		if err := session.EnsureGitignore(filepath.Dir(dir)); err != nil {
-			logf("session: %v", err)
-		}
+		l.store, l.dir = st, dir // Open keeps the session out of git itself
 	}
 	opts, err := graphOptions(cfg, targets)
 	if err != nil {
@@ -119,10 +119,6 @@ func (l *pipeline) close() {
 // it, else the watched roots' deepest common directory (lywatch run from a
 // build folder with --watch ../pdk follows ../pdk).
 func sourceDir(cfg *config.Config) string {
-	inside := func(dir, p string) bool {
-		r, err := filepath.Rel(dir, p)
-		return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
-	}
 	common := ""
 	for _, w := range cfg.Watch {
 		w, err := filepath.Abs(w)
@@ -132,14 +128,20 @@ func sourceDir(cfg *config.Config) string {
 		if common == "" {
 			common = w
 		}
-		for !inside(common, w) {
+		for !within(common, w) {
 			common = filepath.Dir(common)
 		}
 	}
-	if common == "" || inside(cfg.Dir, common) {
+	if common == "" || within(cfg.Dir, common) {
 		return cfg.Dir
 	}
 	return common
+}
+
+// within reports whether the path p is dir or below it.
+func within(dir, p string) bool {
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
 // graphOptions maps the configuration onto the dependency graph's options.

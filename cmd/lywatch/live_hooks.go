@@ -90,10 +90,7 @@ func (l *pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 }
 
 // inGraph reports whether the graph scans the file at the absolute path p.
-func (l *pipeline) inGraph(p string) bool {
-	r, err := filepath.Rel(l.graph.Dir(), p)
-	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
-}
+func (l *pipeline) inGraph(p string) bool { return within(l.graph.Dir(), p) }
 
 // noteChanges records the change set's files for the next save: the hash
 // the watcher read, which is what the build reads, with the stat cache

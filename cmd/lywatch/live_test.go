@@ -392,3 +392,27 @@ func TestGranularity(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstFailedBuildIsRetriedWithoutSession: with no session, a start-up
+// build that fails leaves its target stale, so a later edit that changes
+// no code still rebuilds it.
+func TestFirstFailedBuildIsRetriedWithoutSession(t *testing.T) {
+	dir, layout := project(t)
+	log := filepath.Join(t.TempDir(), "builds")
+	t.Setenv("SRC", layout)
+	t.Setenv("BUILDLOG", log)
+	t.Setenv("NO_COLOR", "1")
+	rec := newPushRecorder(t)
+	fail := filepath.Join(t.TempDir(), "fail")
+	os.WriteFile(fail, nil, 0o644)
+	build := `[ ! -e "` + fail + `" ] || exit 5; mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`
+	r := startRun(t, dir, lywatchArgs(dir, layout, rec, build, "--no-session"))
+	waitUntil(t, "the failed start-up build", func() bool { return strings.Contains(r.out.String(), "failed (exit 5)") }, r.out.String)
+	os.Remove(fail)
+	appendFile(t, filepath.Join(dir, "pdk/parts.py"), "# comment\n")
+	waitUntil(t, "the retried build", func() bool { return buildCount(t, log) == 1 }, r.out.String)
+	r.stop()
+	if _, err := os.Stat(filepath.Join(dir, "build", "session")); err == nil {
+		t.Error("--no-session wrote a session")
+	}
+}
