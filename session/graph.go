@@ -29,7 +29,11 @@ func storeGraph(tdir string, graph json.RawMessage) (Layout, error) {
 	sum := sha256.Sum256(graph)
 	h := hex.EncodeToString(sum[:])
 	l := Layout{File: graphPrefix + h[:16] + graphSuffix, SHA256: h, Size: int64(len(graph))}
-	if err := WriteFileAtomic(filepath.Join(tdir, l.File), graph, 0o644); err != nil {
+	p := filepath.Join(tdir, l.File)
+	if st, err := os.Stat(p); err == nil && st.Size() == l.Size {
+		return l, nil // named by its content: already there (LoadGraph checks the hash)
+	}
+	if err := WriteFileAtomic(p, graph, 0o644); err != nil {
 		return Layout{}, err
 	}
 	return l, nil

@@ -2,6 +2,9 @@ package session
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,4 +51,40 @@ func TestGraphStoredApart(t *testing.T) {
 	if g, err := s.LoadGraph("default", m); g != nil || !IsWarning(err) {
 		t.Errorf("missing graph: %q, %v; want a warning", g, err)
 	}
+}
+
+// TestLayoutSourceHash: Save records the SHA-256 of the layout file as given,
+// for both plain and already-compressed layouts.
+func TestLayoutSourceHash(t *testing.T) {
+	root := newRoot(t, map[string]string{"pdk/a.py": "a = 1\n"})
+	ageFiles(t, root, []string{"pdk/a.py"})
+	s := openStore(t, root, Options{})
+	plain := layoutFile(t, t.TempDir(), 1, 5000)
+	for _, src := range []string{plain, gzipCopy(t, plain)} {
+		if err := s.Save("default", testManifest(t, root, []string{"pdk/a.py"}, 1), src); err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Load("default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(src)
+		if sum := sha256.Sum256(b); m.Layout.Source != hex.EncodeToString(sum[:]) {
+			t.Errorf("%s: Layout.Source = %q, want the file's SHA-256", filepath.Base(src), m.Layout.Source)
+		}
+	}
+}
+
+func gzipCopy(t *testing.T, src string) string {
+	t.Helper()
+	b, _ := os.ReadFile(src)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	p := src + ".gz"
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

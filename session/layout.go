@@ -35,6 +35,8 @@ func storeLayout(dst, src string, level int) (Layout, error) {
 		return Layout{}, fmt.Errorf("session: layout %s is empty", src)
 	}
 	isGzip := string(head) == gzipMagic
+	raw := sha256.New()
+	r = bufio.NewReaderSize(io.TeeReader(r, raw), 256<<10) // the file as given, hashed on the way
 	h := sha256.New()
 	var size int64
 	err = writeAtomic(dst, 0o644, func(w io.Writer) error {
@@ -56,7 +58,7 @@ func storeLayout(dst, src string, level int) (Layout, error) {
 	if err != nil {
 		return Layout{}, err
 	}
-	return Layout{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size}, nil
+	return Layout{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, Source: hex.EncodeToString(raw.Sum(nil))}, nil
 }
 
 type countWriter struct {

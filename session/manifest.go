@@ -104,6 +104,10 @@ type Layout struct {
 	// SHA256 and Size are those of the stored (compressed) file.
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+	// Source is the SHA-256 of the layout file as it was given to Save (the
+	// build's output), so a caller can tell whether that file still holds
+	// the stored layout without reading the stored one.
+	Source string `json:"source_sha256,omitempty"`
 }
 
 // EncodeManifest returns the sealed on-disk form of m.
