@@ -21,10 +21,6 @@ import (
 	"github.com/lywatch/lywatch/watcher"
 )
 
-// metaOutputSum is the manifest's record of the output file's SHA-256, so a
-// restart can tell whether the output on disk is still the cached layout.
-const metaOutputSum = "output_sha256"
-
 // plan is the loop's Plan hook: it turns a change set into the targets to
 // build through the dependency graph, keeping targets whose last build did
 // not succeed.
@@ -148,7 +144,8 @@ func (l *pipeline) readHook() loop.Hook {
 			l.settle(name, nil)
 			return loop.Quiet, nil
 		}
-		lib, err := gds.ReadFileContext(ctx, b.Target.Output, gds.ReadOptions{})
+		// Hashes, children and metadata are all the loop needs: no shapes.
+		lib, err := gds.ReadFileContext(ctx, b.Target.Output, gds.ReadOptions{HashOnly: true})
 		if err != nil {
 			return "", err
 		}
@@ -156,9 +153,10 @@ func (l *pipeline) readHook() loop.Hook {
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", b.Target.Output, err)
 		}
-		b.Values["layout"], b.Values["hashes"] = lib, hashes
+		cells := libraryCells(lib, b.Target.Output)
+		b.Values["layout"], b.Values["cells"] = lib, cells
 		if l.graph != nil {
-			l.graph.SetLayout(name, libraryCells(lib, b.Target.Output))
+			l.graph.SetLayout(name, cells)
 		}
 		l.mu.Lock()
 		changed := changedCells(l.prev[name], hashes)
@@ -208,25 +206,20 @@ func (l *pipeline) manifest(lib *gds.Library, b *loop.Build) (*session.Manifest,
 	if err != nil {
 		return nil, err
 	}
-	if l.graph != nil {
-		factory := map[string]string{}
-		for _, c := range libraryCells(lib, b.Target.Output) {
-			factory[c.Name] = c.Factory
-		}
-		for i := range cells {
-			if f := factory[cells[i].Name]; f != "" {
-				cells[i].Factory = f
-			}
-		}
+	infos, _ := b.Values["cells"].([]depgraph.CellInfo)
+	factory := make(map[string]string, len(infos))
+	for _, c := range infos {
+		factory[c.Name] = c.Factory
 	}
-	sum, err := fileSHA256(b.Target.Output)
-	if err != nil {
-		return nil, err
+	for i := range cells {
+		if f := factory[cells[i].Name]; f != "" {
+			cells[i].Factory = f
+		}
 	}
 	m := &session.Manifest{
 		Files: l.trackedFiles(),
 		Cells: cells,
-		Meta:  map[string]string{metaOutputSum: sum, "command": strings.Join(b.Target.Command, " ")},
+		Meta:  map[string]string{"command": strings.Join(b.Target.Command, " ")},
 	}
 	if l.graph != nil {
 		if m.Graph, err = json.Marshal(l.graph.Export()); err != nil {
@@ -245,7 +238,7 @@ func (l *pipeline) restoreOutput(t loop.Target) error {
 	if m == nil {
 		return fmt.Errorf("session: %s: no cached layout", name)
 	}
-	if sum, err := fileSHA256(t.Output); err == nil && sum == m.Meta[metaOutputSum] {
+	if sum, err := fileSHA256(t.Output); err == nil && sum == m.Layout.Source {
 		return nil
 	}
 	src, err := os.Open(l.store.LayoutPath(name))

@@ -137,15 +137,22 @@ func buildCount(t *testing.T, log string) int {
 	return strings.Count(string(b), "built\n")
 }
 
-// setup gives a project with one good build saved in its session.
-func setup(t *testing.T) (dir, layout, log string, rec *pushRecorder) {
+// fresh gives a project with nothing built: its layout to copy, the build
+// log and a push recorder, with the build's environment set.
+func fresh(t *testing.T) (dir, layout, log string, rec *pushRecorder) {
 	t.Helper()
 	dir, layout = project(t)
 	log = filepath.Join(t.TempDir(), "builds")
 	t.Setenv("SRC", layout)
 	t.Setenv("BUILDLOG", log)
 	t.Setenv("NO_COLOR", "1")
-	rec = newPushRecorder(t)
+	return dir, layout, log, newPushRecorder(t)
+}
+
+// setup gives a project with one good build saved in its session.
+func setup(t *testing.T) (dir, layout, log string, rec *pushRecorder) {
+	t.Helper()
+	dir, layout, log, rec = fresh(t)
 	t.Chdir(dir)
 	code, out, errb := runCmd(t, append([]string{"--once"}, lywatchArgs(dir, layout, rec, "")[0:]...)...)
 	if code != exitOK || !strings.Contains(out, "→ save ") {
@@ -346,12 +353,7 @@ func TestWhyComparesWithTheSession(t *testing.T) {
 // the project scans and tracks the watched tree, and keeps its session
 // there.
 func TestWatchElsewhere(t *testing.T) {
-	dir, layout := project(t)
-	log := filepath.Join(t.TempDir(), "builds")
-	t.Setenv("SRC", layout)
-	t.Setenv("BUILDLOG", log)
-	t.Setenv("NO_COLOR", "1")
-	rec := newPushRecorder(t)
+	dir, layout, log, rec := fresh(t)
 	build := `mkdir -p "$OUT" && cp "$SRC" "$OUT/chip.gds" && echo built >> "$BUILDLOG"`
 	t.Setenv("OUT", filepath.Join(dir, "build"))
 	args := lywatchArgs(dir, layout, rec, build, "--watch", dir)
@@ -397,12 +399,7 @@ func TestGranularity(t *testing.T) {
 // build that fails leaves its target stale, so a later edit that changes
 // no code still rebuilds it.
 func TestFirstFailedBuildIsRetriedWithoutSession(t *testing.T) {
-	dir, layout := project(t)
-	log := filepath.Join(t.TempDir(), "builds")
-	t.Setenv("SRC", layout)
-	t.Setenv("BUILDLOG", log)
-	t.Setenv("NO_COLOR", "1")
-	rec := newPushRecorder(t)
+	dir, layout, log, rec := fresh(t)
 	fail := filepath.Join(t.TempDir(), "fail")
 	os.WriteFile(fail, nil, 0o644)
 	build := `[ ! -e "` + fail + `" ] || exit 5; mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`

@@ -413,25 +413,9 @@ func TestWatchSignals(t *testing.T) {
 // TestWatchPushesGoodBuilds pushes into a stand-in lyipc server: one
 // "load PATH" per good build, none for a failed one.
 func TestWatchPushesGoodBuilds(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	got := make(chan string, 4)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 4096)
-			n, _ := conn.Read(buf)
-			got <- strings.TrimSpace(string(buf[:n]))
-			conn.Write([]byte("ACK ok\r\n"))
-			conn.Close()
-		}
-	}()
+	rec := newPushRecorder(t)
+	ln := rec.ln
+	got := rec.got
 	dir := t.TempDir()
 	t.Chdir(dir)
 	t.Setenv("NO_COLOR", "1")
