@@ -29,7 +29,6 @@ type invNode struct {
 	parent string   // id of the node it was reached from ("" for a seed)
 	edge   edgeKind // the edge from this node to its parent
 	reason string   // for a seed: what changed, starting with the file
-	depth  int
 }
 
 func newInvalidation() *Invalidation {
@@ -142,7 +141,6 @@ func (inv *Invalidation) closure(seeds []seed) {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		depth := inv.nodes[n.id].depth + 1
 		rs := make([]*node, 0, len(n.rdeps))
 		for r := range n.rdeps {
 			if inv.nodes[r.id] == nil {
@@ -151,7 +149,7 @@ func (inv *Invalidation) closure(seeds []seed) {
 		}
 		sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
 		for _, r := range rs {
-			inv.nodes[r.id] = &invNode{label: r.label(), kind: r.kind, names: nodeNames(r), parent: n.id, edge: n.rdeps[r], depth: depth}
+			inv.nodes[r.id] = &invNode{label: r.label(), kind: r.kind, names: nodeNames(r), parent: n.id, edge: n.rdeps[r]}
 			queue = append(queue, r)
 		}
 	}
@@ -185,12 +183,6 @@ func (inv *Invalidation) finish() {
 	for _, l := range [][]string{inv.Files, inv.Changed, inv.Modules, inv.Functions, inv.Factories, inv.Cells, inv.Targets, inv.Errors} {
 		sort.Strings(l)
 	}
-}
-
-// Env returns the environment a target's build gets: LYWATCH_TARGET and
-// LYWATCH_INVALIDATED (the invalidated factory names, one per line).
-func (inv *Invalidation) Env(target string) []string {
-	return []string{"LYWATCH_TARGET=" + target, "LYWATCH_INVALIDATED=" + strings.Join(inv.Factories, "\n")}
 }
 
 // Summary is a short count for the cycle's summary line, such as
