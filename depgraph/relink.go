@@ -114,10 +114,13 @@ func (g *Graph) fileNodes(fi *FileInfo) []*node {
 // returns false, changing nothing, when two files claim one module; the
 // caller then relinks everything.
 func (g *Graph) relinkIncremental(next, old map[string]*FileInfo, relink map[string]bool) bool {
-	importsChanged := false
+	importsChanged, modulesChanged := false, false
 	for rel, nw := range next {
 		if nw == nil || old[rel] == nil || importSignature(old[rel]) != importSignature(nw) {
 			importsChanged = true
+		}
+		if nw == nil || old[rel] == nil || old[rel].Module != nw.Module {
+			modulesChanged = true
 		}
 	}
 	claims := map[string]int{}
@@ -160,7 +163,9 @@ func (g *Graph) relinkIncremental(next, old map[string]*FileInfo, relink map[str
 			g.addFileNodes(fi)
 		}
 	}
-	g.indexPackages()
+	if modulesChanged {
+		g.indexPackages() // derived from the module names alone
+	}
 	for rel := range relink {
 		if fi := g.files[rel]; fi != nil && g.modules[fi.Module] == rel {
 			g.linkCode(fi)
