@@ -76,6 +76,16 @@ func (t *tokenizer) escape() {
 	t.pos++
 }
 
+// fstringBreak consumes a line break in an f-string's literal part: only
+// a triple-quoted one may hold it.
+func (t *tokenizer) fstringBreak(triple bool, startLine int32) {
+	if !triple {
+		t.fail(startLine, "unterminated f-string literal")
+		return
+	}
+	t.newline()
+}
+
 func (t *tokenizer) closes(q byte, triple bool) bool {
 	if t.src[t.pos] != q {
 		return false
@@ -114,11 +124,7 @@ func (t *tokenizer) scanFString(q byte, triple, raw bool, startLine int32) {
 				t.escape()
 			}
 		case c == '\n' || c == '\r':
-			if !triple {
-				t.fail(startLine, "unterminated f-string literal")
-				return
-			}
-			t.newline()
+			t.fstringBreak(triple, startLine)
 		case c == '{':
 			if hasAt(src, t.pos, "{{") {
 				t.pos += 2
@@ -181,11 +187,7 @@ func (t *tokenizer) scanSpec(q byte, triple bool, startLine int32) {
 		case c == '\\':
 			t.escape()
 		case c == '\n' || c == '\r':
-			if !triple {
-				t.fail(startLine, "unterminated f-string literal")
-				return
-			}
-			t.newline()
+			t.fstringBreak(triple, startLine)
 		default:
 			t.pos++
 		}

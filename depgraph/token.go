@@ -72,13 +72,9 @@ func (t *tokenizer) fail(line int32, format string, args ...any) {
 	t.pos = len(t.src)
 }
 
-// tokenize scans src. On failure it returns the error; the tokens read so
-// far are kept but should not be trusted.
-func tokenize(src []byte) (*tokenizer, error) {
-	return new(tokenizer).tokenize(src)
-}
-
-// tokenize scans src reusing t's buffers (a scanner reads many files).
+// tokenize scans src reusing t's buffers (a scanner reads many files). On
+// failure it returns the error; the tokens read so far are kept but should
+// not be trusted.
 func (t *tokenizer) tokenize(src []byte) (*tokenizer, error) {
 	*t = tokenizer{src: src, line: 1, cur: -1, indents: append(t.indents[:0], 0),
 		toks: t.toks[:0], inner: t.inner[:0], lines: t.lines[:0], brk: t.brk[:0], brkLine: t.brkLine[:0]}
@@ -262,40 +258,14 @@ func isIdentRune(r rune) bool {
 // stringPrefix reports whether s is a valid string prefix and whether it
 // makes a raw string and an f-string.
 func stringPrefix(s []byte) (ok, raw, f bool) {
-	if len(s) == 0 || len(s) > 2 {
+	if len(s) > 2 {
 		return false, false, false
 	}
-	var b, u bool
-	for _, c := range s {
-		switch c | 0x20 {
-		case 'r':
-			if raw {
-				return false, false, false
-			}
-			raw = true
-		case 'b':
-			if b {
-				return false, false, false
-			}
-			b = true
-		case 'u':
-			if u {
-				return false, false, false
-			}
-			u = true
-		case 'f':
-			if f {
-				return false, false, false
-			}
-			f = true
-		default:
-			return false, false, false
-		}
+	switch p := strings.ToLower(string(s)); p {
+	case "r", "u", "b", "f", "rb", "br", "rf", "fr":
+		return true, strings.Contains(p, "r"), strings.Contains(p, "f")
 	}
-	if (u && len(s) > 1) || (b && f) {
-		return false, false, false
-	}
-	return true, raw, f
+	return false, false, false
 }
 
 func (t *tokenizer) nameOrString() {
