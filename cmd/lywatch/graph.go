@@ -46,22 +46,6 @@ func (f *graphFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noColor, "no-color", false, "no colours")
 }
 
-// parseMixed parses flags and positional arguments in any order.
-func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 func (f *graphFlags) options() (depgraph.Options, error) {
 	gran, err := depgraph.ParseGranularity(f.granularity)
 	if err != nil {
@@ -94,14 +78,20 @@ func (f *graphFlags) load(ctx context.Context, opts depgraph.Options) (*depgraph
 	if err != nil {
 		return nil, err
 	}
-	if f.layout != "" {
-		cells, err := layoutCells(f.layout)
-		if err != nil {
-			return nil, err
-		}
-		g.SetLayout(f.targetName(), cells)
+	return g, f.addLayout(g)
+}
+
+// addLayout adds the cells of --layout, if given, to the graph.
+func (f *graphFlags) addLayout(g *depgraph.Graph) error {
+	if f.layout == "" {
+		return nil
 	}
-	return g, nil
+	cells, err := layoutCells(f.layout)
+	if err != nil {
+		return err
+	}
+	g.SetLayout(f.targetName(), cells)
+	return nil
 }
 
 // layoutCells reads a layout file's cells for the graph (see libraryCells).
@@ -158,7 +148,7 @@ func runGraph(ctx context.Context, e *env, args []string) int {
 		fmt.Fprint(e.stderr, "Usage: lywatch graph [--json|--dot] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseMixed(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

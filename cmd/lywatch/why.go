@@ -36,7 +36,7 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 		fmt.Fprint(e.stderr, "Usage: lywatch why NAME [--since SNAPSHOT] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\nNAME is a factory, cell, function (module.name), module, file or target.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseMixed(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -52,16 +52,20 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.errorf("why: %v", err)
 	}
+	var snap *depgraph.Snapshot
+	baseline := *since
+	if *since != "" {
+		if snap, err = readSnapshot(*since); err != nil {
+			return e.errorf("why: %v", err)
+		}
+	} else {
+		snap, baseline = sessionSnapshot(f.root, f.target)
+	}
 	var g *depgraph.Graph
 	var inv *depgraph.Invalidation
-	baseline := *since
-	switch snap, from := sessionSnapshot(f.root, f.target); {
-	case *since != "":
-		g, inv, err = sinceSnapshot(ctx, *since, opts, f)
-	case snap != nil:
-		baseline = from
+	if snap != nil {
 		g, inv, err = catchUp(ctx, snap, opts, f)
-	default:
+	} else {
 		g, err = f.load(ctx, opts)
 	}
 	if err != nil {
@@ -78,25 +82,10 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 		out.Files = inv.Files
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return e.errorf("why: %v", err)
-		}
-		return exitOK
+		return writeJSON(e, out)
 	}
 	printWhy(e, out, f.noColor)
 	return exitOK
-}
-
-// sinceSnapshot rebuilds the graph a snapshot recorded and updates it with
-// the files changed on disk since.
-func sinceSnapshot(ctx context.Context, path string, opts depgraph.Options, f graphFlags) (*depgraph.Graph, *depgraph.Invalidation, error) {
-	snap, err := readSnapshot(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return catchUp(ctx, snap, opts, f)
 }
 
 // catchUp rebuilds the graph a snapshot recorded and updates it with the
@@ -111,12 +100,8 @@ func catchUp(ctx context.Context, snap *depgraph.Snapshot, opts depgraph.Options
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.layout != "" {
-		cells, err := layoutCells(f.layout)
-		if err != nil {
-			return nil, nil, err
-		}
-		g.SetLayout(f.targetName(), cells)
+	if err := f.addLayout(g); err != nil {
+		return nil, nil, err
 	}
 	inv, err := g.Refresh(ctx)
 	if err != nil {
