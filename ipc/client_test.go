@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
 // fakeServer accepts connections on 127.0.0.1 and runs handle on each.
@@ -57,18 +59,8 @@ func jsonServer(t *testing.T, reply func(req map[string]any) string) string {
 	})
 }
 
-func closedAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestNoServer(t *testing.T) {
-	addr := closedAddr(t)
+	addr := testsupport.FreeAddr(t)
 	for _, p := range []Protocol{ProtoLywatch, ProtoLyipc, ProtoKlive} {
 		c := &Client{Addr: addr, Protocol: p, Timeout: time.Second}
 		_, err := c.Push(context.Background(), "x.gds", PushOptions{})

@@ -29,7 +29,7 @@ func TestKLayoutInstall(t *testing.T) {
 func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	addr := klFreeAddr(t)
+	addr := testsupport.FreeAddr(t)
 	port := ipc.PortOf(addr)
 	dir := filepath.Join(cache, "lywatch")
 	os.MkdirAll(dir, 0o755)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,19 +25,10 @@ ly.write(out)
 	return path
 }
 
-func klFreeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func TestPushUsageAndNoServer(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "x.gds")
 	os.WriteFile(file, []byte("not really"), 0o644)
-	addr := klFreeAddr(t)
+	addr := testsupport.FreeAddr(t)
 	tests := []struct {
 		args []string
 		code int

@@ -21,13 +21,7 @@ import (
 // RequireKLayoutEnv is set. The server is killed when the test ends.
 func Xvfb(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("Xvfb")
-	if err != nil {
-		if os.Getenv(RequireKLayoutEnv) != "" {
-			t.Fatalf("Xvfb not found but %s is set: install it with 'apt-get install xvfb'", RequireKLayoutEnv)
-		}
-		t.Skip("Xvfb not installed (apt-get install xvfb); skipping")
-	}
+	bin := lookPathOrSkip(t, "Xvfb", "xvfb")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,15 +55,14 @@ func Xvfb(t testing.TB) string {
 	return ""
 }
 
+// guiStartTimeout bounds how long KLayout may take to start its server.
+const guiStartTimeout = 60 * time.Second
+
 // GUIOptions configures KLayoutGUI.
 type GUIOptions struct {
-	Macro   []byte        // the server macro's Python source (required)
-	Port    int           // 0: a free port
-	Display string        // "": start an Xvfb of its own
-	Home    string        // "": a temporary directory (KLayout's settings stay out of the user's)
-	Args    []string      // more klayout arguments, e.g. files to open
-	Env     []string      // more environment variables
-	Timeout time.Duration // how long startup may take; 60 s if zero
+	Macro []byte // the server macro's Python source (required)
+	Port  int    // 0: a free port
+	Home  string // "": a temporary directory (KLayout's settings stay out of the user's)
 	// Autorun starts KLayout without -rm: the caller installed the macro
 	// as an autorun macro under Home/.klayout/pymacros.
 	Autorun bool
@@ -84,7 +77,7 @@ type GUI struct {
 	Port     int
 	Home     string // HOME of the KLayout process
 	CacheDir string // XDG_CACHE_HOME of the KLayout process
-	Display  string
+	Display  string // the Xvfb display KLayout runs on
 
 	t     testing.TB
 	opts  GUIOptions
@@ -106,21 +99,15 @@ func KLayoutGUI(t testing.TB, opts GUIOptions) *GUI {
 	if len(opts.Macro) == 0 {
 		t.Fatal("KLayoutGUI: no server macro given")
 	}
-	if opts.Display == "" {
-		opts.Display = Xvfb(t)
-	}
 	if opts.Home == "" {
 		opts.Home = t.TempDir()
 	}
 	if opts.Port == 0 {
 		opts.Port = FreePort(t)
 	}
-	if opts.Timeout == 0 {
-		opts.Timeout = 60 * time.Second
-	}
 	g := &GUI{
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), Port: opts.Port,
-		Home: opts.Home, CacheDir: filepath.Join(opts.Home, ".cache"), Display: opts.Display,
+		Home: opts.Home, CacheDir: filepath.Join(opts.Home, ".cache"), Display: Xvfb(t),
 		t: t, opts: opts, macro: filepath.Join(opts.Home, "lywatch_server.py"),
 	}
 	if err := os.WriteFile(g.macro, opts.Macro, 0o644); err != nil {
@@ -186,13 +173,11 @@ func (g *GUI) start(kl string) {
 	if !g.opts.Autorun {
 		args = append(args, "-rm", g.macro)
 	}
-	args = append(args, g.opts.Args...)
 	cmd := exec.Command(kl, args...)
 	cmd.Dir = g.Home
 	cmd.Env = append(os.Environ(),
 		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "DISPLAY="+g.Display,
 		"LYWATCH_PORT="+strconv.Itoa(g.Port), "QT_QPA_PLATFORM=xcb")
-	cmd.Env = append(cmd.Env, g.opts.Env...)
 	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -213,7 +198,7 @@ func (g *GUI) start(kl string) {
 // waitListening waits for the discovery file of pid saying it listens, and
 // for the port to accept a connection.
 func (g *GUI) waitListening(pid int, done <-chan struct{}) error {
-	deadline := time.Now().Add(g.opts.Timeout)
+	deadline := time.Now().Add(guiStartTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-done:
@@ -243,7 +228,7 @@ func (g *GUI) waitListening(pid int, done <-chan struct{}) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("server not listening on %s within %v", g.Addr, g.opts.Timeout)
+	return fmt.Errorf("server not listening on %s within %v", g.Addr, guiStartTimeout)
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -255,6 +240,13 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreeAddr returns "127.0.0.1:PORT" for a port that was free a moment ago:
+// an address where nothing listens.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 }
 
 func killGroup(cmd *exec.Cmd) {

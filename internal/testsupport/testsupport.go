@@ -56,12 +56,20 @@ func SharedGDSFiles(t testing.TB) []string {
 // is skipped, or fails when RequireKLayoutEnv is set.
 func KLayout(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("klayout")
+	return lookPathOrSkip(t, "klayout", "klayout")
+}
+
+// lookPathOrSkip returns the path of the program bin. Where it is missing the
+// test is skipped, or fails when RequireKLayoutEnv is set; either way the
+// message names the Debian package to install.
+func lookPathOrSkip(t testing.TB, bin, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(bin)
 	if err != nil {
 		if os.Getenv(RequireKLayoutEnv) != "" {
-			t.Fatalf("klayout not found but %s is set: install it with 'apt-get install klayout'", RequireKLayoutEnv)
+			t.Fatalf("%s not found but %s is set: install it with 'apt-get install %s'", bin, RequireKLayoutEnv, pkg)
 		}
-		t.Skip("klayout not installed (apt-get install klayout); skipping")
+		t.Skipf("%s not installed (apt-get install %s); skipping", bin, pkg)
 	}
 	return p
 }
