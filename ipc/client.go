@@ -56,7 +56,9 @@ type Client struct {
 	DialTimeout time.Duration // connecting; DefaultDialTimeout (or Timeout if smaller) if zero
 }
 
-func (c *Client) addr() string {
+// Address returns the address the client connects to: Addr, or the
+// protocol's default when Addr is empty.
+func (c *Client) Address() string {
 	if c.Addr != "" {
 		return c.Addr
 	}
@@ -79,12 +81,12 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 		dt = min(DefaultDialTimeout, timeout)
 	}
 	d := net.Dialer{Timeout: dt}
-	conn, err := d.DialContext(ctx, "tcp", c.addr())
+	conn, err := d.DialContext(ctx, "tcp", c.Address())
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("connect to %s: %w", c.addr(), ctx.Err())
+			return nil, nil, fmt.Errorf("connect to %s: %w", c.Address(), ctx.Err())
 		}
-		return nil, nil, &NoServerError{Addr: c.addr(), Err: err}
+		return nil, nil, &NoServerError{Addr: c.Address(), Err: err}
 	}
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -99,16 +101,16 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 // reason (timeout, cancelled).
 func (c *Client) ioError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s %s: %w", what, c.addr(), ctx.Err())
+		return fmt.Errorf("%s %s: %w", what, c.Address(), ctx.Err())
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%s %s: no reply in time (KLayout busy or not a lywatch server?): %w", what, c.addr(), err)
+		return fmt.Errorf("%s %s: no reply in time (KLayout busy or not a lywatch server?): %w", what, c.Address(), err)
 	}
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s %s: connection closed before a reply: %w", what, c.addr(), err)
+		return fmt.Errorf("%s %s: connection closed before a reply: %w", what, c.Address(), err)
 	}
-	return fmt.Errorf("%s %s: %w", what, c.addr(), err)
+	return fmt.Errorf("%s %s: %w", what, c.Address(), err)
 }
 
 // Call sends one lywatch-protocol command with its arguments and decodes the
@@ -116,7 +118,7 @@ func (c *Client) ioError(ctx context.Context, what string, err error) error {
 // *ServerError.
 func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, result any) error {
 	if c.Protocol != ProtoLywatch {
-		return fmt.Errorf("%s: command %q needs the lywatch protocol, not %s", c.addr(), cmd, c.Protocol)
+		return fmt.Errorf("%s: command %q needs the lywatch protocol, not %s", c.Address(), cmd, c.Protocol)
 	}
 	conn, stop, err := c.dial(ctx)
 	if err != nil {
@@ -127,7 +129,7 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Args: args}
 	line, err := json.Marshal(req)
 	if err != nil {
-		return fmt.Errorf("%s: encode %s request: %w", c.addr(), cmd, err)
+		return fmt.Errorf("%s: encode %s request: %w", c.Address(), cmd, err)
 	}
 	if _, err := conn.Write(append(line, '\n')); err != nil {
 		return c.ioError(ctx, "send "+cmd+" to", err)
@@ -140,20 +142,20 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 		}
 		rep, err := ParseReply(b)
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", c.addr(), cmd, err)
+			return fmt.Errorf("%s: %s: %w", c.Address(), cmd, err)
 		}
 		if rep.ID == nil || *rep.ID != req.ID {
 			if !rep.OK && rep.ID == nil {
-				return &ServerError{Addr: c.addr(), Cmd: cmd, Msg: rep.Error}
+				return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error}
 			}
 			continue // a reply to someone else's request; not ours
 		}
 		if !rep.OK {
-			return &ServerError{Addr: c.addr(), Cmd: cmd, Msg: rep.Error}
+			return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error}
 		}
 		if result != nil && len(rep.Result) > 0 {
 			if err := json.Unmarshal(rep.Result, result); err != nil {
-				return fmt.Errorf("%s: %s: %w: result: %v", c.addr(), cmd, ErrMalformedReply, err)
+				return fmt.Errorf("%s: %s: %w: result: %v", c.Address(), cmd, ErrMalformedReply, err)
 			}
 		}
 		return nil
@@ -222,12 +224,7 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		}
 		return &Status{Listening: true}, nil
 	}
-	return nil, fmt.Errorf("%s: the %s protocol has no status", c.addr(), c.Protocol)
-}
-
-// Ping checks that a lywatch server answers.
-func (c *Client) Ping(ctx context.Context) error {
-	return c.Call(ctx, "ping", nil, nil)
+	return nil, fmt.Errorf("%s: the %s protocol has no status", c.Address(), c.Protocol)
 }
 
 // Zoom sets the current view's visible box (micrometres).

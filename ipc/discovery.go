@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -67,12 +68,11 @@ func ReadDiscoveryFile(path string) (*Discovery, error) {
 // ReadDiscovery returns the discovery files of servers that started for
 // port, the one listening first. A missing directory gives none and no error.
 func ReadDiscovery(port int) ([]*Discovery, error) {
-	dir, err := DiscoveryDir()
+	main, err := DiscoveryPath(port)
 	if err != nil {
 		return nil, err
 	}
-	main := filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".json")
-	others, err := filepath.Glob(filepath.Join(dir, "klayout-"+strconv.Itoa(port)+"-*.json"))
+	others, err := filepath.Glob(strings.TrimSuffix(main, ".json") + "-*.json")
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package ipc_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -221,7 +222,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			w([]byte("\"}\n{\"id\": 7, \"cmd\": \"status\"}\n"))
 			errc <- err
 		}()
-		br := newReader(conn)
+		br := bufio.NewReaderSize(conn, 64<<10)
 		for i := range 4 {
 			line, err := ipc.ReadLine(br, ipc.MaxReplySize)
 			if err != nil {

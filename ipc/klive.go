@@ -57,10 +57,10 @@ func (c *Client) pushKlive(ctx context.Context, path string, opt PushOptions) (*
 		if rep == nil && raw == nil {
 			return nil, c.ioError(ctx, "read klive reply from", err)
 		}
-		return nil, fmt.Errorf("%s: klive: %w", c.addr(), err)
+		return nil, fmt.Errorf("%s: klive: %w", c.Address(), err)
 	}
 	if rep.Error != "" {
-		return nil, &ServerError{Addr: c.addr(), Cmd: "klive load", Msg: rep.Error}
+		return nil, &ServerError{Addr: c.Address(), Cmd: "klive load", Msg: rep.Error}
 	}
 	return &PushResult{Type: rep.Type, File: rep.File, Reply: string(raw)}, nil
 }

@@ -95,11 +95,11 @@ func WaitReady(ctx context.Context, c *Client, exited func() bool) (*Status, err
 			return nil, err
 		}
 		if exited != nil && exited() {
-			return nil, fmt.Errorf("KLayout exited before its server answered on %s", probe.addr())
+			return nil, fmt.Errorf("KLayout exited before its server answered on %s", probe.Address())
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("no lywatch server on %s yet: %w", probe.addr(), ctx.Err())
+			return nil, fmt.Errorf("no lywatch server on %s yet: %w", probe.Address(), ctx.Err())
 		case <-tick.C:
 		}
 	}

@@ -57,10 +57,10 @@ func (c *Client) Text(ctx context.Context, command string) (string, error) {
 	}
 	rep, err := ParseTextReply(string(line))
 	if err != nil {
-		return "", fmt.Errorf("%s: %s: %w", c.addr(), name, err)
+		return "", fmt.Errorf("%s: %s: %w", c.Address(), name, err)
 	}
 	if !rep.OK {
-		return "", &ServerError{Addr: c.addr(), Cmd: name, Msg: rep.Value}
+		return "", &ServerError{Addr: c.Address(), Cmd: name, Msg: rep.Value}
 	}
 	return rep.Value, nil
 }

@@ -9,7 +9,8 @@
 #   * lywatch's protocol: one JSON request per line, {"id": .., "cmd": ..},
 #     one JSON reply per line, {"id": .., "ok": true, "result": {..}} or
 #     {"id": .., "ok": false, "error": ".."}. Commands: ping, status, load,
-#     zoom, set_layer_visible, save_image, cell.
+#     zoom, zoom_fit, set_layer_visible, set_layer_color, cell, hier,
+#     save_image.
 #   * a klive request ({"gds": path, "keep_position": true}) on the same line
 #     format, answered klive-style.
 #   * lyipc's text commands (first byte not '{'): `load <path> [mode]`,
@@ -122,11 +123,12 @@ def _dirty(cv):
 
 
 def _each_layer(view):
+    """The view's layer entries (leaves of the layer tree), in order."""
     it = view.begin_layers()
     while not it.at_end():
         node = it.current()
         if not node.has_children():
-            yield it, node
+            yield node
         it.next()
 
 
@@ -278,32 +280,33 @@ class Viewer(object):
         view.zoom_box(pya.DBox(float(box[0]), float(box[1]), float(box[2]), float(box[3])))
         return {"box": self._box(view)}
 
-    def set_layer_visible(self, layer, visible):
-        view = self.view()
+    def _set_layers(self, cmd, layer, apply):
+        """Calls apply on every entry of the current view named layer ("L/D"
+        or its name) and says how many there were."""
         n = 0
-        for it, node in _each_layer(view):
+        for node in _each_layer(self.view()):
             if _layer_name(node) == layer or node.name == layer:
-                node.visible = bool(visible)
+                apply(node)
                 n += 1
         if n == 0:
-            raise ValueError("set_layer_visible: no layer %r in the current view" % layer)
+            raise ValueError("%s: no layer %r in the current view" % (cmd, layer))
         return {"layers": n}
+
+    def set_layer_visible(self, layer, visible):
+        def show(node):
+            node.visible = bool(visible)
+        return self._set_layers("set_layer_visible", layer, show)
 
     def set_layer_color(self, layer, color):
         try:
             rgb = int(str(color).lstrip("#"), 16)
         except ValueError:
             raise ValueError("set_layer_color: color must be #rrggbb, not %r" % (color,))
-        view = self.view()
-        n = 0
-        for it, node in _each_layer(view):
-            if _layer_name(node) == layer or node.name == layer:
-                node.fill_color = rgb
-                node.frame_color = rgb
-                n += 1
-        if n == 0:
-            raise ValueError("set_layer_color: no layer %r in the current view" % layer)
-        return {"layers": n}
+
+        def paint(node):
+            node.fill_color = rgb
+            node.frame_color = rgb
+        return self._set_layers("set_layer_color", layer, paint)
 
     def set_cell(self, name):
         view = self.view()
@@ -358,7 +361,7 @@ class Viewer(object):
         st["min_hier"] = view.min_hier_levels
         st["max_hier"] = view.max_hier_levels
         visible, hidden, seen, layers = [], [], set(), []
-        for it, node in _each_layer(view):
+        for node in _each_layer(view):
             name = _layer_name(node)
             layers.append({
                 "layer": name,

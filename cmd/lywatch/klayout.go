@@ -147,7 +147,7 @@ func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		why := ""
 		if errors.Is(err, ipc.ErrNoServer) {
-			why = whyNoServer(ipc.PortOf(ipcAddr(c)))
+			why = whyNoServer(ipc.PortOf(c.Address()))
 		}
 		if *asJSON {
 			ipcPrintJSON(e, map[string]any{"listening": false, "error": err.Error(), "why": strings.TrimSpace(why)})
@@ -163,7 +163,7 @@ func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	bold, dim := colors(e, *noColor)
-	printKLayoutStatus(e, st, ipcAddr(c), bold.Sprint, dim.Sprint)
+	printKLayoutStatus(e, st, c.Address(), bold.Sprint, dim.Sprint)
 	return exitOK
 }
 

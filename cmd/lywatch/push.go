@@ -102,7 +102,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 		detail += ", "
 	}
 	fmt.Fprintf(e.stdout, "pushed %s %s\n", bold.Sprint(filepath.Base(path)),
-		dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, ipcAddr(c)))
+		dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, c.Address()))
 	return exitOK
 }
 
@@ -148,16 +148,6 @@ func ipcPrintJSON(e *env, v any) int {
 		return e.errorf("%v", err)
 	}
 	return exitOK
-}
-
-func ipcAddr(c *ipc.Client) string {
-	if c.Addr != "" {
-		return c.Addr
-	}
-	if c.Protocol == ipc.ProtoKlive {
-		return ipc.DefaultKliveAddr
-	}
-	return ipc.DefaultAddr
 }
 
 func ipcLoopback(addr string) bool {
