@@ -100,8 +100,8 @@ func (f *sessionFlags) locate() (dir, root string, err error) {
 	if flagDir != "" && !filepath.IsAbs(flagDir) {
 		flagDir = filepath.Join(cwd, flagDir) // a flag is relative to where it is typed
 	}
-	dir, _ = session.ResolveDir(flagDir, os.Getenv(session.EnvDir), fromConfig, base)
-	return dir, session.FindRoot(base), nil
+	dir, root = sessionLocation(base, flagDir, fromConfig)
+	return dir, root, nil
 }
 
 // configSessionDir returns session_dir from the configuration file p, or ""
@@ -157,11 +157,7 @@ type sessionPalette struct{ bold, dim, green, yellow, red *color.Color }
 func sessionColors(e *env, noColor bool) sessionPalette {
 	p := sessionPalette{color.New(color.Bold), color.New(color.Faint), color.New(color.FgGreen), color.New(color.FgYellow), color.New(color.FgRed)}
 	out, isFile := e.stdout.(*os.File)
-	on := !noColor && os.Getenv("NO_COLOR") == "" && isFile
-	if on {
-		fi, err := out.Stat()
-		on = err == nil && fi.Mode()&os.ModeCharDevice != 0
-	}
+	on := !noColor && os.Getenv("NO_COLOR") == "" && isFile && isTerminal(out)
 	for _, c := range []*color.Color{p.bold, p.dim, p.green, p.yellow, p.red} {
 		if on {
 			c.EnableColor()
@@ -199,7 +195,7 @@ func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p session
 	}
 	fmt.Fprintf(w, "  %d cells, %d factories, %d files checked in %s (%d rehashed)\n",
 		len(m.Cells), len(m.Factories), t.Stated, t.Elapsed.Round(time.Microsecond*100), t.Rehashed)
-	fmt.Fprintf(w, "  %s saved %s by lywatch %s, %s\n", p.dim.Sprint("layout"), m.Written.Local().Format("2006-01-02 15:04:05 MST"), m.Version, sessionPlural(t.HistoryFrames, "history frame"))
+	fmt.Fprintf(w, "  %s saved %s by lywatch %s, %s\n", p.dim.Sprint("layout"), m.Written.Local().Format("2006-01-02 15:04:05 MST"), m.Version, plural(t.HistoryFrames, "history frame"))
 	fmt.Fprintf(w, "  %s %s (%d bytes)\n", p.dim.Sprint("      "), t.LayoutPath, m.Layout.Size)
 	cells := make([]string, len(m.Cells))
 	for i, c := range m.Cells {
@@ -226,13 +222,6 @@ func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p session
 		printSessionList(w, p.yellow.Sprint("stale factories"), t.Stale.Factories, all)
 		printSessionList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
 	}
-}
-
-func sessionPlural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // sessionErr drops the package prefix the command's own prefix repeats.
