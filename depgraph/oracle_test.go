@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -23,10 +25,6 @@ type oracleRecord struct {
 	Imports []json.RawMessage `json:"imports"`
 	Defs    []json.RawMessage `json:"defs"`
 }
-
-// knownMismatches lists files where the scanner and ast are allowed to
-// differ, each with the reason. Keyed by path suffix.
-var knownMismatches = map[string]string{}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -213,31 +211,14 @@ func python(t *testing.T) string {
 	return p
 }
 
+// checkMismatches fails the test for every file where the scanner and ast
+// disagree.
 func checkMismatches(t *testing.T, bad map[string]string, n int) {
 	t.Helper()
-	var unexplained []string
-	explained := 0
-	for f, why := range bad {
-		ok := false
-		for suf := range knownMismatches {
-			if strings.HasSuffix(f, suf) {
-				ok = true
-			}
-		}
-		if ok {
-			explained++
-		} else {
-			unexplained = append(unexplained, f+": "+why)
-		}
+	for _, f := range slices.Sorted(maps.Keys(bad)) {
+		t.Errorf("%s: %s", f, bad[f])
 	}
-	sort.Strings(unexplained)
-	for _, u := range unexplained {
-		t.Error(u)
-	}
-	if explained*1000 > n {
-		t.Errorf("%d explained mismatches in %d files: more than 0.1%%", explained, n)
-	}
-	t.Logf("%d files compared with ast, %d known mismatches, %d unexplained", n, explained, len(unexplained))
+	t.Logf("%d files compared with ast, %d mismatches", n, len(bad))
 }
 
 // TestOracleStdlib compares the scanner with Python's ast on every .py file
