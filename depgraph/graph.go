@@ -208,7 +208,6 @@ func (g *Graph) excluded(name string) bool {
 	return false
 }
 
-// walk lists the .py files under Dir, as absolute paths.
 // SourceFiles returns the absolute paths of the .py files Scan would read
 // with opts now, sorted, without reading them. Callers use it to find files
 // added while nothing was watching.
@@ -231,17 +230,22 @@ func (g *Graph) SourceFiles(ctx context.Context) ([]string, error) {
 	return paths, nil
 }
 
-func (g *Graph) walk(ctx context.Context) ([]string, error) {
+// walk lists the .py files under Dir, as absolute paths.
+func (g *Graph) walk(ctx context.Context) ([]string, error) { return g.walkDir(ctx, g.dir) }
+
+// walkDir lists the .py files under root (Dir or a directory in it), as
+// absolute paths, skipping excluded directories.
+func (g *Graph) walkDir(ctx context.Context, root string) ([]string, error) {
 	var out []string
-	err := filepath.WalkDir(g.dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == g.dir {
+			if p == root {
 				return err
 			}
 			return nil
 		}
 		if d.IsDir() {
-			if p != g.dir && g.excluded(d.Name()) {
+			if p != root && g.excluded(d.Name()) {
 				return filepath.SkipDir
 			}
 			return ctx.Err()
@@ -252,7 +256,7 @@ func (g *Graph) walk(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("depgraph: scan %s: %w", g.dir, err)
+		return nil, fmt.Errorf("depgraph: scan %s: %w", root, err)
 	}
 	return out, nil
 }

@@ -23,7 +23,7 @@ func (g *Graph) Update(ctx context.Context, changed []string) (*Invalidation, er
 
 func (g *Graph) update(ctx context.Context, changed []string) (*Invalidation, error) {
 	inv := newInvalidation()
-	changed = g.expandDirs(changed)
+	changed = g.expandDirs(ctx, changed)
 	scratch := new(tokenizer)
 	next := map[string]*FileInfo{} // nil: deleted
 	broken := map[string]bool{}
@@ -77,7 +77,7 @@ func (g *Graph) update(ctx context.Context, changed []string) (*Invalidation, er
 // expandDirs replaces a directory among the changed paths (created,
 // deleted or moved as a whole) by the .py files known under it and found
 // in it now.
-func (g *Graph) expandDirs(changed []string) []string {
+func (g *Graph) expandDirs(ctx context.Context, changed []string) []string {
 	var out []string
 	for _, p := range changed {
 		if strings.HasSuffix(p, ".py") {
@@ -99,18 +99,8 @@ func (g *Graph) expandDirs(changed []string) []string {
 		}
 		abs := filepath.Join(g.dir, filepath.FromSlash(rel))
 		if st, err := os.Stat(abs); err == nil && st.IsDir() {
-			_ = filepath.WalkDir(abs, func(q string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return nil
-				}
-				if d.IsDir() && q != abs && g.excluded(d.Name()) {
-					return filepath.SkipDir
-				}
-				if !d.IsDir() && strings.HasSuffix(q, ".py") {
-					out = append(out, q)
-				}
-				return nil
-			})
+			found, _ := g.walkDir(ctx, abs)
+			out = append(out, found...)
 		}
 	}
 	return out
