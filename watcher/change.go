@@ -72,7 +72,17 @@ func (cs ChangeSet) Empty() bool { return len(cs.Changes) == 0 }
 // Merge returns the set that has the effect of a followed by b: a path changed
 // in both keeps a's old hash and b's new hash, and a path that ends where it
 // started (created then deleted, or changed and changed back) drops out.
+// When one set is empty the other is returned as it is (sharing its
+// Changes), so merging into an empty pending set costs nothing.
 func Merge(a, b ChangeSet) ChangeSet {
+	switch {
+	case a.Empty():
+		b.Rescan = b.Rescan || a.Rescan
+		return b
+	case b.Empty():
+		a.Rescan = a.Rescan || b.Rescan
+		return a
+	}
 	byPath := make(map[string]Change, len(a.Changes)+len(b.Changes))
 	for _, c := range a.Changes {
 		byPath[c.Path] = c

@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -23,10 +24,12 @@ func TestMerge(t *testing.T) {
 		{"created then deleted", []Change{c("a", "", "1")}, []Change{c("a", "1", "")}, nil},
 		{"deleted then created", []Change{c("a", "1", "")}, []Change{c("a", "", "2")}, []Change{c("a", "1", "2")}},
 		{"modified then deleted", []Change{c("a", "1", "2")}, []Change{c("a", "2", "")}, []Change{c("a", "1", "")}},
+		{"first empty", nil, []Change{c("a", "1", "2")}, []Change{c("a", "1", "2")}},
+		{"second empty", []Change{c("a", "1", "2")}, nil, []Change{c("a", "1", "2")}},
 	}
 	for _, tc := range tests {
 		got := Merge(ChangeSet{Changes: tc.a}, ChangeSet{Changes: tc.b, Rescan: true})
-		if !sameChanges(got.Changes, tc.want) || !got.Rescan {
+		if !slices.Equal(got.Changes, tc.want) || !got.Rescan {
 			t.Errorf("%s: got %s, want %s", tc.name, describe(got), describe(ChangeSet{Changes: tc.want}))
 		}
 	}

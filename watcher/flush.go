@@ -47,11 +47,7 @@ func (w *Watcher) flush() {
 		return
 	}
 	w.lastEmit = time.Now()
-	if w.pending.Empty() {
-		w.pending = cs
-	} else {
-		w.pending = Merge(w.pending, cs)
-	}
+	w.pending = Merge(w.pending, cs)
 }
 
 // examine hashes the candidates. A known file that is no longer tracked
