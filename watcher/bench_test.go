@@ -103,7 +103,7 @@ func BenchmarkTracked(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		f.tracked(paths[i%len(paths)])
+		f.tracked(paths[i%len(paths)], root)
 		i++
 	}
 }

@@ -68,7 +68,7 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 	if wasDir {
 		return
 	}
-	if _, known := w.files[p]; known || w.filter.tracked(p) {
+	if _, known := w.files[p]; known || w.filter.tracked(p, root) {
 		w.cand[p] = struct{}{}
 		w.arm()
 	}

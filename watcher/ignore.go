@@ -252,20 +252,17 @@ func (f *filter) included(p, root string) bool {
 	return false
 }
 
-// tracked reports whether file p is one the watcher reports on.
-func (f *filter) tracked(p string) bool {
-	root := f.rootOf(p)
-	if root == "" || p == root {
-		return false
-	}
+// tracked reports whether file p, below root, is one the watcher reports
+// on. Like skip, it judges p itself: its directory is known not ignored.
+func (f *filter) tracked(p, root string) bool {
 	return f.included(p, root) && !f.skip(p, root, false)
 }
 
-// trackedDeep is tracked, and also checks that no directory between the
-// root and p is ignored.
+// trackedDeep is tracked, and also checks that p is below a root and that no
+// directory between the root and p is ignored.
 func (f *filter) trackedDeep(p string) bool {
 	root := f.rootOf(p)
-	if root == "" || p == root || !f.tracked(p) {
+	if root == "" || p == root || !f.tracked(p, root) {
 		return false
 	}
 	for d := filepath.Dir(p); d != root; d = filepath.Dir(d) {

@@ -30,13 +30,17 @@ func (s stamp) same(fi fs.FileInfo) bool {
 }
 
 // notePoll records, when polling, the stamps of a directory about to be read
-// and of its .gitignore; a .gitignore that changed or went away since it was
-// noted asks for a full rescan.
-func (w *Watcher) notePoll(dir string) {
+// (fi is its lstat when the caller has one, else nil) and of its .gitignore;
+// a .gitignore that changed or went away since it was noted asks for a full
+// rescan.
+func (w *Watcher) notePoll(dir string, fi fs.FileInfo) {
 	if w.nt != nil {
 		return
 	}
-	if fi, err := os.Lstat(dir); err == nil {
+	if fi == nil {
+		fi, _ = os.Lstat(dir)
+	}
+	if fi != nil {
 		w.dirStamps[dir] = stampOf(fi)
 	}
 	if !w.filter.gitignore {
@@ -81,9 +85,12 @@ func (w *Watcher) pollOnce() {
 		if st, ok := w.dirStamps[d]; ok && st.same(fi) {
 			continue
 		}
-		w.pollDir(d)
+		w.pollDir(d, fi)
 	}
 	for gi, st := range w.ignoreStamps {
+		if w.rescan {
+			break // one changed ignore file rescans everything
+		}
 		if fi, err := os.Lstat(gi); err != nil || !st.same(fi) {
 			w.rescan = true
 		}
@@ -103,15 +110,16 @@ func (w *Watcher) pollOnce() {
 	}
 }
 
-// pollDir reads a directory whose entries changed: new directories are
-// walked, new tracked files become candidates, and a new .gitignore asks for
-// a rescan. Files and directories that went away are found by their stat.
-func (w *Watcher) pollDir(d string) {
+// pollDir reads directory d, whose lstat fi shows its entries changed: new
+// directories are walked, new tracked files become candidates, and a new
+// .gitignore asks for a rescan. Files and directories that went away are
+// found by their stat.
+func (w *Watcher) pollDir(d string, fi fs.FileInfo) {
 	root := w.filter.rootOf(d)
 	if root == "" {
 		return
 	}
-	w.notePoll(d)
+	w.notePoll(d, fi)
 	entries, err := os.ReadDir(d)
 	if err != nil {
 		return
@@ -128,7 +136,7 @@ func (w *Watcher) pollDir(d string) {
 				w.rescan = true
 			}
 		default:
-			if _, known := w.files[p]; !known && w.filter.included(p, root) && !w.filter.skip(p, root, false) {
+			if _, known := w.files[p]; !known && w.filter.tracked(p, root) {
 				w.cand[p] = struct{}{}
 			}
 		}

@@ -33,7 +33,7 @@ func (w *Watcher) walkTree(dir, root string, file func(p string, d fs.DirEntry))
 			if p != dir && w.filter.skip(p, root, true) {
 				return filepath.SkipDir
 			}
-			w.notePoll(p)
+			w.notePoll(p, nil)
 			w.filter.loadDir(p)
 			w.watchDir(p)
 			return nil
@@ -41,7 +41,7 @@ func (w *Watcher) walkTree(dir, root string, file func(p string, d fs.DirEntry))
 		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 			return nil
 		}
-		if w.filter.included(p, root) && !w.filter.skip(p, root, false) {
+		if w.filter.tracked(p, root) {
 			file(p, d)
 		}
 		return nil
