@@ -112,9 +112,6 @@ func (p Pattern) String() string {
 	return b.String()
 }
 
-// Negate reports whether the pattern re-includes what it matches.
-func (p Pattern) Negate() bool { return p.negate }
-
 // Match reports whether the pattern matches rel, a slash-separated path
 // relative to the directory of the .gitignore file; isDir says whether rel
 // names a directory.

@@ -129,9 +129,6 @@ func cleanRoots(in []string) ([]string, error) {
 	return out, nil
 }
 
-// Roots returns the absolute roots being watched.
-func (w *Watcher) Roots() []string { return append([]string(nil), w.filter.roots...) }
-
 // Polling reports whether the watcher polls, because Options.Poll asked for
 // it or because it fell back to polling. It is safe from any goroutine.
 func (w *Watcher) Polling() bool { return w.polling.Load() }
