@@ -168,11 +168,7 @@ func testGitignoreEdited(t *testing.T, poll bool) {
 	h.write("skip.py", "s2")
 	h.quiet()
 	mustOK(t, os.Remove(h.path(".gitignore")))
-	cs := h.next()
-	want := []Change{{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")}}
-	if !sameChanges(cs.Changes, want) {
-		t.Fatalf("after removing .gitignore: %s", describe(cs))
-	}
+	h.expect("after removing .gitignore", Change{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")})
 }
 
 func TestDirectoryRemovedAndRenamed(t *testing.T) {
@@ -183,41 +179,25 @@ func TestDirectoryRemovedAndRenamed(t *testing.T) {
 func testDirectoryRemovedAndRenamed(t *testing.T, poll bool) {
 	h := start(t, map[string]string{"d/a.py": "a", "d/e/b.py": "b", "k.py": "k"}, func(o *Options) { o.Poll = poll })
 	mustOK(t, os.Rename(h.path("d"), h.path("moved")))
-	cs := h.next()
-	want := []Change{
-		{Path: h.path("d/a.py"), Kind: Deleted, OldHash: sum("a")},
-		{Path: h.path("d/e/b.py"), Kind: Deleted, OldHash: sum("b")},
-		{Path: h.path("moved/a.py"), Kind: Created, NewHash: sum("a")},
-		{Path: h.path("moved/e/b.py"), Kind: Created, NewHash: sum("b")},
-	}
-	if !sameChanges(cs.Changes, want) {
-		t.Fatalf("rename dir: %s", describe(cs))
-	}
+	h.expect("rename dir",
+		Change{Path: h.path("d/a.py"), Kind: Deleted, OldHash: sum("a")},
+		Change{Path: h.path("d/e/b.py"), Kind: Deleted, OldHash: sum("b")},
+		Change{Path: h.path("moved/a.py"), Kind: Created, NewHash: sum("a")},
+		Change{Path: h.path("moved/e/b.py"), Kind: Created, NewHash: sum("b")},
+	)
 	// The moved tree is watched under its new name.
 	h.write("moved/e/b.py", "b2")
-	cs = h.next()
-	want = []Change{{Path: h.path("moved/e/b.py"), Kind: Modified, OldHash: sum("b"), NewHash: sum("b2")}}
-	if !sameChanges(cs.Changes, want) {
-		t.Fatalf("edit in moved dir: %s", describe(cs))
-	}
+	h.expect("edit in moved dir", Change{Path: h.path("moved/e/b.py"), Kind: Modified, OldHash: sum("b"), NewHash: sum("b2")})
 	mustOK(t, os.RemoveAll(h.path("moved")))
-	cs = h.next()
-	want = []Change{
-		{Path: h.path("moved/a.py"), Kind: Deleted, OldHash: sum("a")},
-		{Path: h.path("moved/e/b.py"), Kind: Deleted, OldHash: sum("b2")},
-	}
-	if !sameChanges(cs.Changes, want) {
-		t.Fatalf("remove dir: %s", describe(cs))
-	}
+	h.expect("remove dir",
+		Change{Path: h.path("moved/a.py"), Kind: Deleted, OldHash: sum("a")},
+		Change{Path: h.path("moved/e/b.py"), Kind: Deleted, OldHash: sum("b2")},
+	)
 	// A directory moved in from outside is scanned.
 	outside := t.TempDir()
 	writeFile(t, filepath.Join(outside, "in/c.py"), "c")
 	mustOK(t, os.Rename(filepath.Join(outside, "in"), h.path("in")))
-	cs = h.next()
-	want = []Change{{Path: h.path("in/c.py"), Kind: Created, NewHash: sum("c")}}
-	if !sameChanges(cs.Changes, want) {
-		t.Fatalf("dir moved in: %s", describe(cs))
-	}
+	h.expect("dir moved in", Change{Path: h.path("in/c.py"), Kind: Created, NewHash: sum("c")})
 	h.quiet()
 }
 
@@ -244,11 +224,7 @@ func TestEmptyWhileWriting(t *testing.T) {
 	_, err = f.WriteString("a2")
 	mustOK(t, err)
 	mustOK(t, f.Close())
-	cs := h.next()
-	want := []Change{{Path: h.path("a.py"), Kind: Modified, OldHash: sum("a"), NewHash: sum("a2")}}
-	if !sameChanges(cs.Changes, want) {
-		t.Fatalf("got %s", describe(cs))
-	}
+	h.expect("after the write", Change{Path: h.path("a.py"), Kind: Modified, OldHash: sum("a"), NewHash: sum("a2")})
 	h.quiet()
 }
 

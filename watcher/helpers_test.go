@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +127,17 @@ func (h *harness) next() ChangeSet {
 	return ChangeSet{}
 }
 
+// expect waits for the next change set and fails the test, saying what
+// was awaited, unless it holds exactly the changes want.
+func (h *harness) expect(what string, want ...Change) ChangeSet {
+	h.t.Helper()
+	cs := h.next()
+	if !slices.Equal(cs.Changes, want) {
+		h.t.Fatalf("%s: got %s\nwant %s", what, describe(cs), describe(ChangeSet{Changes: want}))
+	}
+	return cs
+}
+
 // quiet proves no change set is pending: it writes a sentinel file and
 // checks that the next set holds only the sentinel. Every path the test
 // touched before is then known to have produced nothing more.
@@ -134,28 +146,12 @@ func (h *harness) quiet() {
 	h.sentinel++
 	rel := fmt.Sprintf("zz_sentinel_%d.py", h.sentinel)
 	h.write(rel, "sentinel")
-	cs := h.next()
-	want := []Change{{Path: h.path(rel), Kind: Created, NewHash: sum("sentinel")}}
-	if !sameChanges(cs.Changes, want) {
-		h.t.Fatalf("expected only the sentinel, got %s", describe(cs))
-	}
+	h.expect("only the sentinel", Change{Path: h.path(rel), Kind: Created, NewHash: sum("sentinel")})
 }
 
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
-}
-
-func sameChanges(a, b []Change) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func describe(cs ChangeSet) string {
