@@ -31,14 +31,14 @@ type Frame struct {
 	Layout Layout `json:"layout"`
 }
 
-// frameFile returns the names of frame seq's files.
+// frameFiles returns the names of frame seq's files.
 func frameFiles(seq int) (meta, layout string) {
 	base := fmt.Sprintf("%08d", seq)
 	return base + ".json", base + ".gds.gz"
 }
 
-// listFrames returns the history folder's frames, oldest first, with their
-// total size on disk. Frames whose record is damaged are skipped (and
+// listFrames returns the history folder's frames, oldest first. Frames
+// whose record is damaged or whose layout is missing are skipped (and
 // removed by the next prune).
 func listFrames(hdir string) ([]Frame, error) {
 	ents, err := os.ReadDir(hdir)

@@ -14,11 +14,6 @@ type Staleness struct {
 	Cells     []string `json:"cells,omitempty"`
 }
 
-// Empty reports whether nothing is stale.
-func (s *Staleness) Empty() bool {
-	return len(s.Files)+len(s.Functions)+len(s.Factories)+len(s.Cells) == 0
-}
-
 // Stale follows the manifest from changed root-relative files: every node
 // that depends on them through Edges (From depends on To), every factory
 // defined in a changed file or reached, every cell made by a stale factory
@@ -29,20 +24,10 @@ func (m *Manifest) Stale(changed []string) *Staleness {
 		users[e.To] = append(users[e.To], e.From)
 	}
 	reached := map[string]bool{}
-	queue := append([]string(nil), changed...)
 	for _, c := range changed {
 		reached[c] = true
 	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, u := range users[n] {
-			if !reached[u] {
-				reached[u] = true
-				queue = append(queue, u)
-			}
-		}
-	}
+	spread(reached, changed, users)
 	s := &Staleness{Files: sortedCopy(changed)}
 	for name := range m.Functions {
 		if reached[name] {
@@ -58,26 +43,17 @@ func (m *Manifest) Stale(changed []string) *Staleness {
 	}
 	parents := map[string][]string{}
 	staleCell := map[string]bool{}
-	var cellQueue []string
+	var staleCells []string
 	for _, c := range m.Cells {
 		for _, ch := range c.Children {
 			parents[ch] = append(parents[ch], c.Name)
 		}
 		if reached[c.Name] || (c.Factory != "" && staleFactory[c.Factory]) {
 			staleCell[c.Name] = true
-			cellQueue = append(cellQueue, c.Name)
+			staleCells = append(staleCells, c.Name)
 		}
 	}
-	for len(cellQueue) > 0 {
-		n := cellQueue[0]
-		cellQueue = cellQueue[1:]
-		for _, p := range parents[n] {
-			if !staleCell[p] {
-				staleCell[p] = true
-				cellQueue = append(cellQueue, p)
-			}
-		}
-	}
+	spread(staleCell, staleCells, parents)
 	for n := range staleCell {
 		s.Cells = append(s.Cells, n)
 	}
@@ -85,6 +61,22 @@ func (m *Manifest) Stale(changed []string) *Staleness {
 	sort.Strings(s.Factories)
 	sort.Strings(s.Cells)
 	return s
+}
+
+// spread marks in seen every node reachable from start through next
+// (breadth first); the start nodes must be marked already.
+func spread(seen map[string]bool, start []string, next map[string][]string) {
+	queue := append([]string(nil), start...)
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, u := range next[n] {
+			if !seen[u] {
+				seen[u] = true
+				queue = append(queue, u)
+			}
+		}
+	}
 }
 
 func sortedCopy(s []string) []string {
