@@ -2,15 +2,19 @@ package config
 
 import (
 	"fmt"
-	"github.com/lywatch/lywatch/watcher"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/watcher"
 )
 
 // Defaults.
 const (
 	DefaultDebounce     = watcher.DefaultDebounce
-	DefaultPollInterval = 500 * time.Millisecond
-	DefaultKLayout      = "127.0.0.1:11078"
+	DefaultPollInterval = watcher.DefaultPollInterval
+	DefaultKLayout      = ipc.DefaultAddr
 	DefaultProtocol     = "lywatch"
 	DefaultGranularity  = "function"
 	DefaultInclude      = "**/*.py"
@@ -109,22 +113,35 @@ func Default() *Config {
 	}
 }
 
+// choice is a setting whose value must come from a fixed set.
+type choice struct {
+	key, val string
+	ok       []string
+}
+
+func (ch choice) problem() string {
+	return fmt.Sprintf("%q: want one of %s", ch.val, strings.Join(ch.ok, ", "))
+}
+
+// badChoice returns the first setting whose value is not in its set; the
+// file reader and Validate both use it.
+func (c *Config) badChoice() (choice, bool) {
+	for _, ch := range []choice{
+		{"on_busy", c.OnBusy, []string{"restart", "queue"}},
+		{"protocol", c.Protocol, []string{"lywatch", "lyipc", "klive"}},
+		{"granularity", c.Granularity, []string{"function", "file"}},
+	} {
+		if !slices.Contains(ch.ok, ch.val) {
+			return ch, true
+		}
+	}
+	return choice{}, false
+}
+
 // Validate checks values that must come from a fixed set.
 func (c *Config) Validate() error {
-	switch c.OnBusy {
-	case "restart", "queue":
-	default:
-		return fmt.Errorf("on_busy %q: want restart or queue", c.OnBusy)
-	}
-	switch c.Protocol {
-	case "lywatch", "lyipc", "klive":
-	default:
-		return fmt.Errorf("protocol %q: want lywatch, lyipc or klive", c.Protocol)
-	}
-	switch c.Granularity {
-	case "function", "file":
-	default:
-		return fmt.Errorf("granularity %q: want function or file", c.Granularity)
+	if ch, bad := c.badChoice(); bad {
+		return fmt.Errorf("%s %s", ch.key, ch.problem())
 	}
 	if c.Debounce < 0 {
 		return fmt.Errorf("debounce %s: must not be negative", c.Debounce)

@@ -200,8 +200,11 @@ func TestParseDefaultsAndErrors(t *testing.T) {
 	if _, err := Parse(nil, dir, io.Discard); err == nil {
 		t.Error("no command: no error")
 	}
-	if _, err := Parse([]string{"--on-busy", "never", "--", "make"}, dir, io.Discard); err == nil {
-		t.Error("bad --on-busy: no error")
+	for _, bad := range [][]string{{"--on-busy", "never"}, {"--protocol", "http"}, {"--granularity", "line"}} {
+		_, err := Parse(append(bad, "--", "make"), dir, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), bad[1]) {
+			t.Errorf("%s %s: %v, want an error naming the value", bad[0], bad[1], err)
+		}
 	}
 	if _, err := Parse([]string{"-h"}, dir, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)

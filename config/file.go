@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,7 +175,7 @@ func (f *fileReader) decode() (*rawConfig, []toml.Key, error) {
 // unknownKey reports the first key of the section that was not decoded.
 func (f *fileReader) unknownKey(undecoded []toml.Key) error {
 	for _, k := range undecoded {
-		if len(k) <= len(f.section) || !hasPrefix(k, f.section) {
+		if len(k) <= len(f.section) || !slices.Equal(k[:len(f.section)], f.section) {
 			continue
 		}
 		return &FileError{File: f.path, Line: f.keyLine(k), Msg: fmt.Sprintf("unknown key %q", strings.Join(k[len(f.section):], "."))}
@@ -205,18 +206,6 @@ func (f *fileReader) tomlError(err error) error {
 
 func lastPieces(key string, section toml.Key) string {
 	return strings.TrimPrefix(key, strings.Join(section, ".")+".")
-}
-
-func hasPrefix(k, prefix toml.Key) bool {
-	if len(k) < len(prefix) {
-		return false
-	}
-	for i := range prefix {
-		if k[i] != prefix[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // errAt returns a FileError for key (relative to the section) of the
@@ -297,18 +286,8 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 
 // checkValues reports a bad value with the line of its key.
 func (f *fileReader) checkValues(c *Config) error {
-	checks := []struct {
-		key, val string
-		ok       []string
-	}{
-		{"on_busy", c.OnBusy, []string{"restart", "queue"}},
-		{"protocol", c.Protocol, []string{"lywatch", "lyipc", "klive"}},
-		{"granularity", c.Granularity, []string{"function", "file"}},
-	}
-	for _, ch := range checks {
-		if !contains(ch.ok, ch.val) {
-			return f.errAt(-1, ch.key, "%q: want one of %s", ch.val, strings.Join(ch.ok, ", "))
-		}
+	if ch, bad := c.badChoice(); bad {
+		return f.errAt(-1, ch.key, "%s", ch.problem())
 	}
 	return nil
 }
@@ -373,15 +352,6 @@ func setBool(dst *bool, v *bool) {
 	if v != nil {
 		*dst = *v
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stringList accepts a string or a list of strings.

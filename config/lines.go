@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -38,7 +39,7 @@ func (f *fileReader) keyLineN(k toml.Key, n int) int {
 		t := strings.TrimSpace(stripComment(line))
 		if strings.HasPrefix(t, "[") {
 			cur = splitKey(strings.Trim(t, "[] \t"))
-			if equalKey(cur, parent) {
+			if slices.Equal(cur, parent) {
 				seen++
 				if seen == n {
 					header = i + 1
@@ -51,7 +52,7 @@ func (f *fileReader) keyLineN(k toml.Key, n int) int {
 			continue
 		}
 		full := append(append([]string{}, cur...), splitKey(name)...)
-		if !equalKey(full, k) {
+		if !slices.Equal(full, k) {
 			continue
 		}
 		if n < 0 || seen == n {
@@ -95,16 +96,4 @@ func splitKey(s string) []string {
 		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
 	}
 	return parts
-}
-
-func equalKey(a []string, b toml.Key) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
