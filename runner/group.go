@@ -47,11 +47,10 @@ func (g *group) reap() {
 }
 
 // stop ends the group: SIGTERM, up to grace for every member to exit, then
-// SIGKILL. waited delivers the leader's cmd.Wait result; nil means the
-// leader was already waited for. stop returns that result once the leader is
-// done; waitGone then waits for the rest.
-func (g *group) stop(waited <-chan error) error {
-	var waitErr error
+// SIGKILL. waited delivers when the leader's cmd.Wait returns (cmd then
+// holds its ProcessState); nil means the leader was already waited for. stop returns once the leader
+// is done; waitGone then waits for the rest.
+func (g *group) stop(waited <-chan error) {
 	leaderDone := waited == nil
 	g.signal(syscall.SIGTERM)
 	timer := time.NewTimer(g.grace)
@@ -62,11 +61,11 @@ func (g *group) stop(waited <-chan error) error {
 		if leaderDone {
 			g.reap()
 			if !g.alive() {
-				return waitErr
+				return
 			}
 		}
 		select {
-		case waitErr = <-waited:
+		case <-waited:
 			leaderDone = true
 			waited = nil
 			continue
@@ -79,9 +78,8 @@ func (g *group) stop(waited <-chan error) error {
 	g.logf("group %d still running %s after SIGTERM: SIGKILL", g.pgid, FormatDuration(g.grace))
 	g.signal(syscall.SIGKILL)
 	if !leaderDone {
-		waitErr = <-waited
+		<-waited
 	}
-	return waitErr
 }
 
 // waitGone waits until no process of the group is left, reaping members

@@ -171,9 +171,8 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	go func() { waited <- cmd.Wait() }()
 
 	res := &Result{}
-	var waitErr error
 	select {
-	case waitErr = <-waited:
+	case <-waited:
 		// The leader exited; stop whatever it left behind in its group.
 		if g.alive() {
 			r.logf("%s: stopping processes left in group %d", label, g.pgid)
@@ -181,7 +180,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		}
 	case <-ctx.Done():
 		res.Stopped = true
-		waitErr = g.stop(waited)
+		g.stop(waited)
 	}
 	if err := g.waitGone(); err != nil && res.Err == nil {
 		res.Err = err
@@ -190,7 +189,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	outR.Close()
 	errR.Close()
 	res.Duration = time.Since(start)
-	res.ExitCode, res.Signal = exitStatus(cmd, waitErr)
+	res.ExitCode, res.Signal = exitStatus(cmd.ProcessState)
 	return res
 }
 
@@ -233,9 +232,8 @@ func setColor(c *color.Color, on bool) {
 	}
 }
 
-// exitStatus turns what cmd.Wait returned into an exit code and signal.
-func exitStatus(cmd *exec.Cmd, waitErr error) (int, syscall.Signal) {
-	ps := cmd.ProcessState
+// exitStatus turns the state cmd.Wait left into an exit code and signal.
+func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
 	if ps == nil {
 		return -1, 0
 	}
