@@ -290,15 +290,15 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 				groups[d.Kind] = append(groups[d.Kind], name)
 			}
 			line := "  " + head
-			for _, k := range []string{"imports", "uses", "uses-cell"} {
-				if len(groups[k]) > 0 {
-					line += dim.Sprintf("  %s ", depWords[k]) + strings.Join(groups[k], ", ")
+			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"uses-cell", "cells contain"}} {
+				if len(groups[k.kind]) > 0 {
+					line += dim.Sprintf("  %s ", k.words) + strings.Join(groups[k.kind], ", ")
 				}
 			}
 			fmt.Fprintln(e.stdout, line)
 		}
 	}
-	printTargets(e, g, nodes, byID)
+	printTargets(e, nodes, byID)
 	if cs := g.Cycles(); len(cs) > 0 {
 		fmt.Fprintln(e.stdout, bold.Sprint("\nimport cycles:"))
 		for _, c := range cs {
@@ -313,12 +313,15 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 	}
 }
 
-func printTargets(e *env, g *depgraph.Graph, nodes []depgraph.NodeInfo, byID map[string]depgraph.NodeInfo) {
+// printTargets prints each target's entry files and its cells, with the
+// factories that made them.
+func printTargets(e *env, nodes []depgraph.NodeInfo, byID map[string]depgraph.NodeInfo) {
 	for _, n := range nodes {
 		if n.Kind != "target" {
 			continue
 		}
-		var entries, cells []string
+		var entries []string
+		ncell := 0
 		for _, d := range n.Deps {
 			switch d.Kind {
 			case "entry":
@@ -326,10 +329,10 @@ func printTargets(e *env, g *depgraph.Graph, nodes []depgraph.NodeInfo, byID map
 					entries = append(entries, to.File)
 				}
 			case "contains":
-				cells = append(cells, byID[d.To].Name)
+				ncell++
 			}
 		}
-		fmt.Fprintf(e.stdout, "\ntarget %s: entry files %s; %d cells\n", n.Name, orNone(entries), len(cells))
+		fmt.Fprintf(e.stdout, "\ntarget %s: entry files %s; %d cells\n", n.Name, orNone(entries), ncell)
 		for _, d := range n.Deps {
 			c := byID[d.To]
 			if c.Kind != "cell" {
@@ -351,9 +354,6 @@ func printTargets(e *env, g *depgraph.Graph, nodes []depgraph.NodeInfo, byID map
 		}
 	}
 }
-
-// depWords introduce each kind of dependency in the text output.
-var depWords = map[string]string{"imports": "imports", "uses": "uses", "uses-cell": "cells contain"}
 
 func orNone(l []string) string {
 	if len(l) == 0 {
