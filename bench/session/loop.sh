@@ -7,37 +7,13 @@
 # (stat only). The goal for both is 150 ms.
 # Usage: bench/session/loop.sh [FILES] [RUNS]
 set -euo pipefail
-n=${1:-10000}
-runs=${2:-7}
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/lywatch" ./cmd/lywatch
-go build -o "$work/mksession" ./bench/session/mksession
-"$work/mksession" -root "$work/proj" -files "$n" -nosession >/dev/null
-# A one-cell layout for the "build" to copy into place.
-python3 - "$work/tiny.gds" <<'PY'
-import struct, sys
-def rec(t, dt, data=b""):
-    return struct.pack(">HBB", 4 + len(data), t, dt) + data
-def s(x):
-    x = x.encode()
-    return x + b"\0" * (len(x) % 2)
-real8_1em3 = bytes.fromhex("3e4189374bc6a7ef"); real8_1em9 = bytes.fromhex("3944b82fa09b5a54")
-out = rec(0x00, 2, struct.pack(">h", 600)) + rec(0x01, 2, b"\0" * 24) + rec(0x02, 6, s("LIB"))
-out += rec(0x03, 5, real8_1em3 + real8_1em9) + rec(0x05, 2, b"\0" * 24) + rec(0x06, 6, s("TOP"))
-out += rec(0x08, 0) + rec(0x0D, 2, struct.pack(">h", 1)) + rec(0x0E, 2, struct.pack(">h", 0))
-out += rec(0x10, 3, struct.pack(">10i", 0, 0, 0, 10, 10, 10, 10, 0, 0, 0)) + rec(0x11, 0)
-out += rec(0x07, 0) + rec(0x04, 0)
-open(sys.argv[1], "wb").write(out)
-PY
+source "$(dirname "$0")/common.sh"
+# The sources, and a one-cell layout for the "build" to copy into place.
+"$work/mksession" -root "$work/proj" -files "$n" -nosession -gds "$work/tiny.gds" >/dev/null
 cd "$work/proj"
 args=(--no-push --no-config --output "$work/proj/build/out.gds" -- cp "$work/tiny.gds" "$work/proj/build/out.gds")
 mkdir -p build
 "$work/lywatch" --once "${args[@]}" >/dev/null 2>&1 || { echo "first build failed"; exit 1; }
-
-ms() { echo $(( ($2 - $1) / 1000000 )).$(( ($2 - $1) / 100000 % 10 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # launch_to_valid prints the ms from launch to the "session valid" line.
 launch_to_valid() {

@@ -7,18 +7,9 @@
 #     sha256sum over the same files, in the same run.
 # Usage: bench/session/run.sh [FILES] [RUNS]
 set -euo pipefail
-n=${1:-10000}
-runs=${2:-7}
-cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/lywatch" ./cmd/lywatch
-go build -o "$work/mksession" ./bench/session/mksession
+source "$(dirname "$0")/common.sh"
 list=$("$work/mksession" -root "$work/proj" -files "$n")
 cd "$work/proj"
-
-ms() { echo $(( ($2 - $1) / 1000000 )).$(( ($2 - $1) / 100000 % 10 )); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "== $n tracked files, nothing changed: launch to 'valid' ($runs runs)"
 "$work/lywatch" session show --no-color >/dev/null # warm the page cache

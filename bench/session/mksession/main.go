@@ -1,9 +1,12 @@
 // Command mksession makes a project of N Python-sized source files and a
-// saved lywatch session tracking all of them, for bench/session/run.sh.
+// saved lywatch session tracking all of them, for bench/session/run.sh and
+// loop.sh.
 //
-//	mksession -root DIR -files 10000 [-size 3000] [-nosession]
+//	mksession -root DIR -files 10000 [-size 3000] [-nosession] [-gds FILE]
 //
 // It prints the path of the file list (one root-relative path a line).
+// -gds also writes a one-cell layout to FILE for a benchmark's "build" to
+// copy into place.
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/session"
 )
 
@@ -23,8 +27,13 @@ func main() {
 	n := flag.Int("files", 10000, "number of source files")
 	size := flag.Int("size", 3000, "bytes per file")
 	noSession := flag.Bool("nosession", false, "only make the files")
+	tiny := flag.String("gds", "", "also write a one-cell layout to this file")
 	flag.Parse()
-	if err := run(*root, *n, *size, !*noSession); err != nil {
+	err := run(*root, *n, *size, !*noSession)
+	if err == nil && *tiny != "" {
+		err = writeTinyLayout(*tiny)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mksession:", err)
 		os.Exit(1)
 	}
@@ -85,4 +94,12 @@ func save(root string, paths []string) error {
 	}
 	m := &session.Manifest{Files: files, Cells: []session.Cell{{Name: "TOP", Local: "l", Deep: "d"}}}
 	return s.Save(session.DefaultTarget, m, layout)
+}
+
+// writeTinyLayout writes a layout with one cell, TOP, holding a 10×10 box
+// on layer 1/0.
+func writeTinyLayout(path string) error {
+	box := gds.Shape{Kind: gds.Boundary, Layer: 1, XY: []gds.Point{{X: 0, Y: 0}, {X: 0, Y: 10}, {X: 10, Y: 10}, {X: 10, Y: 0}, {X: 0, Y: 0}}}
+	lib := &gds.Library{Name: "LIB", Version: 600, UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{{Name: "TOP", Shapes: []gds.Shape{box}}}}
+	return gds.WriteFile(path, lib)
 }
