@@ -135,7 +135,7 @@ func (s *fileScanner) def(lo, at, hi int) Def {
 	last := lines[hi-1]
 	d.EndLine = int(s.t.toks[last.last-1].endLine)
 	for x := lo; x < at; x++ {
-		name := s.dotted(lines[x].first+1, lines[x].last)
+		name, _ := s.dottedAt(lines[x].first+1, lines[x].last)
 		d.Decorators = append(d.Decorators, name)
 		if s.isFactoryDecorator(name) {
 			d.Factory = true
@@ -154,21 +154,6 @@ func (s *fileScanner) isFactoryDecorator(name string) bool {
 		}
 	}
 	return false
-}
-
-// dotted reads NAME(.NAME)* from token i.
-func (s *fileScanner) dotted(i, end int32) string {
-	var b strings.Builder
-	for i < end && s.t.toks[i].kind == tkName {
-		b.WriteString(s.text(s.t.toks[i]))
-		if i+1 < end && s.is(i+1, ".") {
-			b.WriteByte('.')
-			i += 2
-			continue
-		}
-		break
-	}
-	return b.String()
 }
 
 // hashLines hashes the tokens of logical lines [lo, hi) that pass keep (all
