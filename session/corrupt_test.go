@@ -61,19 +61,16 @@ func wantWarning(t *testing.T, s *Store, name, what string) {
 	}
 }
 
-func TestTruncatedFiles(t *testing.T) {
-	s, _ := savedSession(t)
+// damageEach calls damage with each session file's name, path and
+// content, then puts the content back and checks that it loads again.
+func damageEach(t *testing.T, s *Store, damage func(name, p string, orig []byte)) {
+	t.Helper()
 	for name, p := range sessionFiles(s) {
 		orig, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, n := range []int{0, 1, len(orig) / 3, len(orig) / 2, len(orig) - 2, len(orig) - 1} {
-			writeFile(t, p, string(orig[:n]))
-			wantWarning(t, s, name, "truncated to "+strconv.Itoa(n))
-		}
-		writeFile(t, p, string(orig)+"x")
-		wantWarning(t, s, name, "with a byte appended")
+		damage(name, p, orig)
 		writeFile(t, p, string(orig))
 		if got, err := loadFile(s, name); got == nil || err != nil {
 			t.Fatalf("%s restored: %v, %v", name, got, err)
@@ -81,13 +78,21 @@ func TestTruncatedFiles(t *testing.T) {
 	}
 }
 
+func TestTruncatedFiles(t *testing.T) {
+	s, _ := savedSession(t)
+	damageEach(t, s, func(name, p string, orig []byte) {
+		for _, n := range []int{0, 1, len(orig) / 3, len(orig) / 2, len(orig) - 2, len(orig) - 1} {
+			writeFile(t, p, string(orig[:n]))
+			wantWarning(t, s, name, "truncated to "+strconv.Itoa(n))
+		}
+		writeFile(t, p, string(orig)+"x")
+		wantWarning(t, s, name, "with a byte appended")
+	})
+}
+
 func TestBitFlippedFiles(t *testing.T) {
 	s, _ := savedSession(t)
-	for name, p := range sessionFiles(s) {
-		orig, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+	damageEach(t, s, func(name, p string, orig []byte) {
 		// Flip in place (no truncation, which makes ext4 flush on close).
 		f, err := os.OpenFile(p, os.O_WRONLY, 0)
 		if err != nil {
@@ -108,8 +113,7 @@ func TestBitFlippedFiles(t *testing.T) {
 			}
 		}
 		f.Close()
-		writeFile(t, p, string(orig))
-	}
+	})
 }
 
 func TestUnknownVersion(t *testing.T) {
