@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -177,6 +178,31 @@ func TestIncludeExcludeGlobs(t *testing.T) {
 	}
 	if !f.skip(root+"/vendor", root, true) {
 		t.Error("excluded directory vendor is not skipped")
+	}
+}
+
+func TestIgnoreFilesAboveTheRoot(t *testing.T) {
+	// The root is two levels below the git top: the .gitignore files of the
+	// top and of the level between, and .git/info/exclude, apply to it.
+	top := t.TempDir()
+	for p, c := range map[string]string{
+		".git/info/exclude": "excl_*.py\n",
+		".gitignore":        "gen_*.py\n",
+		"mid/.gitignore":    "local.py\n",
+		"mid/src/a.py":      "",
+	} {
+		writeFile(t, filepath.Join(top, p), c)
+	}
+	root := filepath.Join(top, "mid", "src")
+	o, err := Options{Roots: []string{root}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFilter(o, []string{root})
+	for rel, want := range map[string]bool{"a.py": true, "gen_x.py": false, "local.py": false, "excl_y.py": false, "sub/local.py": false} {
+		if got := f.trackedDeep(filepath.Join(root, rel)); got != want {
+			t.Errorf("tracked(%s) = %v, want %v", rel, got, want)
+		}
 	}
 }
 

@@ -77,9 +77,9 @@ func newFilter(o Options, roots []string) *filter {
 			f.exclRules[top] = readRules(filepath.Join(top, ".git", "info", "exclude"))
 		}
 		// .gitignore files between the git top and the root apply too.
-		for d := filepath.Dir(r); strings.HasPrefix(d+string(filepath.Separator), top+string(filepath.Separator)) || d == top; d = filepath.Dir(d) {
+		for d := filepath.Dir(r); d != r && within(d, top); d = filepath.Dir(d) {
 			f.loadDir(d)
-			if d == top || d == filepath.Dir(d) {
+			if d == top {
 				break
 			}
 		}
@@ -274,6 +274,4 @@ func (f *filter) trackedDeep(p string) bool {
 }
 
 // isNotExist reports whether err means the path is gone.
-func isNotExist(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist)
-}
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
