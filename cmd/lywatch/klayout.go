@@ -150,17 +150,14 @@ func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 			why = whyNoServer(ipc.PortOf(c.Address()))
 		}
 		if *asJSON {
-			ipcPrintJSON(e, map[string]any{"listening": false, "error": err.Error(), "why": strings.TrimSpace(why)})
+			writeJSON(e, map[string]any{"listening": false, "error": err.Error(), "why": strings.TrimSpace(why)})
 			return exitFail
 		}
 		fmt.Fprintf(e.stderr, "lywatch: %v\n%s", err, why)
 		return exitFail
 	}
 	if *asJSON {
-		if code := ipcPrintJSON(e, st); code != exitOK {
-			return code
-		}
-		return exitOK
+		return writeJSON(e, st)
 	}
 	bold, dim := colors(e, *noColor)
 	printKLayoutStatus(e, st, c.Address(), bold.Sprint, dim.Sprint)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -91,7 +90,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 		return exitFail
 	}
 	if *asJSON {
-		return ipcPrintJSON(e, pushJSON(res))
+		return writeJSON(e, pushJSON(res))
 	}
 	bold, dim := colors(e, *noColor)
 	detail := res.Type
@@ -139,15 +138,6 @@ func pushJSON(r *ipc.PushResult) map[string]any {
 		"elapsed_ms": float64(r.Elapsed.Microseconds()) / 1000,
 		"reply":      r.Reply,
 	}
-}
-
-func ipcPrintJSON(e *env, v any) int {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return e.errorf("%v", err)
-	}
-	return exitOK
 }
 
 func ipcLoopback(addr string) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -140,12 +139,7 @@ func runSessionShow(ctx context.Context, e *env, args []string) int {
 		return e.errorf("session show: %s", sessionErr(err))
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(st); err != nil {
-			return e.errorf("session show: %s", sessionErr(err))
-		}
-		return exitOK
+		return writeJSON(e, st)
 	}
 	printSessionStatus(e.stdout, st, *all, sessionColors(e, f.noColor))
 	return exitOK
