@@ -58,13 +58,14 @@ func SameUnit(a, b float64) bool {
 func Diff(a, b *Library) *DiffResult {
 	res := &DiffResult{Added: []string{}, Removed: []string{}, Changed: []CellDiff{}, DBU: [2]float64{a.DBU, b.DBU}}
 	res.DBUChanged = !SameUnit(a.DBU, b.DBU) || !SameUnit(a.UserUnit, b.UserUnit)
+	inA, inB := a.byName(), b.byName()
 	for _, c := range b.Cells {
-		if a.Cell(c.Name) == nil {
+		if inA[c.Name] == nil {
 			res.Added = append(res.Added, c.Name)
 		}
 	}
 	for _, ca := range a.Cells {
-		cb := b.Cell(ca.Name)
+		cb := inB[ca.Name]
 		if cb == nil {
 			res.Removed = append(res.Removed, ca.Name)
 			continue

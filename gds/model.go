@@ -228,7 +228,9 @@ type Library struct {
 // DBUMicrons returns the database unit in micrometres, as KLayout shows it.
 func (l *Library) DBUMicrons() float64 { return l.DBU * 1e6 }
 
-// Cell returns the cell called name, or nil.
+// Cell returns the cell called name, or nil. A name that is not in the
+// library costs a pass over all cells (the index is rebuilt in case Cells
+// changed), so code that looks up many names builds its own map (byName).
 func (l *Library) Cell(name string) *Cell {
 	if c := l.index[name]; c != nil && c.Name == name && len(l.index) == len(l.Cells) {
 		return c
@@ -237,11 +239,15 @@ func (l *Library) Cell(name string) *Cell {
 	return l.index[name]
 }
 
-func (l *Library) reindex() {
-	l.index = make(map[string]*Cell, len(l.Cells))
+func (l *Library) reindex() { l.index = l.byName() }
+
+// byName returns a new map of the cells by name.
+func (l *Library) byName() map[string]*Cell {
+	m := make(map[string]*Cell, len(l.Cells))
 	for _, c := range l.Cells {
-		l.index[c.Name] = c
+		m[c.Name] = c
 	}
+	return m
 }
 
 // TopCells returns the names of the cells no other cell places, sorted.

@@ -219,8 +219,9 @@ func (w *recWriter) library(lib *Library) {
 func (lib *Library) contextForWrite() *Cell {
 	ctx := *lib.Context
 	ctx.Refs = nil
+	cells := lib.byName()
 	for _, r := range lib.Context.Refs {
-		if lib.Cell(r.Name) != nil {
+		if cells[r.Name] != nil {
 			ctx.Refs = append(ctx.Refs, r)
 		}
 	}
