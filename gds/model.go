@@ -58,9 +58,6 @@ type Strans struct {
 	HasAngle bool
 }
 
-// Reflected reports whether the element is mirrored about the x axis.
-func (s Strans) Reflected() bool { return s.Flags&0x8000 != 0 }
-
 func (s Strans) present() bool { return s.Flags != 0 || s.HasMag || s.HasAngle }
 
 // magnification returns the magnification, 1 when none is given.
@@ -176,16 +173,6 @@ func (c *Cell) Children() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// ChildCounts returns, per child cell name, how many instances of it c has
-// (an AREF counts once).
-func (c *Cell) ChildCounts() map[string]int {
-	m := make(map[string]int)
-	for i := range c.Refs {
-		m[c.Refs[i].Name]++
-	}
-	return m
 }
 
 // RawRecord is a library-level record kept verbatim (REFLIBS, FONTS,

@@ -27,9 +27,6 @@ type ReadOptions struct {
 	// 128-bit digest (24 bytes a shape) so that Diff still counts the shapes
 	// added and removed per layer.
 	KeepDigests bool
-	// Workers is the number of goroutines that parse and hash cells;
-	// 0 means runtime.GOMAXPROCS(0).
-	Workers int
 	// BlockSize is the size of the blocks read from the stream and handed to
 	// the workers; 0 means 4 MiB.
 	BlockSize int
@@ -145,22 +142,20 @@ func (p *pipeline) getBlock(size int) (*[]byte, error) {
 var errStopped = errors.New("gds: stopped")
 
 func readStream(ctx context.Context, r io.Reader, opts ReadOptions) (*Library, error) {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
+	workers := runtime.GOMAXPROCS(0)
 	if opts.BlockSize <= 0 {
 		opts.BlockSize = 4 << 20
 	}
 	p := &pipeline{
 		ctx: ctx, opts: opts,
-		maxBlks: opts.Workers + 3,
-		free:    make(chan *[]byte, opts.Workers+3),
-		jobs:    make(chan job, opts.Workers),
+		maxBlks: workers + 3,
+		free:    make(chan *[]byte, workers+3),
+		jobs:    make(chan job, workers),
 		results: make(map[int]jobResult),
 		failed:  make(chan struct{}),
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < opts.Workers; i++ {
+	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

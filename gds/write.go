@@ -24,8 +24,6 @@ type WriteOptions struct {
 	// GzipLevel is the compression level for .gz output (klauspost/compress
 	// levels, 1 fastest to 9 smallest); 0 means 1.
 	GzipLevel int
-	// Gzip compresses the output whatever the file name.
-	Gzip bool
 }
 
 // WriteFile writes lib to path, gzip-compressed when path ends in ".gz". It
@@ -42,7 +40,7 @@ func WriteFileOptions(path string, lib *Library, opts WriteOptions) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if opts.Gzip || strings.HasSuffix(path, ".gz") {
+	if strings.HasSuffix(path, ".gz") {
 		err = writeGzip(tmp, lib, opts.GzipLevel)
 	} else {
 		err = Write(tmp, lib)
