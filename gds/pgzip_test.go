@@ -2,10 +2,13 @@ package gds
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os/exec"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -46,5 +49,32 @@ func TestParallelGzip(t *testing.T) {
 				t.Errorf("size %d: gzip -t: %v %s", size, err, msg)
 			}
 		}
+	}
+}
+
+// TestWriteGzipErrorEndsGoroutines checks that a write that fails (here a
+// HashOnly library, which has no shapes to write) leaves no compressor
+// goroutines behind.
+func TestWriteGzipErrorEndsGoroutines(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, twoCells()); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := ReadContext(t.Context(), &buf, ReadOptions{HashOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	const n = 20
+	for range n {
+		if err := writeGzip(io.Discard, lib, 1); !errors.Is(err, ErrHashOnly) {
+			t.Fatalf("err = %v, want ErrHashOnly", err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() >= before+n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines before %d failed writes, %d after", before, n, runtime.NumGoroutine())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

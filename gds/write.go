@@ -66,6 +66,7 @@ func writeGzip(w io.Writer, lib *Library, level int) error {
 		return err
 	}
 	if err := Write(zw, lib); err != nil {
+		zw.Close() // ends its goroutines
 		return err
 	}
 	return zw.Close()
