@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -33,14 +31,6 @@ type stat struct {
 	size    int64
 	mtimeNS int64
 	inode   uint64
-}
-
-func statOf(fi os.FileInfo) stat {
-	s := stat{size: fi.Size(), mtimeNS: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.inode = uint64(st.Ino)
-	}
-	return s
 }
 
 // matches reports whether a stat equals the cached one in f.

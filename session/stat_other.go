@@ -5,6 +5,7 @@ package session
 import (
 	"crypto/sha256"
 	"os"
+	"syscall"
 )
 
 // statPath stats p.
@@ -29,4 +30,13 @@ func readHash(p string, buf []byte) ([sha256.Size]byte, stat, error) {
 	}
 	sum, err := hashRest(nil, f, buf)
 	return sum, statOf(fi), err
+}
+
+// statOf takes the stat cache's part of fi.
+func statOf(fi os.FileInfo) stat {
+	s := stat{size: fi.Size(), mtimeNS: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.inode = uint64(st.Ino)
+	}
+	return s
 }
