@@ -432,6 +432,11 @@ func (l *Library) shapesDigests() [][32]byte {
 // Hashes returns every cell's local and deep hash by cell name. Shapes are
 // hashed on all cores; deep hashes bottom-up. It fails on a reference to a
 // missing cell or a cycle.
+//
+// Each call computes the hashes afresh (nothing is cached, since the
+// library's cells may have been edited), so callers keep the result. After
+// ReadOptions.HashOnly the shapes were hashed while reading and a call is
+// cheap; after a full read it hashes every shape again.
 func (l *Library) Hashes() (map[string]CellHash, error) {
 	shapes := l.shapesDigests()
 	idx := make(map[string]int, len(l.Cells))

@@ -74,14 +74,7 @@ func TestKLayoutAgrees(t *testing.T) {
 		}
 		name := strings.TrimSuffix(filepath.Base(in), ".gds")
 		p := filepath.Join(out, name+"_lywatch.gds")
-		if err := WriteFile(p, lib); err != nil {
-			t.Fatal(err)
-		}
-		back, err := ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !maps.Equal(mustHashes(t, lib), mustHashes(t, back)) {
+		if back := roundTripFile(t, lib, p); !maps.Equal(mustHashes(t, lib), mustHashes(t, back)) {
 			t.Errorf("%s: hashes differ after a round trip", name)
 		}
 		written = append(written, p)

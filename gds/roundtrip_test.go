@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/lywatch/lywatch/internal/testsupport"
@@ -18,6 +19,19 @@ func roundTrip(t testing.TB, lib *Library) *Library {
 		t.Fatal(err)
 	}
 	back, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+// roundTripFile writes lib to path and reads it back.
+func roundTripFile(t testing.TB, lib *Library, path string) *Library {
+	t.Helper()
+	if err := WriteFile(path, lib); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,20 +75,55 @@ func TestRoundTripSharedFiles(t *testing.T) {
 					t.Errorf("cell %s: meta %v, after round trip %v", c.Name, c.Meta, back.Cell(c.Name).Meta)
 				}
 			}
-			// HashOnly reading gives the same hashes.
-			ho, err := ReadFileContext(t.Context(), path, ReadOptions{HashOnly: true, BlockSize: 1024})
+		})
+	}
+}
+
+// TestHashOnlyMatchesFullRead checks that a HashOnly read (with and without
+// KeepDigests, in blocks small enough to cut the file many times) tells
+// callers everything a full read does but the shapes: the same cells in the
+// same order, hashes, shape and instance counts, children, top cells,
+// metadata, units and warnings.
+func TestHashOnlyMatchesFullRead(t *testing.T) {
+	synth := filepath.Join(t.TempDir(), "synthetic.gds")
+	if err := WriteFile(synth, benchLibrary(40, 50)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range append(testsupport.SharedGDSFiles(t), synth) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			full, err := ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := mustHashes(t, ho); !maps.Equal(got, want) {
-				t.Errorf("HashOnly hashes differ")
-			}
-			if !maps.Equal(ho.Meta, lib.Meta) {
-				t.Errorf("HashOnly library meta %v, want %v", ho.Meta, lib.Meta)
-			}
-			for _, c := range lib.Cells {
-				if !maps.Equal(c.Meta, ho.Cell(c.Name).Meta) {
-					t.Errorf("HashOnly cell %s: meta differs", c.Name)
+			want := mustHashes(t, full)
+			for _, opts := range []ReadOptions{{HashOnly: true, BlockSize: 1024}, {HashOnly: true, KeepDigests: true, BlockSize: 1024}} {
+				ho, err := ReadFileContext(t.Context(), path, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := mustHashes(t, ho); !maps.Equal(got, want) {
+					t.Errorf("%+v: hashes differ", opts)
+				}
+				if !slices.Equal(ho.TopCells(), full.TopCells()) || !maps.Equal(ho.Meta, full.Meta) ||
+					ho.DBU != full.DBU || ho.UserUnit != full.UserUnit || !slices.Equal(ho.Warnings, full.Warnings) {
+					t.Errorf("%+v: top cells %v, meta %v, units %g %g, warnings %v; full read %v, %v, %g %g, %v", opts,
+						ho.TopCells(), ho.Meta, ho.UserUnit, ho.DBU, ho.Warnings,
+						full.TopCells(), full.Meta, full.UserUnit, full.DBU, full.Warnings)
+				}
+				if len(ho.Cells) != len(full.Cells) {
+					t.Fatalf("%+v: %d cells, full read %d", opts, len(ho.Cells), len(full.Cells))
+				}
+				for i, c := range full.Cells {
+					h := ho.Cells[i]
+					if h.Name != c.Name || h.NumShapes() != c.NumShapes() || len(h.Refs) != len(c.Refs) ||
+						!slices.Equal(h.Children(), c.Children()) || !maps.Equal(h.Meta, c.Meta) {
+						t.Errorf("%+v: cell %d is %s with %d shapes, %d refs, children %v, meta %v; full read %s, %d, %d, %v, %v",
+							opts, i, h.Name, h.NumShapes(), len(h.Refs), h.Children(), h.Meta,
+							c.Name, c.NumShapes(), len(c.Refs), c.Children(), c.Meta)
+					}
+					if h.Shapes != nil {
+						t.Errorf("%+v: cell %s kept its shapes", opts, h.Name)
+					}
 				}
 			}
 		})
@@ -87,14 +136,7 @@ func TestWriteFileGzip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "x.gds.gz")
-	if err := WriteFile(out, lib); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := roundTripFile(t, lib, filepath.Join(t.TempDir(), "x.gds.gz"))
 	if !maps.Equal(mustHashes(t, back), mustHashes(t, lib)) {
 		t.Error("hashes differ after .gds.gz round trip")
 	}
