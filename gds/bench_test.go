@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -14,7 +15,7 @@ func benchLibrary(cells, shapesPerCell int) *Library {
 	rng := rand.New(rand.NewPCG(1, 2))
 	lib := &Library{Name: "BENCH", UserUnit: 1e-3, DBU: 1e-9}
 	for i := 0; i < cells; i++ {
-		c := &Cell{Name: "leaf_" + string(rune('a'+i%26)) + itoa(i)}
+		c := &Cell{Name: "leaf_" + string(rune('a'+i%26)) + strconv.Itoa(i)}
 		for k := 0; k < shapesPerCell; k++ {
 			x, y := rng.Int32N(200000), rng.Int32N(200000)
 			var pts []Point
@@ -38,17 +39,6 @@ func benchLibrary(cells, shapesPerCell int) *Library {
 	}
 	lib.Cells = append(lib.Cells, top)
 	return lib
-}
-
-func itoa(i int) string {
-	var b []byte
-	for {
-		b = append([]byte{byte('0' + i%10)}, b...)
-		i /= 10
-		if i == 0 {
-			return string(b)
-		}
-	}
 }
 
 func benchStream(b *testing.B) []byte {

@@ -74,7 +74,6 @@ func validStream() []byte {
 
 func TestMalformed(t *testing.T) {
 	valid := validStream()
-	var s stream
 	tests := []struct {
 		name string
 		data []byte
@@ -112,7 +111,6 @@ func TestMalformed(t *testing.T) {
 			return b
 		}(), "gds: offset"},
 	}
-	_ = s
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, bs := range []int{0, 16} { // default blocks and tiny ones
