@@ -65,16 +65,26 @@ func gdsFlags(e *env, fs *flag.FlagSet, args []string, want int) ([]string, bool
 
 // colors returns a bold and a dim printer, plain when asked or not a terminal.
 func colors(e *env, noColor bool) (bold, dim *color.Color) {
-	bold, dim = color.New(color.Bold), color.New(color.Faint)
+	on := colorOn(e, noColor)
+	return newColor(on, color.Bold), newColor(on, color.Faint)
+}
+
+// colorOn reports whether e's output gets colour: not asked off (--no-color,
+// NO_COLOR) and a terminal.
+func colorOn(e *env, noColor bool) bool {
 	f, isFile := e.stdout.(*os.File)
-	if noColor || os.Getenv("NO_COLOR") != "" || !isFile || !isTerminal(f) {
-		bold.DisableColor()
-		dim.DisableColor()
+	return !noColor && os.Getenv("NO_COLOR") == "" && isFile && isTerminal(f)
+}
+
+// newColor returns a printer of attrs, colouring or plain as on says.
+func newColor(on bool, attrs ...color.Attribute) *color.Color {
+	c := color.New(attrs...)
+	if on {
+		c.EnableColor()
 	} else {
-		bold.EnableColor()
-		dim.EnableColor()
+		c.DisableColor()
 	}
-	return bold, dim
+	return c
 }
 
 func isTerminal(f *os.File) bool {
@@ -202,20 +212,12 @@ func runGDSDiff(ctx context.Context, e *env, args []string) int {
 		}
 		return code
 	}
-	printDiff(e.stdout, res, pos, *noColor, e)
+	printDiff(e.stdout, res, pos, colorOn(e, *noColor))
 	return code
 }
 
-func printDiff(w io.Writer, res *gds.DiffResult, files []string, noColor bool, e *env) {
-	bold, _ := colors(e, noColor)
-	red, green := color.New(color.FgRed), color.New(color.FgGreen)
-	if noColor || bold.Sprint("x") == "x" {
-		red.DisableColor()
-		green.DisableColor()
-	} else {
-		red.EnableColor()
-		green.EnableColor()
-	}
+func printDiff(w io.Writer, res *gds.DiffResult, files []string, on bool) {
+	bold, red, green := newColor(on, color.Bold), newColor(on, color.FgRed), newColor(on, color.FgGreen)
 	if res.Equal {
 		fmt.Fprintf(w, "%s and %s are equal\n", files[0], files[1])
 		return

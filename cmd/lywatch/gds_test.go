@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,13 +26,7 @@ func TestGDSInfoJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &raw); err != nil {
 		t.Fatal(err)
 	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range raw {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(raw))
 	if want := []string{"cells", "dbu", "file", "top_cells", "user_unit"}; !slices.Equal(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
@@ -46,11 +41,7 @@ func TestGDSInfoJSON(t *testing.T) {
 	if info.DBU != 0.001 || len(info.Cells) != 1 || !slices.Equal(info.TopCells, []string{"straight_L1p234_N2_CSxs_sc"}) {
 		t.Fatalf("info %+v", info)
 	}
-	var cellKeys []string
-	for k := range info.Cells[0] {
-		cellKeys = append(cellKeys, k)
-	}
-	slices.Sort(cellKeys)
+	cellKeys := slices.Sorted(maps.Keys(info.Cells[0]))
 	if want := []string{"children", "deep_hash", "instances", "local_hash", "meta", "name", "shapes"}; !slices.Equal(cellKeys, want) {
 		t.Errorf("cell keys %v, want %v", cellKeys, want)
 	}
@@ -136,11 +127,7 @@ func TestGDSDiffChangedCell(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Changed) != 1 {
 		t.Fatalf("%v: %s", err, out)
 	}
-	var keys []string
-	for k := range res.Changed[0] {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(res.Changed[0]))
 	if want := []string{"instances_changed", "layers", "name"}; !slices.Equal(keys, want) {
 		t.Errorf("changed keys %v", keys)
 	}
