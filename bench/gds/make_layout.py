@@ -2,7 +2,9 @@
 # Run: klayout -b -r make_layout.py -rd out=big.gds [-rd leaves=3000] [-rd seed=1]
 # Leaf cells hold a mix of rectangles, polygons of 8 to 40 vertices, paths and
 # texts on several layers; mid cells place leaves by SREF and AREF; one top.
+import math
 import random
+
 import pya
 
 out = globals().get("out", "big.gds")
@@ -27,7 +29,6 @@ for i in range(nleaves):
             nv = rng.randint(8, 40)
             pts = []
             for v in range(nv):
-                import math
                 a = 2 * math.pi * v / nv
                 rad = rng.randint(500, 3000)
                 pts.append(pya.Point(x + int(rad * math.cos(a)), y + int(rad * math.sin(a))))
