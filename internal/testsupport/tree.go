@@ -7,9 +7,15 @@ import (
 	"testing"
 )
 
-// skippedDirs are the directories CopyTree leaves out: build outputs, Python
-// caches and lywatch's own state.
-var skippedDirs = map[string]bool{"build": true, "__pycache__": true, ".lywatch": true}
+// skippedDir reports whether CopyTree leaves a directory out: build
+// outputs, Python caches and lywatch's own state.
+func skippedDir(name string) bool {
+	switch name {
+	case "build", "__pycache__", ".lywatch":
+		return true
+	}
+	return false
+}
 
 // CopyTree copies the source tree src into dst, leaving out every directory
 // named build, __pycache__ or .lywatch. Directories are made with mode 0755,
@@ -26,7 +32,7 @@ func CopyTree(t testing.TB, src, dst string) {
 			return err
 		}
 		if d.IsDir() {
-			if rel != "." && skippedDirs[d.Name()] {
+			if rel != "." && skippedDir(d.Name()) {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
