@@ -63,7 +63,7 @@ func Example() {
 	if err != nil {
 		return
 	}
-	cells, _ := session.CellsFromLayout(lib)
+	cells, _ := session.CellsFromLayout(lib, nil)
 	next := &session.Manifest{
 		Files: files,
 		Cells: cells,

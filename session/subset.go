@@ -83,11 +83,14 @@ func metaFactory(meta map[string]string) string {
 
 // CellsFromLayout lists a layout's cells as a manifest records them: their
 // local and deep hashes, children, and the factory KLayout's metadata names
-// (kfactory stores it as function_name), sorted by name.
-func CellsFromLayout(lib *gds.Library) ([]Cell, error) {
-	hashes, err := lib.Hashes()
-	if err != nil {
-		return nil, err
+// (kfactory stores it as function_name), sorted by name. hashes are the
+// library's Hashes when the caller has them already; nil computes them.
+func CellsFromLayout(lib *gds.Library, hashes map[string]gds.CellHash) ([]Cell, error) {
+	if hashes == nil {
+		var err error
+		if hashes, err = lib.Hashes(); err != nil {
+			return nil, err
+		}
 	}
 	return layoutCells(lib, hashes, &Manifest{}), nil
 }

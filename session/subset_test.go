@@ -68,7 +68,7 @@ func TestSaveCell(t *testing.T) {
 		t.Errorf("subset of a full session: files %d, cells %+v", len(m.Files), m.Cells)
 	}
 	lib, _ := gds.ReadFile(lay)
-	cells, err := CellsFromLayout(lib)
+	cells, err := CellsFromLayout(lib, nil)
 	if err != nil || len(cells) != 4 || cells[0].Name != "A" || cells[2].Name != "OTHER" || len(cells[3].Children) != 2 {
 		t.Errorf("CellsFromLayout = %+v, %v", cells, err)
 	}

@@ -36,6 +36,7 @@ type pipeline struct {
 	// graph has absorbed the edit already and would not report it again).
 	pending   map[string]map[string]bool
 	prev      map[string]map[string]string // target -> cell -> deep hash of the last good layout
+	tops      map[string][]string          // target -> top cells of the last good layout
 	opts      depgraph.Options
 	manifests map[string]*session.Manifest // loaded at start, by target
 	unnamed   bool                         // the loop's single target has no name
@@ -77,7 +78,7 @@ func (l *pipeline) loopNames(names []string) []string {
 // dependency graph and decides which targets the cached layouts still
 // serve. An error means lywatch must not start (the session is locked).
 func newLive(ctx context.Context, cfg *config.Config, targets []loop.Target, logf func(string, ...any)) (*pipeline, error) {
-	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{},
+	l := &pipeline{logf: logf, pending: map[string]map[string]bool{}, prev: map[string]map[string]string{}, tops: map[string][]string{},
 		manifests: map[string]*session.Manifest{}, changes: map[string]session.File{}}
 	l.unnamed = len(targets) == 1 && targets[0].Name == ""
 	for _, t := range targets {
@@ -198,9 +199,11 @@ func (l *pipeline) restore(ctx context.Context, opts depgraph.Options, targets [
 		l.logf("session: %v; rebuilding", err)
 		return
 	}
+	deps := l.targetOrder(targets)
 	stale := []string{}
+	isStale := map[string]bool{}
 	restored, files := 0, map[string]bool{}
-	for _, t := range targets {
+	for _, t := range deps.order {
 		name := targetName(t)
 		fresh, changed, ok := l.restoreTarget(ctx, opts, name, rel)
 		if ok {
@@ -209,16 +212,100 @@ func (l *pipeline) restore(ctx context.Context, opts depgraph.Options, targets [
 				files[f] = true
 			}
 		}
+		for _, u := range deps.uses[name] {
+			if fresh && isStale[u] {
+				// Its layout holds the other target's, which is rebuilt.
+				l.logf("session: %s uses the layout of %s, which changed; rebuilding it too", name, u)
+				fresh = false
+				l.markPending(name, nil)
+			}
+		}
 		if fresh {
 			l.fresh = append(l.fresh, t)
 			continue
 		}
+		isStale[name] = true
 		stale = append(stale, name)
 	}
 	if restored == 0 {
 		return // no session: the start-up build builds everything as usual
 	}
 	l.initial = &loop.Plan{Targets: stale, Note: plural(len(files), "file") + " changed since the session"}
+}
+
+// targetDeps is the configured targets in the order the session's
+// dependencies file gives (a target after those whose layouts it uses).
+type targetDeps struct {
+	order []loop.Target
+	uses  session.Dependencies
+}
+
+// targetOrder reads the dependencies file and orders the configured
+// targets by it; a cycle is reported and the order falls back to names
+// for the targets on it.
+func (l *pipeline) targetOrder(targets []loop.Target) targetDeps {
+	deps, err := l.store.LoadDependencies()
+	if err != nil {
+		l.logf("%v", err)
+	}
+	all := session.Dependencies{}
+	byName := map[string]loop.Target{}
+	for _, t := range targets {
+		byName[targetName(t)] = t
+		all[targetName(t)] = deps[targetName(t)]
+	}
+	names, err := all.Order()
+	if err != nil {
+		l.logf("%v", err)
+	}
+	out := targetDeps{uses: all}
+	for _, n := range names {
+		if t, ok := byName[n]; ok {
+			out.order = append(out.order, t)
+		}
+	}
+	return out
+}
+
+// dependencies says which target's last good layout uses which others':
+// A uses B when a top cell of B's layout is a cell of A's.
+func (l *pipeline) dependencies() session.Dependencies {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	deps := session.Dependencies{}
+	for a, cells := range l.prev {
+		deps[a] = nil
+		for b, tops := range l.tops {
+			if a == b {
+				continue
+			}
+			for _, top := range tops {
+				if _, ok := cells[top]; ok {
+					deps[a] = append(deps[a], b)
+					break
+				}
+			}
+		}
+		sort.Strings(deps[a])
+	}
+	return deps
+}
+
+// topCells returns the cells no other cell of the list uses.
+func topCells(cells []session.Cell) []string {
+	used := map[string]bool{}
+	for _, c := range cells {
+		for _, ch := range c.Children {
+			used[ch] = true
+		}
+	}
+	var tops []string
+	for _, c := range cells {
+		if !used[c.Name] {
+			tops = append(tops, c.Name)
+		}
+	}
+	return tops
 }
 
 // restoreTarget checks one target's session against the disk: fresh when
@@ -252,7 +339,7 @@ func (l *pipeline) restoreTarget(ctx context.Context, opts depgraph.Options, nam
 	l.manifests[name] = m
 	if len(changed) == 0 {
 		delete(l.pending, name)
-		l.prev[name] = deepHashes(m.Cells)
+		l.prev[name], l.tops[name] = deepHashes(m.Cells), topCells(m.Cells)
 		if l.files == nil {
 			l.files = v.Files
 		}
@@ -281,9 +368,9 @@ func (l *pipeline) restoreTarget(ctx context.Context, opts depgraph.Options, nam
 		}
 		l.files = files
 	}
+	l.prev[name], l.tops[name] = deepHashes(m.Cells), topCells(m.Cells)
 	if !contains(inv.Targets, name) {
 		delete(l.pending, name)
-		l.prev[name] = deepHashes(m.Cells)
 		return true, changed, true
 	}
 	l.markPending(name, inv.Factories)

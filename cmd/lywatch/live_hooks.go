@@ -141,7 +141,7 @@ func (l *pipeline) readHook() loop.Hook {
 	return loop.Hook{Name: "read", Run: func(ctx context.Context, b *loop.Build) (string, error) {
 		name := targetName(b.Target)
 		if b.Target.Output == "" {
-			l.settle(name, nil)
+			l.settle(name, nil, nil)
 			return loop.Quiet, nil
 		}
 		// Hashes, children and metadata are all the loop needs: no shapes.
@@ -154,24 +154,25 @@ func (l *pipeline) readHook() loop.Hook {
 			return "", fmt.Errorf("%s: %w", b.Target.Output, err)
 		}
 		cells := libraryCells(lib, b.Target.Output)
-		b.Values["layout"], b.Values["cells"] = lib, cells
+		b.Values["layout"], b.Values["hashes"], b.Values["cells"] = lib, hashes, cells
 		if l.graph != nil {
 			l.graph.SetLayout(name, cells)
 		}
 		l.mu.Lock()
 		changed := changedCells(l.prev[name], hashes)
 		l.mu.Unlock()
-		l.settle(name, hashes)
+		l.settle(name, hashes, lib.TopCells())
 		return fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), changed), nil
 	}}
 }
 
 // settle records a target's good build: it is no longer pending.
-func (l *pipeline) settle(target string, hashes map[string]gds.CellHash) {
+func (l *pipeline) settle(target string, hashes map[string]gds.CellHash, tops []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.pending, target)
 	if hashes != nil {
+		l.tops[target] = tops
 		prev := make(map[string]string, len(hashes))
 		for n, h := range hashes {
 			prev[n] = h.Deep
@@ -196,13 +197,17 @@ func (l *pipeline) saveHook() loop.Hook {
 		if err := l.store.Save(targetName(b.Target), m, b.Target.Output); err != nil {
 			return "", err
 		}
+		if err := l.store.SaveDependencies(l.dependencies()); err != nil {
+			return "", err
+		}
 		return "", nil
 	}}
 }
 
 // manifest gathers the plain data the session keeps for one target.
 func (l *pipeline) manifest(lib *gds.Library, b *loop.Build) (*session.Manifest, error) {
-	cells, err := session.CellsFromLayout(lib)
+	hashes, _ := b.Values["hashes"].(map[string]gds.CellHash)
+	cells, err := session.CellsFromLayout(lib, hashes)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"slices"
+
 	"bytes"
 	"context"
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/session"
 	"net"
 	"os"
 	"path/filepath"
@@ -411,5 +415,63 @@ func TestFirstFailedBuildIsRetriedWithoutSession(t *testing.T) {
 	r.stop()
 	if _, err := os.Stat(filepath.Join(dir, "build", "session")); err == nil {
 		t.Error("--no-session wrote a session")
+	}
+}
+
+// TestTargetsUsingOthersLayouts: the session records which target's layout
+// uses which others' (chip embeds lib's top cell), and at start-up a target
+// whose used target changed is rebuilt with it, though no edit reaches its
+// own entry.
+func TestTargetsUsingOthersLayouts(t *testing.T) {
+	dir, lib := project(t)
+	chip := filepath.Join(t.TempDir(), "chip.gds")
+	top := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{
+		{Name: "CHIP", Refs: []gds.Ref{{Name: "TOP"}}},
+		{Name: "TOP", Shapes: []gds.Shape{{Kind: gds.Boundary, Layer: 1, XY: []gds.Point{{X: 0, Y: 0}, {X: 0, Y: 10}, {X: 10, Y: 10}, {X: 0, Y: 0}}}}},
+	}}
+	if err := gds.WriteFile(chip, top); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "pdk/lib.py"), "from pdk.parts import straight\n\nstraight()\n")
+	writeFile(t, filepath.Join(dir, "pdk/chipbuild.py"), "from pdk.parts import bend\n\nbend()\n")
+	log := filepath.Join(t.TempDir(), "builds")
+	writeFile(t, filepath.Join(dir, "lywatch.toml"), `
+[[targets]]
+name = "lib"
+command = ["sh", "-c", "mkdir -p build && cp '`+lib+`' build/lib.gds && echo lib >> '`+log+`'"]
+output = "build/lib.gds"
+entry = ["pdk/lib.py"]
+
+[[targets]]
+name = "chip"
+command = ["sh", "-c", "mkdir -p build && cp '`+chip+`' build/chip.gds && echo chip >> '`+log+`'"]
+output = "build/chip.gds"
+entry = ["pdk/chipbuild.py"]
+`)
+	t.Setenv("NO_COLOR", "1")
+	t.Chdir(dir)
+	if code, out, errb := runCmd(t, "--once", "--no-push"); code != exitOK {
+		t.Fatalf("first builds: code %d\n%s%s", code, out, errb)
+	}
+	st, err := session.OpenReadOnly(filepath.Join(dir, "build", "session"), session.Options{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, err := st.LoadDependencies()
+	st.Close()
+	if err != nil || !slices.Equal(deps["chip"], []string{"lib"}) || len(deps["lib"]) != 0 {
+		t.Fatalf("dependencies %v, %v; want chip using lib", deps, err)
+	}
+	// straight is used by lib's entry only.
+	parts := strings.Replace(restartProject["pdk/parts.py"], "return width()", "return width() + 1", 1)
+	writeFile(t, filepath.Join(dir, "pdk/parts.py"), parts)
+	r := startRun(t, dir, []string{"--no-push", "--debounce", "5ms"})
+	waitUntil(t, "both targets rebuilt", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "lib\n") == 2 && strings.Count(string(b), "chip\n") == 2
+	}, r.out.String, r.errb.String)
+	r.stop()
+	if !strings.Contains(r.errb.String(), "chip uses the layout of lib, which changed") {
+		t.Errorf("no word of why chip was rebuilt:\n%s", r.errb.String())
 	}
 }

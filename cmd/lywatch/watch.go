@@ -172,10 +172,7 @@ func pushFunc(h *loop.Hook) func(context.Context, string) (string, error) {
 // listening it says so once, with the remedy, and lywatch keeps watching.
 func pushHook(c *ipc.Client, logf func(string, ...any)) loop.Hook {
 	var told atomic.Bool
-	addr := c.Addr
-	if addr == "" {
-		addr = ipc.DefaultAddr
-	}
+	addr := c.Address() // the protocol's default port when none is given
 	return loop.Hook{Name: "push", Run: func(ctx context.Context, b *loop.Build) (string, error) {
 		if b.Target.Output == "" {
 			return "no output", nil
