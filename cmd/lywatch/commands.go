@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"strings"
 )
@@ -68,4 +70,28 @@ func runHelp(_ context.Context, e *env, args []string) int {
 	}
 	fmt.Fprint(e.stdout, b.String())
 	return exitOK
+}
+
+// parseArgs parses a subcommand's flags and positional arguments in any
+// order (all after "--" are positional). When ok is false the command
+// returns code at once: 0 after -h, 2 for a bad flag (the flag package has
+// said why on stderr).
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitError, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, exitOK, true
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), exitOK, true
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }

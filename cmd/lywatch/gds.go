@@ -42,25 +42,17 @@ func runGDS(ctx context.Context, e *env, args []string) int {
 
 // gdsFlags parses flags mixed with positional arguments (`info FILE --json`
 // and `info --json FILE` alike) and checks the number of positionals.
-func gdsFlags(e *env, fs *flag.FlagSet, args []string, want int) ([]string, bool) {
+func gdsFlags(e *env, fs *flag.FlagSet, args []string, want int) ([]string, int, bool) {
 	fs.SetOutput(e.stderr)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, false
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return nil, code, false
 	}
 	if len(pos) != want {
 		fmt.Fprintf(e.stderr, "lywatch: gds %s: want %d file argument(s), got %d\n%s", fs.Name(), want, len(pos), gdsUsage)
-		return nil, false
+		return nil, exitError, false
 	}
-	return pos, true
+	return pos, exitOK, true
 }
 
 // colors returns a bold and a dim printer, plain when asked or not a terminal.
@@ -114,9 +106,9 @@ func runGDSInfo(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
-	pos, ok := gdsFlags(e, fs, args, 1)
+	pos, code, ok := gdsFlags(e, fs, args, 1)
 	if !ok {
-		return exitError
+		return code
 	}
 	lib, err := gds.ReadFileContext(ctx, pos[0], gds.ReadOptions{HashOnly: true})
 	if err != nil {
@@ -189,9 +181,9 @@ func runGDSDiff(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
-	pos, ok := gdsFlags(e, fs, args, 2)
+	pos, code, ok := gdsFlags(e, fs, args, 2)
 	if !ok {
-		return exitError
+		return code
 	}
 	var libs [2]*gds.Library
 	for i, p := range pos {
@@ -202,7 +194,7 @@ func runGDSDiff(ctx context.Context, e *env, args []string) int {
 		libs[i] = lib
 	}
 	res := gds.Diff(libs[0], libs[1])
-	code := exitOK
+	code = exitOK
 	if !res.Equal {
 		code = exitFail
 	}
@@ -246,9 +238,9 @@ func printDiff(w io.Writer, res *gds.DiffResult, files []string, on bool) {
 func runGDSGzip(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("gzip", flag.ContinueOnError)
 	level := fs.Int("level", 1, "gzip level, 1 (fastest) to 9 (smallest)")
-	pos, ok := gdsFlags(e, fs, args, 2)
+	pos, code, ok := gdsFlags(e, fs, args, 2)
 	if !ok {
-		return exitError
+		return code
 	}
 	if *level < 1 || *level > 9 {
 		return e.errorf("gds gzip: --level %d: want 1 to 9", *level)

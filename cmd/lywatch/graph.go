@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -148,12 +147,9 @@ func runGraph(ctx context.Context, e *env, args []string) int {
 		fmt.Fprint(e.stderr, "Usage: lywatch graph [--json|--dot] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitError
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		return e.errorf("graph: unexpected argument %q", pos[0])

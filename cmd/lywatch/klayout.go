@@ -49,25 +49,15 @@ func klayoutFlags(e *env, name string) *flag.FlagSet {
 	return fs
 }
 
-// klayoutParseFlags parses and reports whether to go on (false: exit with code).
-func klayoutParseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitError, false
-	}
-	return exitOK, true
-}
-
 func runKLayoutInstall(e *env, args []string) int {
 	fs := klayoutFlags(e, "install")
 	dir := fs.String("dir", "", "macro folder (default $KLAYOUT_HOME/pymacros or ~/.klayout/pymacros)")
-	if code, ok := klayoutParseFlags(fs, args); !ok {
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 0 {
-		return e.errorf("klayout install: unexpected arguments %q", fs.Args())
+	if len(pos) != 0 {
+		return e.errorf("klayout install: unexpected arguments %q", pos)
 	}
 	path, changed, err := ipc.Install(*dir)
 	if err != nil {
@@ -87,12 +77,9 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 	port := fs.Int("port", ipc.PortOf(ipc.DefaultAddr), "port for the server")
 	bin := fs.String("klayout", "klayout", "the klayout binary")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the server to answer (0: do not wait)")
-	files, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	files, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(*port)
 	c := &ipc.Client{Addr: addr, Timeout: 2 * time.Second}
@@ -136,8 +123,12 @@ func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 	tf := addIPCTargetFlags(fs, 5*time.Second)
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
-	if code, ok := klayoutParseFlags(fs, args); !ok {
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
 		return code
+	}
+	if len(pos) != 0 {
+		return e.errorf("klayout status: unexpected arguments %q", pos)
 	}
 	c, err := tf.client()
 	if err != nil {

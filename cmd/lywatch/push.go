@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -62,12 +61,9 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	force := fs.Bool("force", false, "reload even a view with unsaved edits in KLayout (they are lost)")
 	asJSON := fs.Bool("json", false, "print KLayout's confirmation as JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -103,27 +99,6 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "pushed %s %s\n", bold.Sprint(filepath.Base(path)),
 		dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, c.Address()))
 	return exitOK
-}
-
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments (lywatch push FILE --target X), and returns those.
-// "--" ends the flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // pushJSON is the --json form of a push result.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -57,6 +56,7 @@ type sessionFlags struct {
 	dir     string
 	target  string
 	noColor bool
+	args    []string // the positional arguments
 }
 
 func newSessionFlags(e *env, name string) *sessionFlags {
@@ -70,15 +70,14 @@ func newSessionFlags(e *env, name string) *sessionFlags {
 
 // parse parses args; it returns false (and the exit code) on -h or a bad flag.
 func (f *sessionFlags) parse(e *env, args []string) (int, bool) {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitError, false
+	pos, code, ok := parseArgs(f.fs, args)
+	if !ok {
+		return code, false
 	}
-	if f.fs.NArg() > 0 && f.fs.Name() != "session hash" {
-		return e.errorf("%s: unexpected argument %q", f.fs.Name(), f.fs.Arg(0)), false
+	if len(pos) > 0 && f.fs.Name() != "session hash" {
+		return e.errorf("%s: unexpected argument %q", f.fs.Name(), pos[0]), false
 	}
+	f.args = pos
 	return 0, true
 }
 
@@ -242,7 +241,7 @@ func openSessionLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int
 	if err != nil {
 		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
 	}
-	s, err := session.Open(dir, session.Options{Root: root, Args: append([]string{"lywatch", "session", cmd}, f.fs.Args()...)})
+	s, err := session.Open(dir, session.Options{Root: root, Args: append([]string{"lywatch", "session", cmd}, f.args...)})
 	if err != nil {
 		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
 	}
@@ -320,7 +319,7 @@ func runSessionHash(ctx context.Context, e *env, args []string) int {
 	if code, ok := f.parse(e, args); !ok {
 		return code
 	}
-	paths := f.fs.Args()
+	paths := f.args
 	if *from != "" {
 		more, err := readSessionLines(e, *from)
 		if err != nil {

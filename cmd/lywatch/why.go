@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -36,12 +35,9 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 		fmt.Fprint(e.stderr, "Usage: lywatch why NAME [--since SNAPSHOT] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\nNAME is a factory, cell, function (module.name), module, file or target.\n\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitError
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fs.Usage()
