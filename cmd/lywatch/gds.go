@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -59,29 +58,6 @@ func gdsFlags(e *env, fs *flag.FlagSet, args []string, want int) ([]string, int,
 func colors(e *env, noColor bool) (bold, dim *color.Color) {
 	on := colorOn(e, noColor)
 	return newColor(on, color.Bold), newColor(on, color.Faint)
-}
-
-// colorOn reports whether e's output gets colour: not asked off (--no-color,
-// NO_COLOR) and a terminal.
-func colorOn(e *env, noColor bool) bool {
-	f, isFile := e.stdout.(*os.File)
-	return !noColor && os.Getenv("NO_COLOR") == "" && isFile && isTerminal(f)
-}
-
-// newColor returns a printer of attrs, colouring or plain as on says.
-func newColor(on bool, attrs ...color.Attribute) *color.Color {
-	c := color.New(attrs...)
-	if on {
-		c.EnableColor()
-	} else {
-		c.DisableColor()
-	}
-	return c
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 type gdsInfoCell struct {

@@ -148,17 +148,9 @@ func runSessionShow(ctx context.Context, e *env, args []string) int {
 type sessionPalette struct{ bold, dim, green, yellow, red *color.Color }
 
 func sessionColors(e *env, noColor bool) sessionPalette {
-	p := sessionPalette{color.New(color.Bold), color.New(color.Faint), color.New(color.FgGreen), color.New(color.FgYellow), color.New(color.FgRed)}
-	out, isFile := e.stdout.(*os.File)
-	on := !noColor && os.Getenv("NO_COLOR") == "" && isFile && isTerminal(out)
-	for _, c := range []*color.Color{p.bold, p.dim, p.green, p.yellow, p.red} {
-		if on {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-	}
-	return p
+	on := colorOn(e, noColor)
+	return sessionPalette{newColor(on, color.Bold), newColor(on, color.Faint), newColor(on, color.FgGreen),
+		newColor(on, color.FgYellow), newColor(on, color.FgRed)}
 }
 
 // sessionListLimit is how many names show prints per list without --all.
