@@ -111,6 +111,9 @@ func (c *Config) LoadFile(path string) error {
 	if err != nil {
 		return err
 	}
+	if line := nestingLine(string(src), MaxNesting); line > 0 {
+		return &FileError{File: path, Line: line, Msg: fmt.Sprintf("arrays or inline tables nested deeper than %d levels", MaxNesting)}
+	}
 	var section toml.Key
 	if filepath.Base(path) == PyProject {
 		section = toml.Key{"tool", "lywatch"}
