@@ -102,6 +102,15 @@ type Graph struct {
 	subs    map[string]map[string]bool  // module or package -> names of its submodules
 	// layoutNodes are the cell and target nodes, rebuilt by linkLayouts.
 	layoutNodes []*node
+	idx         *fileIndex // nil until an update needs it; see index
+	// reads is each linked file's footprint: the modules its name
+	// resolution consulted; readers is the reverse. See consult.
+	reads       map[string][]string
+	readers     map[string]map[string]struct{}
+	recording   bool                // linkCode is recording a footprint
+	reading     map[string]struct{} // what it recorded so far
+	readingSelf string              // the module of the file being linked
+	subKey      []byte              // scratch for consultSub
 }
 
 // Scan reads every .py file under opts.Dir and builds the graph. Files

@@ -51,6 +51,8 @@ func (g *Graph) linkAll() {
 	g.cycles = nil
 	g.defs = make(map[string]map[string]*node, len(g.files))
 	g.subs = map[string]map[string]bool{}
+	g.reads = make(map[string][]string, len(g.files))
+	g.readers = map[string]map[string]struct{}{}
 	paths := make([]string, 0, len(g.files))
 	for p := range g.files {
 		paths = append(paths, p)
@@ -98,6 +100,8 @@ func (g *Graph) addFileNodes(fi *FileInfo) {
 
 // linkCode (re)computes the code edges of a file's nodes.
 func (g *Graph) linkCode(fi *FileInfo) {
+	g.startReading(fi)
+	defer g.stopReading(fi.Path)
 	mod := g.nodes[moduleID(fi.Module)]
 	removeCodeEdges(mod)
 	for _, im := range fi.Imports {

@@ -8,17 +8,36 @@ import (
 // relinkSet returns the files whose code edges may change when the files
 // in next change what other files can see of them (definitions, imports,
 // the files themselves appearing or going away): those files, the files
-// with edges into their nodes, and the files importing their modules,
-// directly or through star imports (which leave no edge to follow).
+// with edges into their nodes, the files importing their modules, directly
+// or through star imports (which leave no edge to follow), and the files
+// whose name resolution consulted them (see consult).
 func (g *Graph) relinkSet(next map[string]*FileInfo) map[string]bool {
 	relink := map[string]bool{}
 	touched := map[string]bool{} // module names
 	for rel, nw := range next {
 		relink[rel] = true
+		old := g.files[rel]
 		if nw != nil {
 			touched[nw.Module] = true
 		}
-		old := g.files[rel]
+		if old == nil || nw == nil || old.Module != nw.Module {
+			// A module appears or goes away: so may the namespace
+			// packages above it (isModule, hasSub), and the file of its
+			// package may resolve a name to it now (consultSub).
+			for _, fi := range []*FileInfo{old, nw} {
+				if fi == nil {
+					continue
+				}
+				if p, ok := g.modules[parentModule(fi.Module)]; ok {
+					relink[p] = true
+				}
+				for p := parentModule(fi.Module); p != ""; p = parentModule(p) {
+					if _, file := g.modules[p]; !file {
+						touched[p] = true
+					}
+				}
+			}
+		}
 		if old == nil {
 			continue
 		}
@@ -31,69 +50,55 @@ func (g *Graph) relinkSet(next map[string]*FileInfo) map[string]bool {
 			}
 		}
 	}
-	files := g.mergedFiles(next)
-	for grew := true; grew; {
-		grew = false
-		for _, fi := range files {
-			if touched[fi.Module] {
-				continue
+	// The files as they will be once next is applied: the index (the
+	// files now) for the paths next leaves alone, next's scans for the
+	// rest. Only the modules touched are looked up, never every file.
+	idx := g.index()
+	nextNames, nextStars := map[string][]*FileInfo{}, map[string][]*FileInfo{}
+	for _, fi := range next {
+		if fi == nil {
+			continue
+		}
+		g.eachImportName(fi, func(m string, star bool) {
+			nextNames[m] = append(nextNames[m], fi)
+			if star {
+				nextStars[m] = append(nextStars[m], fi)
 			}
-			for _, im := range fi.Imports {
-				if len(im.Names) == 1 && im.Names[0] == "*" && touched[g.absModule(fi, im)] {
-					touched[fi.Module], grew = true, true
-					break
-				}
+		})
+	}
+	merged := func(byIndex map[string]struct{}, byNext []*FileInfo, f func(fi *FileInfo)) {
+		for p := range byIndex {
+			if _, changed := next[p]; !changed {
+				f(g.files[p])
 			}
 		}
+		for _, fi := range byNext {
+			f(fi)
+		}
 	}
-	for _, fi := range files {
-		if !relink[fi.Path] && g.importsAny(fi, touched) {
-			relink[fi.Path] = true
+	// A star import re-exports: its importer's names change with the
+	// star-imported module's, so it is touched too, transitively.
+	queue := make([]string, 0, len(touched))
+	for m := range touched {
+		queue = append(queue, m)
+	}
+	for len(queue) > 0 {
+		m := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		merged(idx.stars[m], nextStars[m], func(fi *FileInfo) {
+			if !touched[fi.Module] {
+				touched[fi.Module] = true
+				queue = append(queue, fi.Module)
+			}
+		})
+	}
+	for m := range touched {
+		merged(idx.names[m], nextNames[m], func(fi *FileInfo) { relink[fi.Path] = true })
+		for p := range g.readers[m] {
+			relink[p] = true
 		}
 	}
 	return relink
-}
-
-// mergedFiles is every file as it will be once next is applied.
-func (g *Graph) mergedFiles(next map[string]*FileInfo) []*FileInfo {
-	out := make([]*FileInfo, 0, len(g.files)+len(next))
-	for rel, fi := range g.files {
-		if _, ok := next[rel]; !ok {
-			out = append(out, fi)
-		}
-	}
-	for _, fi := range next {
-		if fi != nil {
-			out = append(out, fi)
-		}
-	}
-	return out
-}
-
-// importsAny reports whether an import of fi names one of the modules
-// (`import a.b.c` names a, a.b and a.b.c; `from m import x` names m and
-// m.x).
-func (g *Graph) importsAny(fi *FileInfo, mods map[string]bool) bool {
-	for _, im := range fi.Imports {
-		m := g.absModule(fi, im)
-		if mods[m] {
-			return true
-		}
-		if !im.From() {
-			for p := m; p != ""; p = parentModule(p) {
-				if mods[p] {
-					return true
-				}
-			}
-			continue
-		}
-		for _, n := range im.Names {
-			if mods[m+"."+n] {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // fileNodes returns the module and def nodes of a file that owns its
@@ -123,20 +128,14 @@ func (g *Graph) relinkIncremental(next, old map[string]*FileInfo, relink map[str
 			modulesChanged = true
 		}
 	}
+	// How many files now claim each module the change involves.
+	idx := g.index()
 	claims := map[string]int{}
-	for _, fi := range next {
-		if fi != nil {
-			claims[fi.Module] = 0
-		}
-	}
-	for _, fi := range old {
-		if fi != nil {
-			claims[fi.Module] = 0
-		}
-	}
-	for _, fi := range g.files {
-		if _, ok := claims[fi.Module]; ok {
-			claims[fi.Module]++
+	for _, set := range []map[string]*FileInfo{next, old} {
+		for _, fi := range set {
+			if fi != nil {
+				claims[fi.Module] = len(idx.claims[fi.Module])
+			}
 		}
 	}
 	for m, n := range claims {
@@ -145,6 +144,7 @@ func (g *Graph) relinkIncremental(next, old map[string]*FileInfo, relink map[str
 		}
 	}
 	for rel, fi := range old {
+		g.forgetReads(rel)
 		if fi == nil || g.modules[fi.Module] != rel {
 			continue
 		}

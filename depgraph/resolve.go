@@ -47,6 +47,7 @@ func (g *Graph) absModule(fi *FileInfo, im Import) string {
 }
 
 func (g *Graph) isModule(m string) bool {
+	g.consult(m)
 	if _, ok := g.modules[m]; ok {
 		return true
 	}
@@ -54,10 +55,17 @@ func (g *Graph) isModule(m string) bool {
 }
 
 func (g *Graph) moduleFile(m string) *FileInfo {
+	g.consult(m)
 	if p, ok := g.modules[m]; ok {
 		return g.files[p]
 	}
 	return nil
+}
+
+// hasSub reports whether mod.name is a project module or package.
+func (g *Graph) hasSub(mod, name string) bool {
+	g.consultSub(mod, name)
+	return g.subs[mod][name]
 }
 
 // importedModules lists the project modules an import statement loads
@@ -89,7 +97,7 @@ func (g *Graph) lookup(mod, name string, depth int) resolved {
 			return r
 		}
 	}
-	if g.subs[mod][name] {
+	if g.hasSub(mod, name) {
 		return resolved{module: mod + "." + name}
 	}
 	return resolved{}
@@ -101,7 +109,7 @@ func (g *Graph) member(base, name string, depth int) resolved {
 	if r := g.lookup(base, name, depth); r.ok() {
 		return r
 	}
-	if g.subs[base][name] {
+	if g.hasSub(base, name) {
 		return resolved{module: base + "." + name}
 	}
 	if g.moduleFile(base) != nil {
@@ -141,7 +149,7 @@ func (g *Graph) binding(fi *FileInfo, scope, name string, depth int) (resolved, 
 			}
 			if bound == name && n != "*" {
 				base := g.absModule(fi, *im)
-				if base == fi.Module && n == name && g.subs[base][n] {
+				if base == fi.Module && n == name && g.hasSub(base, n) {
 					// `from pkg import sub` inside pkg: the submodule
 					return resolved{module: base + "." + n}, true
 				}

@@ -147,11 +147,7 @@ func (g *Graph) apply(inv *Invalidation, next map[string]*FileInfo, broken map[s
 	olds := map[string]*FileInfo{}
 	for rel, nw := range next {
 		olds[rel] = g.files[rel]
-		if nw == nil {
-			delete(g.files, rel)
-		} else {
-			g.files[rel] = nw
-		}
+		g.setFile(rel, nw)
 	}
 	if structural {
 		if !g.relinkIncremental(next, olds, relink) {
