@@ -1,26 +1,34 @@
 package depgraph
 
-// fileIndex answers, without a walk over every file, the three questions
-// an incremental update asks of the project: which files' imports name a
-// module, which files star-import a module, and which files claim a module
-// name. It mirrors Graph.files: built on first use, then kept in step with
-// every change to files (Graph.setFile).
+// fileIndex answers, without a walk over every file, the questions an
+// incremental update asks of the project: which files' imports name a
+// module, which files star-import a module, which files claim a module
+// name, and which files' name resolution consulted a module. It mirrors
+// Graph.files and Graph.reads: built at the end of linkAll, then kept in
+// step with every change to them (Graph.setFile, stopReading, forgetReads).
 type fileIndex struct {
-	names  map[string]map[string]struct{} // module -> paths whose imports name it (see importsAny)
-	stars  map[string]map[string]struct{} // module -> paths star-importing it
-	claims map[string]map[string]struct{} // module -> paths of the files that are that module
+	names   map[string]map[string]struct{} // module -> paths whose imports name it (see eachImportName)
+	stars   map[string]map[string]struct{} // module -> paths star-importing it
+	claims  map[string]map[string]struct{} // module -> paths of the files that are that module
+	readers map[string]map[string]struct{} // module -> paths whose footprint holds it
 }
 
-// index returns the file index, building it on first use.
+// index returns the file index, building it if there is none.
 func (g *Graph) index() *fileIndex {
 	if g.idx == nil {
 		x := &fileIndex{
-			names:  make(map[string]map[string]struct{}, len(g.files)),
-			stars:  map[string]map[string]struct{}{},
-			claims: make(map[string]map[string]struct{}, len(g.files)),
+			names:   make(map[string]map[string]struct{}, len(g.files)),
+			stars:   map[string]map[string]struct{}{},
+			claims:  make(map[string]map[string]struct{}, len(g.files)),
+			readers: make(map[string]map[string]struct{}, len(g.files)),
 		}
 		for _, fi := range g.files {
 			x.add(g, fi)
+		}
+		for p, mods := range g.reads {
+			for _, m := range mods {
+				put(x.readers, m, p)
+			}
 		}
 		g.idx = x
 	}
@@ -162,15 +170,19 @@ func (g *Graph) stopReading(path string) {
 	g.readingSelf, g.recording = "", false
 	g.forgetReads(path)
 	g.reads[path] = mods
-	for _, m := range mods {
-		put(g.readers, m, path)
+	if g.idx != nil {
+		for _, m := range mods {
+			put(g.idx.readers, m, path)
+		}
 	}
 }
 
 // forgetReads drops the footprint of path.
 func (g *Graph) forgetReads(path string) {
-	for _, m := range g.reads[path] {
-		drop(g.readers, m, path)
+	if g.idx != nil {
+		for _, m := range g.reads[path] {
+			drop(g.idx.readers, m, path)
+		}
 	}
 	delete(g.reads, path)
 }

@@ -102,11 +102,10 @@ type Graph struct {
 	subs    map[string]map[string]bool  // module or package -> names of its submodules
 	// layoutNodes are the cell and target nodes, rebuilt by linkLayouts.
 	layoutNodes []*node
-	idx         *fileIndex // nil until an update needs it; see index
+	idx         *fileIndex // built by linkAll, kept in step; see index
 	// reads is each linked file's footprint: the modules its name
-	// resolution consulted; readers is the reverse. See consult.
+	// resolution consulted (see consult); the index holds the reverse.
 	reads       map[string][]string
-	readers     map[string]map[string]struct{}
 	recording   bool                // linkCode is recording a footprint
 	reading     map[string]struct{} // what it recorded so far
 	readingSelf string              // the module of the file being linked

@@ -52,7 +52,7 @@ func (g *Graph) linkAll() {
 	g.defs = make(map[string]map[string]*node, len(g.files))
 	g.subs = map[string]map[string]bool{}
 	g.reads = make(map[string][]string, len(g.files))
-	g.readers = map[string]map[string]struct{}{}
+	g.idx = nil // rebuilt below from files and reads, all at once
 	paths := make([]string, 0, len(g.files))
 	for p := range g.files {
 		paths = append(paths, p)
@@ -73,6 +73,9 @@ func (g *Graph) linkAll() {
 		}
 	}
 	g.linkLayouts()
+	// Built now, not by the first update that needs it: that update is on
+	// the path from a save to its build.
+	g.index()
 }
 
 func (g *Graph) addFileNodes(fi *FileInfo) {

@@ -94,7 +94,7 @@ func (g *Graph) relinkSet(next map[string]*FileInfo) map[string]bool {
 	}
 	for m := range touched {
 		merged(idx.names[m], nextNames[m], func(fi *FileInfo) { relink[fi.Path] = true })
-		for p := range g.readers[m] {
+		for p := range idx.readers[m] {
 			relink[p] = true
 		}
 	}
