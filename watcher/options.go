@@ -13,11 +13,14 @@ import (
 const (
 	// DefaultDebounce is the quiet window after the last event before the
 	// candidates are hashed. Editors finish a save within microseconds (a
-	// truncate and a write, or a write and a rename), so 3 ms merge a save's
-	// events into one change set and leave room in a 10 ms save-to-build
-	// budget for starting the build. Files caught half-way (empty or
-	// missing) get the Settle wait on top.
-	DefaultDebounce = 3 * time.Millisecond
+	// truncate and a write, or a write and a rename), so 1 ms merges a save's
+	// events into one change set and leaves most of a 10 ms save-to-build
+	// budget for the plan and for starting the build (Go's timers do not
+	// wake much sooner than 1 ms anyway). Files caught half-way (empty or
+	// missing) get the Settle wait on top; a change caught mid-write is
+	// followed by the rest of the write within the burst window, which then
+	// restarts or queues the build with the final content.
+	DefaultDebounce = time.Millisecond
 	// DefaultBurstWindow is the longer quiet window used while changes keep
 	// coming: an event within this time of the last change set waits for this
 	// much quiet, so a burst of saves gives one change set at its start and

@@ -20,7 +20,7 @@
 #        change set (before the build is started) is reported too.
 # Env:   N=30 saves per tool, SPACING=0.3 s between saves, FILES=2000,
 #        LYWATCH=bin/lywatch (built by make build if missing),
-#        LYWATCH_FLAGS="--debounce 3ms" (extra flags for lywatch).
+#        LYWATCH_FLAGS="--debounce 3ms" (extra flags for lywatch, e.g. another quiet window).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${N:-30}
