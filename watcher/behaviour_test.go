@@ -171,6 +171,32 @@ func testGitignoreEdited(t *testing.T, poll bool) {
 	h.expect("after removing .gitignore", Change{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")})
 }
 
+// TestGitInfoExcludeEdited: .git/info/exclude is honoured while running,
+// like a .gitignore, though everything in .git is otherwise ignored.
+func TestGitInfoExcludeEdited(t *testing.T) {
+	t.Run("fsnotify", func(t *testing.T) { testGitInfoExcludeEdited(t, false) })
+	t.Run("poll", func(t *testing.T) { testGitInfoExcludeEdited(t, true) })
+}
+
+func testGitInfoExcludeEdited(t *testing.T, poll bool) {
+	files := map[string]string{"a.py": "a", "skip.py": "s", ".git/info/exclude": "# git ls-files --exclude-from\n"}
+	h := start(t, files, func(o *Options) { o.Poll = poll })
+	h.write(".git/info/exclude", "skip.py\n")
+	h.quiet() // skip.py is dropped silently, not reported
+	if _, ok := h.w.Hashes()[h.path("skip.py")]; ok {
+		t.Error("skip.py still tracked after .git/info/exclude names it")
+	}
+	h.write("skip.py", "s2")
+	h.quiet()
+	mustOK(t, os.Remove(h.path(".git/info/exclude")))
+	h.expect("after removing .git/info/exclude", Change{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")})
+	h.write(".git/info/exclude", "a.py\n") // appears again, atomically or not
+	h.quiet()
+	if _, ok := h.w.Hashes()[h.path("a.py")]; ok {
+		t.Error("a.py still tracked after a new .git/info/exclude names it")
+	}
+}
+
 func TestDirectoryRemovedAndRenamed(t *testing.T) {
 	t.Run("fsnotify", func(t *testing.T) { testDirectoryRemovedAndRenamed(t, false) })
 	t.Run("poll", func(t *testing.T) { testDirectoryRemovedAndRenamed(t, true) })

@@ -30,6 +30,13 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 		return // indexers and touch produce floods of these
 	}
 	p := filepath.Clean(ev.Name)
+	if w.filter.isExcludeFile(p) {
+		// Inside .git, maybe above the roots: the rescan at the end of
+		// the window rereads it (complete by then) and applies it.
+		w.rescan = true
+		w.arm()
+		return
+	}
 	root := w.filter.rootOf(p)
 	if root == "" {
 		return

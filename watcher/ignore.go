@@ -74,7 +74,7 @@ func newFilter(o Options, roots []string) *filter {
 		}
 		f.top[r] = top
 		if _, ok := f.exclRules[top]; !ok {
-			f.exclRules[top] = readRules(filepath.Join(top, ".git", "info", "exclude"))
+			f.exclRules[top] = readRules(excludeFile(top))
 		}
 		// .gitignore files between the git top and the root apply too.
 		for d := filepath.Dir(r); d != r && within(d, top); d = filepath.Dir(d) {
@@ -105,6 +105,26 @@ func gitTop(dir string) string {
 			return ""
 		}
 	}
+}
+
+// excludeFile is the path of the .git/info/exclude of the git top.
+func excludeFile(top string) string { return filepath.Join(top, ".git", "info", "exclude") }
+
+// reloadExcludes reads every git top's .git/info/exclude again.
+func (f *filter) reloadExcludes() {
+	for top := range f.exclRules {
+		f.exclRules[top] = readRules(excludeFile(top))
+	}
+}
+
+// isExcludeFile reports whether p is the .git/info/exclude of a git top.
+func (f *filter) isExcludeFile(p string) bool {
+	if !f.gitignore || filepath.Base(p) != "exclude" {
+		return false
+	}
+	top := filepath.Dir(filepath.Dir(filepath.Dir(p))) // top/.git/info/exclude
+	_, ok := f.exclRules[top]
+	return ok && p == excludeFile(top)
 }
 
 // readRules reads an ignore file; a missing or unreadable file gives nil.

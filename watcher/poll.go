@@ -24,6 +24,16 @@ func stampOf(fi fs.FileInfo) stamp {
 	}
 }
 
+// lstatStamp is the stamp of p, or the zero stamp (never the same as a
+// file's) when p does not exist.
+func lstatStamp(p string) stamp {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return stamp{mtime: -1}
+	}
+	return stampOf(fi)
+}
+
 // same reports whether s still describes fi; a racy stamp never does.
 func (s stamp) same(fi fs.FileInfo) bool {
 	return !s.racy && s.mtime == fi.ModTime().UnixNano() && s.size == fi.Size()
@@ -92,6 +102,14 @@ func (w *Watcher) pollOnce() {
 			break // one changed ignore file rescans everything
 		}
 		if fi, err := os.Lstat(gi); err != nil || !st.same(fi) {
+			w.rescan = true
+		}
+	}
+	for p, st := range w.exclStamps {
+		if w.rescan {
+			break
+		}
+		if now := lstatStamp(p); now != st || st.racy {
 			w.rescan = true
 		}
 	}

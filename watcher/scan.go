@@ -67,6 +67,24 @@ func (w *Watcher) watchDir(d string) {
 	}
 }
 
+// watchExcludes watches, beside the trees, the .git/info directory of
+// every git top, whose exclude file is honoured like a .gitignore: with
+// fsnotify through a watch on that directory (when it exists), when polling
+// through the file's stamp, noted here.
+func (w *Watcher) watchExcludes() {
+	if !w.filter.gitignore {
+		return
+	}
+	for top := range w.filter.exclRules {
+		p := excludeFile(top)
+		if w.nt == nil {
+			w.exclStamps[p] = lstatStamp(p)
+			continue
+		}
+		_ = w.nt.Add(filepath.Dir(p)) // none: .git/info appearing later goes unseen
+	}
+}
+
 // fallback switches from fsnotify to polling and says why, in one line.
 func (w *Watcher) fallback(why string) {
 	if w.nt == nil {
@@ -101,6 +119,7 @@ func (w *Watcher) initialScan() {
 			}
 		})
 	}
+	w.watchExcludes()
 	if d := time.Since(start); d >= progressEvery {
 		w.opts.Logf("scanned %d files in %d directories in %.1f s", len(w.files), len(w.dirs), d.Seconds())
 	}
@@ -172,6 +191,8 @@ func (w *Watcher) dropDir(dir string) {
 // came as events (or, polling, from its stat) like any other, and hashing
 // every file for a .gitignore edit took 0.3 s on 10,000 files.
 func (w *Watcher) resync() {
+	w.filter.reloadExcludes()
+	w.watchExcludes()
 	old := w.dirs
 	w.dirs = make(map[string]struct{}, len(old))
 	clear(w.dirStamps)

@@ -35,6 +35,7 @@ type Watcher struct {
 	dirs         map[string]struct{}
 	dirStamps    map[string]stamp // polling: directories' stamps when last read
 	ignoreStamps map[string]stamp // polling: the .gitignore files' stamps
+	exclStamps   map[string]stamp // polling: the .git/info/exclude files' stamps
 	cand         map[string]struct{}
 	rescan       bool // walk everything at the next flush
 	overflow     bool // ... because events were lost
@@ -79,6 +80,7 @@ func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
 		dirs:         map[string]struct{}{},
 		dirStamps:    map[string]stamp{},
 		ignoreStamps: map[string]stamp{},
+		exclStamps:   map[string]stamp{},
 		cand:         map[string]struct{}{},
 		timer:        time.NewTimer(time.Hour),
 		buf:          make([]byte, 32<<10),
