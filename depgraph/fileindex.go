@@ -128,9 +128,7 @@ func (g *Graph) consult(m string) {
 	if !g.recording || m == g.readingSelf {
 		return
 	}
-	if _, seen := g.reading[m]; !seen {
-		g.reading[m] = struct{}{}
-	}
+	g.reading[m] = struct{}{}
 }
 
 // consultSub notes that the resolution under way asked whether mod.name

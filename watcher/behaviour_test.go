@@ -195,6 +195,10 @@ func testGitInfoExcludeEdited(t *testing.T, poll bool) {
 	if _, ok := h.w.Hashes()[h.path("a.py")]; ok {
 		t.Error("a.py still tracked after a new .git/info/exclude names it")
 	}
+	// Nothing else in the watched .git/info is tracked.
+	h.write(".git/info/stray.py", "x")
+	h.write(".git/info/sub/deeper.py", "y")
+	h.quiet()
 }
 
 func TestDirectoryRemovedAndRenamed(t *testing.T) {

@@ -32,10 +32,10 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 	p := filepath.Clean(ev.Name)
 	if w.filter.isExcludeFile(p) {
 		// Inside .git, maybe above the roots: the rescan at the end of
-		// the window rereads it (complete by then) and applies it.
+		// the window rereads it (complete by then) and applies it. The
+		// event goes on to the usual judgement (built-in ignores drop it).
 		w.rescan = true
 		w.arm()
-		return
 	}
 	root := w.filter.rootOf(p)
 	if root == "" {

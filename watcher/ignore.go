@@ -119,7 +119,7 @@ func (f *filter) reloadExcludes() {
 
 // isExcludeFile reports whether p is the .git/info/exclude of a git top.
 func (f *filter) isExcludeFile(p string) bool {
-	if !f.gitignore || filepath.Base(p) != "exclude" {
+	if filepath.Base(p) != "exclude" {
 		return false
 	}
 	top := filepath.Dir(filepath.Dir(filepath.Dir(p))) // top/.git/info/exclude
