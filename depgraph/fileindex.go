@@ -9,7 +9,7 @@ package depgraph
 type fileIndex struct {
 	names   map[string]map[string]struct{} // module -> paths whose imports name it (see eachImportName)
 	stars   map[string]map[string]struct{} // module -> paths star-importing it
-	claims  map[string]map[string]struct{} // module -> paths of the files that are that module
+	claims  map[string]int                 // module -> how many files are that module
 	readers map[string]map[string]struct{} // module -> paths whose footprint holds it
 }
 
@@ -17,10 +17,10 @@ type fileIndex struct {
 func (g *Graph) index() *fileIndex {
 	if g.idx == nil {
 		x := &fileIndex{
-			names:   make(map[string]map[string]struct{}, len(g.files)),
+			names:   map[string]map[string]struct{}{},
 			stars:   map[string]map[string]struct{}{},
-			claims:  make(map[string]map[string]struct{}, len(g.files)),
-			readers: make(map[string]map[string]struct{}, len(g.files)),
+			claims:  make(map[string]int, len(g.files)),
+			readers: map[string]map[string]struct{}{},
 		}
 		for _, fi := range g.files {
 			x.add(g, fi)
@@ -60,7 +60,7 @@ func (x *fileIndex) add(g *Graph, fi *FileInfo) {
 			put(x.stars, m, fi.Path)
 		}
 	})
-	put(x.claims, fi.Module, fi.Path)
+	x.claims[fi.Module]++
 }
 
 func (x *fileIndex) remove(g *Graph, fi *FileInfo) {
@@ -70,7 +70,9 @@ func (x *fileIndex) remove(g *Graph, fi *FileInfo) {
 			drop(x.stars, m, fi.Path)
 		}
 	})
-	drop(x.claims, fi.Module, fi.Path)
+	if x.claims[fi.Module]--; x.claims[fi.Module] <= 0 {
+		delete(x.claims, fi.Module)
+	}
 }
 
 func put(m map[string]map[string]struct{}, k, p string) {
@@ -167,6 +169,9 @@ func (g *Graph) stopReading(path string) {
 	clear(g.reading)
 	g.readingSelf, g.recording = "", false
 	g.forgetReads(path)
+	if len(mods) == 0 {
+		return // most files of a big tree: keep no entry
+	}
 	g.reads[path] = mods
 	if g.idx != nil {
 		for _, m := range mods {

@@ -134,7 +134,7 @@ func (g *Graph) relinkIncremental(next, old map[string]*FileInfo, relink map[str
 	for _, set := range []map[string]*FileInfo{next, old} {
 		for _, fi := range set {
 			if fi != nil {
-				claims[fi.Module] = len(idx.claims[fi.Module])
+				claims[fi.Module] = idx.claims[fi.Module]
 			}
 		}
 	}
