@@ -52,7 +52,7 @@ func (g *Graph) linkAll() {
 	g.defs = make(map[string]map[string]*node, len(g.files))
 	g.subs = map[string]map[string]bool{}
 	g.reads = map[string][]string{} // files with an empty footprint have no entry
-	g.idx = nil // rebuilt below from files and reads, all at once
+	g.idx = nil                     // rebuilt below from files and reads, all at once
 	paths := make([]string, 0, len(g.files))
 	for p := range g.files {
 		paths = append(paths, p)
