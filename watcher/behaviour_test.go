@@ -201,6 +201,30 @@ func testGitInfoExcludeEdited(t *testing.T, poll bool) {
 	h.quiet()
 }
 
+// TestRootRemovedAndRecreated: a watched root that is deleted, or renamed
+// away, and then made again (a fresh checkout, a restored backup) is
+// watched again, and what it holds then is reported as created.
+func TestRootRemovedAndRecreated(t *testing.T) {
+	for _, poll := range []bool{false, true} {
+		for _, how := range []string{"removed", "renamed"} {
+			t.Run(fmt.Sprintf("poll=%t/%s", poll, how), func(t *testing.T) {
+				h := start(t, map[string]string{"a.py": "a"}, func(o *Options) { o.Poll = poll })
+				if how == "removed" {
+					mustOK(t, os.RemoveAll(h.root))
+				} else {
+					mustOK(t, os.Rename(h.root, h.root+".old"))
+				}
+				h.expect("root "+how, Change{Path: h.path("a.py"), Kind: Deleted, OldHash: sum("a")})
+				mustOK(t, mkdirWrite(h.path("pkg/b.py"), "b"))
+				h.expect("root made again", Change{Path: h.path("pkg/b.py"), Kind: Created, NewHash: sum("b")})
+				h.write("pkg/b.py", "b2") // and it is watched, subdirectories too
+				h.expect("edit in the new root", Change{Path: h.path("pkg/b.py"), Kind: Modified, OldHash: sum("b"), NewHash: sum("b2")})
+				h.quiet()
+			})
+		}
+	}
+}
+
 func TestDirectoryRemovedAndRenamed(t *testing.T) {
 	t.Run("fsnotify", func(t *testing.T) { testDirectoryRemovedAndRenamed(t, false) })
 	t.Run("poll", func(t *testing.T) { testDirectoryRemovedAndRenamed(t, true) })

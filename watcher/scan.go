@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -165,7 +166,11 @@ func (w *Watcher) addTree(dir, root string) {
 
 // dropDir forgets a directory that was removed or renamed away: its watches
 // and ignore rules go, and every file known below it becomes a candidate.
+// A root that goes is looked for again (see findRoots).
 func (w *Watcher) dropDir(dir string) {
+	if slices.Contains(w.filter.roots, dir) {
+		w.gone[dir] = struct{}{}
+	}
 	for d := range w.dirs {
 		if within(d, dir) {
 			if w.nt != nil {
@@ -180,6 +185,21 @@ func (w *Watcher) dropDir(dir string) {
 		if within(p, dir) {
 			w.cand[p] = struct{}{}
 		}
+	}
+}
+
+// findRoots looks for the roots that went away (deleted, or renamed away)
+// and watches again those that are back: every tracked file in them is a
+// candidate, so what came back with them is reported as created.
+func (w *Watcher) findRoots() {
+	for root := range w.gone {
+		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+			continue
+		}
+		delete(w.gone, root)
+		w.opts.Logf("%s is back: watching it again", root)
+		w.addTree(root, root)
+		w.arm()
 	}
 }
 
@@ -199,6 +219,9 @@ func (w *Watcher) resync() {
 	clear(w.ignoreStamps)
 	found := map[string]struct{}{}
 	for _, root := range w.filter.roots {
+		if _, gone := w.gone[root]; gone {
+			continue // findRoots walks it when it is back
+		}
 		w.walkTree(root, root, func(p string, _ fs.DirEntry) {
 			if _, known := w.files[p]; known && !w.overflow {
 				found[p] = struct{}{}

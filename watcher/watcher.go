@@ -33,9 +33,10 @@ type Watcher struct {
 	// Everything below belongs to the goroutine that runs New, then Run.
 	nt           notifier // nil when polling
 	dirs         map[string]struct{}
-	dirStamps    map[string]stamp // polling: directories' stamps when last read
-	ignoreStamps map[string]stamp // polling: the .gitignore files' stamps
-	exclStamps   map[string]stamp // polling: the .git/info/exclude files' stamps
+	dirStamps    map[string]stamp    // polling: directories' stamps when last read
+	ignoreStamps map[string]stamp    // polling: the .gitignore files' stamps
+	exclStamps   map[string]stamp    // polling: the .git/info/exclude files' stamps
+	gone         map[string]struct{} // roots removed or renamed away, looked for every PollInterval
 	cand         map[string]struct{}
 	rescan       bool // walk everything at the next flush
 	overflow     bool // ... because events were lost
@@ -81,6 +82,7 @@ func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
 		dirStamps:    map[string]stamp{},
 		ignoreStamps: map[string]stamp{},
 		exclStamps:   map[string]stamp{},
+		gone:         map[string]struct{}{},
 		cand:         map[string]struct{}{},
 		timer:        time.NewTimer(time.Hour),
 		buf:          make([]byte, 32<<10),
@@ -202,11 +204,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 			tick   <-chan time.Time
 			out    chan<- ChangeSet
 		)
-		if w.nt == nil {
+		// The ticker runs only when polling or while a root is gone: an
+		// idle watcher with inotify has no timer.
+		switch {
+		case w.nt == nil || len(w.gone) > 0:
 			if ticker == nil {
 				ticker = time.NewTicker(w.opts.PollInterval)
 			}
 			tick = ticker.C
+		case ticker != nil:
+			ticker.Stop()
+			ticker = nil
 		}
 		if !w.pending.Empty() {
 			out = w.changes
@@ -230,7 +238,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-w.timer.C:
 			w.flush()
 		case <-tick:
-			w.pollOnce()
+			if w.nt == nil {
+				w.pollOnce()
+			}
+			w.findRoots()
 		case out <- w.pending:
 			w.pending = ChangeSet{}
 		}
