@@ -34,6 +34,18 @@ func (k Kind) String() string {
 // MarshalText makes a Kind read as its name in JSON and other text formats.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText reads the names MarshalText writes, so that a program can
+// decode lywatch's events file and --json reports with this type.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for _, c := range []Kind{Created, Modified, Deleted} {
+		if string(b) == c.String() {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("watcher: unknown change kind %q", b)
+}
+
 // Change is one confirmed change of one file.
 type Change struct {
 	// Path is absolute and clean.

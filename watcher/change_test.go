@@ -3,6 +3,7 @@ package watcher
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +48,16 @@ func TestKind(t *testing.T) {
 	}
 	if want := `{"path":"/a.py","kind":"deleted","old_hash":"x","new_hash":""}`; string(b) != want {
 		t.Errorf("JSON %s, want %s", b, want)
+	}
+	for _, k := range []Kind{Created, Modified, Deleted} {
+		var c Change
+		b, _ := json.Marshal(Change{Kind: k})
+		if err := json.Unmarshal(b, &c); err != nil || c.Kind != k {
+			t.Errorf("%s does not read back: %v, %v", b, c.Kind, err)
+		}
+	}
+	var c Change
+	if err := json.Unmarshal([]byte(`{"kind":"renamed"}`), &c); err == nil || !strings.Contains(err.Error(), `"renamed"`) {
+		t.Errorf("unknown kind: err %v", err)
 	}
 }
