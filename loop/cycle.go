@@ -16,7 +16,21 @@ const clearScreen = "\033[H\033[2J"
 
 // cycle plans, builds each target and runs the after-build hooks of the
 // good builds. bctx stops the plan and builds (restart); ctx stops all.
-func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) outcome {
+func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
+	start := time.Now()
+	rep := newReport(c, start)
+	defer func() {
+		switch {
+		case out.stopped:
+			rep.Status = StatusStopped
+		case rep.Status != "":
+		case out.code != 0:
+			rep.Status = StatusFailed
+		default:
+			rep.Status = StatusOK
+		}
+		l.report(rep, start)
+	}()
 	if l.o.Clear {
 		fmt.Fprint(l.o.Out, clearScreen)
 	}
@@ -31,17 +45,20 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) outcome {
 		switch {
 		case err != nil:
 			head = append(head, l.bad("plan failed: %v", err))
+			rep.PlanError = err.Error()
 		case p != nil:
 			c.Plan = p
 			if p.Note != "" {
 				head = append(head, p.Note)
 			}
+			rep.Note, rep.Invalidated = p.Note, p.Invalidated
 			targets = l.selectTargets(p.Targets)
 		}
 		l.logf("cycle %d: plan took %s", c.N, runner.FormatDuration(time.Since(start)))
 	}
 	if len(targets) == 0 {
 		l.print(append(head, "nothing to rebuild"))
+		rep.Status = StatusNothing
 		return outcome{}
 	}
 	code := 0
@@ -50,13 +67,16 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) outcome {
 			return outcome{stopped: true, code: 1}
 		}
 		res := l.o.Runner.Run(bctx, l.request(c, t))
+		br := buildReport(t, res)
 		if res.Stopped {
+			rep.Builds = append(rep.Builds, br)
 			return outcome{stopped: true, code: 1}
 		}
 		parts := append(append([]string{}, head...), l.buildPart(t, res, len(l.o.Targets) > 1))
 		if !res.OK() {
 			code = failCode(res)
 			l.print(parts)
+			rep.Builds = append(rep.Builds, br)
 			continue
 		}
 		if t.Output != "" {
@@ -66,35 +86,44 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) outcome {
 				parts = append(parts, l.rel(t.Output))
 			}
 		}
-		hookParts, ok := l.after(ctx, &Build{Cycle: c, Target: t, Result: res, Values: map[string]any{}})
-		if !ok && code == 0 {
-			code = 1
+		hookParts, stages, ok := l.after(ctx, &Build{Cycle: c, Target: t, Result: res, Values: map[string]any{}})
+		br.Stages = stages
+		if !ok {
+			br.Status, br.Error = StatusFailed, stages[len(stages)-1].Error
+			if code == 0 {
+				code = 1
+			}
 		}
+		rep.Builds = append(rep.Builds, br)
 		l.print(append(parts, hookParts...))
 	}
 	return outcome{code: code}
 }
 
 // after runs the after-build hooks in order and returns their summary
-// parts; ok is false when one failed (the rest then do not run).
-func (l *loop) after(ctx context.Context, b *Build) (parts []string, ok bool) {
+// parts and reports; ok is false when one failed (the rest then do not
+// run, and the last report is the failed one's).
+func (l *loop) after(ctx context.Context, b *Build) (parts []string, stages []StageReport, ok bool) {
 	for _, h := range l.o.Hooks.After {
 		start := time.Now()
 		note, err := h.Run(ctx, b)
-		d := runner.FormatDuration(time.Since(start))
+		took := time.Since(start)
+		d := runner.FormatDuration(took)
 		if err != nil {
-			return append(parts, l.bad("%s failed: %v", h.Name, err)), false
+			stages = append(stages, StageReport{Name: h.Name, DurationMS: ms(took), Error: err.Error()})
+			return append(parts, l.bad("%s failed: %v", h.Name, err)), stages, false
 		}
 		if note == Quiet {
 			continue
 		}
+		stages = append(stages, StageReport{Name: h.Name, DurationMS: ms(took), Note: note})
 		p := h.Name + " " + d
 		if note != "" {
 			p += " (" + note + ")"
 		}
 		parts = append(parts, p)
 	}
-	return parts, true
+	return parts, stages, true
 }
 
 // failCode is the --once status of a build that was not good.

@@ -51,6 +51,9 @@ type Options struct {
 	Clear bool
 	// Out receives the summary lines.
 	Out io.Writer
+	// JSON, when set, receives a Report of each cycle, as one line of
+	// JSON, when the cycle ends.
+	JSON io.Writer
 	// Color colours the summary lines.
 	Color bool
 	// Root is the directory paths in summary lines are shown relative to.
@@ -108,6 +111,9 @@ type Plan struct {
 	Env []string
 	// Note is shown in the summary line after the changed files.
 	Note string
+	// Invalidated lists the factories the plan found invalidated (for
+	// Report; the build gets them through Env).
+	Invalidated []string
 }
 
 // Build is one target's build in a cycle, as after-build hooks see it.
