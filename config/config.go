@@ -82,6 +82,8 @@ type Config struct {
 	NoColor bool `toml:"-"`
 	// Verbose prints diagnostics (flag only).
 	Verbose bool `toml:"-"`
+	// JSON prints a JSON report of each cycle on stdout (flag only).
+	JSON bool `toml:"-"`
 	// File is the configuration file read, "" if none.
 	File string `toml:"-"`
 	// Dir is the project directory: the configuration file's, else the

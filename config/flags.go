@@ -26,7 +26,7 @@ type flags struct {
 	granularity                     string
 	poll, clear, once, noInitial    bool
 	noColor, verbose, push, noPush  bool
-	noConfig, noSession             bool
+	noConfig, noSession, json       bool
 }
 
 // newFlagSet returns the flag set of the live loop, writing usage to w. The
@@ -49,6 +49,7 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.noInitial, "no-initial", false, "do not build at start-up, wait for a change")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	fs.BoolVar(&f.verbose, "v", false, "print diagnostics")
+	fs.BoolVar(&f.json, "json", false, "print a JSON report of each cycle on stdout, one per line (everything else goes to stderr)")
 	fs.StringVar(&f.config, "config", "", "read settings from `FILE` (default: lywatch.toml or pyproject.toml [tool.lywatch], searched upwards)")
 	fs.BoolVar(&f.noConfig, "no-config", false, "read no configuration file")
 	fs.BoolVar(&f.push, "push", false, "push each good layout into KLayout (the default)")
@@ -162,7 +163,7 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 			*b.dst = *b.v
 		}
 	}
-	c.Once, c.NoColor, c.Verbose = f.once, f.noColor, f.verbose
+	c.Once, c.NoColor, c.Verbose, c.JSON = f.once, f.noColor, f.verbose, f.json
 	if set["push"] {
 		c.Push = f.push
 	}

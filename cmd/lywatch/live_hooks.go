@@ -67,7 +67,7 @@ func (l *pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 		l.markPending(t, inv.Factories)
 	}
 	targets, factories := l.pendingTargets()
-	p := &loop.Plan{Targets: l.loopNames(targets), Env: []string{"LYWATCH_INVALIDATED=" + strings.Join(factories, "\n")}}
+	p := &loop.Plan{Targets: l.loopNames(targets), Env: []string{"LYWATCH_INVALIDATED=" + strings.Join(factories, "\n")}, Invalidated: factories}
 	switch {
 	case note != "":
 		p.Note = note

@@ -42,14 +42,20 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	if cfg.Verbose {
 		verbose = logf
 	}
+	// With --json, stdout carries the reports alone; the summary lines and
+	// the build's own output go to stderr.
+	out := e.stdout
+	if cfg.JSON {
+		out = e.stderr
+	}
 	o := loop.Options{
 		Targets:   targets(cfg),
-		Runner:    &runner.Runner{Dir: cfg.Dir, Stdout: e.stdout, Stderr: e.stderr, Color: colorOn, Logf: verbose},
+		Runner:    &runner.Runner{Dir: cfg.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Logf: verbose},
 		OnBusy:    onBusy,
 		NoInitial: cfg.NoInitial,
 		Once:      cfg.Once,
 		Clear:     cfg.Clear,
-		Out:       e.stdout,
+		Out:       out,
 		Color:     colorOn,
 		Root:      sourceDir(cfg), // summary paths read relative to the watched project
 		Logf:      verbose,
@@ -59,6 +65,9 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		return e.errorf("%v", err)
 	}
 	defer l.close()
+	if cfg.JSON {
+		o.JSON = e.stdout
+	}
 	o.Hooks.Plan = l.plan
 	o.Hooks.After = append(o.Hooks.After, l.readHook())
 	if l.store != nil {
@@ -78,7 +87,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		l.initial, l.fresh = nil, nil // a one-shot run always builds
 	}
 	if len(l.fresh) > 0 {
-		l.showCached(ctx, e.stdout, pushFunc(push))
+		l.showCached(ctx, out, pushFunc(push))
 		if len(l.fresh) == len(o.Targets) {
 			o.NoInitial = true // every target is served from the session
 		}

@@ -3,20 +3,25 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lywatch/lywatch/gds"
-	"github.com/lywatch/lywatch/internal/testsupport"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/internal/testsupport"
+	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/watcher"
 )
 
 // live is lywatch running in-process on a temporary tree (the current
@@ -455,4 +460,44 @@ func tinyGDS(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestWatchJSON: with --json, stdout carries one report per cycle and
+// nothing else; the summary lines and the build's own output go to stderr.
+func TestWatchJSON(t *testing.T) {
+	files := map[string]string{"pdk/a.py": "@cell\ndef ring():\n    return 1\n"}
+	l := startLive(t, files, logLine+"; echo hello from the build", "--json")
+	var reports []loop.Report
+	waitReports := func(n int) {
+		t.Helper()
+		waitUntil(t, fmt.Sprint(n, " reports"), func() bool {
+			reports = nil
+			for _, line := range strings.Split(strings.TrimSuffix(l.out.String(), "\n"), "\n") {
+				d := json.NewDecoder(strings.NewReader(line))
+				d.DisallowUnknownFields()
+				var r loop.Report
+				if line == "" || d.Decode(&r) != nil {
+					return false
+				}
+				reports = append(reports, r)
+			}
+			return len(reports) == n && len(l.builds()) == n
+		}, l.dump)
+	}
+	waitReports(1)
+	l.write("pdk/a.py", "@cell\ndef ring():\n    return 2\n")
+	waitReports(2)
+	first, second := reports[0], reports[1]
+	if first.Cycle != 1 || !first.Initial || first.Status != loop.StatusOK || len(first.Builds) != 1 || first.Builds[0].Status != loop.StatusOK {
+		t.Errorf("start-up report %+v", first)
+	}
+	if second.Cycle != 2 || second.Initial || second.Status != loop.StatusOK || len(second.Changes) != 1 ||
+		second.Changes[0].Path != l.path("pdk/a.py") || second.Changes[0].Kind != watcher.Modified ||
+		!slices.Contains(second.Invalidated, "ring") || second.Note == "" {
+		t.Errorf("report of the edit %+v, want pdk/a.py modified, ring invalidated, a note", second)
+	}
+	if strings.Contains(l.out.String(), "hello") || !strings.Contains(l.errb.String(), "[build] hello from the build") ||
+		!strings.Contains(l.errb.String(), "pdk/a.py changed → ") {
+		t.Errorf("the build's output or the summary is not on stderr alone:\n%s", l.dump())
+	}
 }
