@@ -121,5 +121,7 @@ func (l *loop) report(r *Report, start time.Time) {
 		l.logf("json report: %v", err)
 		return
 	}
-	l.o.JSON.Write(append(data, '\n'))
+	if _, err := l.o.JSON.Write(append(data, '\n')); err != nil {
+		l.logf("json report: %v", err)
+	}
 }
