@@ -132,45 +132,11 @@ func randomEdits(t *testing.T, seed uint64, edits int) {
 	}
 }
 
-// relinkSetByWalk is relinkSet as a walk over every file (what the index
-// replaces): the reference for the test above.
+// relinkSetByWalk is relinkSet with its import lookups done as a walk
+// over every file (what the index replaces): the reference for the test
+// above. The start, which looks at no import, is relinkSet's own.
 func relinkSetByWalk(g *Graph, next map[string]*FileInfo) map[string]bool {
-	relink := map[string]bool{}
-	touched := map[string]bool{}
-	for rel, nw := range next {
-		relink[rel] = true
-		old := g.files[rel]
-		if nw != nil {
-			touched[nw.Module] = true
-		}
-		if old == nil || nw == nil || old.Module != nw.Module {
-			for _, fi := range []*FileInfo{old, nw} {
-				if fi == nil {
-					continue
-				}
-				parts := strings.Split(fi.Module, ".")
-				if p := g.modules[strings.Join(parts[:len(parts)-1], ".")]; p != "" {
-					relink[p] = true
-				}
-				for i := 1; i < len(parts); i++ {
-					if p := strings.Join(parts[:i], "."); g.modules[p] == "" {
-						touched[p] = true
-					}
-				}
-			}
-		}
-		if old == nil {
-			continue
-		}
-		touched[old.Module] = true
-		for _, n := range g.fileNodes(old) {
-			for r := range n.rdeps {
-				if r.kind == kindModule || r.kind == kindDef {
-					relink[r.path] = true
-				}
-			}
-		}
-	}
+	relink, touched := g.directlyTouched(next)
 	var files []*FileInfo
 	for rel, fi := range g.files {
 		if _, ok := next[rel]; !ok {

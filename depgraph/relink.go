@@ -12,44 +12,7 @@ import (
 // or through star imports (which leave no edge to follow), and the files
 // whose name resolution consulted them (see consult).
 func (g *Graph) relinkSet(next map[string]*FileInfo) map[string]bool {
-	relink := map[string]bool{}
-	touched := map[string]bool{} // module names
-	for rel, nw := range next {
-		relink[rel] = true
-		old := g.files[rel]
-		if nw != nil {
-			touched[nw.Module] = true
-		}
-		if old == nil || nw == nil || old.Module != nw.Module {
-			// A module appears or goes away: so may the namespace
-			// packages above it (isModule, hasSub), and the file of its
-			// package may resolve a name to it now (consultSub).
-			for _, fi := range []*FileInfo{old, nw} {
-				if fi == nil {
-					continue
-				}
-				if p, ok := g.modules[parentModule(fi.Module)]; ok {
-					relink[p] = true
-				}
-				for p := parentModule(fi.Module); p != ""; p = parentModule(p) {
-					if _, file := g.modules[p]; !file {
-						touched[p] = true
-					}
-				}
-			}
-		}
-		if old == nil {
-			continue
-		}
-		touched[old.Module] = true
-		for _, n := range g.fileNodes(old) {
-			for r := range n.rdeps {
-				if r.kind == kindModule || r.kind == kindDef {
-					relink[r.path] = true
-				}
-			}
-		}
-	}
+	relink, touched := g.directlyTouched(next)
 	// The files as they will be once next is applied: the index (the
 	// files now) for the paths next leaves alone, next's scans for the
 	// rest. Only the modules touched are looked up, never every file.
@@ -99,6 +62,52 @@ func (g *Graph) relinkSet(next map[string]*FileInfo) map[string]bool {
 		}
 	}
 	return relink
+}
+
+// directlyTouched is the start of relinkSet, before any import is looked
+// at: the files to relink (the changed ones, those with edges into their
+// nodes, the file of a package gaining or losing a module) and the module
+// names touched (the changed modules, and the namespace packages that may
+// appear or go away with them).
+func (g *Graph) directlyTouched(next map[string]*FileInfo) (relink, touched map[string]bool) {
+	relink, touched = map[string]bool{}, map[string]bool{}
+	for rel, nw := range next {
+		relink[rel] = true
+		old := g.files[rel]
+		if nw != nil {
+			touched[nw.Module] = true
+		}
+		if old == nil || nw == nil || old.Module != nw.Module {
+			// A module appears or goes away: so may the namespace
+			// packages above it (isModule, hasSub), and the file of its
+			// package may resolve a name to it now (consultSub).
+			for _, fi := range []*FileInfo{old, nw} {
+				if fi == nil {
+					continue
+				}
+				if p, ok := g.modules[parentModule(fi.Module)]; ok {
+					relink[p] = true
+				}
+				for p := parentModule(fi.Module); p != ""; p = parentModule(p) {
+					if _, file := g.modules[p]; !file {
+						touched[p] = true
+					}
+				}
+			}
+		}
+		if old == nil {
+			continue
+		}
+		touched[old.Module] = true
+		for _, n := range g.fileNodes(old) {
+			for r := range n.rdeps {
+				if r.kind == kindModule || r.kind == kindDef {
+					relink[r.path] = true
+				}
+			}
+		}
+	}
+	return relink, touched
 }
 
 // fileNodes returns the module and def nodes of a file that owns its

@@ -153,52 +153,44 @@ func TestIgnored(t *testing.T) {
 	h.quiet()
 }
 
-func TestGitignoreEdited(t *testing.T) {
-	t.Run("fsnotify", func(t *testing.T) { testGitignoreEdited(t, false) })
-	t.Run("poll", func(t *testing.T) { testGitignoreEdited(t, true) })
-}
-
-func testGitignoreEdited(t *testing.T, poll bool) {
-	h := start(t, map[string]string{"a.py": "a", "skip.py": "s"}, func(o *Options) { o.Poll = poll })
-	h.write(".gitignore", "skip.py\n")
-	h.quiet() // skip.py is dropped silently, not reported
-	if _, ok := h.w.Hashes()[h.path("skip.py")]; ok {
-		t.Error("skip.py still tracked after .gitignore names it")
+// TestIgnoreFileEdited: a .gitignore, and .git/info/exclude (though
+// everything else in .git is ignored), are honoured while running: what
+// they come to name drops out silently, what they stop naming comes back
+// as created.
+func TestIgnoreFileEdited(t *testing.T) {
+	for _, name := range []string{".gitignore", ".git/info/exclude"} {
+		for _, poll := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/poll=%t", name, poll), func(t *testing.T) { testIgnoreFileEdited(t, name, poll) })
+		}
 	}
-	h.write("skip.py", "s2")
-	h.quiet()
-	mustOK(t, os.Remove(h.path(".gitignore")))
-	h.expect("after removing .gitignore", Change{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")})
 }
 
-// TestGitInfoExcludeEdited: .git/info/exclude is honoured while running,
-// like a .gitignore, though everything in .git is otherwise ignored.
-func TestGitInfoExcludeEdited(t *testing.T) {
-	t.Run("fsnotify", func(t *testing.T) { testGitInfoExcludeEdited(t, false) })
-	t.Run("poll", func(t *testing.T) { testGitInfoExcludeEdited(t, true) })
-}
-
-func testGitInfoExcludeEdited(t *testing.T, poll bool) {
-	files := map[string]string{"a.py": "a", "skip.py": "s", ".git/info/exclude": "# git ls-files --exclude-from\n"}
+func testIgnoreFileEdited(t *testing.T, name string, poll bool) {
+	files := map[string]string{"a.py": "a", "skip.py": "s"}
+	if name == ".git/info/exclude" {
+		files[name] = "# git ls-files --exclude-from\n" // a repository has one
+	}
 	h := start(t, files, func(o *Options) { o.Poll = poll })
-	h.write(".git/info/exclude", "skip.py\n")
+	h.write(name, "skip.py\n")
 	h.quiet() // skip.py is dropped silently, not reported
 	if _, ok := h.w.Hashes()[h.path("skip.py")]; ok {
-		t.Error("skip.py still tracked after .git/info/exclude names it")
+		t.Errorf("skip.py still tracked after %s names it", name)
 	}
 	h.write("skip.py", "s2")
 	h.quiet()
-	mustOK(t, os.Remove(h.path(".git/info/exclude")))
-	h.expect("after removing .git/info/exclude", Change{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")})
-	h.write(".git/info/exclude", "a.py\n") // appears again, atomically or not
+	mustOK(t, os.Remove(h.path(name)))
+	h.expect("after removing "+name, Change{Path: h.path("skip.py"), Kind: Created, NewHash: sum("s2")})
+	h.write(name, "a.py\n") // made again
 	h.quiet()
 	if _, ok := h.w.Hashes()[h.path("a.py")]; ok {
-		t.Error("a.py still tracked after a new .git/info/exclude names it")
+		t.Errorf("a.py still tracked after a new %s names it", name)
 	}
-	// Nothing else in the watched .git/info is tracked.
-	h.write(".git/info/stray.py", "x")
-	h.write(".git/info/sub/deeper.py", "y")
-	h.quiet()
+	if name == ".git/info/exclude" {
+		// Nothing else in the watched .git/info is tracked.
+		h.write(".git/info/stray.py", "x")
+		h.write(".git/info/sub/deeper.py", "y")
+		h.quiet()
+	}
 }
 
 // TestRootRemovedAndRecreated: a watched root that is deleted, or renamed

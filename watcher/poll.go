@@ -101,15 +101,7 @@ func (w *Watcher) pollOnce() {
 		if w.rescan {
 			break // one changed ignore file rescans everything
 		}
-		if fi, err := os.Lstat(gi); err != nil || !st.same(fi) {
-			w.rescan = true
-		}
-	}
-	for p, st := range w.exclStamps {
-		if w.rescan {
-			break
-		}
-		if now := lstatStamp(p); now != st || st.racy {
+		if lstatStamp(gi) != st || st.racy {
 			w.rescan = true
 		}
 	}

@@ -34,8 +34,7 @@ type Watcher struct {
 	nt           notifier // nil when polling
 	dirs         map[string]struct{}
 	dirStamps    map[string]stamp    // polling: directories' stamps when last read
-	ignoreStamps map[string]stamp    // polling: the .gitignore files' stamps
-	exclStamps   map[string]stamp    // polling: the .git/info/exclude files' stamps
+	ignoreStamps map[string]stamp    // polling: the .gitignore and .git/info/exclude files' stamps
 	gone         map[string]struct{} // roots removed or renamed away, looked for every PollInterval
 	cand         map[string]struct{}
 	rescan       bool // walk everything at the next flush
@@ -81,7 +80,6 @@ func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
 		dirs:         map[string]struct{}{},
 		dirStamps:    map[string]stamp{},
 		ignoreStamps: map[string]stamp{},
-		exclStamps:   map[string]stamp{},
 		gone:         map[string]struct{}{},
 		cand:         map[string]struct{}{},
 		timer:        time.NewTimer(time.Hour),
