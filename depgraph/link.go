@@ -266,6 +266,19 @@ func (g *Graph) factoriesOf(c CellInfo) []*node {
 	return nil
 }
 
+// FactoryOf names the factory that made a cell (its bare name), by the
+// rule the graph links cells to factories with (see factoriesOf): the
+// one rule lywatch has for it. It returns "" when no factory of the
+// project matches.
+func (g *Graph) FactoryOf(c CellInfo) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if fs := g.factoriesOf(c); len(fs) > 0 {
+		return fs[0].short
+	}
+	return ""
+}
+
 // SetLayout records the cells of a target's last good build (names, child
 // cell names and the factory metadata) and links them to their factories.
 func (g *Graph) SetLayout(target string, cells []CellInfo) {

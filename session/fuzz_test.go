@@ -16,7 +16,6 @@ func FuzzDecodeManifest(f *testing.F) {
 		Functions: map[string]string{"f": "h"},
 		Factories: map[string]Factory{"straight": {Hash: "h", File: "pdk/a.py"}},
 		Cells:     []Cell{{Name: "TOP", Local: "l", Deep: "d", Factory: "straight", Children: []string{"x"}}},
-		Edges:     []Edge{{From: "a", To: "b", Kind: "calls"}},
 		Layout:    Layout{File: "cells.gds.gz", SHA256: "00", Size: 1},
 	}
 	b, err := EncodeManifest(m)

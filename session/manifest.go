@@ -38,8 +38,6 @@ type Manifest struct {
 	Factories map[string]Factory `json:"factories,omitempty"`
 	// Cells are the layout's cells with their hashes and factory.
 	Cells []Cell `json:"cells,omitempty"`
-	// Edges are the dependency graph's edges as the graph gave them.
-	Edges []Edge `json:"edges,omitempty"`
 	// Graph is the dependency graph as its owner exported it, kept opaque.
 	// Save writes it to a file of its own (GraphFile) so that Load, which
 	// must be fast, does not read it; LoadGraph does, on demand.
@@ -85,16 +83,6 @@ type Cell struct {
 	Factory string `json:"factory,omitempty"`
 	// Children are the names of the cells it references, sorted.
 	Children []string `json:"children,omitempty"`
-}
-
-// Edge is one dependency edge: From depends on To. Node names are the
-// graph's own; by convention files are named by their root-relative path,
-// factories and cells by their names, so Stale can follow edges from
-// changed files.
-type Edge struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	Kind string `json:"kind,omitempty"`
 }
 
 // Layout describes a stored, gzip-compressed layout file.
@@ -208,7 +196,6 @@ func (m *Manifest) Clone() *Manifest {
 		cell.Children = append([]string(nil), cell.Children...)
 		c.Cells[i] = cell
 	}
-	c.Edges = append([]Edge(nil), m.Edges...)
 	c.Functions = cloneMap(m.Functions)
 	c.Factories = cloneMap(m.Factories)
 	c.Meta = cloneMap(m.Meta)

@@ -17,9 +17,9 @@ type TargetStatus struct {
 	Manifest *Manifest `json:"manifest,omitempty"`
 	// LayoutPath is the stored layout.
 	LayoutPath string `json:"layout_path,omitempty"`
-	// Changed are the tracked files that changed, Stale what they reach.
+	// Changed are the tracked files that changed (what they reach is the
+	// dependency graph's to say: see package pipeline).
 	Changed []FileChange `json:"changed,omitempty"`
-	Stale   *Staleness   `json:"stale,omitempty"`
 	// Stated and Rehashed count Validate's work, Elapsed its time.
 	Stated   int           `json:"stated"`
 	Rehashed int           `json:"rehashed"`
@@ -32,7 +32,7 @@ type TargetStatus struct {
 type Status struct {
 	Dir  string `json:"dir"`
 	Root string `json:"root"`
-	// Targets are in dependency order.
+	// Targets are in name order.
 	Targets      []TargetStatus `json:"targets"`
 	Dependencies Dependencies   `json:"dependencies,omitempty"`
 	// Warnings are about the session as a whole (dependencies file, cycles).
@@ -92,7 +92,6 @@ func (s *Store) targetStatus(ctx context.Context, l Loaded) (TargetStatus, error
 		ts.State = "valid"
 	default:
 		ts.State = "stale"
-		ts.Stale = l.Manifest.Stale(v.ChangedRel())
 	}
 	return ts, nil
 }

@@ -21,11 +21,12 @@ const gdsUsage = `Usage:
 
 // runGDS runs `lywatch gds info|diff|gzip`.
 func runGDS(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(e.stderr, gdsUsage)
-		if len(args) == 0 {
-			return exitError
-		}
+		return exitError
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stdout, gdsUsage)
 		return exitOK
 	}
 	switch args[0] {
@@ -43,6 +44,7 @@ func runGDS(ctx context.Context, e *env, args []string) int {
 // and `info --json FILE` alike) and checks the number of positionals.
 func gdsFlags(e *env, fs *flag.FlagSet, args []string, want int) ([]string, int, bool) {
 	fs.SetOutput(e.stderr)
+	usage(fs, gdsUsage)
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return nil, code, false

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/fatih/color"
-	"github.com/lywatch/lywatch/config"
+	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/session"
 )
 
@@ -30,11 +30,12 @@ session_dir in the configuration, else build/session under the git root).
 
 // runSession runs `lywatch session SUBCOMMAND`.
 func runSession(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(e.stderr, sessionUsage)
-		if len(args) == 0 {
-			return exitError
-		}
+		return exitError
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stdout, sessionUsage)
 		return exitOK
 	}
 	switch args[0] {
@@ -53,7 +54,7 @@ func runSession(ctx context.Context, e *env, args []string) int {
 // sessionFlags are the flags every session subcommand shares.
 type sessionFlags struct {
 	fs      *flag.FlagSet
-	dir     string
+	project projectFlags
 	target  string
 	noColor bool
 	args    []string // the positional arguments
@@ -62,9 +63,10 @@ type sessionFlags struct {
 func newSessionFlags(e *env, name string) *sessionFlags {
 	f := &sessionFlags{fs: flag.NewFlagSet("session "+name, flag.ContinueOnError)}
 	f.fs.SetOutput(e.stderr)
-	f.fs.StringVar(&f.dir, "session-dir", "", "session directory (default: $"+session.EnvDir+", the configuration, or build/session under the git root)")
-	f.fs.StringVar(&f.target, "target", "", "only this target")
+	f.project.register(f.fs, false)
+	f.fs.StringVar(&f.target, "target", "", "only this target `NAME`")
 	f.fs.BoolVar(&f.noColor, "no-color", false, "plain output")
+	usage(f.fs, sessionUsage)
 	return f
 }
 
@@ -82,35 +84,16 @@ func (f *sessionFlags) parse(e *env, args []string) (int, bool) {
 }
 
 // locate resolves the session directory and the project root the way the
-// live loop does: from the configuration file's directory when there is
-// one, else the current directory; the root is the git root above it.
-func (f *sessionFlags) locate() (dir, root string, err error) {
-	cwd, err := os.Getwd()
+// live loop does (package project).
+func (f *sessionFlags) locate(e *env) (dir, root string, err error) {
+	p, err := f.project.resolve(e)
 	if err != nil {
 		return "", "", err
 	}
-	base, fromConfig := cwd, ""
-	if p, err := config.Find(cwd); err == nil && p != "" {
-		base = filepath.Dir(p)
-		fromConfig = configSessionDir(p)
+	if p.SessionDir == "" {
+		return "", "", fmt.Errorf("the project keeps no session (no_session)")
 	}
-	flagDir := f.dir
-	if flagDir != "" && !filepath.IsAbs(flagDir) {
-		flagDir = filepath.Join(cwd, flagDir) // a flag is relative to where it is typed
-	}
-	dir, root = sessionLocation(base, flagDir, fromConfig)
-	return dir, root, nil
-}
-
-// configSessionDir returns session_dir from the configuration file p, or ""
-// when it does not set it.
-func configSessionDir(p string) string {
-	c := config.Default()
-	def := c.SessionDir
-	if c.LoadFile(p) != nil || c.SessionDir == def {
-		return ""
-	}
-	return c.SessionDir
+	return p.SessionDir, p.Root, nil
 }
 
 func runSessionShow(ctx context.Context, e *env, args []string) int {
@@ -120,20 +103,15 @@ func runSessionShow(ctx context.Context, e *env, args []string) int {
 	if code, ok := f.parse(e, args); !ok {
 		return code
 	}
-	dir, root, err := f.locate()
+	proj, err := f.project.resolve(e)
 	if err != nil {
 		return e.errorf("session show: %s", sessionErr(err))
 	}
-	s, err := session.OpenReadOnly(dir, session.Options{Root: root})
-	if err != nil {
-		return e.errorf("session show: %s", sessionErr(err))
-	}
-	defer s.Close()
 	var only []string
 	if f.target != "" {
 		only = []string{f.target}
 	}
-	st, err := s.Status(ctx, only...)
+	st, err := pipeline.SessionStatus(ctx, proj, only...)
 	if err != nil {
 		return e.errorf("session show: %s", sessionErr(err))
 	}
@@ -156,7 +134,7 @@ func sessionColors(e *env, noColor bool) sessionPalette {
 // sessionListLimit is how many names show prints per list without --all.
 const sessionListLimit = 12
 
-func printSessionStatus(w io.Writer, st *session.Status, all bool, p sessionPalette) {
+func printSessionStatus(w io.Writer, st *pipeline.Status, all bool, p sessionPalette) {
 	fmt.Fprintf(w, "session %s (root %s)\n", st.Dir, st.Root)
 	for _, msg := range st.Warnings {
 		fmt.Fprintf(w, "%s %s\n", p.yellow.Sprint("warning:"), msg)
@@ -170,7 +148,7 @@ func printSessionStatus(w io.Writer, st *session.Status, all bool, p sessionPale
 	}
 }
 
-func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p sessionPalette) {
+func printSessionTarget(w io.Writer, t pipeline.TargetStatus, all bool, p sessionPalette) {
 	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red}[t.State]
 	fmt.Fprintf(w, "\n%s  %s", p.bold.Sprint(t.Target), state.Sprint(t.State))
 	m := t.Manifest
@@ -204,6 +182,9 @@ func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p session
 		printSessionList(w, p.yellow.Sprint("changed"), changed, all)
 	}
 	if t.Stale != nil {
+		if t.Stale.Error != "" {
+			fmt.Fprintf(w, "  %s %s\n", p.yellow.Sprint("the graph cannot tell what is stale:"), t.Stale.Error)
+		}
 		printSessionList(w, p.yellow.Sprint("stale factories"), t.Stale.Factories, all)
 		printSessionList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
 	}
@@ -229,7 +210,7 @@ func printSessionList(w io.Writer, label string, items []string, all bool) {
 
 // openSessionLocked opens the session for writing, or explains who holds it.
 func openSessionLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int) {
-	dir, root, err := f.locate()
+	dir, root, err := f.locate(e)
 	if err != nil {
 		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
 	}

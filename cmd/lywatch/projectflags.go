@@ -1,0 +1,93 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lywatch/lywatch/config"
+	"github.com/lywatch/lywatch/project"
+)
+
+// projectFlags are the flags by which the subcommands that read a project
+// (graph, why, session) find it. They lay over the configuration file as
+// the live loop's flags do, and project.Resolve does the rest, so every
+// subcommand sees the project the loop sees.
+type projectFlags struct {
+	config      string
+	noConfig    bool
+	root        string
+	sessionDir  string
+	pyRoots     listValue
+	decorators  string
+	granularity string
+}
+
+// listValue is a repeatable string flag.
+type listValue []string
+
+func (l *listValue) String() string     { return strings.Join(*l, ",") }
+func (l *listValue) Set(s string) error { *l = append(*l, s); return nil }
+
+// register adds the flags to fs; graph adds the dependency graph's own.
+func (f *projectFlags) register(fs *flag.FlagSet, graph bool) {
+	fs.StringVar(&f.config, "config", "", "read settings from `FILE` (default: lywatch.toml or pyproject.toml [tool.lywatch], searched upwards)")
+	fs.BoolVar(&f.noConfig, "no-config", false, "read no configuration file")
+	fs.StringVar(&f.sessionDir, "session-dir", "", "the session `DIR` (default: $LYWATCH_SESSION_DIR, the configuration, or build/session under the git root)")
+	if !graph {
+		return
+	}
+	fs.StringVar(&f.root, "root", "", "project `DIR`: every .py file under it is scanned (default: the configuration's, else the one the session recorded, else the current directory)")
+	fs.Var(&f.pyRoots, "python-root", "import root `DIR` (repeatable; default the project dir and its src/)")
+	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `NAMES` marking factories (default: the configuration's, else cell,vcell)")
+	fs.StringVar(&f.granularity, "granularity", "", "invalidation unit: `function` or file (default: the configuration's, else function)")
+}
+
+// resolve finds the project from the current directory (or --root).
+func (f *projectFlags) resolve(e *env) (*project.Project, error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(cwd, p)
+	}
+	dir := cwd
+	if f.root != "" {
+		dir = abs(f.root)
+	}
+	cfg, err := config.Load(dir, abs(f.config), f.noConfig)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range cfg.Skipped {
+		fmt.Fprintf(e.stderr, "lywatch: %s\n", s)
+	}
+	if f.root != "" {
+		cfg.Dir, cfg.Watch = dir, []string{dir}
+	}
+	if f.sessionDir != "" {
+		cfg.SessionDir, cfg.SessionDirFromFlag = abs(f.sessionDir), true
+	}
+	if len(f.pyRoots) > 0 {
+		cfg.PythonRoots = nil
+		for _, r := range f.pyRoots {
+			cfg.PythonRoots = append(cfg.PythonRoots, abs(r))
+		}
+	}
+	if f.decorators != "" {
+		cfg.Decorators = strings.Split(f.decorators, ",")
+	}
+	if f.granularity != "" {
+		cfg.Granularity = f.granularity
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return project.Resolve(cfg, project.Options{Adopt: f.root == ""})
+}
