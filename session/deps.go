@@ -111,7 +111,7 @@ func (s *Store) SaveDependencies(d Dependencies) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(s.dir, depsName), b, 0o644)
+	return WriteFileAtomic(filepath.Join(s.dir, depsName), b, filePerm)
 }
 
 // LoadDependencies reads the dependencies file: (nil, nil) when there is

@@ -84,7 +84,7 @@ func frameSeq(name, suffix string) (int, bool) {
 // addFrame records the layout at cellsPath as the target's next frame and
 // prunes the history to its bounds.
 func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, maxBytes int64) error {
-	if err := os.MkdirAll(hdir, 0o755); err != nil {
+	if err := os.MkdirAll(hdir, dirPerm); err != nil {
 		return fmt.Errorf("session: history: %w", err)
 	}
 	frames, err := listFrames(hdir)
@@ -104,7 +104,7 @@ func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, max
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(hdir, meta), b, 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(hdir, meta), b, filePerm); err != nil {
 		return err
 	}
 	return pruneFrames(hdir, append(frames, f), maxFrames, maxBytes)
@@ -172,7 +172,7 @@ func linkOrCopy(src, dst string) error {
 		return fmt.Errorf("session: history: %w", err)
 	}
 	defer in.Close()
-	return writeAtomic(dst, 0o644, func(w io.Writer) error {
+	return writeAtomic(dst, filePerm, func(w io.Writer) error {
 		_, err := io.Copy(w, in)
 		return err
 	})

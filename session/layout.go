@@ -39,7 +39,7 @@ func storeLayout(dst, src string, level int) (Layout, error) {
 	r = bufio.NewReaderSize(io.TeeReader(r, raw), 256<<10) // the file as given, hashed on the way
 	h := sha256.New()
 	var size int64
-	err = writeAtomic(dst, 0o644, func(w io.Writer) error {
+	err = writeAtomic(dst, filePerm, func(w io.Writer) error {
 		cw := &countWriter{w: io.MultiWriter(w, h)}
 		defer func() { size = cw.n }()
 		if isGzip {

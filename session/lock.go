@@ -70,7 +70,7 @@ type lock struct {
 // nolock), it falls back to an exclusively created pid file.
 func acquireLock(dir string, args []string) (*lock, error) {
 	p := filepath.Join(dir, lockName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, filePerm)
 	if err != nil {
 		return nil, fmt.Errorf("session lock %s: %w", p, err)
 	}
@@ -120,7 +120,7 @@ const pidLockName = "lock.pid"
 func acquirePidLock(dir string, h Holder) (*lock, error) {
 	p := filepath.Join(dir, pidLockName)
 	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
 		if err == nil {
 			if err := writeHolder(f, h); err != nil {
 				f.Close()

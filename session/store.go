@@ -75,7 +75,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	if err := ensureIgnored(s.dir); err != nil {
@@ -321,7 +321,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 		return fmt.Errorf("session: save %s: %w", target, err)
 	}
 	tdir := s.TargetDir(target)
-	if err := os.MkdirAll(tdir, 0o755); err != nil {
+	if err := os.MkdirAll(tdir, dirPerm); err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
 	removeTemps(tdir)
@@ -339,7 +339,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(tdir, manifestName), b, 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(tdir, manifestName), b, filePerm); err != nil {
 		return err
 	}
 	if err := os.Rename(cells+nextSuffix, cells); err != nil {
