@@ -104,6 +104,8 @@ func decodeDeps(b []byte) (Dependencies, error) {
 // SaveDependencies writes the dependencies file: which target's layout uses
 // which others'.
 func (s *Store) SaveDependencies(d Dependencies) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
 		return err
 	}

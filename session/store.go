@@ -51,6 +51,10 @@ type Options struct {
 	Args []string
 	// Now returns the current time (nil: time.Now); tests pass their own.
 	Now func() time.Time
+	// LockDir is the folder of this user's session locks, outside every
+	// session folder so that deleting one while lywatch runs keeps its
+	// lock ("": lywatch/locks in os.UserCacheDir, made 0700).
+	LockDir string
 }
 
 // Store is an open session directory. It holds the directory's lock until
@@ -69,7 +73,11 @@ type Store struct {
 // Open opens (creating it if needed) the session directory dir, takes its
 // lock, and keeps its build folder out of git. If another lywatch holds the
 // lock it returns a *LockedError naming the holder (errors.Is(err,
-// ErrLocked)). Close releases the lock.
+// ErrLocked)). The lock is kept in the user's lock folder (Options.LockDir)
+// as well as in dir, so deleting dir while the Store is open does not let a
+// second lywatch in; a write after such a deletion makes dir again and
+// takes its lock there again, or fails with the *LockedError of a lywatch
+// that took it meanwhile. Close releases the lock.
 func Open(dir string, opts Options) (*Store, error) {
 	s, err := newStore(dir, opts)
 	if err != nil {
@@ -81,7 +89,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := ensureIgnored(s.dir); err != nil {
 		return nil, err
 	}
-	if s.lock, err = acquireLock(s.dir, s.opts.Args); err != nil {
+	if s.opts.LockDir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("session: no folder for this user's locks (set HOME or XDG_CACHE_HOME): %w", err)
+		}
+		s.opts.LockDir = filepath.Join(cache, "lywatch", "locks")
+	}
+	if s.lock, err = acquireLock(s.dir, s.opts.LockDir, s.opts.Args); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -176,7 +191,9 @@ var errClosed = errors.New("session: store is closed")
 // ErrReadOnly is returned by writes to a Store opened with OpenReadOnly.
 var ErrReadOnly = errors.New("session: opened read-only")
 
-// writable reports why s cannot be written, if it cannot.
+// writable reports why s cannot be written, if it cannot: closed, read
+// only, or its lock lost to another lywatch after the session folder was
+// deleted. Call it with s.mu held.
 func (s *Store) writable() error {
 	if s.closed {
 		return errClosed
@@ -184,7 +201,7 @@ func (s *Store) writable() error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	return nil
+	return s.lock.check()
 }
 
 // Load returns a target's manifest. It returns (nil, nil) when nothing was
