@@ -2,7 +2,6 @@ package session
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -91,11 +90,15 @@ func (d Dependencies) Order() ([]string, error) {
 }
 
 // encodeDeps and decodeDeps give the dependencies file's sealed form.
-func encodeDeps(d Dependencies) ([]byte, error) { return seal(depsFormat, d) }
+func encodeDeps(d Dependencies, key []byte) ([]byte, error) { return seal(depsFormat, d, key) }
 
-func decodeDeps(b []byte) (Dependencies, error) {
+func decodeDeps(b, key []byte) (Dependencies, error) {
 	var d Dependencies
-	if err := unseal(depsFormat, b, &d); err != nil {
+	mark, err := unseal(depsFormat, b, &d)
+	if err == nil {
+		err = mark.verify(key)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("dependencies: %w", err)
 	}
 	return d, nil
@@ -109,7 +112,7 @@ func (s *Store) SaveDependencies(d Dependencies) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	b, err := encodeDeps(d)
+	b, err := encodeDeps(d, s.key)
 	if err != nil {
 		return err
 	}
@@ -120,13 +123,13 @@ func (s *Store) SaveDependencies(d Dependencies) error {
 // none, (nil, *Warning) when it is unusable.
 func (s *Store) LoadDependencies() (Dependencies, error) {
 	p := filepath.Join(s.dir, depsName)
-	b, err := os.ReadFile(p)
+	b, err := readOwned(p)
 	if isNotExist(err) {
 		return nil, nil
 	}
 	if err == nil {
 		var d Dependencies
-		if d, err = decodeDeps(b); err == nil {
+		if d, err = decodeDeps(b, s.key); err == nil {
 			return d, nil
 		}
 	}

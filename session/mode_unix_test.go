@@ -3,6 +3,7 @@
 package session
 
 import (
+	"context"
 	"io/fs"
 	"path/filepath"
 	"syscall"
@@ -48,10 +49,10 @@ func checkModes(t *testing.T, dir string, mask int) {
 	}
 }
 
-// TestFileModesFollowUmask saves a session under umask 077 and 022 and
-// checks that every file and folder the session wrote has the mode the
-// umask gives a build's own output (0666 and 0777 less the umask), none
-// forced to 0644 or 0600.
+// TestFileModesFollowUmask saves a session and restores a layout under
+// umask 077, 022 and 002 and checks that every file and folder written has
+// the mode the umask gives a build's own output (0666 and 0777 less the
+// umask), none forced to 0644 or 0600.
 func TestFileModesFollowUmask(t *testing.T) {
 	for _, mask := range []int{0o077, 0o022, 0o002} {
 		withUmask(t, mask, func() {
@@ -67,6 +68,19 @@ func TestFileModesFollowUmask(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkModes(t, filepath.Join(root, "build"), mask)
+			m, err := s.Load("chip")
+			if err != nil || m == nil {
+				t.Fatal(m, err)
+			}
+			out := filepath.Join(t.TempDir(), "restored")
+			if err := s.SaveLayout("gds", m.Clone(), realGDS(t)); err != nil {
+				t.Fatal(err)
+			}
+			gm, _ := s.Load("gds")
+			if err := s.RestoreLayout(context.Background(), "gds", gm, filepath.Join(out, "chip.gds")); err != nil {
+				t.Fatal(err)
+			}
+			checkModes(t, out, mask)
 			s.Close()
 		})
 	}

@@ -55,6 +55,11 @@ type Options struct {
 	// session folder so that deleting one while lywatch runs keeps its
 	// lock ("": lywatch/locks in os.UserCacheDir, made 0700).
 	LockDir string
+	// KeyFile holds this user's secret key, which marks the sessions they
+	// write as theirs ("": lywatch/session.key in os.UserConfigDir, made
+	// 0600 in a 0700 folder by the first Open). A session without this
+	// user's mark is foreign and never served.
+	KeyFile string
 }
 
 // Store is an open session directory. It holds the directory's lock until
@@ -63,6 +68,7 @@ type Store struct {
 	dir, root string
 	opts      Options
 	lock      *lock
+	key       []byte // the user's key; nil for a read-only store of a user who has none
 	readOnly  bool
 	closed    bool
 
@@ -81,6 +87,9 @@ type Store struct {
 func Open(dir string, opts Options) (*Store, error) {
 	s, err := newStore(dir, opts)
 	if err != nil {
+		return nil, err
+	}
+	if s.key, err = loadKey(s.opts.KeyFile, true); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(s.dir, dirPerm); err != nil {
@@ -108,6 +117,9 @@ func Open(dir string, opts Options) (*Store, error) {
 func OpenReadOnly(dir string, opts Options) (*Store, error) {
 	s, err := newStore(dir, opts)
 	if err != nil {
+		return nil, err
+	}
+	if s.key, err = loadKey(s.opts.KeyFile, false); err != nil {
 		return nil, err
 	}
 	s.readOnly = true
@@ -145,6 +157,11 @@ func newStore(dir string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.KeyFile == "" {
+		if opts.KeyFile, err = defaultKeyFile(); err != nil {
+			return nil, err
+		}
 	}
 	return &Store{dir: dir, root: root, opts: opts, last: map[string]*Manifest{}}, nil
 }
@@ -244,7 +261,7 @@ var errLayoutMismatch = errors.New("does not match its manifest")
 func (s *Store) loadOnce(target string) (*Manifest, error) {
 	tdir := s.TargetDir(target)
 	mpath := filepath.Join(tdir, manifestName)
-	b, err := os.ReadFile(mpath)
+	b, err := readOwned(mpath)
 	if isNotExist(err) {
 		return nil, nil
 	}
@@ -252,15 +269,18 @@ func (s *Store) loadOnce(target string) (*Manifest, error) {
 	if err != nil {
 		return warn(err)
 	}
-	m, err := DecodeManifest(b)
+	m, mark, err := decodeManifest(b)
 	if err != nil {
+		return warn(err)
+	}
+	if err := mark.verify(s.key); err != nil {
 		return warn(err)
 	}
 	if m.Target != target {
 		return warn(fmt.Errorf("manifest is for target %q, not %q", m.Target, target))
 	}
 	if !s.sameRoot(m.Root) {
-		return warn(fmt.Errorf("%w (written for root %s relative to the session, which is not %s)", ErrForeign, m.Root, s.root))
+		return warn(fmt.Errorf("%w: written for root %s relative to the session, which is not %s", ErrForeign, m.Root, s.root))
 	}
 	if m.Layout.File != cellsName {
 		return warn(fmt.Errorf("layout file %q, want %q", m.Layout.File, cellsName))
@@ -305,14 +325,30 @@ func (s *Store) rel(p string) string {
 	return p
 }
 
-// Save records a successful build of target: it stores the layout at
-// layoutPath (a .gds or .gds.gz) as the target's cells.gds.gz, writes m as
-// its manifest, and adds a history frame with the cells that changed since
-// the previous save. Save fills m's Version, Written, Target, Root and
-// Layout and sorts its Files and Cells. Every file is written atomically and
-// the manifest is the commit point, so a crash at any moment leaves the old
-// session or the new one. A failed build must not call Save.
+// Save is SaveLayout with the layout read from the file at layoutPath (a
+// .gds or .gds.gz), read once: the bytes hashed are the bytes stored.
 func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
+	layout, err := os.ReadFile(layoutPath)
+	if err != nil {
+		return fmt.Errorf("session: layout: %w", err)
+	}
+	if len(layout) == 0 {
+		return fmt.Errorf("session: layout %s is empty", layoutPath)
+	}
+	return s.SaveLayout(target, m, layout)
+}
+
+// SaveLayout records a successful build of target: it stores layout (the
+// bytes of a .gds or .gds.gz, exactly as the build wrote them and as they
+// were read to be hashed and shown) as the target's cells.gds.gz, writes m
+// as its manifest with layout's SHA-256 as m.Layout.Source, and adds a
+// history frame with the cells that changed since the previous save. A
+// layout that is not gzip yet is compressed on every core. SaveLayout fills
+// m's Version, Written, Target, Root and Layout and sorts its Files and
+// Cells; it does not keep layout. Every file is written atomically and the
+// manifest is the commit point, so a crash at any moment leaves the old
+// session or the new one. A failed build must not call it.
+func (s *Store) SaveLayout(target string, m *Manifest, layout []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
@@ -343,7 +379,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	}
 	removeTemps(tdir)
 	cells := filepath.Join(tdir, cellsName)
-	lay, err := storeLayout(cells+nextSuffix, layoutPath, s.opts.Level)
+	lay, err := storeLayout(cells+nextSuffix, layout, s.opts.Level)
 	if err != nil {
 		return err
 	}
@@ -352,7 +388,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	if m.GraphFile, err = storeGraph(tdir, m.Graph); err != nil {
 		return err
 	}
-	b, err := EncodeManifest(m)
+	b, err := encodeManifest(m, s.key)
 	if err != nil {
 		return err
 	}
@@ -372,7 +408,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	}
 	changed, removed := changedCells(prev, m)
 	f := Frame{Time: m.Written, Changed: changed, Removed: removed}
-	return addFrame(filepath.Join(tdir, historyDir), cells, lay, f, s.opts.HistoryFrames, s.opts.HistoryBytes)
+	return addFrame(filepath.Join(tdir, historyDir), cells, lay, f, s.opts.HistoryFrames, s.opts.HistoryBytes, s.key)
 }
 
 // changedCells compares two manifests' cells by deep hash.
@@ -405,7 +441,7 @@ func (s *Store) History(target string) ([]Frame, string, error) {
 		return nil, "", err
 	}
 	hdir := filepath.Join(s.TargetDir(target), historyDir)
-	frames, err := listFrames(hdir)
+	frames, err := listFrames(hdir, s.key)
 	if s.opts.HistoryFrames < 0 {
 		return nil, hdir, err
 	}
