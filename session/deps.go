@@ -143,6 +143,12 @@ type Loaded struct {
 	Manifest *Manifest
 	// Warning is set when the target's session was there but unusable.
 	Warning error
+	// LayoutPending is set, in a read-only store, when the manifest's
+	// layout is not at the store's LayoutPath yet but still in the file a
+	// save writes first: a save was interrupted between its commit and
+	// its rename (or is under way). The lywatch holding the lock puts it
+	// in place when it next loads the target.
+	LayoutPending bool
 }
 
 // LoadAll loads every target in dependency order (a target after those its
@@ -181,11 +187,11 @@ func (s *Store) LoadAll() ([]Loaded, []error) {
 		if checkTarget(t) != nil {
 			continue
 		}
-		m, err := s.Load(t)
+		m, pending, err := s.loadLocked(t)
 		if m == nil && err == nil {
 			continue
 		}
-		out = append(out, Loaded{Target: t, Manifest: m, Warning: err})
+		out = append(out, Loaded{Target: t, Manifest: m, Warning: err, LayoutPending: pending})
 	}
 	return out, warnings
 }

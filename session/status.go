@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -81,6 +82,13 @@ func (s *Store) targetStatus(ctx context.Context, l Loaded) (TargetStatus, error
 		if l.Warning != nil {
 			ts.Warning = l.Warning.Error()
 		}
+		return ts, nil
+	}
+	if l.LayoutPending {
+		// Load checked the layout's size and SHA-256: the file at
+		// LayoutPath is not the manifest's layout.
+		ts.State, ts.Manifest = "unusable", nil
+		ts.Warning = fmt.Sprintf("%s does not hold the manifest's layout: a save was interrupted (or is under way) before putting it in place; the next lywatch start finishes it", s.rel(s.LayoutPath(l.Target)))
 		return ts, nil
 	}
 	ts.LayoutPath = s.LayoutPath(l.Target)

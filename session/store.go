@@ -226,46 +226,61 @@ func (s *Store) writable() error {
 // unusable — corrupt, truncated, bit-flipped, of an unknown version, written
 // for another root, or its layout does not match — so the caller prints the
 // warning once and starts from scratch. A manifest returned is consistent
-// with the file at LayoutPath(target). Load does not look at the tracked
-// files; see Validate.
+// with the file at LayoutPath(target), checked by its size and SHA-256,
+// except in a read-only store after a save was interrupted between its
+// commit and its rename (LoadAll reports that; LayoutBytes finds the
+// layout all the same). Load does not look at the tracked files; see
+// Validate.
 func (s *Store) Load(target string) (*Manifest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	m, err := s.load(target)
-	if m != nil {
-		s.last[target] = m.Clone()
-	}
+	m, _, err := s.loadLocked(target)
 	return m, err
 }
 
-func (s *Store) load(target string) (*Manifest, error) {
-	if err := checkTarget(target); err != nil {
-		return nil, err
+// loadLocked is Load, also saying whether the manifest's layout is still
+// at cells.gds.gz.next (see loadOnce).
+func (s *Store) loadLocked(target string) (*Manifest, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false, errClosed
 	}
-	m, err := s.loadOnce(target)
+	m, next, err := s.load(target)
+	if m != nil {
+		s.last[target] = m.Clone()
+	}
+	return m, next, err
+}
+
+func (s *Store) load(target string) (*Manifest, bool, error) {
+	if err := checkTarget(target); err != nil {
+		return nil, false, err
+	}
+	m, next, err := s.loadOnce(target)
 	// A reader without the lock can see a manifest and a layout from two
 	// saves when a save completes between its two reads: look again.
 	for try := 0; try < 3 && s.readOnly && errors.Is(err, errLayoutMismatch); try++ {
-		m, err = s.loadOnce(target)
+		m, next, err = s.loadOnce(target)
 	}
-	return m, err
+	return m, next, err
 }
 
 // errLayoutMismatch is wrapped by the warning for a layout that does not
 // match its manifest.
 var errLayoutMismatch = errors.New("does not match its manifest")
 
-func (s *Store) loadOnce(target string) (*Manifest, error) {
+// loadOnce reads and checks a target's manifest and checks its layout
+// (size, then SHA-256). next reports a manifest whose layout is not in
+// place but still at cells.gds.gz.next, as a crash between a save's commit
+// and its rename leaves it: a store with the lock finishes the rename, a
+// read-only one leaves it to the lywatch holding the lock.
+func (s *Store) loadOnce(target string) (m *Manifest, next bool, err error) {
 	tdir := s.TargetDir(target)
 	mpath := filepath.Join(tdir, manifestName)
 	b, err := readOwned(mpath)
 	if isNotExist(err) {
-		return nil, nil
+		return nil, false, nil
 	}
-	warn := func(err error) (*Manifest, error) { return nil, &Warning{Path: s.rel(mpath), Err: err} }
+	warn := func(err error) (*Manifest, bool, error) { return nil, false, &Warning{Path: s.rel(mpath), Err: err} }
 	if err != nil {
 		return warn(err)
 	}
@@ -290,19 +305,29 @@ func (s *Store) loadOnce(target string) (*Manifest, error) {
 		// A crash may have come after the manifest was committed and before
 		// the new layout was renamed into place: finish that rename.
 		if checkLayout(cells+nextSuffix, m.Layout) != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: fmt.Errorf("%w: %w", errLayoutMismatch, err)}
+			if s.readOnly && s.inHistory(target, m.Layout) {
+				return m, true, nil // a save is under way: LayoutBytes finds it there
+			}
+			return nil, false, &Warning{Path: s.rel(cells), Err: fmt.Errorf("%w: %w", errLayoutMismatch, err)}
 		}
 		if s.readOnly {
-			return m, nil // the lywatch holding the lock finishes it
+			return m, true, nil // the lywatch holding the lock finishes it
 		}
 		if err := os.Rename(cells+nextSuffix, cells); err != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: err}
+			return nil, false, &Warning{Path: s.rel(cells), Err: err}
 		}
 		if err := syncDir(tdir); err != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: err}
+			return nil, false, &Warning{Path: s.rel(cells), Err: err}
 		}
 	}
-	return m, nil
+	return m, false, nil
+}
+
+// inHistory reports whether target's history holds the layout l, checked
+// by its size and SHA-256.
+func (s *Store) inHistory(target string, l Layout) bool {
+	paths := s.layoutCandidates(target, l)[2:]
+	return len(paths) > 0 && checkLayout(paths[0], l) == nil
 }
 
 // sameRoot reports whether a manifest's root, relative to the session
@@ -363,7 +388,7 @@ func (s *Store) SaveLayout(target string, m *Manifest, layout []byte) error {
 	}
 	prev := s.last[target]
 	if prev == nil {
-		prev, _ = s.load(target)
+		prev, _, _ = s.load(target)
 	}
 	m.Version = version.Version
 	m.Written = s.opts.Now().UTC()
