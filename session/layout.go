@@ -169,6 +169,11 @@ func (s *Store) LayoutBytes(ctx context.Context, target string, m *Manifest) ([]
 	cells := s.LayoutPath(target)
 	warn := func(err error) ([]byte, error) { return nil, &Warning{Path: s.rel(cells), Err: err} }
 	stored, err := readStoredLayout(s.layoutCandidates(target, m.Layout), m.Layout)
+	// A reader without the lock can race a save that moves the layout
+	// from .next to its place and into the history: look again.
+	for try := 0; try < 3 && err != nil && s.readOnly; try++ {
+		stored, err = readStoredLayout(s.layoutCandidates(target, m.Layout), m.Layout)
+	}
 	if err != nil {
 		return warn(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,80 @@ func TestLayoutBytesRefusesWrongManifest(t *testing.T) {
 		if _, err := s.LayoutBytes(context.Background(), "chip", bad); err == nil || errors.Is(err, ErrForeign) {
 			t.Errorf("LayoutBytes with manifest %+v: %v", bad, err)
 		}
+	}
+}
+
+// TestReaderDuringSavesSeesWholeStates is what `lywatch --once` does while
+// a live lywatch holds the lock: a read-only store loads the target and
+// its layout while another store saves in a loop. Every read must give a
+// manifest and the very layout that manifest was saved with (never one of
+// another save, never a half-written file), and nearly every read must
+// succeed.
+func TestReaderDuringSavesSeesWholeStates(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	var layouts [][]byte
+	for _, p := range testsupport.SharedGDSFiles(t) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		layouts = append(layouts, b)
+	}
+	w := openStore(t, root, Options{HistoryFrames: 5})
+	save := func(gen int) error {
+		return w.SaveLayout("chip", testManifest(t, root, srcPaths(), gen), layouts[gen%len(layouts)])
+	}
+	if err := save(0); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(DefaultDir(root), Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		for gen := 1; ; gen++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if err := save(gen); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	ctx := context.Background()
+	reads, failed := 0, 0
+	for reads < 300 {
+		m, err := ro.Load("chip")
+		if err != nil || m == nil {
+			failed++
+			t.Logf("read %d: Load: %v", reads, err)
+			reads++
+			continue
+		}
+		b, err := ro.LayoutBytes(ctx, "chip", m)
+		reads++
+		if err != nil {
+			failed++
+			t.Logf("read %d: LayoutBytes: %v", reads, err)
+			continue
+		}
+		var gen int
+		fmt.Sscan(m.Meta["gen"], &gen)
+		if !bytes.Equal(b, layouts[gen%len(layouts)]) {
+			t.Fatalf("read %d: the layout read is not the one saved with generation %d", reads, gen)
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if failed > reads/10 {
+		t.Errorf("%d of %d reads failed", failed, reads)
 	}
 }
