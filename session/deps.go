@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -120,7 +121,9 @@ func (s *Store) SaveDependencies(d Dependencies) error {
 }
 
 // LoadDependencies reads the dependencies file: (nil, nil) when there is
-// none, (nil, *Warning) when it is unusable.
+// none or it is foreign (not written by this user on this machine: the
+// targets' own manifests then carry the session's one warning), and
+// (nil, *Warning) when it is damaged.
 func (s *Store) LoadDependencies() (Dependencies, error) {
 	p := filepath.Join(s.dir, depsName)
 	b, err := readOwned(p)
@@ -132,6 +135,9 @@ func (s *Store) LoadDependencies() (Dependencies, error) {
 		if d, err = decodeDeps(b, s.key); err == nil {
 			return d, nil
 		}
+	}
+	if errors.Is(err, ErrForeign) {
+		return nil, nil
 	}
 	return nil, &Warning{Path: s.rel(p), Err: err}
 }
