@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/lywatch/lywatch/depgraph"
 	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/loop"
@@ -237,40 +233,15 @@ func (l *pipeline) manifest(lib *gds.Library, b *loop.Build) (*session.Manifest,
 
 // restoreOutput makes a fresh target's output file the cached layout again
 // when it is missing or differs (a build elsewhere, a deleted build folder).
-func (l *pipeline) restoreOutput(t loop.Target) error {
+// The session checks the layout against its manifest, and that it reads as
+// GDS, before writing anything.
+func (l *pipeline) restoreOutput(ctx context.Context, t loop.Target) error {
 	name := targetName(t)
 	m := l.manifests[name]
 	if m == nil {
 		return fmt.Errorf("session: %s: no cached layout", name)
 	}
-	if sum, err := fileSHA256(t.Output); err == nil && sum == m.Layout.Source {
-		return nil
-	}
-	src, err := os.Open(l.store.LayoutPath(name))
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	zr, err := gzip.NewReader(src)
-	if err != nil {
-		return fmt.Errorf("%s: %w", l.store.LayoutPath(name), err)
-	}
-	if err := os.MkdirAll(filepath.Dir(t.Output), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(t.Output), ".lywatch-restore-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, zr); err != nil {
-		tmp.Close()
-		return fmt.Errorf("restore %s: %w", t.Output, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), t.Output)
+	return l.store.RestoreLayout(ctx, name, m, t.Output)
 }
 
 // showCached prints one summary line per fresh target and pushes its cached
@@ -282,7 +253,7 @@ func (l *pipeline) showCached(ctx context.Context, out io.Writer, push func(cont
 		if t.Output == "" {
 			continue
 		}
-		if err := l.restoreOutput(t); err != nil {
+		if err := l.restoreOutput(ctx, t); err != nil {
 			fmt.Fprintf(out, "%s → %v\n", parts[0], err)
 			continue
 		}
@@ -312,17 +283,4 @@ func relTo(root, p string) string {
 		return r
 	}
 	return p
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
