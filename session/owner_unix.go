@@ -8,14 +8,6 @@ import (
 	"syscall"
 )
 
-// inodeOf returns fi's inode number.
-func inodeOf(fi os.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Ino)
-	}
-	return 0
-}
-
 // privateFile refuses a file another user owns or others may read or
 // write.
 func privateFile(fi os.FileInfo) error {
