@@ -21,8 +21,12 @@ type Store interface {
 	LoadGraph(target string, m *session.Manifest) (json.RawMessage, error)
 	// LayoutPath is where a target's last good layout is kept.
 	LayoutPath(target string) string
-	// Save keeps a target's manifest and layout as its last good build.
-	Save(target string, m *session.Manifest, layoutPath string) error
+	// SaveLayout keeps a target's manifest and the layout's bytes (those
+	// that were hashed) as its last good build.
+	SaveLayout(target string, m *session.Manifest, layout []byte) error
+	// RestoreLayout makes dst hold a target's stored layout, checked
+	// against its manifest before anything is written.
+	RestoreLayout(ctx context.Context, target string, m *session.Manifest, dst string) error
 	// SaveDependencies records which target's layout uses which others'.
 	SaveDependencies(d session.Dependencies) error
 }
@@ -43,6 +47,10 @@ type Options struct {
 	Rebuild bool
 	// Logf receives warnings and one-time notes; nil drops them.
 	Logf func(format string, args ...any)
+	// Stop is called when the pipeline cannot go on: another lywatch took
+	// the session (its folder was deleted and made again). The caller
+	// ends the loop with the error.
+	Stop func(error)
 }
 
 // Pipeline holds what the stages share between cycles. Its methods may be
@@ -53,6 +61,7 @@ type Pipeline struct {
 	push  Pusher
 	gopts depgraph.Options
 	logf  func(string, ...any)
+	stop  func(error)
 
 	graphOnce sync.Once // LoadGraph
 
@@ -107,12 +116,15 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, errors.New("pipeline: no project")
 	}
 	p := &Pipeline{
-		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf,
+		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop,
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
 	}
 	if p.logf == nil {
 		p.logf = func(string, ...any) {}
+	}
+	if p.stop == nil {
+		p.stop = func(error) {}
 	}
 	if isNilStore(p.store) {
 		p.store = nil

@@ -24,7 +24,7 @@ func (pushStage) name() string { return "push" }
 
 func (s pushStage) run(ctx context.Context, b *built) (string, error) {
 	if s.p.push == nil || b.target.Output == "" {
-		return "", errNothingToDo
+		return "", errQuiet
 	}
 	return s.p.push.Push(ctx, b.target.Output)
 }

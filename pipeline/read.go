@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/lywatch/lywatch/gds"
 )
@@ -19,13 +21,20 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	p, key := s.p, b.target.Key()
 	if b.target.Output == "" {
 		p.settle(key, nil, nil)
-		return "", errNothingToDo
+		return "", errQuiet
 	}
-	// Hashes, children and metadata are all the stages need: no shapes.
-	lib, err := gds.ReadFileContext(ctx, b.target.Output, gds.ReadOptions{HashOnly: true})
+	// The output is read once: a process the build left behind that
+	// writes it again cannot slip other bytes under the hashes. Hashes,
+	// children and metadata are all the stages need: no shapes.
+	data, err := os.ReadFile(b.target.Output)
 	if err != nil {
 		return "", err
 	}
+	lib, err := gds.ReadContext(ctx, bytes.NewReader(data), gds.ReadOptions{HashOnly: true})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", b.target.Output, err)
+	}
+	b.data = data
 	hashes, err := lib.Hashes()
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", b.target.Output, err)

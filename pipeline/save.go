@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,13 +24,16 @@ func (saveStage) name() string { return "save" }
 func (s saveStage) run(ctx context.Context, b *built) (string, error) {
 	p := s.p
 	if p.store == nil || b.lib == nil {
-		return "", errNothingToDo
+		return "", errQuiet
 	}
 	m, err := p.manifest(b)
 	if err != nil {
 		return "", err
 	}
-	if err := p.store.Save(b.target.Key(), m, b.target.Output); err != nil {
+	if err := p.store.SaveLayout(b.target.Key(), m, b.data); err != nil {
+		if errors.Is(err, session.ErrLocked) {
+			p.stop(fmt.Errorf("the session was deleted and another lywatch took it: %w", err))
+		}
 		return "", err
 	}
 	p.mu.Lock()

@@ -16,7 +16,9 @@ import (
 // each stage reads what the earlier ones filled in.
 type built struct {
 	target project.Target
-	// Filled in by read:
+	// Filled in by read: the output's bytes, read once (what is hashed
+	// is what is saved), and what they hold.
+	data   []byte
 	lib    *gds.Library
 	hashes map[string]gds.CellHash
 	cells  []depgraph.CellInfo // the cells as the graph knows them
@@ -28,13 +30,15 @@ type stage interface {
 	// name is shown in the summary line, with the stage's time.
 	name() string
 	// run does the work. The note it returns is shown after the time;
-	// errNothingToDo leaves the stage out of the summary and the report.
+	// errQuiet leaves the stage out of the summary and the report (it had
+	// nothing to do, or nothing worth a word).
 	run(ctx context.Context, b *built) (note string, err error)
 }
 
-// errNothingToDo is what a stage returns when it had nothing to do for
-// this build (no output to read, no session to save into).
-var errNothingToDo = errors.New("nothing to do")
+// errQuiet is what a stage returns when it had nothing to do for this
+// build (no output to read, no session to save into), or did its work
+// with nothing to report.
+var errQuiet = errors.New("quiet")
 
 // afterBuild declares the stages after a good build, in order: the
 // stages of a step run side by side, a step starts when the one before
@@ -111,7 +115,7 @@ func runSteps(ctx context.Context, steps [][]stage, b *built) []loop.StageReport
 func runStage(ctx context.Context, s stage, b *built) *loop.StageReport {
 	start := time.Now()
 	note, err := s.run(ctx, b)
-	if errors.Is(err, errNothingToDo) {
+	if errors.Is(err, errQuiet) {
 		return nil
 	}
 	r := &loop.StageReport{Name: s.name(), DurationMS: float64(time.Since(start).Microseconds()) / 1000, Note: note}

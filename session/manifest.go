@@ -98,31 +98,44 @@ type Layout struct {
 	Source string `json:"source_sha256,omitempty"`
 }
 
-// EncodeManifest returns the sealed on-disk form of m.
-func EncodeManifest(m *Manifest) ([]byte, error) {
+// EncodeManifest returns the sealed on-disk form of m, without an owner's
+// mark: a Store treats such a manifest as foreign (only the Store's own
+// writes carry the user's mark).
+func EncodeManifest(m *Manifest) ([]byte, error) { return encodeManifest(m, nil) }
+
+// encodeManifest is EncodeManifest marked with key.
+func encodeManifest(m *Manifest, key []byte) ([]byte, error) {
 	table, err := appendFileTable(make([]byte, 0, 120*len(m.Files)), m.Files)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	return sealTable(manifestFormat, m, table)
+	return sealTable(manifestFormat, m, table, key)
 }
 
-// DecodeManifest checks and decodes a manifest written by EncodeManifest.
-// It never panics; any damage, an unknown version or inconsistent content
-// (absolute or escaping paths, unsorted or duplicate files) is an error.
+// DecodeManifest checks and decodes a manifest written by EncodeManifest
+// (or by a Store). It never panics; any damage, an unknown version or
+// inconsistent content (absolute or escaping paths, unsorted or duplicate
+// files) is an error. It does not check the owner's mark: a Store's Load
+// does.
 func DecodeManifest(b []byte) (*Manifest, error) {
+	m, _, err := decodeManifest(b)
+	return m, err
+}
+
+// decodeManifest is DecodeManifest returning the owner's mark to verify.
+func decodeManifest(b []byte) (*Manifest, marked, error) {
 	var m Manifest
-	table, err := unsealTable(manifestFormat, b, &m)
+	table, mark, err := unsealTable(manifestFormat, b, &m)
 	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, mark, fmt.Errorf("manifest: %w", err)
 	}
 	if m.Files, err = parseFileTable(table); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, mark, fmt.Errorf("manifest: %w", err)
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, mark, fmt.Errorf("manifest: %w", err)
 	}
-	return &m, nil
+	return &m, mark, nil
 }
 
 // check reports content that no Save could have written.

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -10,10 +12,12 @@ type TargetStatus struct {
 	Target string `json:"target"`
 	// State is "valid" (the stored layout may be shown without a build),
 	// "stale" (tracked files changed), "untracked" (no files tracked, so
-	// freshness is unknown) or "unusable" (see Warning).
+	// freshness is unknown), "foreign" (not written by this user on this
+	// machine, or for another root: never served; see Warning) or
+	// "unusable" (damaged; see Warning).
 	State   string `json:"state"`
 	Warning string `json:"warning,omitempty"`
-	// Manifest is nil when State is "unusable".
+	// Manifest is nil when State is "unusable" or "foreign".
 	Manifest *Manifest `json:"manifest,omitempty"`
 	// LayoutPath is the stored layout.
 	LayoutPath string `json:"layout_path,omitempty"`
@@ -72,9 +76,19 @@ func (s *Store) targetStatus(ctx context.Context, l Loaded) (TargetStatus, error
 	}
 	if l.Manifest == nil {
 		ts.State = "unusable"
+		if errors.Is(l.Warning, ErrForeign) {
+			ts.State = "foreign"
+		}
 		if l.Warning != nil {
 			ts.Warning = l.Warning.Error()
 		}
+		return ts, nil
+	}
+	if l.LayoutPending {
+		// Load checked the layout's size and SHA-256: the file at
+		// LayoutPath is not the manifest's layout.
+		ts.State, ts.Manifest = "unusable", nil
+		ts.Warning = fmt.Sprintf("%s does not hold the manifest's layout: a save was interrupted (or is under way) before putting it in place; the next lywatch start finishes it", s.rel(s.LayoutPath(l.Target)))
 		return ts, nil
 	}
 	ts.LayoutPath = s.LayoutPath(l.Target)

@@ -149,7 +149,7 @@ func printSessionStatus(w io.Writer, st *pipeline.Status, all bool, p sessionPal
 }
 
 func printSessionTarget(w io.Writer, t pipeline.TargetStatus, all bool, p sessionPalette) {
-	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red}[t.State]
+	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red, "foreign": p.red}[t.State]
 	fmt.Fprintf(w, "\n%s  %s", p.bold.Sprint(t.Target), state.Sprint(t.State))
 	m := t.Manifest
 	if m == nil {

@@ -65,8 +65,12 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	if store != nil {
 		defer store.Close()
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stopped error // why the pipeline could not go on
 	p, err := pipeline.Open(ctx, pipeline.Options{
 		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf,
+		Stop: func(err error) { stopped = err; cancel() },
 	})
 	if err != nil {
 		return e.errorf("%v", err)
@@ -116,6 +120,9 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	code, err := loop.Run(ctx, o)
 	if err != nil {
 		return e.errorf("%v", err)
+	}
+	if stopped != nil {
+		return e.errorf("%v", stopped)
 	}
 	return code
 }
