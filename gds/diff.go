@@ -17,6 +17,11 @@ type DiffResult struct {
 	Removed []string `json:"removed"`
 	// Changed are the cells in both whose own contents differ, by name.
 	Changed []CellDiff `json:"changed"`
+	// GhostsA and GhostsB are the ghost cells (Cell.Ghost: placed but not
+	// defined) of A and of B, sorted; nil (and left out of JSON) when there
+	// are none.
+	GhostsA []string `json:"ghosts_a,omitempty"`
+	GhostsB []string `json:"ghosts_b,omitempty"`
 	// DBUChanged is true when the database units differ by more than the
 	// tolerance; DBU holds A's and B's in metres.
 	DBUChanged bool       `json:"-"`
@@ -32,6 +37,12 @@ type CellDiff struct {
 	// InstancesChanged is true when the cells' instances differ (by child
 	// name, transformation, array or properties).
 	InstancesChanged bool `json:"instances_changed"`
+	// GhostA and GhostB are true when the cell is a ghost cell (Cell.Ghost)
+	// in A or in B: a cell defined on one side and only placed on the other
+	// differs, even when the definition is empty. Left out of JSON when
+	// false.
+	GhostA bool `json:"ghost_a,omitempty"`
+	GhostB bool `json:"ghost_b,omitempty"`
 }
 
 // LayerDiff counts the shapes added and removed on one layer.
@@ -56,7 +67,8 @@ func SameUnit(a, b float64) bool {
 // ReadOptions.HashOnly but not KeepDigests are compared by their shapes
 // digest only, without per-layer counts.
 func Diff(a, b *Library) *DiffResult {
-	res := &DiffResult{Added: []string{}, Removed: []string{}, Changed: []CellDiff{}, DBU: [2]float64{a.DBU, b.DBU}}
+	res := &DiffResult{Added: []string{}, Removed: []string{}, Changed: []CellDiff{}, DBU: [2]float64{a.DBU, b.DBU},
+		GhostsA: a.Ghosts(), GhostsB: b.Ghosts()}
 	res.DBUChanged = !SameUnit(a.DBU, b.DBU) || !SameUnit(a.UserUnit, b.UserUnit)
 	inA, inB := a.byName(), b.byName()
 	for _, c := range b.Cells {
@@ -81,14 +93,18 @@ func Diff(a, b *Library) *DiffResult {
 	return res
 }
 
+// diffCell compares a cell of A with the cell of B of the same name.
 func diffCell(a, b *Cell) (CellDiff, bool) {
-	d := CellDiff{Name: a.Name, Layers: []LayerDiff{}}
+	d := CellDiff{Name: b.Name, Layers: []LayerDiff{}}
+	if ga, gb := a.emptyGhost(), b.emptyGhost(); ga != gb {
+		d.GhostA, d.GhostB = ga, gb
+	}
 	d.InstancesChanged = !slices.Equal(instanceDigests(a), instanceDigests(b))
 	ea, oka := cellEntries(a)
 	eb, okb := cellEntries(b)
 	if !oka || !okb {
 		sa, sb := cellShapes(a), cellShapes(b)
-		return d, d.InstancesChanged || sa != sb
+		return d, d.differs() || sa != sb
 	}
 	i, j := 0, 0
 	add := func(e shapeEntry, added int) {
@@ -116,7 +132,13 @@ func diffCell(a, b *Cell) (CellDiff, bool) {
 			j++
 		}
 	}
-	return d, d.InstancesChanged || len(d.Layers) > 0
+	return d, d.differs() || len(d.Layers) > 0
+}
+
+// differs reports what diffCell knows before comparing shapes: a ghost on
+// one side only, or changed instances.
+func (d *CellDiff) differs() bool {
+	return d.GhostA != d.GhostB || d.InstancesChanged
 }
 
 // cellEntries returns the cell's sorted shape entries, if it has them.

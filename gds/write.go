@@ -208,7 +208,9 @@ func (w *recWriter) library(lib *Library) {
 		w.cell(lib.contextForWrite())
 	}
 	for _, c := range lib.Cells {
-		w.cell(c)
+		if !c.emptyGhost() { // as KLayout, which writes no ghost cell
+			w.cell(c)
+		}
 	}
 	w.empty(recENDLIB)
 }
