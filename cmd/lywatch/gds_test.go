@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -135,5 +136,88 @@ func TestGDSDiffChangedCell(t *testing.T) {
 	json.Unmarshal(res.Changed[0]["layers"], &layers)
 	if len(layers) != 1 || layers[0]["added"] != 1 || layers[0]["removed"] != 1 || len(layers[0]) != 4 {
 		t.Errorf("layers %v", layers)
+	}
+}
+
+// writeGhostLayout writes a layout whose TOP places LEAF and the cells
+// GHOST_0 to GHOST_{n-1}, which it does not define, unless defined.
+func writeGhostLayout(t *testing.T, path string, n int, defined ...string) {
+	t.Helper()
+	box := gds.Shape{Kind: gds.Boundary, Layer: 1, XY: []gds.Point{{X: 0, Y: 0}, {X: 10, Y: 0}, {X: 10, Y: 10}, {X: 0, Y: 10}, {X: 0, Y: 0}}}
+	top := &gds.Cell{Name: "TOP", Shapes: []gds.Shape{box}, Refs: []gds.Ref{{Name: "LEAF"}}}
+	lib := &gds.Library{Name: "LIB", UserUnit: 1e-3, DBU: 1e-9, Cells: []*gds.Cell{{Name: "LEAF", Shapes: []gds.Shape{box}}, top}}
+	for i := range n {
+		top.Refs = append(top.Refs, gds.Ref{Name: fmt.Sprintf("GHOST_%d", i), Origin: gds.Point{X: int32(100 * i)}})
+	}
+	for _, name := range defined {
+		lib.Cells = append(lib.Cells, &gds.Cell{Name: name, Shapes: []gds.Shape{box}})
+	}
+	if err := gds.WriteFile(path, lib); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGDSGhostCells checks that `gds info` and `gds diff` read references
+// to undefined cells as ghost cells, mark them, and warn.
+func TestGDSGhostCells(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.gds"), filepath.Join(dir, "b.gds")
+	writeGhostLayout(t, a, 7)
+	writeGhostLayout(t, b, 7, "GHOST_0")
+
+	code, out, errOut := runCmd(t, "gds", "info", a, "--json")
+	if code != exitOK {
+		t.Fatalf("gds info --json: exit %d: %s", code, errOut)
+	}
+	var info struct {
+		TopCells []string `json:"top_cells"`
+		Cells    []struct {
+			Name  string `json:"name"`
+			Ghost bool   `json:"ghost"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatal(err)
+	}
+	var ghosts []string
+	for _, c := range info.Cells {
+		if c.Ghost {
+			ghosts = append(ghosts, c.Name)
+		}
+	}
+	if len(info.Cells) != 9 || len(ghosts) != 7 || ghosts[0] != "GHOST_0" || !slices.Equal(info.TopCells, []string{"TOP"}) {
+		t.Errorf("cells %+v, ghosts %v, top %v", info.Cells, ghosts, info.TopCells)
+	}
+	if n := strings.Count(errOut, "read as an empty ghost cell"); n != 5 || !strings.Contains(errOut, "and 2 more undefined cells") {
+		t.Errorf("warnings:\n%s", errOut)
+	}
+
+	code, out, _ = runCmd(t, "gds", "info", "--no-color", a)
+	if code != exitOK || !strings.Contains(out, "cells: 9 (7 of them ghost cells") || !strings.Contains(out, "GHOST_3  ghost: placed, not defined") {
+		t.Errorf("gds info: exit %d:\n%s", code, out)
+	}
+
+	code, out, errOut = runCmd(t, "gds", "diff", "--no-color", a, b)
+	if code != exitFail || !strings.Contains(out, "~ cell GHOST_0\n    was a ghost (placed, not defined), now defined\n    layer 1/0: +1 -0") ||
+		!strings.Contains(errOut, "a.gds: warning:") {
+		t.Errorf("gds diff: exit %d:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	_, out, _ = runCmd(t, "gds", "diff", "--json", a, b)
+	var res struct {
+		Changed []struct {
+			Name   string `json:"name"`
+			GhostA bool   `json:"ghost_a"`
+		} `json:"changed"`
+		GhostsA []string `json:"ghosts_a"`
+		GhostsB []string `json:"ghosts_b"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changed) != 1 || !res.Changed[0].GhostA || len(res.GhostsA) != 7 || len(res.GhostsB) != 6 {
+		t.Errorf("gds diff --json: %s", out)
+	}
+	if code, _, _ := runCmd(t, "gds", "diff", a, a); code != exitOK {
+		t.Errorf("a layout with ghosts differs from itself: exit %d", code)
 	}
 }
