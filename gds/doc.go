@@ -86,4 +86,14 @@
 // defined on the other is changed. Database units are compared with a
 // relative tolerance of 1e-9, since writers differ in the last bits of the
 // 8-byte real.
+//
+// Parameterised cells are named by their parameters (kfactory's
+// mmi1x2_W0p5_..._WM2p5 becomes mmi1x2_..._WM6 after an edit). Diff pairs a
+// cell only in A with one only in B when both come from the same factory
+// (DiffOptions.Factory; by default kfactory's metadata, FactoryFromMeta) and
+// the pairing is unambiguous: the factory has one such cell on each side,
+// or the two are the only ones of the factory placed at the same place in
+// the hierarchy (same parent, same instance transformation). The pair is
+// one changed cell, CellDiff.RenamedFrom naming its old name; ambiguous
+// ones stay added and removed.
 package gds

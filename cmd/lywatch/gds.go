@@ -246,7 +246,11 @@ func printDiff(w io.Writer, res *gds.DiffResult, files []string, on bool) {
 		fmt.Fprintf(w, "%s %s%s\n", green.Sprint("+ cell"), n, ghost(res.GhostsB, n))
 	}
 	for _, c := range res.Changed {
-		fmt.Fprintf(w, "%s %s\n", bold.Sprint("~ cell"), c.Name)
+		if c.RenamedFrom != "" {
+			fmt.Fprintf(w, "%s %s modified (renamed from %s)\n", bold.Sprint("~ cell"), c.Name, c.RenamedFrom)
+		} else {
+			fmt.Fprintf(w, "%s %s\n", bold.Sprint("~ cell"), c.Name)
+		}
 		switch {
 		case c.GhostA:
 			fmt.Fprintf(w, "    was a ghost (placed, not defined), now defined\n")

@@ -221,3 +221,48 @@ func TestGDSGhostCells(t *testing.T) {
 		t.Errorf("a layout with ghosts differs from itself: exit %d", code)
 	}
 }
+
+// TestGDSDiffRenamed checks that gds diff reports a kfactory cell renamed
+// by an edit of its parameters as one modified cell, paired through the
+// factory in its metadata.
+func TestGDSDiffRenamed(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path, leaf string, w int32) {
+		t.Helper()
+		box := gds.Shape{Kind: gds.Boundary, Layer: 1, XY: []gds.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: 10}, {X: 0, Y: 10}, {X: 0, Y: 0}}}
+		lib := &gds.Library{Name: "LIB", UserUnit: 1e-3, DBU: 1e-9, Cells: []*gds.Cell{
+			{Name: leaf, Shapes: []gds.Shape{box}},
+			{Name: "TOP", Refs: []gds.Ref{{Name: leaf}}},
+		}}
+		lib.Context = &gds.Cell{Name: gds.ContextCellName, Refs: []gds.Ref{{Name: leaf,
+			Props: []gds.Property{{Attr: 0, Value: "META('kfactory:function_name')='mmi1x2'"}}}}}
+		if err := gds.WriteFile(path, lib); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := filepath.Join(dir, "a.gds"), filepath.Join(dir, "b.gds")
+	write(a, "mmi1x2_W0p5_WM2p5", 20)
+	write(b, "mmi1x2_W0p5_WM6", 30)
+	code, out, _ := runCmd(t, "gds", "diff", "--no-color", a, b)
+	if code != exitFail || !strings.Contains(out, "~ cell mmi1x2_W0p5_WM6 modified (renamed from mmi1x2_W0p5_WM2p5)\n    layer 1/0: +1 -1\n") ||
+		strings.Contains(out, "+ cell") || strings.Contains(out, "- cell") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	_, out, _ = runCmd(t, "gds", "diff", "--json", a, b)
+	type changed struct {
+		Name        string `json:"name"`
+		RenamedFrom string `json:"renamed_from"`
+	}
+	var res struct {
+		Added   []string  `json:"added"`
+		Removed []string  `json:"removed"`
+		Changed []changed `json:"changed"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	want := changed{Name: "mmi1x2_W0p5_WM6", RenamedFrom: "mmi1x2_W0p5_WM2p5"}
+	if !slices.Contains(res.Changed, want) || len(res.Added)+len(res.Removed) != 0 {
+		t.Errorf("gds diff --json:\n%s", out)
+	}
+}
