@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/lywatch/lywatch/gds"
@@ -264,5 +268,50 @@ func TestGDSDiffRenamed(t *testing.T) {
 	want := changed{Name: "mmi1x2_W0p5_WM6", RenamedFrom: "mmi1x2_W0p5_WM2p5"}
 	if !slices.Contains(res.Changed, want) || len(res.Added)+len(res.Removed) != 0 {
 		t.Errorf("gds diff --json:\n%s", out)
+	}
+}
+
+// TestGDSGzipUmask checks that `lywatch gds gzip` output follows the umask
+// (0666 less it), as any program's output: under umask 077 it is 0600 (it
+// used to be forced to 0644), under 022 0644. lywatch runs in a child
+// process (this test binary, TestGDSGzipUmaskChild), so that the umask it
+// is given changes nothing in this one.
+func TestGDSGzipUmask(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.gds")
+	writeGhostLayout(t, in, 1)
+	for _, mask := range []int{0o077, 0o022} {
+		for _, name := range []string{"out.gds.gz", "out.gds"} {
+			out := filepath.Join(t.TempDir(), name)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestGDSGzipUmaskChild$")
+			cmd.Env = append(os.Environ(), fmt.Sprintf("LYWATCH_TEST_UMASK_CHILD=%o %s %s", mask, in, out))
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v:\n%s", err, b)
+			}
+			fi, err := os.Stat(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fi.Mode().Perm(), os.FileMode(0o666&^mask); got != want {
+				t.Errorf("gds gzip under umask %03o: %s has mode %v, want %v", mask, name, got, want)
+			}
+		}
+	}
+}
+
+// TestGDSGzipUmaskChild is TestGDSGzipUmask's child: it runs `lywatch gds
+// gzip IN OUT` under the umask LYWATCH_TEST_UMASK_CHILD gives ("MASK IN
+// OUT"), and nothing when that is not set.
+func TestGDSGzipUmaskChild(t *testing.T) {
+	f := strings.Fields(os.Getenv("LYWATCH_TEST_UMASK_CHILD"))
+	if len(f) != 3 {
+		t.Skip("run by TestGDSGzipUmask")
+	}
+	mask, err := strconv.ParseUint(f[0], 8, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Umask(int(mask))
+	if code, _, errOut := runCmd(t, "gds", "gzip", f[1], f[2]); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
