@@ -187,7 +187,7 @@ func TestNULPaddingStripped(t *testing.T) {
 }
 
 // FuzzRead reads arbitrary bytes; what reads must write, read again and give
-// the same hashes (the round trip property).
+// the same hashes and no difference (the round trip property).
 func FuzzRead(f *testing.F) {
 	f.Add(validStream())
 	var s stream
@@ -240,6 +240,9 @@ func FuzzRead(f *testing.F) {
 			if h2[k] != v {
 				t.Fatalf("cell %q: hash changed in the round trip", k)
 			}
+		}
+		if d := Diff(lib, back); !d.Equal {
+			t.Fatalf("the round trip differs: %+v", d)
 		}
 	})
 }
