@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -63,7 +64,10 @@ func colors(e *env, noColor bool) (bold, dim *color.Color) {
 }
 
 type gdsInfoCell struct {
-	Name      string            `json:"name"`
+	Name string `json:"name"`
+	// Ghost marks a cell the file places but never defines, read as KLayout
+	// reads it: an empty ghost cell.
+	Ghost     bool              `json:"ghost,omitempty"`
 	LocalHash string            `json:"local_hash"`
 	DeepHash  string            `json:"deep_hash"`
 	Shapes    int               `json:"shapes"`
@@ -101,7 +105,7 @@ func runGDSInfo(ctx context.Context, e *env, args []string) int {
 		info.TopCells = []string{}
 	}
 	for _, c := range lib.Cells {
-		ic := gdsInfoCell{Name: c.Name, LocalHash: hashes[c.Name].Local, DeepHash: hashes[c.Name].Deep,
+		ic := gdsInfoCell{Name: c.Name, Ghost: c.Ghost, LocalHash: hashes[c.Name].Local, DeepHash: hashes[c.Name].Deep,
 			Shapes: c.NumShapes(), Instances: len(c.Refs), Children: c.Children(), Meta: c.Meta}
 		if ic.Children == nil {
 			ic.Children = []string{}
@@ -112,14 +116,35 @@ func runGDSInfo(ctx context.Context, e *env, args []string) int {
 		info.Cells = append(info.Cells, ic)
 	}
 	sort.Slice(info.Cells, func(i, j int) bool { return info.Cells[i].Name < info.Cells[j].Name })
-	for _, w := range lib.Warnings {
-		fmt.Fprintf(e.stderr, "lywatch: gds info: %s: warning: %s\n", pos[0], w)
-	}
+	printWarnings(e.stderr, "info", pos[0], lib)
 	if *asJSON {
 		return writeJSON(e, info)
 	}
 	printInfo(e, info, *noColor)
 	return exitOK
+}
+
+// maxGhostWarnings is how many warnings about ghost cells are printed one
+// by one; the rest are counted in one line.
+const maxGhostWarnings = 5
+
+// printWarnings prints the reader's warnings about a file on w, those
+// about ghost cells (references to undefined cells) up to
+// maxGhostWarnings, then one line for the rest.
+func printWarnings(w io.Writer, cmd, file string, lib *gds.Library) {
+	ghosts := 0
+	for _, warn := range lib.Warnings {
+		if warn.Ghost != "" {
+			if ghosts++; ghosts > maxGhostWarnings {
+				continue
+			}
+		}
+		fmt.Fprintf(w, "lywatch: gds %s: %s: warning: %s\n", cmd, file, warn)
+	}
+	if more := ghosts - maxGhostWarnings; more > 0 {
+		fmt.Fprintf(w, "lywatch: gds %s: %s: warning: and %d more undefined cells, read as empty ghost cells (%d in all)\n",
+			cmd, file, more, ghosts)
+	}
 }
 
 func writeJSON(e *env, v any) int {
@@ -137,8 +162,22 @@ func printInfo(e *env, info gdsInfo, noColor bool) {
 	fmt.Fprintf(w, "%s %s\n", bold.Sprint("file:"), info.File)
 	fmt.Fprintf(w, "%s %g µm (user unit %g)\n", bold.Sprint("dbu:"), info.DBU, info.UserUnit)
 	fmt.Fprintf(w, "%s %s\n", bold.Sprint("top cells:"), strings.Join(info.TopCells, ", "))
-	fmt.Fprintf(w, "%s %d\n", bold.Sprint("cells:"), len(info.Cells))
+	ghosts := 0
 	for _, c := range info.Cells {
+		if c.Ghost {
+			ghosts++
+		}
+	}
+	if ghosts > 0 {
+		fmt.Fprintf(w, "%s %d (%d of them ghost cells: placed, not defined)\n", bold.Sprint("cells:"), len(info.Cells), ghosts)
+	} else {
+		fmt.Fprintf(w, "%s %d\n", bold.Sprint("cells:"), len(info.Cells))
+	}
+	for _, c := range info.Cells {
+		if c.Ghost {
+			fmt.Fprintf(w, "  %s  ghost: placed, not defined  %s\n", bold.Sprint(c.Name), dim.Sprintf("hash %.12s", c.DeepHash))
+			continue
+		}
 		fmt.Fprintf(w, "  %s  shapes %d  instances %d  %s\n", bold.Sprint(c.Name), c.Shapes, c.Instances,
 			dim.Sprintf("local %.12s deep %.12s", c.LocalHash, c.DeepHash))
 		if len(c.Children) > 0 {
@@ -170,6 +209,7 @@ func runGDSDiff(ctx context.Context, e *env, args []string) int {
 			return e.errorf("gds diff: %v", err)
 		}
 		libs[i] = lib
+		printWarnings(e.stderr, "diff", p, lib)
 	}
 	res := gds.Diff(libs[0], libs[1])
 	code = exitOK
@@ -195,14 +235,30 @@ func printDiff(w io.Writer, res *gds.DiffResult, files []string, on bool) {
 	if res.DBUChanged {
 		fmt.Fprintf(w, "%s %g m -> %g m\n", bold.Sprint("database unit changed:"), res.DBU[0], res.DBU[1])
 	}
+	ghost := func(names []string, n string) string {
+		if slices.Contains(names, n) {
+			return " (ghost: placed, not defined)"
+		}
+		return ""
+	}
 	for _, n := range res.Removed {
-		fmt.Fprintf(w, "%s %s\n", red.Sprint("- cell"), n)
+		fmt.Fprintf(w, "%s %s%s\n", red.Sprint("- cell"), n, ghost(res.GhostsA, n))
 	}
 	for _, n := range res.Added {
-		fmt.Fprintf(w, "%s %s\n", green.Sprint("+ cell"), n)
+		fmt.Fprintf(w, "%s %s%s\n", green.Sprint("+ cell"), n, ghost(res.GhostsB, n))
 	}
 	for _, c := range res.Changed {
-		fmt.Fprintf(w, "%s %s\n", bold.Sprint("~ cell"), c.Name)
+		if c.RenamedFrom != "" {
+			fmt.Fprintf(w, "%s %s modified (renamed from %s)\n", bold.Sprint("~ cell"), c.Name, c.RenamedFrom)
+		} else {
+			fmt.Fprintf(w, "%s %s\n", bold.Sprint("~ cell"), c.Name)
+		}
+		switch {
+		case c.GhostA:
+			fmt.Fprintf(w, "    was a ghost (placed, not defined), now defined\n")
+		case c.GhostB:
+			fmt.Fprintf(w, "    was defined, now a ghost (placed, not defined)\n")
+		}
 		for _, l := range c.Layers {
 			fmt.Fprintf(w, "    layer %d/%d: %s %s\n", l.Layer, l.Datatype,
 				green.Sprintf("+%d", l.Added), red.Sprintf("-%d", l.Removed))
