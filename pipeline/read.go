@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/lywatch/lywatch/gds"
 )
@@ -50,6 +51,16 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	note := fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), own)
 	if below > 0 {
 		note += fmt.Sprintf(", %d with changed children", below)
+	}
+	if ghosts := lib.Ghosts(); len(ghosts) > 0 {
+		// Placed but never defined: KLayout shows them as ghost cells.
+		note += ", " + plural(len(ghosts), "ghost cell")
+		shown := ghosts[:min(len(ghosts), 5)]
+		more := ""
+		if len(ghosts) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(ghosts)-len(shown))
+		}
+		p.logf("%s: cells placed but not defined (ghost cells, as KLayout reads them): %s%s", b.target.Output, strings.Join(shown, ", "), more)
 	}
 	return note, nil
 }
