@@ -15,7 +15,9 @@ type Invalidation struct {
 	Factories []string   // bare names of invalidated factories (for LYWATCH_INVALIDATED)
 	Cells     []string   // names of invalidated cells, over all targets
 	Targets   []string   // targets to rebuild
+	Packages  []string   // installed packages whose distribution or version changed (top-level modules)
 	Errors    []string   // files that did not scan: "path:line: message"
+	Notes     []string   // files tracked by their hash only (over the size limit)
 	Cycles    [][]string // import cycles among the invalidated modules
 
 	nodes map[string]*invNode // by node id
@@ -45,7 +47,7 @@ func (inv *Invalidation) Empty() bool {
 func (inv *Invalidation) Stale(name string) bool { return inv.find(name) != "" }
 
 func (inv *Invalidation) find(name string) string {
-	for _, pre := range []string{"target:", "cell:", "factory:", "def:", "mod:", "file:"} {
+	for _, pre := range []string{"target:", "cell:", "factory:", "def:", "mod:", "file:", "pkg:"} {
 		best := ""
 		for id, n := range inv.nodes {
 			for _, nm := range n.names {
@@ -62,8 +64,9 @@ func (inv *Invalidation) find(name string) string {
 }
 
 // Explain returns the chain that invalidated name (a target, cell,
-// factory, qualified function, module or file path), from the edited file
-// to the node, one step a line; nil when name is not invalidated.
+// factory, qualified function or method, module, file path or package),
+// from the edit to the node, one step a line; nil when name is not
+// invalidated.
 func (inv *Invalidation) Explain(name string) []string {
 	id := inv.find(name)
 	if id == "" {
@@ -98,6 +101,8 @@ func verb(k edgeKind) string {
 		return "has cells that contain"
 	case edgeEntry:
 		return "runs"
+	case edgeReads:
+		return "reads"
 	}
 	return "depends on"
 }
@@ -114,6 +119,12 @@ func nodeNames(n *node) []string {
 			names = append(names, "def:"+n.short)
 		}
 		return names
+	case kindMethod, kindBinding:
+		return []string{"def:" + n.name, "def:" + n.short}
+	case kindFile:
+		return []string{"file:" + n.name}
+	case kindPackage:
+		return []string{"pkg:" + n.name}
 	case kindCell:
 		return []string{"cell:" + n.name}
 	}
@@ -163,7 +174,7 @@ func (inv *Invalidation) finish() {
 		switch n.kind {
 		case kindModule:
 			inv.Modules = append(inv.Modules, strings.TrimPrefix(n.names[0], "mod:"))
-		case kindDef:
+		case kindDef, kindMethod:
 			inv.Functions = append(inv.Functions, strings.TrimPrefix(n.names[0], "def:"))
 			if strings.HasPrefix(n.names[1], "factory:") {
 				facts[strings.TrimPrefix(n.names[1], "factory:")] = true
@@ -180,7 +191,7 @@ func (inv *Invalidation) finish() {
 	for c := range cells {
 		inv.Cells = append(inv.Cells, c)
 	}
-	for _, l := range [][]string{inv.Files, inv.Changed, inv.Modules, inv.Functions, inv.Factories, inv.Cells, inv.Targets, inv.Errors} {
+	for _, l := range [][]string{inv.Files, inv.Changed, inv.Modules, inv.Functions, inv.Factories, inv.Cells, inv.Targets, inv.Packages, inv.Errors, inv.Notes} {
 		sort.Strings(l)
 	}
 }
