@@ -225,12 +225,6 @@ func (g *Graph) resolveFrom(fi *FileInfo, scope, chain string, depth int) (r res
 	return r, rest
 }
 
-// resolveChain resolves a dotted chain used in fi (in scope: "" or a def).
-func (g *Graph) resolveChain(fi *FileInfo, scope, chain string) resolved {
-	r, _ := g.resolveFrom(fi, scope, chain, 0)
-	return r
-}
-
 // External lists the modules a file imports that are not part of the
 // project (absolute names, sorted, unique).
 func (g *Graph) External(path string) []string {
