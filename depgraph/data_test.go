@@ -16,7 +16,7 @@ func dataProject(t *testing.T, opts Options) (string, *Graph) {
 		opts.Targets = []Target{{Name: "chip", Entries: []string{"chip.py"}}}
 	}
 	return project(t, map[string]string{
-		"pdk/__init__.py": "",
+		"pdk/__init__.py":    "",
 		"pdk/data/taper.csv": "0,1\n1,2\n",
 		"pdk/gds/mmi.gds":    "not really a GDS\n",
 		"pdk/top.pic.yml":    "instances: {}\n",

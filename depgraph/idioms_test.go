@@ -27,7 +27,7 @@ c = components
 def get_component(name, **kw):
     return CELLS[name](**kw)
 `,
-		"gf/components/__init__.py": "from .tapers import *\nfrom .bends import *\n",
+		"gf/components/__init__.py":        "from .tapers import *\nfrom .bends import *\n",
 		"gf/components/tapers/__init__.py": "from .taper import *\n",
 		"gf/components/tapers/taper.py": `__all__ = ["taper", "taper_strip"]
 from functools import partial
