@@ -17,16 +17,74 @@ import (
 // dataFile is a non-Python file the graph tracks: one an include glob
 // matches, or one that code names.
 type dataFile struct {
-	included bool   // matched by Options.Include: kept even when no code names it
-	hash     string // hex SHA-256 when last read ("" not yet)
+	included bool     // matched by Options.Include: kept even when no code names it
+	hash     string   // hex SHA-256 when last read ("" not yet)
+	names    []string // for a netlist (YAML, JSON), the identifiers in it
 }
 
-// DataFile is a data file of a snapshot: its key (as FileInfo.Path) and
-// the SHA-256 it had.
+// DataFile is a data file of a snapshot: its key (as FileInfo.Path), the
+// SHA-256 it had, and for a netlist the identifiers in it.
 type DataFile struct {
-	Path     string `json:"path"`
-	Hash     string `json:"hash"`
-	Included bool   `json:"included,omitzero"`
+	Path     string   `json:"path"`
+	Hash     string   `json:"hash"`
+	Included bool     `json:"included,omitzero"`
+	Names    []string `json:"names,omitzero"`
+}
+
+// isNetlist reports whether a data file may name factories in its text:
+// gdsfactory's YAML netlists (*.pic.yml), YAML and JSON files.
+func isNetlist(key string) bool {
+	ext := strings.ToLower(path.Ext(key))
+	return ext == ".yml" || ext == ".yaml" || ext == ".json"
+}
+
+// maxNetlistNames bounds the identifiers kept from one netlist.
+const maxNetlistNames = 1 << 14
+
+// readData returns a data file's SHA-256 and, for a netlist no larger
+// than limit (when positive), the identifiers in its text, sorted: a
+// netlist that names a factory (`component: bend_euler`) depends on it,
+// as a string literal naming it does.
+func readData(p, key string, limit int64) (string, []string, error) {
+	if !isNetlist(key) {
+		sum, err := hashFile(p)
+		return sum, nil, err
+	}
+	if st, err := os.Stat(p); err != nil || limit > 0 && st.Size() > limit {
+		sum, err := hashFile(p)
+		return sum, nil, err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(b)
+	seen := map[string]bool{}
+	for i := 0; i < len(b) && len(seen) < maxNetlistNames; {
+		c := b[i]
+		if c != '_' && !(c|0x20 >= 'a' && c|0x20 <= 'z') {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(b) && (b[j] == '_' || b[j] >= '0' && b[j] <= '9' || b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z') {
+			j++
+		}
+		seen[string(b[i:j])] = true
+		i = j
+	}
+	return hex.EncodeToString(sum[:]), sortedKeys(seen), nil
+}
+
+// linkData (re)makes a data file node's edges: to what its identifiers
+// name, through the name index.
+func (g *Graph) linkData(n *node) {
+	g.removeCodeEdges(n)
+	if d := g.data[n.name]; d != nil {
+		for _, w := range d.names {
+			g.use(n, "'"+w)
+		}
+	}
 }
 
 // fileNode returns the node of a data file, making it (and its record)
@@ -42,6 +100,7 @@ func (g *Graph) fileNode(key string) *node {
 	n := newNode(id, kindFile)
 	n.name, n.path = key, key
 	g.nodes[id] = n
+	g.linkData(n)
 	return n
 }
 
@@ -72,8 +131,9 @@ func hashFile(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// hashData hashes the data files that have no hash yet, on GOMAXPROCS
-// workers; a file that cannot be read keeps "".
+// hashData reads the data files that have no hash yet, on GOMAXPROCS
+// workers (see readData), and links the netlists among them to what they
+// name; a file that cannot be read keeps "".
 func (g *Graph) hashData(ctx context.Context) error {
 	var keys []string
 	for key, d := range g.data {
@@ -81,7 +141,11 @@ func (g *Graph) hashData(ctx context.Context) error {
 			keys = append(keys, key)
 		}
 	}
-	sums := make([]string, len(keys))
+	type result struct {
+		sum   string
+		names []string
+	}
+	res := make([]result, len(keys))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < min(runtime.GOMAXPROCS(0), len(keys)); w++ {
@@ -89,7 +153,7 @@ func (g *Graph) hashData(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				sums[i], _ = hashFile(g.abs(keys[i]))
+				res[i].sum, res[i].names, _ = readData(g.abs(keys[i]), keys[i], g.opts.MaxFileSize)
 			}
 		}()
 	}
@@ -105,7 +169,11 @@ func (g *Graph) hashData(ctx context.Context) error {
 		return err
 	}
 	for i, key := range keys {
-		g.data[key].hash = sums[i]
+		d := g.data[key]
+		d.hash, d.names = res[i].sum, res[i].names
+		if n := g.nodes[fileID(key)]; n != nil {
+			g.linkData(n)
+		}
 	}
 	return nil
 }
@@ -188,6 +256,10 @@ type dataChanges struct {
 	files []string // their keys
 	seeds []seed   // their nodes, with why
 	gone  []string // keys of deleted files, dropped once the closure is done
+	// relink are the nodes of netlists whose names changed: linked again
+	// once the closure over the old edges is done.
+	relink []*node
+	read   map[*node]bool // seeds that code named before the update
 }
 
 // dataChange looks at one changed non-Python path (a key of rel): a data
@@ -210,8 +282,8 @@ func (g *Graph) dataChange(key string, dc *dataChanges, forced map[string]bool) 
 		if len(g.opts.Include) == 0 || !g.includes(abs) {
 			return // not a data file, unless a source now names it
 		}
-		sum, _ := hashFile(abs)
-		g.data[key] = &dataFile{included: true, hash: sum}
+		sum, names, _ := readData(abs, key, g.opts.MaxFileSize)
+		g.data[key] = &dataFile{included: true, hash: sum, names: names}
 		dc.files = append(dc.files, key)
 		dc.seeds = append(dc.seeds, seed{g.fileNode(key), key + ": new file"})
 	case !exists:
@@ -223,10 +295,11 @@ func (g *Graph) dataChange(key string, dc *dataChanges, forced map[string]bool) 
 				}
 			}
 			dc.seeds = append(dc.seeds, seed{n, key + ": file deleted"})
+			dc.named(n)
 		}
 		dc.gone = append(dc.gone, key)
 	default:
-		sum, err := hashFile(abs)
+		sum, names, err := readData(abs, key, g.opts.MaxFileSize)
 		if err != nil || sum == d.hash {
 			return
 		}
@@ -234,17 +307,34 @@ func (g *Graph) dataChange(key string, dc *dataChanges, forced map[string]bool) 
 		dc.files = append(dc.files, key)
 		if n := g.nodes[fileID(key)]; n != nil {
 			dc.seeds = append(dc.seeds, seed{n, key + ": data file changed"})
+			dc.relink = append(dc.relink, n)
+			dc.named(n)
 		}
+		d.names = names
 	}
 }
 
-// finishData, after an update's closure: a changed data file that no code
-// names reaches every target (a build may read it by a glob or a name
-// built at run time); deleted files leave the graph.
+// named records whether code names the data file of n, before the update.
+func (dc *dataChanges) named(n *node) {
+	if dc.read == nil {
+		dc.read = map[*node]bool{}
+	}
+	dc.read[n] = len(n.rdeps) > 0
+}
+
+// finishData, after an update's closure: netlists are linked to what they
+// name now; a changed data file that no code names reaches every factory
+// and target (a build may read it by a glob or a name built at run time);
+// deleted files leave the graph.
 func (g *Graph) finishData(inv *Invalidation, dc *dataChanges) {
+	for _, n := range dc.relink {
+		if g.nodes[n.id] == n {
+			g.linkData(n)
+		}
+	}
 	for _, s := range dc.seeds {
-		if len(s.n.rdeps) == 0 {
-			g.reachAll(inv, s.n, "no code names it, so every target may read it")
+		if len(s.n.rdeps) == 0 && !dc.read[s.n] {
+			g.reachAll(inv, s.n, "no code names it, so every factory may read it")
 		}
 	}
 	for _, key := range dc.gone {
@@ -252,7 +342,7 @@ func (g *Graph) finishData(inv *Invalidation, dc *dataChanges) {
 			d.included = false
 		}
 		if n := g.nodes[fileID(key)]; n != nil && len(n.rdeps) == 0 {
-			delete(g.nodes, n.id)
+			g.removeNode(n)
 		}
 		if g.nodes[fileID(key)] == nil {
 			delete(g.data, key)
@@ -260,16 +350,23 @@ func (g *Graph) finishData(inv *Invalidation, dc *dataChanges) {
 	}
 }
 
-// reachAll marks every target as reached from the node from.
+// reachAll invalidates every factory, and through them their cells, and
+// every target, as reached from the node from (a data file no code names).
 func (g *Graph) reachAll(inv *Invalidation, from *node, why string) {
-	for _, t := range g.allTargets() {
-		n := g.nodes[targetID(t.Name)]
-		if n == nil || inv.nodes[n.id] != nil {
-			continue
-		}
-		inv.nodes[n.id] = &invNode{label: n.label(), kind: kindTarget, names: nodeNames(n), parent: from.id, edge: edgeReads,
-			reason: from.label() + ": " + why}
+	if n := inv.nodes[from.id]; n != nil && n.parent == "" {
+		n.reason += ": " + why
 	}
+	var all []*node
+	for _, fs := range g.facts {
+		all = append(all, fs...)
+	}
+	for _, t := range g.allTargets() {
+		if n := g.nodes[targetID(t.Name)]; n != nil {
+			all = append(all, n)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+	inv.reach(from, all, edgeMayRead)
 }
 
 // namesPath reports whether one of a source's path-like literals may name

@@ -41,6 +41,7 @@ const (
 	edgeUsesCell                     // a factory's cells contain a cell
 	edgeEntry                        // a target runs an entry file's code
 	edgeReads                        // code names a data file
+	edgeMayRead                      // every factory and target may read a data file no code names (in invalidations only)
 )
 
 func (k edgeKind) layout() bool { return k == edgeMadeBy || k == edgeContains || k == edgeUsesCell }

@@ -103,6 +103,8 @@ func verb(k edgeKind) string {
 		return "runs"
 	case edgeReads:
 		return "reads"
+	case edgeMayRead:
+		return "may read"
 	}
 	return "depends on"
 }
@@ -149,6 +151,24 @@ func (inv *Invalidation) closure(seeds []seed) {
 		inv.Changed = append(inv.Changed, s.n.label())
 		queue = append(queue, s.n)
 	}
+	inv.spread(queue)
+}
+
+// reach marks nodes as reached from the invalidated node from, by an edge
+// of kind k, and everything that depends on them.
+func (inv *Invalidation) reach(from *node, nodes []*node, k edgeKind) {
+	var queue []*node
+	for _, n := range nodes {
+		if inv.nodes[n.id] == nil {
+			inv.nodes[n.id] = &invNode{label: n.label(), kind: n.kind, names: nodeNames(n), parent: from.id, edge: k}
+			queue = append(queue, n)
+		}
+	}
+	inv.spread(queue)
+}
+
+// spread marks, breadth first, what depends on the nodes of queue.
+func (inv *Invalidation) spread(queue []*node) {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]

@@ -48,7 +48,9 @@ func (s *fileScanner) refs(lo, hi int, keep func(int) bool, use func(int32) bool
 			}
 			buf = append(buf, '.')
 		}
+		var last int // where the chain's last part starts
 		for {
+			last = len(buf)
 			buf = append(buf, s.t.src[toks[i].start:toks[i].end]...)
 			if i+2 < len(toks) && s.isOp(toks[i+1], '.') && toks[i+2].kind == tkName {
 				buf = append(buf, '.')
@@ -57,8 +59,14 @@ func (s *fileScanner) refs(lo, hi int, keep func(int) bool, use func(int32) bool
 			}
 			break
 		}
-		if i+1 < len(toks) && toks[i+1].kind == tkOp && s.t.src[toks[i+1].start] == '(' {
+		switch {
+		case i+1 < len(toks) && toks[i+1].kind == tkOp && s.t.src[toks[i+1].start] == '(':
 			buf = append(buf, '(') // called
+		case i+1 < len(toks) && s.isOp(toks[i+1], '=') && last > 1 && buf[last-1] == '.':
+			buf = buf[:last-1] // `self.x = v` stores x: only self is used
+			if buf[0] == '.' && len(buf) == 1 {
+				return
+			}
 		}
 		put(buf)
 	}

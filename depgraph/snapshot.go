@@ -40,7 +40,7 @@ func (g *Graph) Export() *Snapshot {
 		s.Files = append(s.Files, copyFileInfo(fi))
 	}
 	for key, d := range g.data {
-		s.Data = append(s.Data, DataFile{Path: key, Hash: d.hash, Included: d.included})
+		s.Data = append(s.Data, DataFile{Path: key, Hash: d.hash, Included: d.included, Names: append([]string(nil), d.names...)})
 	}
 	sort.Slice(s.Data, func(i, j int) bool { return s.Data[i].Path < s.Data[j].Path })
 	for _, p := range g.packages() {
@@ -90,7 +90,7 @@ func FromSnapshot(s *Snapshot, opts Options) (*Graph, error) {
 		g.files[fi.Path] = &fi
 	}
 	for _, d := range s.Data {
-		g.data[d.Path] = &dataFile{included: d.Included, hash: d.Hash}
+		g.data[d.Path] = &dataFile{included: d.Included, hash: d.Hash, names: append([]string(nil), d.Names...)}
 	}
 	g.dists = map[string]Package{}
 	for _, p := range s.Packages {
