@@ -53,8 +53,11 @@ func (g *Graph) dropOrphan(n *node) {
 		return
 	}
 	switch {
-	case n.kind == kindPackage, n.kind == kindFile && (g.data[n.name] == nil || !g.data[n.name].included):
+	case n.kind == kindPackage:
 		delete(g.nodes, n.id)
+	case n.kind == kindFile && (g.data[n.name] == nil || !g.data[n.name].included):
+		g.removeNode(n)
+		delete(g.data, n.name)
 	}
 }
 

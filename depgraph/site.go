@@ -72,7 +72,7 @@ func editableRoots(sites []string, project string) []extRoot {
 	}
 	add := func(r extRoot) {
 		d := r.dir
-		if d == "" || within(project, d) || within(d, project) || inSite(d) {
+		if d == "" || within(project, d) || within(d, project) || inSite(d) || isSiteDir(d) {
 			return
 		}
 		out = append(out, r)
@@ -110,6 +110,17 @@ func editableRoots(sites []string, project string) []extRoot {
 		return out[i].module < out[j].module
 	})
 	return out
+}
+
+// isSiteDir reports whether d is another installation's site-packages (a
+// .pth path line may add one): not a checkout to scan.
+func isSiteDir(d string) bool {
+	switch filepath.Base(d) {
+	case "site-packages", "dist-packages":
+		return true
+	}
+	infos, _ := filepath.Glob(filepath.Join(d, "*.dist-info"))
+	return len(infos) > 0
 }
 
 // finderRoots reads an editable finder module and returns the packages
