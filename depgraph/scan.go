@@ -63,7 +63,11 @@ type fileScanner struct {
 	wrappers   map[string]wrapper      // module-level names assigned once, for factory makers
 	paths      map[string]bool         // every path-like literal of the file
 	binds      map[string]*bindBuilder // module-level bindings under construction
+	importTok  []bool                  // tokens of import statements: not references (the imports are edges of their own)
 }
+
+// notImport is a token filter for refs: tokens outside import statements.
+func (s *fileScanner) notImport(i int32) bool { return !s.importTok[i] }
 
 func (s *fileScanner) text(k token) string { return string(s.t.src[k.start:k.end]) }
 
@@ -77,6 +81,14 @@ type span struct{ lo, hi int }
 
 func (s *fileScanner) scan() {
 	lines := s.t.lines
+	s.importTok = make([]bool, len(s.t.toks))
+	for _, l := range lines {
+		for _, st := range s.importStatements(l) {
+			for i := st.lo; i < st.hi; i++ {
+				s.importTok[i] = true
+			}
+		}
+	}
 	inDef := make([]int, len(lines)) // def index+1 for lines inside a def
 	var spans []span
 	for i := 0; i < len(lines); {
@@ -135,7 +147,7 @@ func (s *fileScanner) def(lo, at, hi int) Def {
 	d, kw := s.header(lo, at, hi)
 	d.Hash = s.hashLines(lo, hi, nil)
 	if d.Kind != "class" {
-		d.Refs = s.refs(lo, hi, nil, nil, kw+1, true)
+		d.Refs = s.refs(lo, hi, nil, s.notImport, kw+1, true)
 		d.paths = s.pathsIn(lo, hi, nil, nil)
 		return d
 	}
@@ -157,7 +169,7 @@ func (s *fileScanner) def(lo, at, hi int) Def {
 		}
 		m, mkw := s.header(x, j, k)
 		m.Hash = s.hashLines(x, k, nil)
-		m.Refs = s.refs(x, k, nil, nil, mkw+1, true)
+		m.Refs = s.refs(x, k, nil, s.notImport, mkw+1, true)
 		m.paths = s.pathsIn(x, k, nil, nil)
 		d.Methods = append(d.Methods, m)
 		for y := x; y < k; y++ {
@@ -167,7 +179,7 @@ func (s *fileScanner) def(lo, at, hi int) Def {
 	}
 	body := func(x int) bool { return !inMethod[x] }
 	d.BodyHash = s.hashLines(lo, hi, body)
-	d.Refs = s.refs(lo, hi, body, nil, kw+1, true)
+	d.Refs = s.refs(lo, hi, body, s.notImport, kw+1, true)
 	d.paths = s.pathsIn(lo, hi, body, nil)
 	return d
 }
@@ -252,20 +264,9 @@ func (s *fileScanner) mainLines() []bool {
 // apart in MainRefs. The files named by top-level statements other than
 // bindings (bound) are its inputs.
 func (s *fileScanner) top(inDef []int, main, bound []bool) {
-	importTok := map[int32]bool{}
-	for x, l := range s.t.lines {
-		if inDef[x] != 0 {
-			continue
-		}
-		for _, st := range s.importStatements(l) {
-			for i := st.lo; i < st.hi; i++ {
-				importTok[i] = true
-			}
-		}
-	}
 	keep := func(x int) bool { return inDef[x] == 0 }
 	s.fi.TopHash = s.hashLines(0, len(s.t.lines), keep)
-	use := func(i int32) bool { return !importTok[i] }
+	use := s.notImport
 	s.fi.TopRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && !main[x] }, use, -1, false)
 	s.fi.MainRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && main[x] }, use, -1, false)
 	// Unresolved here; the graph turns them into TopInputs.

@@ -37,7 +37,7 @@ func (l *listValue) Set(s string) error { *l = append(*l, s); return nil }
 func (f *graphFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.root, "root", ".", "project `dir`: every .py file under it is scanned")
 	fs.Var(&f.pyRoots, "python-root", "import root `dir` (repeatable; default the project dir and its src/)")
-	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `names` marking factories (default cell,vcell)")
+	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `names` marking factories, besides cell, vcell and cell_with_module_name")
 	fs.StringVar(&f.granularity, "granularity", "function", "invalidation unit: function or file")
 	fs.StringVar(&f.layout, "layout", "", "a built layout `file` (.gds, .gds.gz) whose cells join the graph")
 	fs.StringVar(&f.target, "target", "", "target `name` of the layout (default the layout's base name)")
@@ -271,10 +271,16 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 		fmt.Fprintf(e.stdout, "\n%s %s\n", bold.Sprint(fi.Path), dim.Sprint("("+fi.Module+")"))
 		for _, n := range ns {
 			head := n.Kind + " " + shortName(n.Name, fi.Module)
-			if n.Kind == "module" {
+			switch {
+			case n.Kind == "module":
 				head = "top-level code"
-			} else {
+			case n.EndLine == 0:
+				head += dim.Sprintf("  %d", n.Line)
+			default:
 				head += dim.Sprintf("  %d-%d", n.Line, n.EndLine)
+			}
+			if n.Decorator != "" {
+				head += dim.Sprintf("  made by @%s", n.Decorator)
 			}
 			groups := map[string][]string{}
 			for _, d := range n.Deps {
@@ -286,7 +292,7 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 				groups[d.Kind] = append(groups[d.Kind], name)
 			}
 			line := "  " + head
-			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"uses-cell", "cells contain"}} {
+			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"reads", "reads"}, {"uses-cell", "cells contain"}} {
 				if len(groups[k.kind]) > 0 {
 					line += dim.Sprintf("  %s ", k.words) + strings.Join(groups[k.kind], ", ")
 				}
@@ -306,6 +312,9 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 		for _, err := range errs {
 			fmt.Fprintf(e.stdout, "  %s\n", err)
 		}
+	}
+	for _, note := range g.Notes() {
+		fmt.Fprintf(e.stdout, "\n%s\n", note)
 	}
 }
 
