@@ -310,3 +310,52 @@ def plain():
 		})
 	}
 }
+
+// TestOverloadsAreOneUnit checks that defs sharing a name (typing
+// overloads, at the top level and in a class) count as one unit, changed
+// only when one of them is: an edit elsewhere in the file leaves them be.
+func TestOverloadsAreOneUnit(t *testing.T) {
+	src := `from typing import overload
+
+
+@overload
+def cell(f: int) -> int: ...
+@overload
+def cell(f: str) -> str: ...
+def cell(f):
+    return f
+
+
+def other():
+    return 1
+
+
+class C:
+    @overload
+    def add(self, x: int) -> int: ...
+    @overload
+    def add(self, x: str) -> str: ...
+    def add(self, x):
+        return x
+
+    def label(self):
+        return 2
+`
+	use := "from m import cell, other, C\n\n\ndef uses_cell():\n    return cell(1)\n\n\ndef uses_add(c):\n    return c.add(1)\n"
+	dir, g := project(t, map[string]string{"m.py": src, "use.py": use}, Options{})
+	for _, tc := range []struct{ old, new string }{{"return 1", "return 3"}, {"return 2", "return 4"}} {
+		write(t, dir, "m.py", strings.Replace(src, tc.old, tc.new, 1))
+		inv := update(t, g, "m.py")
+		for _, f := range []string{"use.uses_cell", "use.uses_add"} {
+			if inv.Stale(f) {
+				t.Errorf("edit %q: %s invalidated: %q", tc.old, f, inv.Explain(f))
+			}
+		}
+		write(t, dir, "m.py", src)
+		update(t, g, "m.py")
+	}
+	write(t, dir, "m.py", strings.Replace(src, "def add(self, x: str) -> str: ...", "def add(self, x: bytes) -> bytes: ...", 1))
+	if inv := update(t, g, "m.py"); !inv.Stale("use.uses_add") {
+		t.Errorf("an edit of an overload does not reach its users: %v", inv.Functions)
+	}
+}

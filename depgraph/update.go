@@ -355,34 +355,47 @@ func (g *Graph) diffFile(old, nw *FileInfo, broken bool) (oldSeeds, newSeeds []s
 }
 
 // diffDefs compares two lists of defs (a module's, or a class's methods
-// when class is its name) and returns the old and new seeds.
+// when class is its name) and returns the old and new seeds. Defs sharing
+// a name (overloads, redefinitions) are one unit: the node keeps the last,
+// and any of them changing changes it.
 func diffDefs(path, mod, class string, olds, news []Def, reasons map[string]string) (oldSeeds, newSeeds []string) {
 	qual, what := func(name string) string { return name }, func(d *Def) string { return d.Kind + " " + d.Name }
 	if class != "" {
 		qual = func(name string) string { return class + "." + name }
 		what = func(d *Def) string { return "method " + class + "." + d.Name }
 	}
-	byName := map[string]*Def{}
-	for i := range olds {
-		byName[olds[i].Name] = &olds[i]
+	byName := func(defs []Def) (order []string, last map[string]*Def, hash map[string]string) {
+		last, hash = map[string]*Def{}, map[string]string{}
+		for i := range defs {
+			d := &defs[i]
+			if last[d.Name] == nil {
+				order = append(order, d.Name)
+			}
+			last[d.Name] = d
+			hash[d.Name] += d.Hash + " "
+		}
+		return order, last, hash
 	}
-	seen := map[string]bool{}
-	for i := range news {
-		d := &news[i]
-		seen[d.Name] = true
-		id := defID(mod, qual(d.Name))
-		o := byName[d.Name]
+	_, oldDef, oldHash := byName(olds)
+	newOrder, newDef, newHash := byName(news)
+	oldOrder, _, _ := byName(olds)
+	methodsOf := func(d *Def, into *[]string, why string) {
+		for _, m := range d.Methods {
+			mid := defID(mod, d.Name+"."+m.Name)
+			*into = append(*into, mid)
+			reasons[mid] = why
+		}
+	}
+	for _, name := range newOrder {
+		d, o := newDef[name], oldDef[name]
+		id := defID(mod, qual(name))
 		switch {
 		case o == nil:
 			newSeeds = append(newSeeds, id)
 			reasons[id] = fmt.Sprintf("%s: %s added (line %d)", path, what(d), d.Line)
-			for _, m := range d.Methods {
-				mid := defID(mod, d.Name+"."+m.Name)
-				newSeeds = append(newSeeds, mid)
-				reasons[mid] = reasons[id]
-			}
-		case o.Hash == d.Hash:
-		case d.Kind == "class" && o.Kind == "class" && o.BodyHash == d.BodyHash:
+			methodsOf(d, &newSeeds, reasons[id])
+		case oldHash[name] == newHash[name]:
+		case d.Kind == "class" && o.Kind == "class" && o.BodyHash == d.BodyHash && strings.Count(newHash[name], " ") == 1 && strings.Count(oldHash[name], " ") == 1:
 			// only methods changed: they alone are invalidated
 			os, ns := diffDefs(path, mod, d.Name, o.Methods, d.Methods, reasons)
 			oldSeeds, newSeeds = append(oldSeeds, os...), append(newSeeds, ns...)
@@ -390,29 +403,17 @@ func diffDefs(path, mod, class string, olds, news []Def, reasons map[string]stri
 			oldSeeds = append(oldSeeds, id)
 			reasons[id] = fmt.Sprintf("%s: %s changed (lines %d-%d)", path, what(d), d.Start, d.EndLine)
 			// A class body's change reaches its methods (class attributes).
-			for _, m := range o.Methods {
-				mid := defID(mod, d.Name+"."+m.Name)
-				oldSeeds = append(oldSeeds, mid)
-				reasons[mid] = reasons[id]
-			}
-			for _, m := range d.Methods {
-				mid := defID(mod, d.Name+"."+m.Name)
-				newSeeds = append(newSeeds, mid)
-				reasons[mid] = reasons[id]
-			}
+			methodsOf(o, &oldSeeds, reasons[id])
+			methodsOf(d, &newSeeds, reasons[id])
 		}
 	}
-	for i := range olds {
-		d := &olds[i]
-		if !seen[d.Name] {
-			id := defID(mod, qual(d.Name))
+	for _, name := range oldOrder {
+		if newDef[name] == nil {
+			d := oldDef[name]
+			id := defID(mod, qual(name))
 			oldSeeds = append(oldSeeds, id)
 			reasons[id] = fmt.Sprintf("%s: %s removed or renamed (was line %d)", path, what(d), d.Line)
-			for _, m := range d.Methods {
-				mid := defID(mod, d.Name+"."+m.Name)
-				oldSeeds = append(oldSeeds, mid)
-				reasons[mid] = reasons[id]
-			}
+			methodsOf(d, &oldSeeds, reasons[id])
 		}
 	}
 	return oldSeeds, newSeeds
