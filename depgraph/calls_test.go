@@ -181,23 +181,6 @@ func (e *oracleEnv) unitNode(u string) *node {
 	return nil
 }
 
-// closure returns everything n depends on, transitively.
-func closure(n *node) map[*node]bool {
-	seen := map[*node]bool{n: true}
-	stack := []*node{n}
-	for len(stack) > 0 {
-		m := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for d := range m.deps {
-			if !seen[d] {
-				seen[d] = true
-				stack = append(stack, d)
-			}
-		}
-	}
-	return seen
-}
-
 // checkSuperset checks that each factory's static dependencies hold what
 // the oracle saw it run, read and call into.
 func (e *oracleEnv) checkSuperset() {

@@ -198,19 +198,7 @@ func (g *Graph) Describe(name string) (*Description, error) {
 	for _, e := range sortedEdges(n.rdeps) {
 		d.Dependents = append(d.Dependents, EdgeInfo{Kind: e.k.String(), Label: e.n.label(), ID: e.n.id})
 	}
-	seen := map[*node]bool{n: true}
-	stack := []*node{n}
-	for len(stack) > 0 {
-		m := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for dep := range m.deps {
-			if !seen[dep] {
-				seen[dep] = true
-				stack = append(stack, dep)
-			}
-		}
-	}
-	d.AllDeps = len(seen) - 1
+	d.AllDeps = len(closure(n)) - 1
 	if n.kind == kindModule {
 		for _, def := range g.files[n.path].Defs {
 			d.Defines = append(d.Defines, g.defs[n.module][def.Name].label())
@@ -247,4 +235,21 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// closure returns n and everything it depends on, transitively.
+func closure(n *node) map[*node]bool {
+	seen := map[*node]bool{n: true}
+	stack := []*node{n}
+	for len(stack) > 0 {
+		m := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for d := range m.deps {
+			if !seen[d] {
+				seen[d] = true
+				stack = append(stack, d)
+			}
+		}
+	}
+	return seen
 }

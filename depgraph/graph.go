@@ -479,28 +479,20 @@ func (g *Graph) scanFile(abs string, scratch *tokenizer) (*FileInfo, error) {
 }
 
 // Errors lists the files that did not scan, as "path:line: message".
-func (g *Graph) Errors() []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []string
-	for _, fi := range g.files {
-		if fi.Err != "" {
-			out = append(out, fi.Err)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (g *Graph) Errors() []string { return g.fileLines(func(fi *FileInfo) string { return fi.Err }) }
 
 // Notes lists, one line each, what the graph tracks with less than a full
 // scan: the files over the size limit, tracked by their hash only.
-func (g *Graph) Notes() []string {
+func (g *Graph) Notes() []string { return g.fileLines(func(fi *FileInfo) string { return fi.Note }) }
+
+// fileLines returns line(fi) for every file where it is not "", sorted.
+func (g *Graph) fileLines(line func(*FileInfo) string) []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []string
 	for _, fi := range g.files {
-		if fi.Note != "" {
-			out = append(out, fi.Note)
+		if l := line(fi); l != "" {
+			out = append(out, l)
 		}
 	}
 	sort.Strings(out)

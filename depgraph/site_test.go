@@ -110,10 +110,7 @@ func TestEditableInstalls(t *testing.T) {
 		{"checkouts/fancy/fancy/__init__.py", "return 2", "return 3", "uses_helper"},
 		{"checkouts/hatch/hatchpkg/__init__.py", "return 3", "return 4", "uses_helper"},
 	} {
-		p := filepath.Join(root, tc.file)
-		b, _ := os.ReadFile(p)
-		write(t, root, tc.file, strings.Replace(string(b), tc.old, tc.new, 1))
-		inv := update(t, g, p)
+		p, inv := editAt(t, g, root, tc.file, tc.old, tc.new)
 		if !slices.Contains(inv.Factories, tc.factory) || slices.Contains(inv.Factories, "uses_numpy") {
 			t.Errorf("edit of %s: factories %v, want %s", tc.file, inv.Factories, tc.factory)
 		}
@@ -230,12 +227,22 @@ func TestRealEditableInstall(t *testing.T) {
 		{"srcpkg/src/srcpkg/__init__.py", "return 1", "return 10", "a"},
 		{"flatpkg/flatpkg/__init__.py", "return 2", "return 20", "b"},
 	} {
-		p := filepath.Join(root, tc.file)
-		b, _ := os.ReadFile(p)
-		write(t, root, tc.file, strings.Replace(string(b), tc.old, tc.new, 1))
-		inv := update(t, g, p)
+		_, inv := editAt(t, g, root, tc.file, tc.old, tc.new)
 		same(t, "factories", inv.Factories, []string{tc.factory})
 	}
+}
+
+// editAt replaces old by new in the file rel of root and updates the
+// graph; it returns the file's path and the invalidation.
+func editAt(t *testing.T, g *Graph, root, rel, old, new string) (string, *Invalidation) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	b, err := os.ReadFile(p)
+	if err != nil || !strings.Contains(string(b), old) {
+		t.Fatalf("%s lacks %q (%v)", rel, old, err)
+	}
+	write(t, root, rel, strings.Replace(string(b), old, new, 1))
+	return p, update(t, g, p)
 }
 
 // needVenv skips the test, or fails it where CI promises the tools
