@@ -10,11 +10,13 @@ import (
 )
 
 // DefaultDecorators returns the decorator names that mark a factory by
-// default: gdsfactory's and kfactory's cell, vcell and
-// cell_with_module_name, bare or as the last part of a dotted name
-// (`@cell`, `@kf.cell`, `@gf.cell(...)`, `@pdk.vcell`, `@kcl.cell`,
-// `@gf.cell_with_module_name`).
-func DefaultDecorators() []string { return []string{"cell", "vcell", "cell_with_module_name"} }
+// default: gdsfactory's and kfactory's cell, vcell, cell_with_module_name
+// and schematic_cell, bare or as the last part of a dotted name (`@cell`,
+// `@kf.cell`, `@gf.cell(...)`, `@pdk.vcell`, `@kcl.cell`,
+// `@gf.cell_with_module_name`, `@pdk.schematic_cell`).
+func DefaultDecorators() []string {
+	return []string{"cell", "vcell", "cell_with_module_name", "schematic_cell"}
+}
 
 // isKeyword reports whether a name token is one of Python's hard keywords.
 func isKeyword(s []byte) bool {

@@ -35,6 +35,7 @@ func TestScanMakers(t *testing.T) {
 		{"with args", "@gf.cell(check_ports=False)\ndef f(): pass\n", "gf.cell", nil},
 		{"vcell", "@kf.vcell\ndef f(): pass\n", "kf.vcell", nil},
 		{"cell_with_module_name", "@gf.cell_with_module_name(tags=['x'])\ndef f(): pass\n", "gf.cell_with_module_name", nil},
+		{"schematic_cell", "@pdk.schematic_cell\ndef f(): pass\n", "pdk.schematic_cell", nil},
 		{"bare cell", "from gf import cell\n@cell\ndef f(): pass\n", "cell", nil},
 		{"layout object", "kcl = KCLayout('x')\n@kcl.cell\ndef f(): pass\n", "kcl.cell", nil},
 		{"pdk object with args", "@pdk.cell(basename='x')\ndef f(): pass\n", "pdk.cell", nil},

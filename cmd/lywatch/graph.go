@@ -37,7 +37,7 @@ func (l *listValue) Set(s string) error { *l = append(*l, s); return nil }
 func (f *graphFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.root, "root", ".", "project `dir`: every .py file under it is scanned")
 	fs.Var(&f.pyRoots, "python-root", "import root `dir` (repeatable; default the project dir and its src/)")
-	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `names` marking factories, besides cell, vcell and cell_with_module_name")
+	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `names` marking factories, besides cell, vcell, cell_with_module_name and schematic_cell")
 	fs.StringVar(&f.granularity, "granularity", "function", "invalidation unit: function or file")
 	fs.StringVar(&f.layout, "layout", "", "a built layout `file` (.gds, .gds.gz) whose cells join the graph")
 	fs.StringVar(&f.target, "target", "", "target `name` of the layout (default the layout's base name)")
