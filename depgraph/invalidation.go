@@ -3,7 +3,6 @@ package depgraph
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Invalidation is what an update invalidates. The lists are sorted.
@@ -25,12 +24,26 @@ type Invalidation struct {
 
 // invNode is one invalidated node and how it was reached.
 type invNode struct {
-	label  string
-	kind   nodeKind
-	names  []string // names Explain finds it by
+	n      *node    // kept even when the update removes it from the graph
+	names  []string // names Explain finds it by, made when first asked
 	parent string   // id of the node it was reached from ("" for a seed)
 	edge   edgeKind // the edge from this node to its parent
 	reason string   // for a seed: what changed, starting with the file
+}
+
+func newInvNode(n *node, parent string, edge edgeKind, reason string) *invNode {
+	return &invNode{n: n, parent: parent, edge: edge, reason: reason}
+}
+
+func (x *invNode) label() string  { return x.n.label() }
+func (x *invNode) kind() nodeKind { return x.n.kind }
+
+// nameList returns the names Explain finds the node by.
+func (x *invNode) nameList() []string {
+	if x.names == nil {
+		x.names = nodeNames(x.n)
+	}
+	return x.names
 }
 
 func newInvalidation() *Invalidation {
@@ -50,7 +63,7 @@ func (inv *Invalidation) find(name string) string {
 	for _, pre := range []string{"target:", "cell:", "factory:", "def:", "mod:", "file:", "pkg:"} {
 		best := ""
 		for id, n := range inv.nodes {
-			for _, nm := range n.names {
+			for _, nm := range n.nameList() {
 				if nm == pre+name && (best == "" || id < best) {
 					best = id
 				}
@@ -80,7 +93,7 @@ func (inv *Invalidation) Explain(name string) []string {
 	}
 	out := []string{chain[len(chain)-1].reason}
 	for i := len(chain) - 2; i >= 0; i-- {
-		out = append(out, fmt.Sprintf("%s %s %s", chain[i].label, verb(chain[i].edge), chain[i+1].label))
+		out = append(out, fmt.Sprintf("%s %s %s", chain[i].label(), verb(chain[i].edge), chain[i+1].label()))
 	}
 	return out
 }
@@ -147,7 +160,7 @@ func (inv *Invalidation) closure(seeds []seed) {
 		if inv.nodes[s.n.id] != nil {
 			continue
 		}
-		inv.nodes[s.n.id] = &invNode{label: s.n.label(), kind: s.n.kind, names: nodeNames(s.n), reason: s.reason}
+		inv.nodes[s.n.id] = newInvNode(s.n, "", 0, s.reason)
 		inv.Changed = append(inv.Changed, s.n.label())
 		queue = append(queue, s.n)
 	}
@@ -160,7 +173,7 @@ func (inv *Invalidation) reach(from *node, nodes []*node, k edgeKind) {
 	var queue []*node
 	for _, n := range nodes {
 		if inv.nodes[n.id] == nil {
-			inv.nodes[n.id] = &invNode{label: n.label(), kind: n.kind, names: nodeNames(n), parent: from.id, edge: k}
+			inv.nodes[n.id] = newInvNode(n, from.id, k, "")
 			queue = append(queue, n)
 		}
 	}
@@ -178,9 +191,11 @@ func (inv *Invalidation) spread(queue []*node) {
 				rs = append(rs, r)
 			}
 		}
-		sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+		if len(rs) > 1 {
+			sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+		}
 		for _, r := range rs {
-			inv.nodes[r.id] = &invNode{label: r.label(), kind: r.kind, names: nodeNames(r), parent: n.id, edge: n.rdeps[r]}
+			inv.nodes[r.id] = newInvNode(r, n.id, n.rdeps[r], "")
 			queue = append(queue, r)
 		}
 	}
@@ -190,19 +205,20 @@ func (inv *Invalidation) spread(queue []*node) {
 func (inv *Invalidation) finish() {
 	facts := map[string]bool{}
 	cells := map[string]bool{}
-	for _, n := range inv.nodes {
+	for _, x := range inv.nodes {
+		n := x.n
 		switch n.kind {
 		case kindModule:
-			inv.Modules = append(inv.Modules, strings.TrimPrefix(n.names[0], "mod:"))
+			inv.Modules = append(inv.Modules, n.name)
 		case kindDef, kindMethod:
-			inv.Functions = append(inv.Functions, strings.TrimPrefix(n.names[0], "def:"))
-			if strings.HasPrefix(n.names[1], "factory:") {
-				facts[strings.TrimPrefix(n.names[1], "factory:")] = true
+			inv.Functions = append(inv.Functions, n.name)
+			if n.factory() {
+				facts[n.short] = true
 			}
 		case kindCell:
-			cells[strings.TrimPrefix(n.names[0], "cell:")] = true
+			cells[n.name] = true
 		case kindTarget:
-			inv.Targets = append(inv.Targets, strings.TrimPrefix(n.names[0], "target:"))
+			inv.Targets = append(inv.Targets, n.name)
 		}
 	}
 	for f := range facts {

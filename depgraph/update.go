@@ -282,8 +282,7 @@ func (g *Graph) reachUnscoped(inv *Invalidation) {
 		if len(t.Entries) > 0 || n == nil || inv.nodes[n.id] != nil {
 			continue
 		}
-		inv.nodes[n.id] = &invNode{label: n.label(), kind: kindTarget, names: nodeNames(n),
-			reason: fmt.Sprintf("%s has no entry files: every change reaches it (%s)", n.label(), strings.Join(inv.Files, ", "))}
+		inv.nodes[n.id] = newInvNode(n, "", 0, fmt.Sprintf("%s has no entry files: every change reaches it (%s)", n.label(), strings.Join(inv.Files, ", ")))
 	}
 }
 
