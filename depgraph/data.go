@@ -221,6 +221,23 @@ func (g *Graph) resolveInputs(fi *FileInfo, abs string) {
 	}
 }
 
+// isOutput reports whether the absolute path p is a target's output.
+func (g *Graph) isOutput(p string) bool {
+	for _, t := range g.opts.Targets {
+		if t.Output == "" {
+			continue
+		}
+		o := t.Output
+		if !filepath.IsAbs(o) {
+			o = filepath.Join(g.dir, o)
+		}
+		if filepath.Clean(o) == p {
+			return true
+		}
+	}
+	return false
+}
+
 // findData looks for the file lit names (a slash path) from dir up to top;
 // it returns the graph's key for it, or "".
 func (g *Graph) findData(dir, top, lit string) string {
@@ -230,7 +247,11 @@ func (g *Graph) findData(dir, top, lit string) string {
 	for d := dir; ; d = filepath.Dir(d) {
 		p := filepath.Join(d, filepath.FromSlash(lit))
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return g.rel(p)
+			key := g.rel(p)
+			if key == "" || g.excludedPath(key) || g.isOutput(p) {
+				return "" // a build's output, or under build/, .git/...: not an input
+			}
+			return key
 		}
 		if d == top || !strings.HasPrefix(d, top) || d == filepath.Dir(d) {
 			return ""
@@ -279,7 +300,7 @@ func (g *Graph) dataChange(key string, dc *dataChanges, forced map[string]bool) 
 				forced[fi.Path] = true
 			}
 		}
-		if len(g.opts.Include) == 0 || !g.includes(abs) {
+		if len(g.opts.Include) == 0 || !g.includes(abs) || g.isOutput(abs) {
 			return // not a data file, unless a source now names it
 		}
 		sum, names, _ := readData(abs, key, g.opts.MaxFileSize)

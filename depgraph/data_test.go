@@ -13,7 +13,7 @@ import (
 func dataProject(t *testing.T, opts Options) (string, *Graph) {
 	t.Helper()
 	if opts.Targets == nil {
-		opts.Targets = []Target{{Name: "chip", Entries: []string{"chip.py"}}}
+		opts.Targets = []Target{{Name: "chip", Entries: []string{"chip.py"}, Output: "out/chip2.gds"}}
 	}
 	return project(t, map[string]string{
 		"pdk/__init__.py":    "",
@@ -21,6 +21,8 @@ func dataProject(t *testing.T, opts Options) (string, *Graph) {
 		"pdk/gds/mmi.gds":    "not really a GDS\n",
 		"pdk/top.pic.yml":    "instances: {}\n",
 		"pdk/layers.lyp":     "<layer-properties/>\n",
+		"build/chip.gds":     "the output\n",
+		"out/chip2.gds":      "another output\n",
 		"pdk/comp.py": `import os
 from pathlib import Path
 
@@ -56,7 +58,7 @@ def later():
 def plain():
     return 1
 `,
-		"chip.py": "from pdk.comp import taper_from_csv, mmi, from_yaml, later, plain\n\n\ndef chip():\n    return taper_from_csv(), mmi(), from_yaml(), plain()\n",
+		"chip.py": "from pdk.comp import taper_from_csv, mmi, from_yaml, later, plain\n\nOUT = 'build/chip.gds'\nOUT2 = 'out/chip2.gds'\n\n\ndef chip():\n    return taper_from_csv(), mmi(), from_yaml(), plain()\n",
 	}, opts)
 }
 
@@ -108,12 +110,18 @@ func TestDataFiles(t *testing.T) {
 	if chain := strings.Join(update(t, g).Explain("x"), ""); chain != "" {
 		t.Errorf("empty update explains %q", chain)
 	}
+	// A build's output and files under excluded directories are not inputs.
+	for _, key := range []string{"build/chip.gds", "out/chip2.gds"} {
+		if g.nodes[fileID(key)] != nil {
+			t.Errorf("%s is a data file of the graph", key)
+		}
+	}
 }
 
 // TestIncludeGlobs checks that files an include glob matches are tracked
 // even when no code names them, and then reach every target.
 func TestIncludeGlobs(t *testing.T) {
-	dir, g := dataProject(t, Options{Include: []string{"*.lyp", "**/*.pic.yml"}, Targets: []Target{{Name: "chip", Entries: []string{"chip.py"}}, {Name: "other", Entries: []string{"other.py"}}}})
+	dir, g := dataProject(t, Options{Include: []string{"*.lyp", "**/*.pic.yml", "*.gds"}, Targets: []Target{{Name: "chip", Entries: []string{"chip.py"}, Output: "out/chip2.gds"}, {Name: "other", Entries: []string{"other.py"}}}})
 	files, err := g.SourceFiles(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +129,11 @@ func TestIncludeGlobs(t *testing.T) {
 	for _, want := range []string{"pdk/layers.lyp", "pdk/top.pic.yml", "pdk/data/taper.csv", "pdk/gds/mmi.gds"} {
 		if !slices.Contains(files, filepath.Join(dir, want)) {
 			t.Errorf("SourceFiles lacks %s: %v", want, files)
+		}
+	}
+	for _, not := range []string{"out/chip2.gds", "build/chip.gds"} { // the output; an excluded directory
+		if slices.Contains(files, filepath.Join(dir, not)) {
+			t.Errorf("SourceFiles has %s", not)
 		}
 	}
 	write(t, dir, "pdk/layers.lyp", "<layer-properties><x/></layer-properties>\n")

@@ -365,7 +365,7 @@ func (g *Graph) walkDir(ctx context.Context, root string) (py, data []string, er
 		}
 		if strings.HasSuffix(p, ".py") {
 			py = append(py, p)
-		} else if len(g.opts.Include) > 0 && g.includes(p) {
+		} else if len(g.opts.Include) > 0 && g.includes(p) && !g.isOutput(p) {
 			data = append(data, p)
 		}
 		return nil
