@@ -68,6 +68,10 @@ type Config struct {
 	// PythonRoots are the directories Python imports resolve from
 	// (default: the watch roots).
 	PythonRoots []string `toml:"python_roots"`
+	// MaxFileSize is the size in bytes over which a .py file is tracked
+	// by its hash alone, not scanned (0: the graph's default, 4 MiB; -1:
+	// no limit).
+	MaxFileSize int64 `toml:"max_file_size"`
 	// Targets are named builds; with none, Command and Output are the one
 	// target.
 	Targets []Target `toml:"-"`

@@ -64,6 +64,7 @@ type rawConfig struct {
 	Decorators   any         `toml:"decorators"`
 	Granularity  *string     `toml:"granularity"`
 	PythonRoots  any         `toml:"python_roots"`
+	MaxFileSize  *int64      `toml:"max_file_size"`
 	Targets      []rawTarget `toml:"targets"`
 }
 
@@ -302,6 +303,12 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	}
 	if raw.SessionDir != nil {
 		c.SessionDir = f.resolve(*raw.SessionDir)
+	}
+	if raw.MaxFileSize != nil {
+		if *raw.MaxFileSize < -1 {
+			return f.errAt(-1, "max_file_size", "%d: want a size in bytes, or -1 for no limit", *raw.MaxFileSize)
+		}
+		c.MaxFileSize = *raw.MaxFileSize
 	}
 	setBool(&c.Poll, raw.Poll)
 	setBool(&c.Clear, raw.Clear)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/lywatch/lywatch/depgraph"
@@ -163,7 +164,13 @@ func GraphOptions(p *project.Project) (depgraph.Options, error) {
 	if err != nil {
 		return depgraph.Options{}, err
 	}
-	o := depgraph.Options{Dir: p.Sources, Roots: p.Config.PythonRoots, Decorators: p.Config.Decorators, Granularity: gran}
+	o := depgraph.Options{Dir: p.Sources, Roots: p.Config.PythonRoots, Decorators: p.Config.Decorators, Granularity: gran,
+		MaxFileSize: p.Config.MaxFileSize}
+	for _, g := range p.Config.Include {
+		if !strings.HasSuffix(g, ".py") {
+			o.Include = append(o.Include, g) // data files: they join the graph
+		}
+	}
 	for _, t := range p.Targets {
 		o.Targets = append(o.Targets, graphTarget(t))
 	}

@@ -46,9 +46,10 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	paths := c.Changes.Paths()
 	note := ""
 	for _, f := range paths {
-		if !strings.HasSuffix(f, ".py") || !project.Within(p.graph.Dir(), f) {
-			// Not Python, or outside the scanned tree: the graph cannot
-			// say who reads it, so every target is rebuilt.
+		if !project.Within(p.graph.Dir(), f) {
+			// Outside the scanned tree: the graph cannot say who reads
+			// it, so every target is rebuilt. (A file inside it that no
+			// code names reaches every target through the graph.)
 			for _, k := range p.keys() {
 				p.markPending(k, nil)
 			}
@@ -66,7 +67,7 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range inv.Errors {
+	for _, e := range append(append([]string(nil), inv.Errors...), inv.Notes...) {
 		p.logf("%s", e)
 	}
 	for _, t := range inv.Targets {
@@ -120,7 +121,7 @@ func (p *Pipeline) noteChanges(cs watcher.ChangeSet) {
 	}
 	for _, ch := range cs.Changes {
 		rel, err := session.RelPath(p.proj.Root, ch.Path)
-		if err != nil || !strings.HasSuffix(rel, ".py") {
+		if err != nil {
 			continue
 		}
 		f := session.File{Path: rel, SHA256: ch.NewHash, Size: -1}

@@ -211,7 +211,7 @@ func (p *Pipeline) scan(ctx context.Context) (*depgraph.Graph, []session.File, e
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, e := range g.Errors() {
+	for _, e := range append(g.Errors(), g.Notes()...) {
 		p.logf("%s", e)
 	}
 	paths, err := g.SourceFiles(ctx)

@@ -164,10 +164,16 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 		fmt.Fprintf(e.stdout, "\n%s %s\n", bold.Sprint(fi.Path), dim.Sprint("("+fi.Module+")"))
 		for _, n := range ns {
 			head := n.Kind + " " + shortName(n.Name, fi.Module)
-			if n.Kind == "module" {
+			switch {
+			case n.Kind == "module":
 				head = "top-level code"
-			} else {
+			case n.EndLine == 0:
+				head += dim.Sprintf("  %d", n.Line)
+			default:
 				head += dim.Sprintf("  %d-%d", n.Line, n.EndLine)
+			}
+			if n.Decorator != "" {
+				head += dim.Sprintf("  made by @%s", n.Decorator)
 			}
 			groups := map[string][]string{}
 			for _, d := range n.Deps {
@@ -179,7 +185,7 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 				groups[d.Kind] = append(groups[d.Kind], name)
 			}
 			line := "  " + head
-			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"uses-cell", "cells contain"}} {
+			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"reads", "reads"}, {"uses-cell", "cells contain"}} {
 				if len(groups[k.kind]) > 0 {
 					line += dim.Sprintf("  %s ", k.words) + strings.Join(groups[k.kind], ", ")
 				}
@@ -199,6 +205,9 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 		for _, err := range errs {
 			fmt.Fprintf(e.stdout, "  %s\n", err)
 		}
+	}
+	for _, note := range g.Notes() {
+		fmt.Fprintf(e.stdout, "\n%s\n", note)
 	}
 }
 

@@ -41,7 +41,7 @@ func (f *projectFlags) register(fs *flag.FlagSet, graph bool) {
 	}
 	fs.StringVar(&f.root, "root", "", "project `DIR`: every .py file under it is scanned (default: the configuration's, else the one the session recorded, else the current directory)")
 	fs.Var(&f.pyRoots, "python-root", "import root `DIR` (repeatable; default the project dir and its src/)")
-	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `NAMES` marking factories (default: the configuration's, else cell,vcell)")
+	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `NAMES` marking factories, besides cell, vcell, cell_with_module_name and schematic_cell (default: the configuration's)")
 	fs.StringVar(&f.granularity, "granularity", "", "invalidation unit: `function` or file (default: the configuration's, else function)")
 }
 

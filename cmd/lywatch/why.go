@@ -56,6 +56,9 @@ func printWhy(e *env, w *pipeline.Explanation, noColor bool) {
 			head += dim.Sprintf("  %s", n.File)
 		}
 	}
+	if n.Decorator != "" {
+		head += dim.Sprintf("  made by @%s", n.Decorator)
+	}
 	fmt.Fprintln(e.stdout, head)
 	if len(w.Also) > 0 {
 		fmt.Fprintf(e.stdout, "%s\n", dim.Sprintf("(also named so: %v)", w.Also))
