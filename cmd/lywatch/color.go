@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -36,4 +37,19 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// colors returns a bold and a dim printer, plain when asked or not a terminal.
+func colors(e *env, noColor bool) (bold, dim *color.Color) {
+	on := colorOn(e, noColor)
+	return newColor(on, color.Bold), newColor(on, color.Faint)
+}
+
+func writeJSON(e *env, v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return e.errorf("%v", err)
+	}
+	return exitOK
 }

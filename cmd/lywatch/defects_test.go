@@ -81,10 +81,10 @@ func readLines(p string) []string {
 func TestGraphReadsTheConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		".git/HEAD":      "",
-		"lywatch.toml":   "decorators = [\"mycell\"]\ncommand = \"true\"\n",
+		".git/HEAD":       "",
+		"lywatch.toml":    "decorators = [\"mycell\"]\ncommand = \"true\"\n",
 		"pdk/__init__.py": "",
-		"pdk/parts.py":   "def mycell(f):\n    return f\n\n\n@mycell\ndef straight():\n    return 1\n\n\n@mycell\ndef bend():\n    return straight()\n",
+		"pdk/parts.py":    "def mycell(f):\n    return f\n\n\n@mycell\ndef straight():\n    return 1\n\n\n@mycell\ndef bend():\n    return straight()\n",
 	} {
 		writeFile(t, mkdirs(t, filepath.Join(dir, name)), text)
 	}

@@ -6,46 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/lywatch/lywatch/depgraph"
 	"github.com/lywatch/lywatch/pipeline"
 )
-
-// graphFlags are the flags `lywatch graph` and `lywatch why` share: which
-// project, and which layout holds the cells.
-type graphFlags struct {
-	project projectFlags
-	layout  string
-	target  string
-	entries listValue
-	noColor bool
-}
-
-func (f *graphFlags) register(fs *flag.FlagSet) {
-	f.project.register(fs, true)
-	fs.StringVar(&f.layout, "layout", "", "a built layout `FILE` (.gds, .gds.gz) whose cells join the graph")
-	fs.StringVar(&f.target, "target", "", "target `NAME` of the layout (default the layout's base name)")
-	fs.Var(&f.entries, "entry", "entry `FILE` of the target (repeatable)")
-	fs.BoolVar(&f.noColor, "no-color", false, "no colours")
-}
-
-// layoutArg is the --layout the pipeline adds to the graph.
-func (f *graphFlags) layoutArg() pipeline.Layout {
-	if f.layout == "" {
-		return pipeline.Layout{}
-	}
-	name := f.target
-	if name == "" {
-		name = filepath.Base(f.layout)
-		for _, ext := range []string{".gz", ".gds", ".oas"} {
-			name = strings.TrimSuffix(name, ext)
-		}
-	}
-	return pipeline.Layout{Path: f.layout, Target: name, Entries: f.entries}
-}
 
 // runGraph prints the dependency graph of the project's factories.
 func runGraph(ctx context.Context, e *env, args []string) int {

@@ -5,14 +5,15 @@ import (
 
 	"bytes"
 	"context"
-	"github.com/lywatch/lywatch/gds"
-	"github.com/lywatch/lywatch/session"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/session"
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 )

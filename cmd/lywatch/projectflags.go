@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lywatch/lywatch/config"
+	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/project"
 )
 
@@ -90,4 +91,37 @@ func (f *projectFlags) resolve(e *env) (*project.Project, error) {
 		return nil, err
 	}
 	return project.Resolve(cfg, project.Options{Adopt: f.root == ""})
+}
+
+// graphFlags are the flags `lywatch graph` and `lywatch why` share: which
+// project, and which layout holds the cells.
+type graphFlags struct {
+	project projectFlags
+	layout  string
+	target  string
+	entries listValue
+	noColor bool
+}
+
+func (f *graphFlags) register(fs *flag.FlagSet) {
+	f.project.register(fs, true)
+	fs.StringVar(&f.layout, "layout", "", "a built layout `FILE` (.gds, .gds.gz) whose cells join the graph")
+	fs.StringVar(&f.target, "target", "", "target `NAME` of the layout (default the layout's base name)")
+	fs.Var(&f.entries, "entry", "entry `FILE` of the target (repeatable)")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colours")
+}
+
+// layoutArg is the --layout the pipeline adds to the graph.
+func (f *graphFlags) layoutArg() pipeline.Layout {
+	if f.layout == "" {
+		return pipeline.Layout{}
+	}
+	name := f.target
+	if name == "" {
+		name = filepath.Base(f.layout)
+		for _, ext := range []string{".gz", ".gds", ".oas"} {
+			name = strings.TrimSuffix(name, ext)
+		}
+	}
+	return pipeline.Layout{Path: f.layout, Target: name, Entries: f.entries}
 }
