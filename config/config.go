@@ -17,6 +17,7 @@ const (
 	DefaultProtocol     = "lywatch"
 	DefaultGranularity  = "function"
 	DefaultInclude      = "**/*.py"
+	DefaultPushTimeout  = 10 * time.Second
 )
 
 // Config is every setting of the live loop. The toml names are the keys of
@@ -56,6 +57,9 @@ type Config struct {
 	// goes to each. Empty: the KLayout found for the project (see the ipc
 	// package), else DefaultKLayout.
 	KLayout []string `toml:"klayout"`
+	// PushTimeout bounds one push: a KLayout that takes longer (or never
+	// answers) is given up on, and the loop goes on.
+	PushTimeout time.Duration `toml:"-"`
 	// Protocol is the push protocol: "lywatch" (default), "lyipc" or "klive".
 	Protocol string `toml:"protocol"`
 	// Push pushes each good layout into KLayout (default true).
@@ -124,6 +128,7 @@ func Default() *Config {
 		OnBusy:       "restart",
 		PollInterval: DefaultPollInterval,
 		Protocol:     DefaultProtocol,
+		PushTimeout:  DefaultPushTimeout,
 		Push:         true,
 		Granularity:  DefaultGranularity,
 	}

@@ -52,6 +52,7 @@ type rawConfig struct {
 	OnBusy       *string     `toml:"on_busy"`
 	Poll         *bool       `toml:"poll"`
 	PollInterval any         `toml:"poll_interval"`
+	PushTimeout  any         `toml:"push_timeout"`
 	Output       *string     `toml:"output"`
 	Clear        *bool       `toml:"clear"`
 	Command      any         `toml:"command"`
@@ -288,6 +289,11 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	if raw.PollInterval != nil {
 		if c.PollInterval, err = duration(raw.PollInterval); err != nil {
 			return f.errAt(-1, "poll_interval", "%v", err)
+		}
+	}
+	if raw.PushTimeout != nil {
+		if c.PushTimeout, err = duration(raw.PushTimeout); err != nil {
+			return f.errAt(-1, "push_timeout", "%v", err)
 		}
 	}
 	if raw.Command != nil {

@@ -24,6 +24,7 @@ type flags struct {
 	watch, include, exclude, entry listFlag
 	klayout                        listFlag
 	debounce, pollInterval         time.Duration
+	pushTimeout                    time.Duration
 	onBusy, output, config         string
 	protocol, sessionDir           string
 	granularity                    string
@@ -59,6 +60,7 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.push, "push", false, "push each good layout into KLayout (the default)")
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push into KLayout")
 	fs.Var(&f.klayout, "klayout", "`ADDR` of KLayout's lywatch server (repeatable: pushes go to each; default the KLayout of this project, else "+DefaultKLayout+")")
+	fs.DurationVar(&f.pushTimeout, "push-timeout", DefaultPushTimeout, "give up on a push KLayout has not answered in this time (an edit stops it sooner)")
 	fs.StringVar(&f.protocol, "protocol", DefaultProtocol, "push protocol: lywatch, lyipc or klive")
 	fs.StringVar(&f.sessionDir, "session-dir", "", "where the session is kept (default: $LYWATCH_SESSION_DIR, else build/session under the git root)")
 	fs.StringVar(&f.granularity, "granularity", DefaultGranularity, "what an edit invalidates: `function` (what it touched) or file (kfactory's whole file)")
@@ -173,6 +175,9 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	if set["on-busy"] {
 		c.OnBusy = f.onBusy
+	}
+	if set["push-timeout"] {
+		c.PushTimeout = f.pushTimeout
 	}
 	if set["poll-interval"] {
 		c.PollInterval = f.pollInterval

@@ -110,7 +110,15 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
 			}
 		}
 		if l.o.Hooks.After != nil {
-			stages := l.o.Hooks.After(ctx, &Build{Cycle: c, Target: t, Result: res})
+			// A change that restarts the cycle also stops its stages: a
+			// push of a layout already superseded is not waited for.
+			stages := l.o.Hooks.After(bctx, &Build{Cycle: c, Target: t, Result: res})
+			if bctx.Err() != nil && ctx.Err() == nil {
+				br.Status, br.Stages = StatusStopped, stages
+				rep.Builds = append(rep.Builds, br)
+				l.print(append(parts, l.warn("stopped by a change")))
+				return outcome{stopped: true, code: 1}
+			}
 			br.Stages = stages
 			more, ok := l.stageParts(stages)
 			parts = append(parts, more...)
@@ -188,7 +196,11 @@ type Events struct {
 
 // request builds the runner request for target t in cycle c.
 func (l *loop) request(c *Cycle, t Target) runner.Request {
-	ev := Events{Cycle: c.N, Initial: c.Initial, Rescan: c.Changes.Rescan, Target: t.Name, Output: t.Output, Changes: c.Changes.Changes}
+	cs := c.Changes
+	if c.Plan != nil && c.Plan.Changes != nil {
+		cs = *c.Plan.Changes
+	}
+	ev := Events{Cycle: c.N, Initial: c.Initial, Rescan: cs.Rescan, Target: t.Name, Output: t.Output, Changes: cs.Changes}
 	if ev.Changes == nil {
 		ev.Changes = []watcher.Change{}
 	}
@@ -214,5 +226,5 @@ func (l *loop) request(c *Cycle, t Target) runner.Request {
 	if t.Name != "" {
 		label = t.Name
 	}
-	return runner.Request{Command: t.Command, Label: label, Changed: c.Changes.Paths(), Events: data, Env: env}
+	return runner.Request{Command: t.Command, Label: label, Changed: cs.Paths(), Events: data, Env: env}
 }

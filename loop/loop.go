@@ -70,7 +70,8 @@ type Hooks struct {
 	Plan func(ctx context.Context, c *Cycle) (*Plan, error)
 	// After runs after each good build of a target (exit 0, never after a
 	// failed or stopped one): the stages that read, keep and show its
-	// layout. It returns a report of each stage that had something to
+	// layout. Its context is the build's: a change that restarts the
+	// cycle stops it too, and the cycle counts as stopped. It returns a report of each stage that had something to
 	// do, in the order the summary line shows them; a report with an Error
 	// fails the build.
 	After func(ctx context.Context, b *Build) []StageReport
@@ -112,6 +113,10 @@ type Plan struct {
 	// Invalidated lists the factories the plan found invalidated (for
 	// Report; the build gets them through Env).
 	Invalidated []string
+	// Changes, when set, are the changes the builds are told of
+	// (LYWATCH_CHANGED, the events file) instead of the cycle's own: the
+	// cycle's and those of earlier cycles whose builds did not succeed.
+	Changes *watcher.ChangeSet
 }
 
 // Build is one target's good build in a cycle, as Hooks.After sees it.

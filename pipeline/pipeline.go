@@ -12,6 +12,7 @@ import (
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/project"
 	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/watcher"
 )
 
 // Store is the session as the pipeline uses it; *session.Store is one.
@@ -46,6 +47,12 @@ type Options struct {
 	NoInitial bool
 	// Rebuild builds every target at start-up, whatever the session says.
 	Rebuild bool
+	// Baseline is the watcher's first scan: the hex SHA-256 of every file
+	// it tracks, by absolute path. A file whose hash differs from the
+	// session's counts as changed since the session, whatever its stat
+	// data says; the watcher reports every change after that scan, so an
+	// edit made at any moment after launch is built.
+	Baseline map[string]string
 	// Logf receives warnings and one-time notes; nil drops them.
 	Logf func(format string, args ...any)
 	// Stop is called when the pipeline cannot go on: another lywatch took
@@ -63,6 +70,7 @@ type Pipeline struct {
 	gopts depgraph.Options
 	logf  func(string, ...any)
 	stop  func(error)
+	base  map[string]string // Options.Baseline
 
 	graphOnce sync.Once // LoadGraph
 
@@ -80,6 +88,10 @@ type Pipeline struct {
 	// layouts are the last good layouts' cells (deep hashes) and top
 	// cells, per target key: what the build order and the cell counts
 	// come from.
+	// carried are the changes since the pending targets' last good
+	// builds: a build is told of every file changed since, also those of
+	// cycles whose builds failed or stopped.
+	carried   watcher.ChangeSet
 	layouts   map[string]layoutState
 	manifests map[string]*session.Manifest // as restored, per target key
 	initial   *loop.Plan                   // the start-up cycle's plan
@@ -117,7 +129,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, errors.New("pipeline: no project")
 	}
 	p := &Pipeline{
-		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop,
+		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline,
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
 	}

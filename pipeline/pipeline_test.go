@@ -293,3 +293,30 @@ func copyMap(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// A build is told of every file changed since its target's last good
+// build: the files of a cycle whose build failed are carried over.
+func TestFailedCyclesFilesAreCarriedOver(t *testing.T) {
+	proj := testProject(t, copyMap(pdk), chipTarget())
+	p := open(t, Options{Project: proj})
+	ctx := context.Background()
+	p.Plan(ctx, &loop.Cycle{N: 1, Initial: true})
+	build(t, p, "chip", map[string][]string{"chip": nil}, nil)
+	parts, helpers := filepath.Join(proj.Dir, "pdk/parts.py"), filepath.Join(proj.Dir, "pdk/helpers.py")
+	writeTestFile(t, parts, strings.Replace(pdk["pdk/parts.py"], "return 2", "return 3", 1))
+	if pl, _ := p.Plan(ctx, &loop.Cycle{N: 2, Changes: edit(parts, "b")}); pl.Changes == nil || len(pl.Changes.Changes) != 1 {
+		t.Fatalf("cycle 2: %+v", pl)
+	}
+	// Its build fails; the next edit's build is told of both files.
+	writeTestFile(t, helpers, strings.Replace(pdk["pdk/helpers.py"], "return 1", "return 5", 1))
+	pl, _ := p.Plan(ctx, &loop.Cycle{N: 3, Changes: edit(helpers, "c")})
+	if pl.Changes == nil || !reflect.DeepEqual(pl.Changes.Paths(), []string{helpers, parts}) && !reflect.DeepEqual(pl.Changes.Paths(), []string{parts, helpers}) {
+		t.Errorf("cycle 3 tells the build of %v; want both files", pl.Changes)
+	}
+	build(t, p, "chip", map[string][]string{"chip": nil}, nil)
+	writeTestFile(t, helpers, pdk["pdk/helpers.py"])
+	pl, _ = p.Plan(ctx, &loop.Cycle{N: 4, Changes: edit(helpers, "d")})
+	if pl.Changes == nil || len(pl.Changes.Changes) != 1 {
+		t.Errorf("after a good build, cycle 4 tells the build of %v; want its own file only", pl.Changes)
+	}
+}

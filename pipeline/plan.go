@@ -95,6 +95,13 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	default:
 		pl.Note = "no code changed"
 	}
+	if len(keys) == 0 {
+		p.carried = watcher.ChangeSet{} // no build is owed
+	} else {
+		p.carried = watcher.Merge(p.carried, c.Changes)
+		carried := p.carried
+		pl.Changes = &carried
+	}
 	p.building(pl.Targets)
 	return pl, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lywatch/lywatch/ipc"
 )
@@ -33,13 +34,17 @@ func (s pushStage) run(ctx context.Context, b *built) (string, error) {
 // protocol's default address), each sent every layout. With nothing
 // listening at an address it says so once through logf, with the remedy,
 // and the push counts as done: lywatch keeps watching.
-func KLayout(addrs []string, proto ipc.Protocol, logf func(string, ...any)) Pusher {
+//
+// A push is given up on after timeout (a KLayout that accepts and never
+// answers does not hold the loop), and a push still under way when the
+// next one starts is cancelled: only the newest layout is worth showing.
+func KLayout(addrs []string, proto ipc.Protocol, timeout time.Duration, logf func(string, ...any)) Pusher {
 	if len(addrs) == 0 {
 		addrs = []string{""}
 	}
 	k := &klayout{logf: logf}
 	for _, a := range addrs {
-		k.clients = append(k.clients, &ipc.Client{Addr: a, Protocol: proto})
+		k.clients = append(k.clients, &ipc.Client{Addr: a, Protocol: proto, Timeout: timeout})
 	}
 	k.told = make([]bool, len(k.clients))
 	return k
@@ -49,10 +54,19 @@ type klayout struct {
 	clients []*ipc.Client
 	logf    func(string, ...any)
 	mu      sync.Mutex
-	told    []bool // "no KLayout listening" said for this client
+	told    []bool             // "no KLayout listening" said for this client
+	cancel  context.CancelFunc // the push under way
 }
 
 func (k *klayout) Push(ctx context.Context, path string) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	k.mu.Lock()
+	if k.cancel != nil {
+		k.cancel() // a newer layout: the older push is not worth finishing
+	}
+	k.cancel = cancel
+	k.mu.Unlock()
 	var notes []string
 	var errs []error
 	for i, c := range k.clients {

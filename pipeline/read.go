@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/watcher"
 )
 
 // readStage reads the layout a good build wrote, hashes its cells, gives
@@ -73,6 +74,9 @@ func (p *Pipeline) settle(target string, hashes map[string]gds.CellHash, tops []
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.pending, target)
+	if len(p.pending) == 0 {
+		p.carried = watcher.ChangeSet{}
+	}
 	if hashes == nil {
 		return 0, 0
 	}

@@ -101,6 +101,7 @@ func (p *Pipeline) restoreTarget(ctx context.Context, name string, current []str
 	}
 	added := m.NewFiles(current)
 	changed = append(v.ChangedRel(), added...)
+	changed = append(changed, p.baselineChanges(m, changed)...)
 	if len(changed) == 0 {
 		delete(p.pending, name)
 		if p.files == nil {
@@ -137,6 +138,20 @@ func (p *Pipeline) restoreTarget(ctx context.Context, name string, current []str
 	}
 	p.markPending(name, inv.Factories)
 	return false, changed
+}
+
+// baselineChanges returns the tracked files whose content in the
+// watcher's first scan differs from the manifest's, beyond those already
+// known to have changed.
+func (p *Pipeline) baselineChanges(m *session.Manifest, known []string) []string {
+	var out []string
+	for _, f := range m.Files {
+		h, ok := p.base[filepath.Join(p.proj.Root, filepath.FromSlash(f.Path))]
+		if ok && h != f.SHA256 && !slices.Contains(known, f.Path) {
+			out = append(out, f.Path)
+		}
+	}
+	return out
 }
 
 // savedGraph rebuilds the graph saved with a target's manifest.

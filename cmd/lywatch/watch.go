@@ -56,23 +56,49 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		if err != nil {
 			return e.errorf("%v", err)
 		}
-		pusher = pipeline.KLayout(cfg.KLayout, proto, logf)
+		pusher = pipeline.KLayout(cfg.KLayout, proto, cfg.PushTimeout, logf)
+	}
+	// The watcher starts first: its first scan is the baseline the session
+	// is compared with, and every change after it is reported, so an edit
+	// made while the session is restored or the cache is pushed is built.
+	var w *watcher.Watcher
+	if !cfg.Once {
+		w, err = watcher.New(watcher.Options{
+			Roots: cfg.Watch, Include: cfg.Include, Exclude: cfg.Exclude,
+			Debounce: cfg.Debounce, Poll: cfg.Poll, PollInterval: cfg.PollInterval, Logf: logf,
+		})
+		if err != nil {
+			return e.errorf("%v", err)
+		}
+		if proj.SessionDir != "" {
+			w.IgnorePath(proj.SessionDir)
+		}
 	}
 	store, err := pipeline.OpenSession(proj, append([]string{"lywatch"}, args...))
 	if err != nil {
+		if w != nil {
+			w.Close()
+		}
 		return e.errorf("%v", err)
 	}
 	if store != nil {
 		defer store.Close()
 	}
+	var baseline map[string]string
+	if w != nil {
+		baseline = w.Hashes()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stopped error // why the pipeline could not go on
 	p, err := pipeline.Open(ctx, pipeline.Options{
-		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf,
+		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf, Baseline: baseline,
 		Stop: func(err error) { stopped = err; cancel() },
 	})
 	if err != nil {
+		if w != nil {
+			w.Close()
+		}
 		return e.errorf("%v", err)
 	}
 	go p.LoadGraph(ctx) // ready for the first edit; the cached layouts need not wait
@@ -99,23 +125,13 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	if cfg.JSON {
 		o.JSON = e.stdout
 	}
+	if w != nil {
+		o.Source = w
+	}
 	// The start-up scans and each cycle leave garbage that Go would hand back
 	// to the system only minutes later; lywatch then sits idle for hours, so
 	// give it back as soon as the loop waits (idle: about 30 MB, not 47).
 	o.Hooks.Idle = func() { go debug.FreeOSMemory() }
-	if !cfg.Once {
-		w, err := watcher.New(watcher.Options{
-			Roots: cfg.Watch, Include: cfg.Include, Exclude: cfg.Exclude,
-			Debounce: cfg.Debounce, Poll: cfg.Poll, PollInterval: cfg.PollInterval, Logf: logf,
-		})
-		if err != nil {
-			return e.errorf("%v", err)
-		}
-		if proj.SessionDir != "" {
-			w.IgnorePath(proj.SessionDir)
-		}
-		o.Source = w
-	}
 	o.Hooks.Idle() // after the watcher's start-up scan
 	code, err := loop.Run(ctx, o)
 	if err != nil {
