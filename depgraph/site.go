@@ -320,3 +320,19 @@ func (g *Graph) refreshPackages(inv *Invalidation) {
 	g.dists = now
 	inv.closure(seeds)
 }
+
+// InstalledPackages returns, for each top-level module given, the
+// distribution and version that the site-packages directories install
+// now (Name "" for a module none provides), sorted by module: what
+// Packages recorded, read again without a graph.
+func InstalledPackages(sitePackages, modules []string) []Package {
+	now := readDists(sitePackages)
+	out := make([]Package, 0, len(modules))
+	for _, m := range modules {
+		p := now[m]
+		p.Module = m
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Module < out[j].Module })
+	return out
+}

@@ -53,6 +53,8 @@ type Options struct {
 	// data says; the watcher reports every change after that scan, so an
 	// edit made at any moment after launch is built.
 	Baseline map[string]string
+	// Environ is the environment the builds inherit; nil: os.Environ.
+	Environ func() []string
 	// Logf receives warnings and one-time notes; nil drops them.
 	Logf func(format string, args ...any)
 	// Stop is called when the pipeline cannot go on: another lywatch took
@@ -71,6 +73,10 @@ type Pipeline struct {
 	logf  func(string, ...any)
 	stop  func(error)
 	base  map[string]string // Options.Baseline
+	env   func() []string   // Options.Environ
+
+	keyMu sync.Mutex
+	built map[string]*buildKey // target key -> what it is built with now
 
 	graphOnce sync.Once // LoadGraph
 
@@ -129,7 +135,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, errors.New("pipeline: no project")
 	}
 	p := &Pipeline{
-		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline,
+		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline, env: o.Environ, built: map[string]*buildKey{},
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
 	}

@@ -127,7 +127,7 @@ func (p *Pipeline) noteChanges(cs watcher.ChangeSet) {
 		return
 	}
 	for _, ch := range cs.Changes {
-		rel, err := session.RelPath(p.proj.Root, ch.Path)
+		rel, err := relAny(p.proj.Root, ch.Path)
 		if err != nil {
 			continue
 		}

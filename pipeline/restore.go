@@ -24,7 +24,7 @@ func (p *Pipeline) restore(ctx context.Context) {
 	current, err := depgraph.SourceFiles(ctx, p.gopts)
 	var rel []string
 	if err == nil {
-		rel, err = session.RelPaths(p.proj.Root, current)
+		rel, err = trackPaths(p.proj.Root, current)
 	}
 	if err != nil {
 		p.logf("session: %v; rebuilding", err)
@@ -44,11 +44,23 @@ func (p *Pipeline) restore(ctx context.Context) {
 	if len(p.manifests) == 0 {
 		return // no session: the start-up build builds everything as usual
 	}
+	p.gopts.SitePackages = p.sitePackages(ctx)
 	order := p.order(p.keys())
 	deps := p.dependencies()
 	var stale, fresh []string
+	var why string // the first build key that differs
 	files := map[string]bool{}
 	for _, k := range order {
+		t, _ := p.proj.Target(k)
+		if d := recordedKey(p.manifests[k]).differs(p.key(ctx, t)); d != "" && p.manifests[k] != nil {
+			p.logf("session: %s: %s; rebuilding", k, d)
+			p.markPending(k, nil)
+			stale = append(stale, k)
+			if why == "" {
+				why = d
+			}
+			continue
+		}
 		ok, changed := p.restoreTarget(ctx, k, rel)
 		for _, f := range changed {
 			files[f] = true
@@ -73,6 +85,8 @@ func (p *Pipeline) restore(ctx context.Context) {
 		plan.Note = "session valid"
 	case len(files) > 0:
 		plan.Note = plural(len(files), "file") + " changed since the session"
+	case why != "":
+		plan.Note = why
 	}
 	p.initial = plan
 }
@@ -199,6 +213,9 @@ func (p *Pipeline) LoadGraph(ctx context.Context) {
 		if have {
 			return
 		}
+		if p.gopts.SitePackages == nil {
+			p.gopts.SitePackages = p.sitePackages(ctx)
+		}
 		for _, k := range fresh {
 			g, err := p.savedGraph(k, p.manifests[k])
 			if err == nil {
@@ -233,7 +250,7 @@ func (p *Pipeline) scan(ctx context.Context) (*depgraph.Graph, []session.File, e
 	if err != nil {
 		return nil, nil, err
 	}
-	rel, err := session.RelPaths(p.proj.Root, paths)
+	rel, err := trackPaths(p.proj.Root, paths)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -53,9 +53,18 @@ func (p *Pipeline) manifest(b *built) (*session.Manifest, error) {
 	}
 	meta := p.proj.Meta()
 	meta["command"] = strings.Join(b.target.Command, " ")
+	key := *p.key(context.Background(), b.target)
 	m := &session.Manifest{Files: p.trackedFiles(), Meta: meta}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.graph != nil && key.Interpreter != nil {
+		key.Packages = p.graph.Packages()
+	}
+	kb, err := json.Marshal(key)
+	if err != nil {
+		return nil, err
+	}
+	meta[MetaBuildKey] = string(kb)
 	if p.graph != nil {
 		for i := range cells {
 			cells[i].Factory = p.graph.FactoryOf(cellInfo(b, cells[i].Name))
