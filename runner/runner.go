@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,53 +142,33 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		outW.Close()
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
 	}
-	cmd := exec.Command(req.Command[0], req.Command[1:]...)
-	cmd.Dir = r.Dir
-	cmd.Env = env
-	cmd.Stdin = nil
-	cmd.Stdout = outW
-	cmd.Stderr = errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-
-	setSubreaper()
 	start := time.Now()
-	err = cmd.Start()
+	p, err := r.startLocal(req.Command, env, outW, errW)
 	outW.Close()
 	errW.Close()
 	if err != nil {
 		outR.Close()
 		errR.Close()
-		return &Result{ExitCode: -1, Err: fmt.Errorf("start %s: %w", req.Command[0], err)}
+		return &Result{ExitCode: -1, Err: err}
 	}
 	var copying sync.WaitGroup
 	copying.Add(2)
 	go func() { defer copying.Done(); out.copy(outR, false) }()
 	go func() { defer copying.Done(); out.copy(errR, true) }()
 
-	g := &group{pgid: cmd.Process.Pid, grace: r.grace(), logf: r.logf}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-
 	res := &Result{}
 	select {
-	case <-waited:
-		// The leader exited; stop whatever it left behind in its group.
-		if g.alive() {
-			r.logf("%s: stopping processes left in group %d", label, g.pgid)
-			g.stop(nil)
-		}
+	case <-p.done():
 	case <-ctx.Done():
 		res.Stopped = true
-		g.stop(waited)
+		p.stop()
+		<-p.done()
 	}
-	if err := g.waitGone(); err != nil && res.Err == nil {
-		res.Err = err
-	}
+	res.ExitCode, res.Signal, res.Err = p.result()
 	copying.Wait()
 	outR.Close()
 	errR.Close()
 	res.Duration = time.Since(start)
-	res.ExitCode, res.Signal = exitStatus(cmd.ProcessState)
 	return res
 }
 
@@ -230,17 +209,6 @@ func setColor(c *color.Color, on bool) {
 	} else {
 		c.DisableColor()
 	}
-}
-
-// exitStatus turns the state cmd.Wait left into an exit code and signal.
-func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
-	if ps == nil {
-		return -1, 0
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -1, ws.Signal()
-	}
-	return ps.ExitCode(), 0
 }
 
 // FormatDuration writes d the way lywatch's status and summary lines do:
