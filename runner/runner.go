@@ -24,6 +24,11 @@ const (
 	EnvEventsFile = "LYWATCH_EVENTS_FILE"
 )
 
+// drainTimeout is how long the output of a build whose processes are all
+// gone is still read, for a process that left its group (setsid) and kept
+// the pipes: then it is no longer shown, and Run returns.
+const drainTimeout = 250 * time.Millisecond
+
 // DefaultGrace is how long a stopped build may take to exit after SIGTERM
 // before its group gets SIGKILL.
 const DefaultGrace = 2 * time.Second
@@ -151,10 +156,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		errR.Close()
 		return &Result{ExitCode: -1, Err: err}
 	}
-	var copying sync.WaitGroup
-	copying.Add(2)
-	go func() { defer copying.Done(); out.copy(outR, false) }()
-	go func() { defer copying.Done(); out.copy(errR, true) }()
+	copied := out.start(outR, errR)
 
 	res := &Result{}
 	select {
@@ -165,11 +167,28 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		<-p.done()
 	}
 	res.ExitCode, res.Signal, res.Err = p.result()
-	copying.Wait()
-	outR.Close()
-	errR.Close()
 	res.Duration = time.Since(start)
+	r.drain(label, out, copied)
 	return res
+}
+
+// drain waits for the end of the build's output: the pipes reach EOF as
+// soon as every process holding them is gone, which is at once unless a
+// process that left the build's group (a setsid daemon) keeps them. Such
+// pipes are read for drainTimeout more and then given up: what comes is
+// read and dropped (so the daemon neither blocks nor gets SIGPIPE) until
+// it closes them, and one line says so.
+func (r *Runner) drain(label string, out *prefixer, copied <-chan struct{}) {
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-copied:
+		return
+	case <-t.C:
+	}
+	c := color.New(color.FgYellow)
+	setColor(c, r.Color)
+	out.abandon(c.Sprintf("%s: output still held open by a process that left the build's process group (setsid?); no longer shown", label) + "\n")
 }
 
 func (r *Runner) grace() time.Duration {

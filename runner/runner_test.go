@@ -131,10 +131,11 @@ func waitFile(t *testing.T, path string) string {
 	return ""
 }
 
-// processGone reports whether pid no longer exists (zombies are reaped by
-// the runner, so a pid that still answers is a live process).
+// processGone reports whether pid no longer runs: it does not exist, or
+// it is a zombie (orphans a test kills may be re-parented to the test
+// binary, which does not reap them).
 func processGone(pid int) bool {
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) || processState(pid) == "Z"
 }
 
 func TestStopLeavesNoProcess(t *testing.T) {
