@@ -68,6 +68,10 @@ type Request struct {
 	// Env holds more KEY=VALUE pairs for the build; they override the
 	// inherited environment and the runner's own variables.
 	Env []string
+	// Timeout, when positive, stops the build once it has run this long,
+	// the way a cancelled one is stopped (SIGTERM to its group, Grace,
+	// SIGKILL); Result.TimedOut then says so. Zero means no limit.
+	Timeout time.Duration
 }
 
 // Result says how a build ended.
@@ -82,21 +86,26 @@ type Result struct {
 	// Stopped is true when the build was stopped because its context was
 	// cancelled (a restart or lywatch quitting).
 	Stopped bool
+	// TimedOut is true when the build was stopped because it ran longer
+	// than Request.Timeout. Such a build failed; it is not Stopped.
+	TimedOut bool
 	// Err is set when the build could not be started or cleaned up.
 	Err error
 }
 
 // OK reports whether the build ran to its end and exited 0.
-func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && r.ExitCode == 0 }
+func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && !r.TimedOut && r.ExitCode == 0 }
 
 // String describes the outcome in a few words: "ok", "exit 2",
-// "stopped", "killed by signal: killed", or the start error.
+// "stopped", "timed out", "killed by signal: killed", or the start error.
 func (r *Result) String() string {
 	switch {
 	case r.Err != nil:
 		return "error: " + r.Err.Error()
 	case r.Stopped:
 		return "stopped"
+	case r.TimedOut:
+		return "timed out"
 	case r.ExitCode == 0:
 		return "ok"
 	case r.ExitCode < 0 && r.Signal != 0:
@@ -159,10 +168,21 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	copied := out.start(outR, errR)
 
 	res := &Result{}
+	var expired <-chan time.Time
+	if req.Timeout > 0 {
+		t := time.NewTimer(req.Timeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case <-p.done():
 	case <-ctx.Done():
 		res.Stopped = true
+		p.stop()
+		<-p.done()
+	case <-expired:
+		res.TimedOut = true
+		r.logf("%s: still running after its timeout of %s: stopping it", label, FormatDuration(req.Timeout))
 		p.stop()
 		<-p.done()
 	}
@@ -205,7 +225,8 @@ func (r *Runner) logf(format string, args ...any) {
 }
 
 // status writes the one status line of a build: "build exit 0 in 1.24 s",
-// "build exit 2 in 35 ms", "build stopped in 12 ms".
+// "build exit 2 in 35 ms", "build stopped in 12 ms", "build timed out in
+// 5.01 s".
 func (r *Runner) status(label string, res *Result) {
 	c := color.New(color.FgGreen, color.Bold)
 	if !res.OK() {
