@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -17,10 +16,11 @@ import (
 // Environment variables given to every build, beside the inherited ones.
 const (
 	// EnvChanged holds the changed paths, one per line (empty for the
-	// initial build).
+	// initial build). Past ChangedLimit bytes it holds "@" and the events
+	// file's path instead, and the events file lists every path.
 	EnvChanged = "LYWATCH_CHANGED"
 	// EnvEventsFile names a JSON file holding the change set
-	// (Request.Events); it is removed when the build ends.
+	// (Request.Events); it is gone when the build ends.
 	EnvEventsFile = "LYWATCH_EVENTS_FILE"
 )
 
@@ -258,47 +258,4 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-// buildEnv returns the build's environment and a function removing the
-// events file.
-func buildEnv(req Request) ([]string, func(), error) {
-	env := os.Environ()
-	env = append(env, EnvChanged+"="+strings.Join(req.Changed, "\n"))
-	cleanup := func() {}
-	if req.Events != nil {
-		f, err := os.CreateTemp("", "lywatch-events-*.json")
-		if err != nil {
-			return nil, nil, fmt.Errorf("events file: %w", err)
-		}
-		name := f.Name()
-		_, err = f.Write(req.Events)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(name)
-			return nil, nil, fmt.Errorf("events file %s: %w", name, err)
-		}
-		env = append(env, EnvEventsFile+"="+name)
-		cleanup = func() { os.Remove(name) }
-	}
-	env = append(env, req.Env...)
-	return dedupEnv(env), cleanup, nil
-}
-
-// dedupEnv keeps the last value of each variable, in first-seen order.
-func dedupEnv(env []string) []string {
-	idx := make(map[string]int, len(env))
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if i, ok := idx[k]; ok {
-			out[i] = kv
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, kv)
-	}
-	return out
 }
