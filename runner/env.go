@@ -63,9 +63,9 @@ func changesJSON(paths []string) []byte {
 	return b
 }
 
-// writeEvents writes the events file: a temporary file, and the function
-// removing it.
-func writeEvents(data []byte) (string, func(), error) {
+// writeTemp writes the events file as a temporary file; it returns its
+// path and the function removing it.
+func writeTemp(data []byte) (string, func(), error) {
 	f, err := os.CreateTemp("", "lywatch-events-*.json")
 	if err != nil {
 		return "", nil, fmt.Errorf("events file: %w", err)
