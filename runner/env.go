@@ -7,30 +7,52 @@ import (
 	"strings"
 )
 
-// buildEnv returns the build's environment and a function removing the
-// events file.
-func buildEnv(req Request) ([]string, func(), error) {
+// eventsFile is the file named in EnvEventsFile.
+type eventsFile struct {
+	path    string
+	onDisk  bool   // a temporary file (else a memfd: see writeEvents)
+	release func() // removes or closes it
+}
+
+// buildEnv returns the build's environment and its events file (nil when
+// there is none).
+func buildEnv(req Request) ([]string, *eventsFile, error) {
 	changed, fits := changedValue(req.Changed, ChangedLimit)
 	events := req.Events
 	if !fits && events == nil {
 		events = changesJSON(req.Changed)
 	}
 	env := os.Environ()
-	cleanup := func() {}
+	var ev *eventsFile
 	if events != nil {
-		name, remove, err := writeEvents(events)
-		if err != nil {
+		var err error
+		if ev, err = writeEvents(events); err != nil {
 			return nil, nil, err
 		}
-		env = append(env, EnvEventsFile+"="+name)
+		env = append(env, EnvEventsFile+"="+ev.path)
 		if !fits {
-			changed = "@" + name
+			changed = "@" + ev.path
 		}
-		cleanup = remove
 	}
 	env = append(env, EnvChanged+"="+changed)
 	env = append(env, req.Env...)
-	return dedupEnv(env), cleanup, nil
+	return dedupEnv(env), ev, nil
+}
+
+// close releases the events file, if any.
+func (ev *eventsFile) close() {
+	if ev != nil {
+		ev.release()
+	}
+}
+
+// removeOnExit is the path a guard is to remove when it exits: the file
+// if it is on disk, so that it goes even when lywatch is killed.
+func (ev *eventsFile) removeOnExit() string {
+	if ev == nil || !ev.onDisk {
+		return ""
+	}
+	return ev.path
 }
 
 // changedValue joins paths one per line for EnvChanged, or reports that
@@ -63,12 +85,11 @@ func changesJSON(paths []string) []byte {
 	return b
 }
 
-// writeTemp writes the events file as a temporary file; it returns its
-// path and the function removing it.
-func writeTemp(data []byte) (string, func(), error) {
+// writeTemp writes the events file as a temporary file.
+func writeTemp(data []byte) (*eventsFile, error) {
 	f, err := os.CreateTemp("", "lywatch-events-*.json")
 	if err != nil {
-		return "", nil, fmt.Errorf("events file: %w", err)
+		return nil, fmt.Errorf("events file: %w", err)
 	}
 	name := f.Name()
 	_, err = f.Write(data)
@@ -77,9 +98,9 @@ func writeTemp(data []byte) (string, func(), error) {
 	}
 	if err != nil {
 		os.Remove(name)
-		return "", nil, fmt.Errorf("events file %s: %w", name, err)
+		return nil, fmt.Errorf("events file %s: %w", name, err)
 	}
-	return name, func() { os.Remove(name) }, nil
+	return &eventsFile{path: name, onDisk: true, release: func() { os.Remove(name) }}, nil
 }
 
 // dedupEnv keeps the last value of each variable, in first-seen order.

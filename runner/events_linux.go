@@ -10,9 +10,9 @@ import (
 // writeEvents writes the events file in memory, as a sealed memfd that
 // lywatch holds and the build opens as /proc/PID/fd/N (PID being
 // lywatch's): nothing is on disk, so nothing can be left behind, even
-// after a kill -9. It returns the path and the function releasing it.
-// Where memfds or /proc are missing it falls back to a temporary file.
-func writeEvents(data []byte) (string, func(), error) {
+// after a kill -9. Where memfds or /proc are missing it falls back to a
+// temporary file.
+func writeEvents(data []byte) (*eventsFile, error) {
 	f, err := memfd(data)
 	if err != nil {
 		return writeTemp(data)
@@ -22,7 +22,7 @@ func writeEvents(data []byte) (string, func(), error) {
 		f.Close()
 		return writeTemp(data)
 	}
-	return path, func() { f.Close() }, nil
+	return &eventsFile{path: path, release: func() { f.Close() }}, nil
 }
 
 // memfd returns a memory file holding data, sealed against any change.

@@ -2,6 +2,5 @@
 
 package runner
 
-// writeEvents writes the events file as a temporary file; it returns its
-// path and the function removing it.
-func writeEvents(data []byte) (string, func(), error) { return writeTemp(data) }
+// writeEvents writes the events file as a temporary file.
+func writeEvents(data []byte) (*eventsFile, error) { return writeTemp(data) }

@@ -63,68 +63,72 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // its status once its own process group is gone; the daemon's pipes are
 // given up with one line saying so.
 func TestDaemonHoldingOutput(t *testing.T) {
-	dir := t.TempDir()
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	r.Dir = dir
-	t.Cleanup(func() { killDaemon(t, dir) })
-	res, took := runWithin(t, context.Background(), r, Request{Command: []string{"sh", "-c", daemon + ` echo built`}}, 10*time.Second)
-	if !res.OK() {
-		t.Fatalf("got %+v, want ok\n%s", res, out.String())
-	}
-	if took > 5*time.Second {
-		t.Errorf("Run took %s", took)
-	}
-	got := out.String()
-	for _, want := range []string{"[build] built\n", "build: output still held open", "build exit 0 in "} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		dir := t.TempDir()
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.Dir = dir
+		t.Cleanup(func() { killDaemon(t, dir) })
+		res, took := runWithin(t, context.Background(), r, Request{Command: []string{"sh", "-c", daemon + ` echo built`}}, 10*time.Second)
+		if !res.OK() {
+			t.Fatalf("got %+v, want ok\n%s", res, out.String())
 		}
-	}
-	if n := strings.Count(got, "held open"); n != 1 {
-		t.Errorf("%d lines about the held pipes, want 1:\n%s", n, got)
-	}
+		if took > 5*time.Second {
+			t.Errorf("Run took %s", took)
+		}
+		got := out.String()
+		for _, want := range []string{"[build] built\n", "build: output still held open", "build exit 0 in "} {
+			if !strings.Contains(got, want) {
+				t.Errorf("output lacks %q:\n%s", want, got)
+			}
+		}
+		if n := strings.Count(got, "held open"); n != 1 {
+			t.Errorf("%d lines about the held pipes, want 1:\n%s", n, got)
+		}
+	})
 }
 
 // TestStopWithDaemonHoldingOutput: a build that ignores SIGTERM and whose
 // daemon keeps its stdout is stopped within the grace period (and a short
 // drain): cancelling its context always ends it.
 func TestStopWithDaemonHoldingOutput(t *testing.T) {
-	dir := t.TempDir()
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	r.Dir = dir
-	t.Cleanup(func() { killDaemon(t, dir) })
-	ctx, cancel := context.WithCancel(context.Background())
-	script := `trap '' TERM; ` + daemon + ` sleep 1000 & echo $! > pid; wait; wait`
-	done := make(chan struct{})
-	var res *Result
-	var took time.Duration
-	go func() {
-		defer close(done)
-		res, took = runWithin(t, ctx, r, Request{Command: []string{"sh", "-c", script}}, 15*time.Second)
-	}()
-	pid, _ := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
-	waitFile(t, filepath.Join(dir, "daemon"))
-	stopped := time.Now()
-	cancel()
-	<-done
-	if res == nil {
-		return
-	}
-	took = time.Since(stopped)
-	if !res.Stopped {
-		t.Errorf("got %+v, want stopped", res)
-	}
-	if limit := r.Grace + drainTimeout + time.Second; took > limit {
-		t.Errorf("stopping took %s, want under %s (grace %s)", took, limit, r.Grace)
-	}
-	if !processGone(pid) {
-		t.Errorf("sleep (pid %d) outlived its stopped build", pid)
-	}
-	if !strings.Contains(out.String(), "build stopped in") {
-		t.Errorf("no status line:\n%s", out.String())
-	}
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		dir := t.TempDir()
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.Dir = dir
+		t.Cleanup(func() { killDaemon(t, dir) })
+		ctx, cancel := context.WithCancel(context.Background())
+		script := `trap '' TERM; ` + daemon + ` sleep 1000 & echo $! > pid; wait; wait`
+		done := make(chan struct{})
+		var res *Result
+		var took time.Duration
+		go func() {
+			defer close(done)
+			res, took = runWithin(t, ctx, r, Request{Command: []string{"sh", "-c", script}}, 15*time.Second)
+		}()
+		pid, _ := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
+		waitFile(t, filepath.Join(dir, "daemon"))
+		stopped := time.Now()
+		cancel()
+		<-done
+		if res == nil {
+			return
+		}
+		took = time.Since(stopped)
+		if !res.Stopped {
+			t.Errorf("got %+v, want stopped", res)
+		}
+		if limit := r.Grace + drainTimeout + time.Second; took > limit {
+			t.Errorf("stopping took %s, want under %s (grace %s)", took, limit, r.Grace)
+		}
+		if !processGone(pid) {
+			t.Errorf("sleep (pid %d) outlived its stopped build", pid)
+		}
+		if !strings.Contains(out.String(), "build stopped in") {
+			t.Errorf("no status line:\n%s", out.String())
+		}
+	})
 }
 
 // processState reads the state letter of /proc/PID/stat ("" when gone).

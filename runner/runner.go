@@ -48,6 +48,12 @@ type Runner struct {
 	Grace time.Duration
 	// NoStatus leaves out the status line.
 	NoStatus bool
+	// Guard, when set, is the path of an executable whose main calls
+	// GuardMain first (lywatch's own: see Self). Each build then runs under
+	// a guard process, which stops the build's process group when lywatch
+	// dies, even by SIGKILL. Without it a build outlives a killed lywatch.
+	// Unix only: on Windows a Job Object does this and Guard is not used.
+	Guard string
 	// Logf, when set, receives diagnostics (group clean-up, signals sent).
 	Logf func(format string, args ...any)
 
@@ -139,11 +145,11 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	if err := ctx.Err(); err != nil {
 		return &Result{ExitCode: -1, Stopped: true}
 	}
-	env, cleanup, err := buildEnv(req)
+	env, events, err := buildEnv(req)
 	if err != nil {
 		return &Result{ExitCode: -1, Err: err}
 	}
-	defer cleanup()
+	defer events.close()
 
 	out := newPrefixer(r.Stdout, r.Stderr, label, r.Color)
 	outR, outW, err := os.Pipe()
@@ -157,7 +163,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
 	}
 	start := time.Now()
-	p, err := r.startLocal(req.Command, env, outW, errW)
+	p, err := r.start(req.Command, env, outW, errW, events.removeOnExit())
 	outW.Close()
 	errW.Close()
 	if err != nil {
