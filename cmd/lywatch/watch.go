@@ -50,7 +50,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	}
 	o := loop.Options{
 		Targets:   targets(cfg),
-		Runner:    &runner.Runner{Dir: cfg.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Logf: verbose},
+		Runner:    &runner.Runner{Dir: cfg.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Guard: runner.Self(), Logf: verbose},
 		OnBusy:    onBusy,
 		NoInitial: cfg.NoInitial,
 		Once:      cfg.Once,
