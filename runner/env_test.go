@@ -1,3 +1,5 @@
+//go:build unix
+
 package runner
 
 import (
@@ -113,25 +115,4 @@ func TestLargeChangeSet(t *testing.T) {
 			})
 		}
 	})
-}
-
-// TestChangedValue checks the cap at its edge.
-func TestChangedValue(t *testing.T) {
-	tests := []struct {
-		paths []string
-		limit int
-		want  string
-		fits  bool
-	}{
-		{nil, 10, "", true},
-		{[]string{"/a", "/b"}, 5, "/a\n/b", true},
-		{[]string{"/a", "/b"}, 4, "", false},
-		{[]string{"/abcdef"}, 4, "", false},
-	}
-	for _, tt := range tests {
-		got, fits := changedValue(tt.paths, tt.limit)
-		if got != tt.want || fits != tt.fits {
-			t.Errorf("changedValue(%q, %d) = %q, %v; want %q, %v", tt.paths, tt.limit, got, fits, tt.want, tt.fits)
-		}
-	}
 }

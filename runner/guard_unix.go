@@ -15,6 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The file descriptors a guard process gets beside stdin, stdout and
+// stderr: the read end of the life pipe (EOF: stop the build) and the
+// write end of the status pipe (guardMsg lines).
+const (
+	lifeFD   = 3
+	statusFD = 4
+)
+
 // GuardMain runs the guard process when args (os.Args[1:]) start with
 // GuardArg, and returns its exit code and true; otherwise it returns
 // false at once. A program that sets Runner.Guard to itself calls it

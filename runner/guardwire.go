@@ -12,14 +12,6 @@ import (
 // calls GuardMain a guard process (see Runner.Guard).
 const GuardArg = "__lywatch_guard"
 
-// The file descriptors a guard process gets beside stdin, stdout and
-// stderr: the read end of the life pipe (EOF: stop the build) and the
-// write end of the status pipe (guardMsg lines).
-const (
-	lifeFD   = 3
-	statusFD = 4
-)
-
 // The kinds of guardMsg.
 const (
 	msgPid    = "pid"    // the build started: its pid, which is its pgid

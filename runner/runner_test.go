@@ -1,3 +1,5 @@
+//go:build unix
+
 package runner
 
 import (
@@ -268,34 +270,6 @@ func TestCancelledBeforeStart(t *testing.T) {
 	res := newRunner(&out).Run(ctx, Request{Command: []string{"true"}})
 	if !res.Stopped {
 		t.Errorf("got %+v, want stopped", res)
-	}
-}
-
-func TestFormatDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{35 * time.Millisecond, "35 ms"},
-		{1240 * time.Millisecond, "1.24 s"},
-		{0, "0 ms"},
-	}
-	for _, tt := range tests {
-		if got := FormatDuration(tt.d); got != tt.want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
-func TestParseOnBusy(t *testing.T) {
-	for _, s := range []string{"", "restart", "queue"} {
-		o, err := ParseOnBusy(s)
-		if err != nil || (s != "" && o.String() != s) {
-			t.Errorf("ParseOnBusy(%q) = %v, %v", s, o, err)
-		}
-	}
-	if _, err := ParseOnBusy("later"); err == nil {
-		t.Error("ParseOnBusy(later): no error")
 	}
 }
 

@@ -54,7 +54,7 @@ func end(t tree, exited <-chan struct{}, grace time.Duration, logf func(string, 
 	if t.terminate() && waitGone(t, exited, grace) {
 		return nil
 	}
-	logf("%s still running %s after SIGTERM: SIGKILL", t, FormatDuration(grace))
+	logf("%s still running %s after SIGTERM (CTRL_BREAK on Windows): killing it", t, FormatDuration(grace))
 	t.kill()
 	if waitGone(t, exited, goneTimeout) {
 		return nil
