@@ -194,5 +194,5 @@ func (l *loop) request(c *Cycle, t Target) runner.Request {
 	if t.Name != "" {
 		label = t.Name
 	}
-	return runner.Request{Command: t.Command, Label: label, Changed: c.Changes.Paths(), Events: data, Env: env}
+	return runner.Request{Command: t.Command, Label: label, Changed: c.Changes.Paths(), Events: data, Env: env, Timeout: t.Timeout}
 }
