@@ -122,7 +122,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 // [[tool.lywatch.targets]] tables, or the one command and output.
 func targets(cfg *config.Config) []loop.Target {
 	if len(cfg.Targets) == 0 {
-		return []loop.Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(cfg.Dir, cfg.Entry, cfg.Command)}}
+		return []loop.Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(cfg.Dir, cfg.Entry, cfg.Command), Timeout: cfg.Timeout}}
 	}
 	out := make([]loop.Target, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
@@ -130,7 +130,7 @@ func targets(cfg *config.Config) []loop.Target {
 		if len(cmd) == 0 {
 			cmd = cfg.Command
 		}
-		out = append(out, loop.Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: t.Entry})
+		out = append(out, loop.Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: t.Entry, Timeout: t.Timeout})
 	}
 	return out
 }
