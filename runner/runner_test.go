@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -273,39 +274,58 @@ func TestCancelledBeforeStart(t *testing.T) {
 	}
 }
 
+// benchModes are the ways a build runs, for the benchmarks: supervised by
+// the process itself, under the test binary as guard, and under the real
+// lywatch binary as guard (built first; what lywatch does).
+func benchModes(b *testing.B) []struct{ name, guard string } {
+	bin := filepath.Join(b.TempDir(), "lywatch")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/lywatch/lywatch/cmd/lywatch").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return []struct{ name, guard string }{{"local", ""}, {"guard=test", Self()}, {"guard=lywatch", bin}}
+}
+
 // BenchmarkRun measures the runner's overhead around a build that does
-// nothing: process group, pipes, events file, status line.
+// nothing: process group, pipes, events file, status line, and the guard.
 func BenchmarkRun(b *testing.B) {
-	r := &Runner{Stdout: io.Discard, Stderr: io.Discard}
 	req := Request{Command: []string{"true"}, Changed: []string{"/a.py"}, Events: []byte(`{}`)}
-	for b.Loop() {
-		if res := r.Run(context.Background(), req); !res.OK() {
-			b.Fatal(res)
-		}
+	for _, m := range benchModes(b) {
+		b.Run(m.name, func(b *testing.B) {
+			r := &Runner{Stdout: io.Discard, Stderr: io.Discard, Guard: m.guard}
+			for b.Loop() {
+				if res := r.Run(context.Background(), req); !res.OK() {
+					b.Fatal(res)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkStop measures stopping a build whose shell waits on a child:
 // from cancel to the whole group gone.
 func BenchmarkStop(b *testing.B) {
-	dir := b.TempDir()
-	r := &Runner{Dir: dir, Stdout: io.Discard, Stderr: io.Discard}
-	for b.Loop() {
-		os.Remove(filepath.Join(dir, "up"))
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan *Result, 1)
-		go func() {
-			done <- r.Run(ctx, Request{Command: []string{"sh", "-c", "sleep 1000 & echo > up; wait"}})
-		}()
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "up")); err == nil {
-				break
+	for _, m := range benchModes(b) {
+		b.Run(m.name, func(b *testing.B) {
+			dir := b.TempDir()
+			r := &Runner{Dir: dir, Stdout: io.Discard, Stderr: io.Discard, Guard: m.guard}
+			for b.Loop() {
+				os.Remove(filepath.Join(dir, "up"))
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan *Result, 1)
+				go func() {
+					done <- r.Run(ctx, Request{Command: []string{"sh", "-c", "sleep 1000 & echo > up; wait"}})
+				}()
+				for {
+					if _, err := os.Stat(filepath.Join(dir, "up")); err == nil {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+				if res := <-done; !res.Stopped {
+					b.Fatal(res)
+				}
 			}
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-		if res := <-done; !res.Stopped {
-			b.Fatal(res)
-		}
+		})
 	}
 }
