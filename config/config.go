@@ -5,19 +5,19 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/lywatch/lywatch/ipc"
-	"github.com/lywatch/lywatch/watcher"
 )
 
-// Defaults.
+// Defaults. DefaultDebounce and DefaultPollInterval are the watcher's own
+// defaults and DefaultKLayout is the push client's (a test holds them
+// equal): config names values and imports neither package.
 const (
-	DefaultDebounce     = watcher.DefaultDebounce
-	DefaultPollInterval = watcher.DefaultPollInterval
-	DefaultKLayout      = ipc.DefaultAddr
+	DefaultDebounce     = time.Millisecond
+	DefaultPollInterval = 500 * time.Millisecond
+	DefaultKLayout      = "127.0.0.1:11078"
 	DefaultProtocol     = "lywatch"
 	DefaultGranularity  = "function"
 	DefaultInclude      = "**/*.py"
+	DefaultPushTimeout  = 10 * time.Second
 )
 
 // Config is every setting of the live loop. The toml names are the keys of
@@ -56,8 +56,13 @@ type Config struct {
 	SessionDirFromFlag bool   `toml:"-"`
 	// NoSession keeps no session: no restore at start, nothing saved.
 	NoSession bool `toml:"no_session"`
-	// KLayout is the address of KLayout's server (default 127.0.0.1:11078).
-	KLayout string `toml:"klayout"`
+	// KLayout lists the addresses of KLayout's servers to push to; a push
+	// goes to each. Empty: the KLayout found for the project (see the ipc
+	// package), else DefaultKLayout.
+	KLayout []string `toml:"klayout"`
+	// PushTimeout bounds one push: a KLayout that takes longer (or never
+	// answers) is given up on, and the loop goes on.
+	PushTimeout time.Duration `toml:"-"`
 	// Protocol is the push protocol: "lywatch" (default), "lyipc" or "klive".
 	Protocol string `toml:"protocol"`
 	// Push pushes each good layout into KLayout (default true).
@@ -70,6 +75,10 @@ type Config struct {
 	// PythonRoots are the directories Python imports resolve from
 	// (default: the watch roots).
 	PythonRoots []string `toml:"python_roots"`
+	// MaxFileSize is the size in bytes over which a .py file is tracked
+	// by its hash alone, not scanned (0: the graph's default, 4 MiB; -1:
+	// no limit).
+	MaxFileSize int64 `toml:"max_file_size"`
 	// Targets are named builds; with none, Command and Output are the one
 	// target.
 	Targets []Target `toml:"-"`
@@ -87,6 +96,16 @@ type Config struct {
 	Verbose bool `toml:"-"`
 	// JSON prints a JSON report of each cycle on stdout (flag only).
 	JSON bool `toml:"-"`
+	// AllowOutside lets paths from the configuration file (output,
+	// session_dir) lie outside the project root (flag only: a checkout
+	// cannot allow itself to write elsewhere).
+	AllowOutside bool `toml:"-"`
+	// CommandFromFlags says Command came from the command line (after
+	// --): it then wins over every target's own command.
+	CommandFromFlags bool `toml:"-"`
+	// Skipped lists configuration files the search passed over because
+	// another user could write them, each with why (see Find).
+	Skipped []string `toml:"-"`
 	// File is the configuration file read, "" if none.
 	File string `toml:"-"`
 	// Dir is the project directory: the configuration file's, else the
@@ -114,8 +133,8 @@ func Default() *Config {
 		Debounce:     DefaultDebounce,
 		OnBusy:       "restart",
 		PollInterval: DefaultPollInterval,
-		KLayout:      DefaultKLayout,
 		Protocol:     DefaultProtocol,
+		PushTimeout:  DefaultPushTimeout,
 		Push:         true,
 		Granularity:  DefaultGranularity,
 	}

@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"flag"
+	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/watcher"
 	"io"
 	"os"
 	"path/filepath"
@@ -79,7 +81,7 @@ func TestLoadPyproject(t *testing.T) {
 	want.Output = filepath.Join(dir, "build/chip.gds")
 	want.Command = []string{"sh", "-c", "python -m pdk.build"}
 	want.SessionDir = filepath.Join(dir, "build/sess")
-	want.KLayout = "127.0.0.1:9999"
+	want.KLayout = []string{"127.0.0.1:9999"}
 	want.Protocol = "klive"
 	want.Push = false
 	want.Decorators = []string{"cell", "gf.cell"}
@@ -155,15 +157,15 @@ func TestFind(t *testing.T) {
 	writeFile(t, root, ".git/HEAD", "")
 	sub := filepath.Join(root, "a", "b")
 	writeFile(t, sub, "pyproject.toml", "[project]\nname='x'\n") // no [tool.lywatch]: keep looking
-	if p, err := Find(sub); err != nil || p != "" {
+	if p, _, err := Find(sub); err != nil || p != "" {
 		t.Errorf("Find with no config = %q, %v", p, err)
 	}
 	want := writeFile(t, root, "pyproject.toml", "[tool.lywatch]\ncommand='make'\n")
-	if p, _ := Find(sub); p != want {
+	if p, _, _ := Find(sub); p != want {
 		t.Errorf("Find = %q, want %q", p, want)
 	}
 	want = writeFile(t, root, "a/lywatch.toml", "command='make'\n")
-	if p, _ := Find(sub); p != want {
+	if p, _, _ := Find(sub); p != want {
 		t.Errorf("Find = %q, want %q", p, want)
 	}
 	c, err := Parse(nil, sub, io.Discard)
@@ -200,7 +202,7 @@ func TestParseFlagsOverrideFile(t *testing.T) {
 func TestParseDefaultsAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, ".git/HEAD", "")
-	c, err := Parse([]string{"make"}, dir, io.Discard)
+	c, err := Parse([]string{"--", "make"}, dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,4 +243,128 @@ func FuzzLoadFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The defaults config names are the watcher's and the push client's own.
+func TestDefaultsMatchTheirPackages(t *testing.T) {
+	if DefaultDebounce != watcher.DefaultDebounce || DefaultPollInterval != watcher.DefaultPollInterval {
+		t.Errorf("config's watch defaults %s, %s; the watcher's %s, %s", DefaultDebounce, DefaultPollInterval, watcher.DefaultDebounce, watcher.DefaultPollInterval)
+	}
+	if DefaultKLayout != ipc.DefaultAddr {
+		t.Errorf("config's KLayout address %s, the client's %s", DefaultKLayout, ipc.DefaultAddr)
+	}
+}
+
+// The search stops at the git root, or, outside git, at the user's home or
+// the current directory: a folder above the project (such as /tmp) never
+// supplies settings.
+func TestFindStops(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	above := t.TempDir() // another tree, outside home and outside git
+	writeFile(t, above, "lywatch.toml", "command='evil'\n")
+	outside := filepath.Join(above, "proj", "sub")
+	if err := os.MkdirAll(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := Find(outside); p != "" {
+		t.Errorf("outside git and home, Find climbed to %q; want only the current directory", p)
+	}
+	writeFile(t, outside, "lywatch.toml", "command='make'\n")
+	if p, _, _ := Find(outside); p != filepath.Join(outside, "lywatch.toml") {
+		t.Errorf("Find = %q, want the current directory's file", p)
+	}
+
+	// Below home and outside git: up to home, not beyond.
+	deep := filepath.Join(home, "work", "pdk", "sub")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := writeFile(t, home, "work/lywatch.toml", "command='make'\n")
+	if p, _, _ := Find(deep); p != want {
+		t.Errorf("below home: Find = %q, want %q", p, want)
+	}
+
+	// In git: up to the git root, not beyond.
+	repo := filepath.Join(above, "repo")
+	writeFile(t, repo, ".git/HEAD", "")
+	if p, _, _ := Find(filepath.Join(repo)); p != "" {
+		t.Errorf("in git, Find climbed above the git root to %q", p)
+	}
+}
+
+// A configuration file another user can write is never read.
+func TestFindSkipsFilesOthersCanWrite(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	p := writeFile(t, dir, "lywatch.toml", "command='evil'\n")
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	got, skipped, err := Find(dir)
+	if err != nil || got != "" {
+		t.Fatalf("Find read a world-writable file: %q, %v", got, err)
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0], "writable by other users") {
+		t.Errorf("skipped = %q, want the file and why", skipped)
+	}
+	if os.Getuid() != 0 {
+		return
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if got, skipped, _ := Find(dir); got != "" || len(skipped) != 1 || !strings.Contains(skipped[0], "owned by another user") {
+		t.Errorf("a file of uid 65534: Find = %q, skipped %q", got, skipped)
+	}
+}
+
+// A word that is not after -- is not taken as the build command.
+func TestParseUnexpectedArgument(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	for _, args := range [][]string{{"stauts"}, {"--once", "make"}, {"make", "--", "x"}} {
+		_, err := Parse(args, dir, io.Discard)
+		var ue *UnexpectedArgError
+		if !errors.As(err, &ue) || ue.Arg != args[len(args)-1] && ue.Arg != args[0] && ue.Arg != "make" {
+			t.Errorf("Parse(%q) = %v, want an UnexpectedArgError", args, err)
+		}
+	}
+	c, err := Parse([]string{"--once", "--", "make", "all"}, dir, io.Discard)
+	if err != nil || !reflect.DeepEqual(c.Command, []string{"make", "all"}) || !c.CommandFromFlags {
+		t.Errorf("Parse with -- = %+v, %v", c, err)
+	}
+}
+
+// A checkout cannot make lywatch write outside itself: output and
+// session_dir of its configuration must stay inside the project root,
+// unless the user runs lywatch with --allow-outside.
+func TestPathsOutsideTheProjectNeedAFlag(t *testing.T) {
+	for _, tc := range []struct{ name, toml, key string }{
+		{"output", "output = \"../victim/.bashrc\"\ncommand = \"echo\"\n", "lywatch.toml:1: output"},
+		{"session_dir", "command = \"echo\"\nsession_dir = \"/tmp/elsewhere\"\n", "lywatch.toml:2: session_dir"},
+		{"target output", "[[targets]]\nname = \"a\"\ncommand = \"echo\"\noutput = \"../../x.gds\"\n", "lywatch.toml:4: targets[0].output"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, ".git/HEAD", "")
+			writeFile(t, dir, "lywatch.toml", tc.toml)
+			_, err := Parse(nil, dir, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.key) || !strings.Contains(err.Error(), "--allow-outside") {
+				t.Fatalf("Parse = %v, want an error at %s naming --allow-outside", err, tc.key)
+			}
+			if _, err := Parse([]string{"--allow-outside"}, dir, io.Discard); err != nil {
+				t.Errorf("with --allow-outside: %v", err)
+			}
+		})
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	writeFile(t, dir, "pdk/lywatch.toml", "output = \"../build/chip.gds\"\ncommand = \"echo\"\n")
+	if _, err := Parse(nil, filepath.Join(dir, "pdk"), io.Discard); err != nil {
+		t.Errorf("an output inside the git root, above the file: %v", err)
+	}
 }

@@ -53,49 +53,78 @@ type rawConfig struct {
 	OnBusy       *string     `toml:"on_busy"`
 	Poll         *bool       `toml:"poll"`
 	PollInterval any         `toml:"poll_interval"`
+	PushTimeout  any         `toml:"push_timeout"`
 	Output       *string     `toml:"output"`
 	Clear        *bool       `toml:"clear"`
 	Command      any         `toml:"command"`
 	NoInitial    *bool       `toml:"no_initial"`
 	SessionDir   *string     `toml:"session_dir"`
 	NoSession    *bool       `toml:"no_session"`
-	KLayout      *string     `toml:"klayout"`
+	KLayout      any         `toml:"klayout"`
 	Protocol     *string     `toml:"protocol"`
 	Push         *bool       `toml:"push"`
 	Decorators   any         `toml:"decorators"`
 	Granularity  *string     `toml:"granularity"`
 	PythonRoots  any         `toml:"python_roots"`
 	Timeout      any         `toml:"timeout"`
+	MaxFileSize  *int64      `toml:"max_file_size"`
 	Targets      []rawTarget `toml:"targets"`
 }
 
-// Find looks for a configuration file in dir and its parents, stopping at
-// the first directory holding a lywatch.toml or a pyproject.toml with a
-// [tool.lywatch] table, or at a directory holding .git. It returns "" when
-// there is none.
-func Find(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
+// Find looks for the configuration file that applies in dir: in dir and
+// its parents, the first lywatch.toml, or pyproject.toml with a
+// [tool.lywatch] table. The search stops at the git root (the nearest
+// directory holding .git). Outside git it stops at the user's home
+// directory, and when dir is not below home it looks in dir alone, so a
+// folder such as /tmp above the project never supplies settings.
+//
+// A file another user could write (owned by someone else, or writable by
+// its group or by others) is never read: it is passed over, and skipped
+// says which and why. Find returns "" when no file applies.
+func Find(dir string) (path string, skipped []string, err error) {
+	dir, err = filepath.Abs(dir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	for {
-		p := filepath.Join(dir, LywatchTOML)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
+	stop := searchTop(dir)
+	for d := dir; ; d = filepath.Dir(d) {
+		for _, name := range []string{LywatchTOML, PyProject} {
+			p := filepath.Join(d, name)
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			if why := foreignFile(p); why != "" {
+				skipped = append(skipped, fmt.Sprintf("%s: %s; not read", p, why))
+				continue
+			}
+			if name == PyProject {
+				if b, err := os.ReadFile(p); err != nil || !hasToolLywatch(b) {
+					continue
+				}
+			}
+			return p, skipped, nil
 		}
-		p = filepath.Join(dir, PyProject)
-		if b, err := os.ReadFile(p); err == nil && hasToolLywatch(b) {
-			return p, nil
+		if d == stop || filepath.Dir(d) == d {
+			return "", skipped, nil
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-			return "", nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", nil
-		}
-		dir = parent
 	}
+}
+
+// searchTop is the last directory Find looks in: the git root above dir,
+// else the user's home when dir is below it, else dir itself.
+func searchTop(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil && within(filepath.Clean(home), dir) {
+		return filepath.Clean(home)
+	}
+	return dir
 }
 
 var toolLywatchRE = regexp.MustCompile(`(?m)^\s*\[\[?\s*tool\s*\.\s*lywatch\b|^\s*tool\s*\.\s*lywatch\s*[.=]`)
@@ -250,6 +279,7 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	list(raw.Exclude, "exclude", &c.Exclude, false)
 	list(raw.Decorators, "decorators", &c.Decorators, false)
 	list(raw.PythonRoots, "python_roots", &c.PythonRoots, true)
+	list(raw.KLayout, "klayout", &c.KLayout, false)
 	if err != nil {
 		return err
 	}
@@ -268,13 +298,17 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 			return f.errAt(-1, "timeout", "%v", err)
 		}
 	}
+	if raw.PushTimeout != nil {
+		if c.PushTimeout, err = duration(raw.PushTimeout); err != nil {
+			return f.errAt(-1, "push_timeout", "%v", err)
+		}
+	}
 	if raw.Command != nil {
 		if c.Command, err = command(raw.Command); err != nil {
 			return f.errAt(-1, "command", "%v", err)
 		}
 	}
 	setString(&c.OnBusy, raw.OnBusy)
-	setString(&c.KLayout, raw.KLayout)
 	setString(&c.Protocol, raw.Protocol)
 	setString(&c.Granularity, raw.Granularity)
 	if raw.Output != nil {
@@ -282,6 +316,12 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	}
 	if raw.SessionDir != nil {
 		c.SessionDir = f.resolve(*raw.SessionDir)
+	}
+	if raw.MaxFileSize != nil {
+		if *raw.MaxFileSize < -1 {
+			return f.errAt(-1, "max_file_size", "%d: want a size in bytes, or -1 for no limit", *raw.MaxFileSize)
+		}
+		c.MaxFileSize = *raw.MaxFileSize
 	}
 	setBool(&c.Poll, raw.Poll)
 	setBool(&c.Clear, raw.Clear)
@@ -291,7 +331,58 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	if err := f.checkValues(c); err != nil {
 		return err
 	}
-	return f.applyTargets(c, raw.Targets)
+	if err := f.applyTargets(c, raw.Targets); err != nil {
+		return err
+	}
+	return f.checkInside(c)
+}
+
+// checkInside refuses paths lywatch would write (output, session_dir)
+// that lie outside the project root (the git root above the file, else
+// the file's directory), unless the user allowed it with --allow-outside:
+// a checkout cannot make lywatch write elsewhere.
+func (f *fileReader) checkInside(c *Config) error {
+	if c.AllowOutside {
+		return nil
+	}
+	root := gitTop(f.dir)
+	check := func(ti int, key, p string) error {
+		if p == "" || within(root, p) {
+			return nil
+		}
+		return f.errAt(ti, key, "%q is outside the project root %s: lywatch writes there only when run with --allow-outside", p, root)
+	}
+	if err := check(-1, "output", c.Output); err != nil {
+		return err
+	}
+	if err := check(-1, "session_dir", c.SessionDir); err != nil {
+		return err
+	}
+	for i, t := range c.Targets {
+		if err := check(i, "output", t.Output); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gitTop returns the nearest directory at or above dir holding .git, else
+// dir.
+func gitTop(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+// within reports whether p is dir or below it (both absolute and clean).
+func within(dir, p string) bool {
+	r, err := filepath.Rel(dir, filepath.Clean(p))
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
 }
 
 // checkValues reports a bad value with the line of its key.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lywatch/lywatch/internal/flagusage"
 )
 
 // listFlag is a repeatable string flag.
@@ -19,14 +21,17 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 // flags holds the values of the command line before they are laid over
 // the file's settings.
 type flags struct {
-	watch, include, exclude, entry  listFlag
-	debounce, pollInterval          time.Duration
-	onBusy, output, config, klayout string
-	protocol, sessionDir            string
-	granularity                     string
-	poll, clear, once, noInitial    bool
-	noColor, verbose, push, noPush  bool
-	noConfig, noSession, json       bool
+	watch, include, exclude, entry listFlag
+	klayout                        listFlag
+	debounce, pollInterval         time.Duration
+	pushTimeout                    time.Duration
+	onBusy, output, config         string
+	protocol, sessionDir           string
+	granularity                    string
+	poll, clear, once, noInitial   bool
+	noColor, verbose, push, noPush bool
+	noConfig, noSession, json      bool
+	allowOutside                   bool
 }
 
 // newFlagSet returns the flag set of the live loop, writing usage to w. The
@@ -54,11 +59,13 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.noConfig, "no-config", false, "read no configuration file")
 	fs.BoolVar(&f.push, "push", false, "push each good layout into KLayout (the default)")
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push into KLayout")
-	fs.StringVar(&f.klayout, "klayout", DefaultKLayout, "`ADDR` of KLayout's lywatch server")
+	fs.Var(&f.klayout, "klayout", "`ADDR` of KLayout's lywatch server (repeatable: pushes go to each; default the KLayout of this project, else "+DefaultKLayout+")")
+	fs.DurationVar(&f.pushTimeout, "push-timeout", DefaultPushTimeout, "give up on a push KLayout has not answered in this time (an edit stops it sooner)")
 	fs.StringVar(&f.protocol, "protocol", DefaultProtocol, "push protocol: lywatch, lyipc or klive")
 	fs.StringVar(&f.sessionDir, "session-dir", "", "where the session is kept (default: $LYWATCH_SESSION_DIR, else build/session under the git root)")
 	fs.StringVar(&f.granularity, "granularity", DefaultGranularity, "what an edit invalidates: `function` (what it touched) or file (kfactory's whole file)")
 	fs.BoolVar(&f.noSession, "no-session", false, "keep no session: no restore at start, nothing saved")
+	fs.BoolVar(&f.allowOutside, "allow-outside", false, "let output and session_dir of the configuration file lie outside the project root")
 	return fs, f
 }
 
@@ -75,23 +82,16 @@ func Parse(args []string, dir string, w io.Writer) (*Config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 
-	c := Default()
-	path := f.config
-	if path == "" && !f.noConfig {
-		p, err := Find(dir)
-		if err != nil {
-			return nil, err
-		}
-		path = p
-	}
-	if path != "" {
-		if err := c.LoadFile(path); err != nil {
-			return nil, err
-		}
+	c, err := load(dir, f.config, f.noConfig, f.allowOutside)
+	if err != nil {
+		return nil, err
 	}
 	f.apply(c, set, dir)
 	if rest := fs.Args(); len(rest) > 0 {
-		c.Command = rest
+		if used := len(args) - len(rest); used == 0 || args[used-1] != "--" {
+			return nil, &UnexpectedArgError{Arg: rest[0]}
+		}
+		c.Command, c.CommandFromFlags = rest, true
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("flags: %w", err)
@@ -100,6 +100,48 @@ func Parse(args []string, dir string, w io.Writer) (*Config, error) {
 		return nil, errors.New("no build command: give one after -- (lywatch [flags] -- CMD ARGS...) or set command in the configuration")
 	}
 	return c, nil
+}
+
+// Load reads the settings that apply in dir, for the subcommands that
+// are not the live loop: the configuration file path (Find's from dir
+// when path is "", none with noConfig) over the defaults, with the project
+// directory and the watch roots filled in as Parse fills them.
+func Load(dir, path string, noConfig bool) (*Config, error) {
+	c, err := load(dir, path, noConfig, false)
+	if err != nil {
+		return nil, err
+	}
+	c.fill(dir)
+	return c, nil
+}
+
+func load(dir, path string, noConfig, allowOutside bool) (*Config, error) {
+	c := Default()
+	c.AllowOutside = allowOutside
+	if path == "" && !noConfig {
+		p, skipped, err := Find(dir)
+		if err != nil {
+			return nil, err
+		}
+		path, c.Skipped = p, skipped
+	}
+	if path != "" {
+		if err := c.LoadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// UnexpectedArgError is a word on the command line that is neither a flag
+// nor after "--": a mistyped subcommand, or a build command missing its
+// "--". The build command always follows "--".
+type UnexpectedArgError struct {
+	Arg string
+}
+
+func (e *UnexpectedArgError) Error() string {
+	return fmt.Sprintf("unexpected argument %q: the build command goes after -- (lywatch [flags] -- CMD ARGS...)", e.Arg)
 }
 
 // apply lays the flags that were given over c; relative paths are
@@ -134,6 +176,9 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	if set["on-busy"] {
 		c.OnBusy = f.onBusy
 	}
+	if set["push-timeout"] {
+		c.PushTimeout = f.pushTimeout
+	}
 	if set["poll-interval"] {
 		c.PollInterval = f.pollInterval
 	}
@@ -143,6 +188,7 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	if set["klayout"] {
 		c.KLayout = f.klayout
 	}
+	c.AllowOutside = f.allowOutside
 	if set["protocol"] {
 		c.Protocol = f.protocol
 	}
@@ -170,6 +216,18 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	if set["no-push"] && f.noPush {
 		c.Push = false
 	}
+	c.fill(dir)
+}
+
+// fill sets the project directory (the configuration file's, else dir),
+// the default watch root and absolute paths.
+func (c *Config) fill(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
 	c.Dir = dir
 	if c.File != "" {
 		if abs, err := filepath.Abs(c.File); err == nil {
@@ -196,5 +254,5 @@ Flags:
 
 func usage(fs *flag.FlagSet, w io.Writer) {
 	fmt.Fprint(w, usageHeader)
-	fs.PrintDefaults()
+	flagusage.Print(w, fs)
 }

@@ -100,7 +100,7 @@ func (t *tarjan) visit(n *node) {
 func (g *Graph) cyclesTouching(inv *Invalidation) [][]string {
 	hit := map[string]bool{}
 	for id, n := range inv.nodes {
-		if n.kind == kindModule {
+		if n.kind() == kindModule {
 			hit[id[len("mod:"):]] = true
 		}
 	}

@@ -11,13 +11,19 @@ import (
 // `lywatch why`).
 type NodeInfo struct {
 	ID      string `json:"id"`
-	Kind    string `json:"kind"` // module, function, class, factory, cell, target
-	Name    string `json:"name"` // module, qualified def, cell or target name
+	Kind    string `json:"kind"` // module, function, class, factory, method, binding, file, package, cell, target
+	Name    string `json:"name"` // module, qualified def, method or binding, file path, package, cell or target name
 	Label   string `json:"label"`
 	File    string `json:"file,omitzero"`
-	Line    int    `json:"line,omitzero"` // def/class line
+	Line    int    `json:"line,omitzero"` // def/class/method line, a binding's first line
 	EndLine int    `json:"end_line,omitzero"`
 	Target  string `json:"target,omitzero"` // a cell's target
+	// Decorator is what made a factory one: the decorator as written, or
+	// a module-private wrapper and what it is built on.
+	Decorator string `json:"decorator,omitzero"`
+	// Version is an installed package's distribution and version
+	// ("gdsfactory 9.1.0"), "" when no distribution provides it.
+	Version string `json:"version,omitzero"`
 	Deps    []Edge `json:"deps,omitzero"`
 }
 
@@ -43,6 +49,8 @@ func (k edgeKind) String() string {
 		return "uses-cell"
 	case edgeEntry:
 		return "entry"
+	case edgeReads:
+		return "reads"
 	}
 	return "depends"
 }
@@ -59,16 +67,31 @@ func (n *node) kindName() string {
 			return "class"
 		}
 		return "function"
+	case kindMethod:
+		return "method"
+	case kindBinding:
+		return "binding"
+	case kindFile:
+		return "file"
+	case kindPackage:
+		return "package"
 	case kindCell:
 		return "cell"
 	}
 	return "target"
 }
 
-func (n *node) info() NodeInfo {
+func (g *Graph) info(n *node) NodeInfo {
 	ni := NodeInfo{ID: n.id, Kind: n.kindName(), Name: n.name, Label: n.label(), File: n.path, Target: n.target}
-	if n.def != nil {
-		ni.Line, ni.EndLine = n.def.Line, n.def.EndLine
+	switch {
+	case n.def != nil:
+		ni.Line, ni.EndLine, ni.Decorator = n.def.Line, n.def.EndLine, n.def.Maker
+	case n.bind != nil:
+		ni.Line = n.bind.Line
+	case n.kind == kindPackage:
+		if p := g.dists[n.name]; p.Name != "" {
+			ni.Version = p.Name + " " + p.Version
+		}
 	}
 	for _, d := range sortedEdges(n.deps) {
 		ni.Deps = append(ni.Deps, Edge{To: d.n.id, Kind: d.k.String()})
@@ -105,13 +128,14 @@ func (g *Graph) nodeInfos() []NodeInfo {
 	sort.Strings(ids)
 	out := make([]NodeInfo, len(ids))
 	for i, id := range ids {
-		out[i] = g.nodes[id].info()
+		out[i] = g.info(g.nodes[id])
 	}
 	return out
 }
 
 // find looks a name up as a target, a cell, a factory, a qualified or bare
-// function name, a module, or a file path (relative to Dir or absolute).
+// function, method or binding name, a module, a file path (relative to
+// Dir or absolute: a module's file or a data file) or a package.
 func (g *Graph) find(name string) []*node {
 	var out []*node
 	pick := func(ok func(n *node) bool) bool {
@@ -123,15 +147,18 @@ func (g *Graph) find(name string) []*node {
 		sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 		return len(out) > 0
 	}
+	code := func(n *node) bool { return n.kind == kindDef || n.kind == kindMethod || n.kind == kindBinding }
 	rel := g.rel(name)
 	switch {
 	case pick(func(n *node) bool { return n.kind == kindTarget && n.name == name }):
 	case pick(func(n *node) bool { return n.kind == kindCell && n.name == name }):
 	case pick(func(n *node) bool { return n.kind == kindDef && n.factory() && n.short == name }):
-	case pick(func(n *node) bool { return n.kind == kindDef && n.name == name }):
+	case pick(func(n *node) bool { return code(n) && n.name == name }):
 	case pick(func(n *node) bool { return n.kind == kindModule && n.name == name }):
 	case pick(func(n *node) bool { return n.kind == kindModule && rel != "" && n.path == rel }):
-	case pick(func(n *node) bool { return n.kind == kindDef && n.short == name }):
+	case pick(func(n *node) bool { return n.kind == kindFile && rel != "" && n.name == rel }):
+	case pick(func(n *node) bool { return code(n) && n.short == name }):
+	case pick(func(n *node) bool { return n.kind == kindPackage && n.name == name }):
 	}
 	return out
 }
@@ -155,7 +182,7 @@ type EdgeInfo struct {
 }
 
 // Describe explains a node found by name (see Invalidation.Explain for
-// the names taken).
+// the names taken). For a factory, Node.Decorator says what made it one.
 func (g *Graph) Describe(name string) (*Description, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -164,26 +191,14 @@ func (g *Graph) Describe(name string) (*Description, error) {
 		return nil, fmt.Errorf("depgraph: no target, cell, factory, function, module or file named %q", name)
 	}
 	n := ns[0]
-	d := &Description{Node: n.info()}
+	d := &Description{Node: g.info(n)}
 	for _, e := range sortedEdges(n.deps) {
 		d.Deps = append(d.Deps, EdgeInfo{Kind: e.k.String(), Label: e.n.label(), ID: e.n.id})
 	}
 	for _, e := range sortedEdges(n.rdeps) {
 		d.Dependents = append(d.Dependents, EdgeInfo{Kind: e.k.String(), Label: e.n.label(), ID: e.n.id})
 	}
-	seen := map[*node]bool{n: true}
-	stack := []*node{n}
-	for len(stack) > 0 {
-		m := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for dep := range m.deps {
-			if !seen[dep] {
-				seen[dep] = true
-				stack = append(stack, dep)
-			}
-		}
-	}
-	d.AllDeps = len(seen) - 1
+	d.AllDeps = len(closure(n)) - 1
 	if n.kind == kindModule {
 		for _, def := range g.files[n.path].Defs {
 			d.Defines = append(d.Defines, g.defs[n.module][def.Name].label())
@@ -200,7 +215,8 @@ func (g *Graph) Describe(name string) (*Description, error) {
 func (g *Graph) WriteDOT(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("digraph lywatch {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n")
-	shapes := map[string]string{"module": "folder", "function": "ellipse", "class": "component", "factory": "box", "cell": "note", "target": "doubleoctagon"}
+	shapes := map[string]string{"module": "folder", "function": "ellipse", "class": "component", "factory": "box", "method": "ellipse",
+		"binding": "plaintext", "file": "tab", "package": "cylinder", "cell": "note", "target": "doubleoctagon"}
 	g.mu.Lock()
 	nodes := g.nodeInfos()
 	g.mu.Unlock()
@@ -219,4 +235,21 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// closure returns n and everything it depends on, transitively.
+func closure(n *node) map[*node]bool {
+	seen := map[*node]bool{n: true}
+	stack := []*node{n}
+	for len(stack) > 0 {
+		m := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for d := range m.deps {
+			if !seen[d] {
+				seen[d] = true
+				stack = append(stack, d)
+			}
+		}
+	}
+	return seen
 }

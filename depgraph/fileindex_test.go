@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,11 +15,13 @@ import (
 
 // TestIncrementalRandomEdits makes hundreds of random edits to a small
 // package (imports of every form, star and relative imports, a namespace
-// package, factories, calls across modules, files appearing and going
-// away) and checks after each that the incrementally updated graph equals
-// a fresh scan (nodes, edges, cycles, footprints), that the file index
-// equals one built from scratch, and that the relink set equals what a
-// walk over every file finds.
+// package, factories, calls across modules, module aliases, partials and
+// registries, __all__, strings naming functions, classes whose methods
+// call each other, data files and YAML netlists naming factories, files
+// appearing and going away) and checks after each that the incrementally
+// updated graph equals a fresh scan (nodes, edges, cycles, footprints),
+// that the file index equals one built from scratch, and that the relink
+// set equals what a walk over every file finds.
 func TestIncrementalRandomEdits(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomEdits(t, seed, 250) })
@@ -27,18 +30,20 @@ func TestIncrementalRandomEdits(t *testing.T) {
 
 func randomEdits(t *testing.T, seed uint64, edits int) {
 	mods := []string{"a", "b", "c", "d", "e", "sub/f", "sub/g", "sub/__init__", "ns/h", "ns/deep/k", "ns2/only"}
+	dataFiles := []string{"pkg/d.csv", "pkg/sub/e.csv", "pkg/net.pic.yml", "pkg/sub/other.yml"}
 	dotted := func(m string) string {
 		return "pkg." + strings.ReplaceAll(strings.TrimSuffix(m, "/__init__"), "/", ".")
 	}
 	names := []string{"x", "y", "z", "w"}
 	rng := rand.New(rand.NewPCG(seed, 2))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	source := func(self string) string {
 		var b strings.Builder
-		b.WriteString("from pkg.cell import cell\n")
+		b.WriteString("from functools import partial\nfrom pathlib import Path\nfrom pkg.cell import cell\n")
 		for range rng.IntN(4) {
-			m := mods[rng.IntN(len(mods))]
-			n := names[rng.IntN(len(names))]
-			switch rng.IntN(7) {
+			m := pick(mods)
+			n := pick(names)
+			switch rng.IntN(8) {
 			case 0:
 				fmt.Fprintf(&b, "import %s\n", dotted(m))
 			case 1:
@@ -56,8 +61,39 @@ func randomEdits(t *testing.T, seed uint64, edits int) {
 			case 5:
 				fmt.Fprintf(&b, "from pkg.ns import %s\n", []string{"h", "deep"}[rng.IntN(2)])
 				b.WriteString("from pkg import ns2\n")
+			case 6:
+				fmt.Fprintf(&b, "import %s as mod_alias\n", dotted(m))
 			default:
 				fmt.Fprintf(&b, "from pkg.sub import *\n")
+			}
+		}
+		if rng.IntN(3) == 0 {
+			fmt.Fprintf(&b, "__all__ = [%q, %q]\n", pick(names), pick(names))
+		}
+		// Module-level bindings: aliases of modules and functions,
+		// partials, registries, data paths.
+		for range rng.IntN(4) {
+			switch rng.IntN(6) {
+			case 0:
+				b.WriteString("from pkg import sub\nc = sub\n")
+			case 1:
+				fmt.Fprintf(&b, "rebound_%s = %s\n", pick(names), pick(names))
+			case 2:
+				fmt.Fprintf(&b, "p_%s = partial(%s, 1)\n", pick(names), pick(names))
+			case 3:
+				fmt.Fprintf(&b, "REG = {%q: %s, 'q': partial(%s)}\n", pick(names), pick(names), pick(names))
+			case 4:
+				fmt.Fprintf(&b, "DATA = Path(__file__).parent / %q\n", path.Base(pick(dataFiles)))
+			default:
+				fmt.Fprintf(&b, "REG = [%s]\nREG.append(%s)\n", pick(names), pick(names))
+			}
+		}
+		if rng.IntN(2) == 0 {
+			b.WriteString("\n\nclass K:\n    def __init__(self):\n        self.v = 1\n")
+			for _, m := range []string{"m1", "m2", "m3"} {
+				if rng.IntN(3) > 0 {
+					fmt.Fprintf(&b, "\n    def %s(self):\n        return self.%s() + %d\n", m, pick([]string{"m1", "m2", "m3"}), rng.IntN(3))
+				}
 			}
 		}
 		for _, n := range names {
@@ -67,12 +103,25 @@ func randomEdits(t *testing.T, seed uint64, edits int) {
 			if rng.IntN(2) == 0 {
 				b.WriteString("\n@cell\n")
 			}
-			uses := []string{"h", "deep.k", "ns2.only"}
+			uses := []string{"h", "deep.k", "ns2.only", "c.f", "mod_alias.x"}
 			if self == "sub/__init__" {
 				uses = append(uses, "f", "g") // its submodules, unimported
 			}
-			use := uses[rng.IntN(len(uses))]
-			fmt.Fprintf(&b, "def %s():\n    return %s() + %s.%s() + %d\n", n, names[rng.IntN(len(names))], use, names[rng.IntN(len(names))], rng.IntN(3))
+			use := pick(uses)
+			fmt.Fprintf(&b, "def %s(t=rebound_%s):\n    return %s() + %s.%s() + %d", n, pick(names), pick(names), use, pick(names), rng.IntN(3))
+			switch rng.IntN(6) {
+			case 0:
+				fmt.Fprintf(&b, " + get(%q)", pick(names))
+			case 1:
+				fmt.Fprintf(&b, " + K().%s()", pick([]string{"m1", "m2", "m3"}))
+			case 2:
+				fmt.Fprintf(&b, " + thing.%s()", pick([]string{"m1", "m2", "m3"}))
+			case 3:
+				fmt.Fprintf(&b, " + open(Path(__file__).parent / %q).read()", path.Base(pick(dataFiles)))
+			case 4:
+				b.WriteString(" + REG[0]() + p_x()")
+			}
+			b.WriteString("\n")
 		}
 		return b.String()
 	}
@@ -80,9 +129,25 @@ func randomEdits(t *testing.T, seed uint64, edits int) {
 	for _, m := range mods {
 		files["pkg/"+m+".py"] = source(m)
 	}
-	dir, g := project(t, files, Options{})
+	dir, g := project(t, files, Options{Include: []string{"**/*.yml"}})
 	for i := range edits {
-		m := mods[rng.IntN(len(mods))]
+		if rng.IntN(5) == 0 {
+			// A data file: written (a YAML netlist naming factories), or
+			// deleted.
+			rel := pick(dataFiles)
+			p := filepath.Join(dir, filepath.FromSlash(rel))
+			if rng.IntN(4) == 0 {
+				if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+			} else {
+				write(t, dir, rel, fmt.Sprintf("a: %s\nb: %s\n", pick(names), pick([]string{"m1", "K", "other"})))
+			}
+			update(t, g, p)
+			compareFresh(t, g, i, rel)
+			continue
+		}
+		m := pick(mods)
 		rel := "pkg/" + m + ".py"
 		p := filepath.Join(dir, filepath.FromSlash(rel))
 		if rng.IntN(6) == 0 {
@@ -107,27 +172,37 @@ func randomEdits(t *testing.T, seed uint64, edits int) {
 			}
 		}
 		update(t, g, p)
-		fresh, err := Scan(context.Background(), g.opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := g.Nodes(), fresh.Nodes(); !reflect.DeepEqual(got, want) {
-			t.Errorf("edit %d (%s): incremental graph differs from a fresh scan", i, rel)
-			diffNodes(t, got, want)
-			return
-		}
-		if !reflect.DeepEqual(g.Cycles(), fresh.Cycles()) {
-			t.Fatalf("edit %d: cycles %v, fresh %v", i, g.Cycles(), fresh.Cycles())
-		}
-		if !reflect.DeepEqual(footprints(g), footprints(fresh)) {
-			t.Fatalf("edit %d (%s): footprints differ from a fresh scan's", i, rel)
-		}
-		if g.idx != nil {
-			kept := g.idx
-			g.idx = nil
-			if built := g.index(); !reflect.DeepEqual(kept, built) {
-				t.Fatalf("edit %d (%s): file index kept in step differs from one built from the files", i, rel)
-			}
+		compareFresh(t, g, i, rel)
+	}
+}
+
+// compareFresh checks that g equals a graph scanned from scratch: nodes
+// and edges, cycles, footprints, the file index, the data files.
+func compareFresh(t *testing.T, g *Graph, i int, rel string) {
+	t.Helper()
+	fresh, err := Scan(context.Background(), g.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := g.Nodes(), fresh.Nodes(); !reflect.DeepEqual(got, want) {
+		t.Errorf("edit %d (%s): incremental graph differs from a fresh scan", i, rel)
+		diffNodes(t, got, want)
+		t.FailNow()
+	}
+	if !reflect.DeepEqual(g.Cycles(), fresh.Cycles()) {
+		t.Fatalf("edit %d: cycles %v, fresh %v", i, g.Cycles(), fresh.Cycles())
+	}
+	if !reflect.DeepEqual(footprints(g), footprints(fresh)) {
+		t.Fatalf("edit %d (%s): footprints differ from a fresh scan's", i, rel)
+	}
+	if got, want := g.Export().Data, fresh.Export().Data; !reflect.DeepEqual(got, want) {
+		t.Fatalf("edit %d (%s): data files %+v, fresh %+v", i, rel, got, want)
+	}
+	if g.idx != nil {
+		kept := g.idx
+		g.idx = nil
+		if built := g.index(); !reflect.DeepEqual(kept, built) {
+			t.Fatalf("edit %d (%s): file index kept in step differs from one built from the files", i, rel)
 		}
 	}
 }

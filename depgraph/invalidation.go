@@ -3,7 +3,6 @@ package depgraph
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Invalidation is what an update invalidates. The lists are sorted.
@@ -15,7 +14,9 @@ type Invalidation struct {
 	Factories []string   // bare names of invalidated factories (for LYWATCH_INVALIDATED)
 	Cells     []string   // names of invalidated cells, over all targets
 	Targets   []string   // targets to rebuild
+	Packages  []string   // installed packages whose distribution or version changed (top-level modules)
 	Errors    []string   // files that did not scan: "path:line: message"
+	Notes     []string   // files tracked by their hash only (over the size limit)
 	Cycles    [][]string // import cycles among the invalidated modules
 
 	nodes map[string]*invNode // by node id
@@ -23,12 +24,26 @@ type Invalidation struct {
 
 // invNode is one invalidated node and how it was reached.
 type invNode struct {
-	label  string
-	kind   nodeKind
-	names  []string // names Explain finds it by
+	n      *node    // kept even when the update removes it from the graph
+	names  []string // names Explain finds it by, made when first asked
 	parent string   // id of the node it was reached from ("" for a seed)
 	edge   edgeKind // the edge from this node to its parent
 	reason string   // for a seed: what changed, starting with the file
+}
+
+func newInvNode(n *node, parent string, edge edgeKind, reason string) *invNode {
+	return &invNode{n: n, parent: parent, edge: edge, reason: reason}
+}
+
+func (x *invNode) label() string  { return x.n.label() }
+func (x *invNode) kind() nodeKind { return x.n.kind }
+
+// nameList returns the names Explain finds the node by.
+func (x *invNode) nameList() []string {
+	if x.names == nil {
+		x.names = nodeNames(x.n)
+	}
+	return x.names
 }
 
 func newInvalidation() *Invalidation {
@@ -45,10 +60,10 @@ func (inv *Invalidation) Empty() bool {
 func (inv *Invalidation) Stale(name string) bool { return inv.find(name) != "" }
 
 func (inv *Invalidation) find(name string) string {
-	for _, pre := range []string{"target:", "cell:", "factory:", "def:", "mod:", "file:"} {
+	for _, pre := range []string{"target:", "cell:", "factory:", "def:", "mod:", "file:", "pkg:"} {
 		best := ""
 		for id, n := range inv.nodes {
-			for _, nm := range n.names {
+			for _, nm := range n.nameList() {
 				if nm == pre+name && (best == "" || id < best) {
 					best = id
 				}
@@ -62,8 +77,9 @@ func (inv *Invalidation) find(name string) string {
 }
 
 // Explain returns the chain that invalidated name (a target, cell,
-// factory, qualified function, module or file path), from the edited file
-// to the node, one step a line; nil when name is not invalidated.
+// factory, qualified function or method, module, file path or package),
+// from the edit to the node, one step a line; nil when name is not
+// invalidated.
 func (inv *Invalidation) Explain(name string) []string {
 	id := inv.find(name)
 	if id == "" {
@@ -77,7 +93,7 @@ func (inv *Invalidation) Explain(name string) []string {
 	}
 	out := []string{chain[len(chain)-1].reason}
 	for i := len(chain) - 2; i >= 0; i-- {
-		out = append(out, fmt.Sprintf("%s %s %s", chain[i].label, verb(chain[i].edge), chain[i+1].label))
+		out = append(out, fmt.Sprintf("%s %s %s", chain[i].label(), verb(chain[i].edge), chain[i+1].label()))
 	}
 	return out
 }
@@ -98,6 +114,10 @@ func verb(k edgeKind) string {
 		return "has cells that contain"
 	case edgeEntry:
 		return "runs"
+	case edgeReads:
+		return "reads"
+	case edgeMayRead:
+		return "may read"
 	}
 	return "depends on"
 }
@@ -114,6 +134,12 @@ func nodeNames(n *node) []string {
 			names = append(names, "def:"+n.short)
 		}
 		return names
+	case kindMethod, kindBinding:
+		return []string{"def:" + n.name, "def:" + n.short}
+	case kindFile:
+		return []string{"file:" + n.name}
+	case kindPackage:
+		return []string{"pkg:" + n.name}
 	case kindCell:
 		return []string{"cell:" + n.name}
 	}
@@ -134,10 +160,28 @@ func (inv *Invalidation) closure(seeds []seed) {
 		if inv.nodes[s.n.id] != nil {
 			continue
 		}
-		inv.nodes[s.n.id] = &invNode{label: s.n.label(), kind: s.n.kind, names: nodeNames(s.n), reason: s.reason}
+		inv.nodes[s.n.id] = newInvNode(s.n, "", 0, s.reason)
 		inv.Changed = append(inv.Changed, s.n.label())
 		queue = append(queue, s.n)
 	}
+	inv.spread(queue)
+}
+
+// reach marks nodes as reached from the invalidated node from, by an edge
+// of kind k, and everything that depends on them.
+func (inv *Invalidation) reach(from *node, nodes []*node, k edgeKind) {
+	var queue []*node
+	for _, n := range nodes {
+		if inv.nodes[n.id] == nil {
+			inv.nodes[n.id] = newInvNode(n, from.id, k, "")
+			queue = append(queue, n)
+		}
+	}
+	inv.spread(queue)
+}
+
+// spread marks, breadth first, what depends on the nodes of queue.
+func (inv *Invalidation) spread(queue []*node) {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
@@ -147,9 +191,11 @@ func (inv *Invalidation) closure(seeds []seed) {
 				rs = append(rs, r)
 			}
 		}
-		sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+		if len(rs) > 1 {
+			sort.Slice(rs, func(i, j int) bool { return rs[i].id < rs[j].id })
+		}
 		for _, r := range rs {
-			inv.nodes[r.id] = &invNode{label: r.label(), kind: r.kind, names: nodeNames(r), parent: n.id, edge: n.rdeps[r]}
+			inv.nodes[r.id] = newInvNode(r, n.id, n.rdeps[r], "")
 			queue = append(queue, r)
 		}
 	}
@@ -159,19 +205,20 @@ func (inv *Invalidation) closure(seeds []seed) {
 func (inv *Invalidation) finish() {
 	facts := map[string]bool{}
 	cells := map[string]bool{}
-	for _, n := range inv.nodes {
+	for _, x := range inv.nodes {
+		n := x.n
 		switch n.kind {
 		case kindModule:
-			inv.Modules = append(inv.Modules, strings.TrimPrefix(n.names[0], "mod:"))
-		case kindDef:
-			inv.Functions = append(inv.Functions, strings.TrimPrefix(n.names[0], "def:"))
-			if strings.HasPrefix(n.names[1], "factory:") {
-				facts[strings.TrimPrefix(n.names[1], "factory:")] = true
+			inv.Modules = append(inv.Modules, n.name)
+		case kindDef, kindMethod:
+			inv.Functions = append(inv.Functions, n.name)
+			if n.factory() {
+				facts[n.short] = true
 			}
 		case kindCell:
-			cells[strings.TrimPrefix(n.names[0], "cell:")] = true
+			cells[n.name] = true
 		case kindTarget:
-			inv.Targets = append(inv.Targets, strings.TrimPrefix(n.names[0], "target:"))
+			inv.Targets = append(inv.Targets, n.name)
 		}
 	}
 	for f := range facts {
@@ -180,7 +227,7 @@ func (inv *Invalidation) finish() {
 	for c := range cells {
 		inv.Cells = append(inv.Cells, c)
 	}
-	for _, l := range [][]string{inv.Files, inv.Changed, inv.Modules, inv.Functions, inv.Factories, inv.Cells, inv.Targets, inv.Errors} {
+	for _, l := range [][]string{inv.Files, inv.Changed, inv.Modules, inv.Functions, inv.Factories, inv.Cells, inv.Targets, inv.Packages, inv.Errors, inv.Notes} {
 		sort.Strings(l)
 	}
 }

@@ -51,8 +51,9 @@ type Options struct {
 	// Roots are the import roots (relative to Dir or absolute) that module
 	// names are taken from. Default: Dir, and Dir/src when it exists.
 	Roots []string
-	// Decorators mark factories, matched against the whole dotted
-	// decorator name or its last part. Default DefaultDecorators().
+	// Decorators are more names that mark factories, besides
+	// DefaultDecorators(), matched against the whole dotted decorator
+	// name or its last part.
 	Decorators []string
 	// Targets are the build targets.
 	Targets []Target
@@ -62,9 +63,44 @@ type Options struct {
 	// DefaultExclude(); directories whose name starts with "." are
 	// always skipped.
 	Exclude []string
+	// Include lists doublestar globs of non-Python files under Dir that
+	// join the graph as data files ("**/*.pic.yml", "*.lyp": a glob
+	// without a slash matches the base name anywhere). An edit to one
+	// invalidates the code that names it; one no code names reaches
+	// every target. Files that code names by a string literal are data
+	// files whether they match or not.
+	Include []string
+	// SitePackages are the Python interpreter's site-packages
+	// directories (site.getsitepackages() and the user site). Editable
+	// installs they point to outside Dir (`.pth` files, setuptools'
+	// `__editable__` finders, the editables package's redirectors) are
+	// scanned and tracked like the project's own sources; other imports
+	// are recorded with the version of the distribution that installs
+	// them (see Packages and RefreshPackages).
+	SitePackages []string
+	// MaxFileSize is the size in bytes over which a .py file is not
+	// scanned but tracked by its hash alone (see Notes). Default
+	// DefaultMaxFileSize; negative: no limit.
+	MaxFileSize int64
 }
+
+// DefaultMaxFileSize is the default Options.MaxFileSize: 4 MiB, far above
+// any hand-written module and well below generated ones (a 50 MB table of
+// coordinates).
+const DefaultMaxFileSize = 4 << 20
 
 // DefaultExclude returns the directory names skipped by default.
 func DefaultExclude() []string {
 	return []string{"__pycache__", "build", "dist", "venv", "env", "node_modules", "site-packages", "dist-packages"}
+}
+
+// sizeString says a size in bytes the way a person reads it.
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

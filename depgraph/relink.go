@@ -110,14 +110,18 @@ func (g *Graph) directlyTouched(next map[string]*FileInfo) (relink, touched map[
 	return relink, touched
 }
 
-// fileNodes returns the module and def nodes of a file that owns its
-// module.
+// fileNodes returns the module, def, method and binding nodes of a file
+// that owns its module.
 func (g *Graph) fileNodes(fi *FileInfo) []*node {
 	if g.modules[fi.Module] != fi.Path {
 		return nil
 	}
 	out := []*node{g.nodes[moduleID(fi.Module)]}
 	for _, n := range g.defs[fi.Module] {
+		out = append(out, n)
+		out = append(out, g.methodNodes(n)...)
+	}
+	for _, n := range g.binds[fi.Module] {
 		out = append(out, n)
 	}
 	return out
@@ -164,6 +168,7 @@ func (g *Graph) relinkIncremental(next, old map[string]*FileInfo, relink map[str
 			g.removeNode(n)
 		}
 		delete(g.defs, fi.Module)
+		delete(g.binds, fi.Module)
 		delete(g.modules, fi.Module)
 	}
 	for rel, fi := range next {

@@ -1,21 +1,25 @@
 package depgraph
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
 
-// resolved is what a name means: a node (a def, or a module's top-level
-// code when the name is some other global of that module) or a project
-// module object. The zero value is "outside the project or unknown".
+// resolved is what a name means: a node (a def, a binding, or a module's
+// top-level code when the name is some other global of that module) or a
+// project module object. The zero value is "outside the project or
+// unknown"; external is set when an import binds the name to a module
+// outside the project.
 type resolved struct {
-	node   *node
-	module string
+	node     *node
+	module   string
+	external bool
 }
 
 func (r resolved) ok() bool { return r.node != nil || r.module != "" }
 
-// maxResolveDepth bounds re-export chains (and import cycles).
+// maxResolveDepth bounds re-export and alias chains (and import cycles).
 const maxResolveDepth = 12
 
 func parentModule(m string) string {
@@ -84,13 +88,22 @@ func (g *Graph) importedModules(fi *FileInfo, im Import) []string {
 	return out
 }
 
-// lookup resolves a global name of module mod.
+// lookup resolves a global name of module mod: a def, a binding (an alias
+// followed to what it names), a name an import binds, a submodule.
 func (g *Graph) lookup(mod, name string, depth int) resolved {
 	if depth > maxResolveDepth {
 		return resolved{}
 	}
 	if fi := g.moduleFile(mod); fi != nil {
 		if n := g.defs[mod][name]; n != nil {
+			return resolved{node: n}
+		}
+		if n := g.binds[mod][name]; n != nil {
+			if n.bind.Alias != "" {
+				if r, rest := g.resolveFrom(fi, "", n.bind.Alias, depth+1); r.ok() && rest == "" {
+					return r
+				}
+			}
 			return resolved{node: n}
 		}
 		if r, found := g.binding(fi, "", name, depth); found {
@@ -104,18 +117,29 @@ func (g *Graph) lookup(mod, name string, depth int) resolved {
 }
 
 // member resolves attribute name of project module base: a global of it,
-// a submodule, else the module's top-level code (a constant).
-func (g *Graph) member(base, name string, depth int) resolved {
+// a submodule, else (found false) the module's top-level code (a constant
+// set some other way).
+func (g *Graph) member(base, name string, depth int) (r resolved, found bool) {
 	if r := g.lookup(base, name, depth); r.ok() {
-		return r
+		return r, true
 	}
 	if g.hasSub(base, name) {
-		return resolved{module: base + "." + name}
+		return resolved{module: base + "." + name}, true
 	}
 	if g.moduleFile(base) != nil {
-		return resolved{node: g.nodes[moduleID(base)]}
+		return resolved{node: g.nodes[moduleID(base)]}, false
 	}
-	return resolved{}
+	return resolved{}, false
+}
+
+// exported reports whether a star import of mod binds name: it is in the
+// module's literal __all__, or without one it does not start with "_".
+func (g *Graph) exported(mod, name string) bool {
+	fi := g.moduleFile(mod)
+	if fi == nil || !fi.HasExports {
+		return !strings.HasPrefix(name, "_")
+	}
+	return slices.Contains(fi.Exports, name)
 }
 
 // binding resolves name through the imports of fi in scope ("" for module
@@ -138,7 +162,7 @@ func (g *Graph) binding(fi *FileInfo, scope, name string, depth int) (resolved, 
 				if g.isModule(mod) {
 					return resolved{module: mod}, true
 				}
-				return resolved{}, true
+				return resolved{external: true}, true
 			}
 			continue
 		}
@@ -153,7 +177,11 @@ func (g *Graph) binding(fi *FileInfo, scope, name string, depth int) (resolved, 
 					// `from pkg import sub` inside pkg: the submodule
 					return resolved{module: base + "." + n}, true
 				}
-				return g.member(base, n, depth+1), true
+				r, _ := g.member(base, n, depth+1)
+				if !r.ok() && im.Level == 0 && !g.isModule(base) {
+					r.external = true
+				}
+				return r, true
 			}
 		}
 	}
@@ -162,30 +190,39 @@ func (g *Graph) binding(fi *FileInfo, scope, name string, depth int) (resolved, 
 		if im.InDef != scope || len(im.Names) != 1 || im.Names[0] != "*" {
 			continue
 		}
-		if r := g.lookup(g.absModule(fi, *im), name, depth+1); r.ok() {
+		base := g.absModule(fi, *im)
+		if !g.exported(base, name) {
+			continue
+		}
+		if r := g.lookup(base, name, depth+1); r.ok() {
 			return r, true
 		}
 	}
 	return resolved{}, false
 }
 
-// resolveChain resolves a dotted chain used in fi (in scope: "" or a def).
-func (g *Graph) resolveChain(fi *FileInfo, scope, chain string) resolved {
+// resolveFrom resolves a dotted chain used in fi (in scope: "" or a
+// def) as far as it goes through project modules; rest is what is left:
+// attributes of what it resolved to, or of something unknown (a local, a
+// parameter), "" when the whole chain resolved.
+func (g *Graph) resolveFrom(fi *FileInfo, scope, chain string, depth int) (r resolved, rest string) {
 	first, rest, _ := strings.Cut(chain, ".")
-	var r resolved
 	found := false
 	if scope != "" {
-		r, found = g.binding(fi, scope, first, 0)
+		r, found = g.binding(fi, scope, first, depth)
 	}
 	if !found {
-		r = g.lookup(fi.Module, first, 0)
+		r = g.lookup(fi.Module, first, depth)
 	}
 	for rest != "" && r.module != "" {
-		var part string
-		part, rest, _ = strings.Cut(rest, ".")
-		r = g.member(r.module, part, 0)
+		part, tail, _ := strings.Cut(rest, ".")
+		var ok bool
+		if r, ok = g.member(r.module, part, depth); !ok {
+			return r, rest
+		}
+		rest = tail
 	}
-	return r
+	return r, rest
 }
 
 // External lists the modules a file imports that are not part of the

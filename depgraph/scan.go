@@ -10,9 +10,13 @@ import (
 )
 
 // DefaultDecorators returns the decorator names that mark a factory by
-// default: cell and vcell, bare or as the last part of a dotted name
-// (`@cell`, `@kf.cell`, `@gf.cell(...)`, `@pdk.vcell`).
-func DefaultDecorators() []string { return []string{"cell", "vcell"} }
+// default: gdsfactory's and kfactory's cell, vcell, cell_with_module_name
+// and schematic_cell, bare or as the last part of a dotted name (`@cell`,
+// `@kf.cell`, `@gf.cell(...)`, `@pdk.vcell`, `@kcl.cell`,
+// `@gf.cell_with_module_name`, `@pdk.schematic_cell`).
+func DefaultDecorators() []string {
+	return []string{"cell", "vcell", "cell_with_module_name", "schematic_cell"}
+}
 
 // isKeyword reports whether a name token is one of Python's hard keywords.
 func isKeyword(s []byte) bool {
@@ -27,8 +31,8 @@ func isKeyword(s []byte) bool {
 }
 
 // ScanSource scans one file's source. path is used in errors and stored in
-// the result; module is its dotted module name; decorators lists the names
-// that mark factories (nil: DefaultDecorators). A file that does not
+// the result; module is its dotted module name; decorators lists names
+// that mark factories besides DefaultDecorators. A file that does not
 // tokenize returns a *SyntaxError and a FileInfo with only Path, Module and
 // Hash filled in.
 func ScanSource(path, module string, src []byte, decorators []string) (*FileInfo, error) {
@@ -47,9 +51,6 @@ func scanSource(path, module string, src []byte, decorators []string, scratch *t
 		fi.Err = se.Error()
 		return fi, se
 	}
-	if decorators == nil {
-		decorators = DefaultDecorators()
-	}
 	s := &fileScanner{t: t, fi: fi, decorators: decorators}
 	s.scan()
 	return fi, nil
@@ -58,10 +59,17 @@ func scanSource(path, module string, src []byte, decorators []string, scratch *t
 type fileScanner struct {
 	t          *tokenizer
 	fi         *FileInfo
-	decorators []string
-	seen       map[string]bool // scratch for refs
-	buf        []byte          // scratch for refs
+	decorators []string                // besides DefaultDecorators
+	seen       map[string]bool         // scratch for refs
+	buf        []byte                  // scratch for refs
+	wrappers   map[string]wrapper      // module-level names assigned once, for factory makers
+	paths      map[string]bool         // every path-like literal of the file
+	binds      map[string]*bindBuilder // module-level bindings under construction
+	importTok  []bool                  // tokens of import statements: not references (the imports are edges of their own)
 }
+
+// notImport is a token filter for refs: tokens outside import statements.
+func (s *fileScanner) notImport(i int32) bool { return !s.importTok[i] }
 
 func (s *fileScanner) text(k token) string { return string(s.t.src[k.start:k.end]) }
 
@@ -75,6 +83,14 @@ type span struct{ lo, hi int }
 
 func (s *fileScanner) scan() {
 	lines := s.t.lines
+	s.importTok = make([]bool, len(s.t.toks))
+	for _, l := range lines {
+		for _, st := range s.importStatements(l) {
+			for i := st.lo; i < st.hi; i++ {
+				s.importTok[i] = true
+			}
+		}
+	}
 	inDef := make([]int, len(lines)) // def index+1 for lines inside a def
 	var spans []span
 	for i := 0; i < len(lines); {
@@ -86,7 +102,7 @@ func (s *fileScanner) scan() {
 		for j < len(lines) && lines[j].col == 0 && s.is(lines[j].first, "@") {
 			j++
 		}
-		if j >= len(lines) || !s.startsDef(lines[j]) {
+		if j >= len(lines) || !s.startsDef(lines[j], true) {
 			if j == i {
 				i++
 			} else {
@@ -106,10 +122,16 @@ func (s *fileScanner) scan() {
 		i = k
 	}
 	s.imports(inDef)
-	s.top(inDef)
+	main := s.mainLines()
+	bound := s.bindings(inDef, main)
+	s.top(inDef, main, bound)
+	s.factories()
+	s.fi.Paths = sortedKeys(s.paths)
 }
 
-func (s *fileScanner) startsDef(l logLine) bool {
+// startsDef reports whether a logical line starts a def (or, when class
+// is true, a class) statement.
+func (s *fileScanner) startsDef(l logLine, class bool) bool {
 	kw := l.first
 	if s.is(kw, "async") {
 		kw++
@@ -117,12 +139,56 @@ func (s *fileScanner) startsDef(l logLine) bool {
 	if kw+1 >= l.last || s.t.toks[kw+1].kind != tkName {
 		return false
 	}
-	return s.is(kw, "def") || s.is(kw, "class") && kw == l.first
+	return s.is(kw, "def") || class && s.is(kw, "class") && kw == l.first
 }
 
 // def builds the Def for decorator lines [lo, at) and the def line at, its
-// body ending before logical line hi.
+// body ending before logical line hi. A class's methods are Defs of their
+// own; its Refs and BodyHash leave them out.
 func (s *fileScanner) def(lo, at, hi int) Def {
+	d, kw := s.header(lo, at, hi)
+	d.Hash = s.hashLines(lo, hi, nil)
+	if d.Kind != "class" {
+		d.Refs = s.refs(lo, hi, nil, s.notImport, kw+1, true)
+		d.paths = s.pathsIn(lo, hi, nil, nil)
+		return d
+	}
+	inMethod := map[int]bool{}
+	lines := s.t.lines
+	depth := lines[at].depth + 1
+	for x := at + 1; x < hi; {
+		j := x
+		for j < hi && lines[j].depth == depth && s.is(lines[j].first, "@") {
+			j++
+		}
+		if j >= hi || lines[j].depth != depth || !s.startsDef(lines[j], false) {
+			x = max(j, x+1)
+			continue
+		}
+		k := j + 1
+		for k < hi && lines[k].depth > depth {
+			k++
+		}
+		m, mkw := s.header(x, j, k)
+		m.Hash = s.hashLines(x, k, nil)
+		m.Refs = s.refs(x, k, nil, s.notImport, mkw+1, true)
+		m.paths = s.pathsIn(x, k, nil, nil)
+		d.Methods = append(d.Methods, m)
+		for y := x; y < k; y++ {
+			inMethod[y] = true
+		}
+		x = k
+	}
+	body := func(x int) bool { return !inMethod[x] }
+	d.BodyHash = s.hashLines(lo, hi, body)
+	d.Refs = s.refs(lo, hi, body, s.notImport, kw+1, true)
+	d.paths = s.pathsIn(lo, hi, body, nil)
+	return d
+}
+
+// header reads a def or class statement's decorators [lo, at), kind, name
+// and lines; it returns the Def and the index of its keyword token.
+func (s *fileScanner) header(lo, at, hi int) (Def, int32) {
 	lines := s.t.lines
 	l := lines[at]
 	kw := l.first
@@ -137,17 +203,19 @@ func (s *fileScanner) def(lo, at, hi int) Def {
 	for x := lo; x < at; x++ {
 		name, _ := s.dottedAt(lines[x].first+1, lines[x].last)
 		d.Decorators = append(d.Decorators, name)
-		if s.isFactoryDecorator(name) {
-			d.Factory = true
-		}
 	}
-	d.Hash = s.hashLines(lo, hi, nil)
-	d.Refs = s.refs(lo, hi, nil, nil, kw+1)
-	return d
+	return d, kw
 }
 
+// isFactoryDecorator reports whether a dotted decorator name, or its last
+// part, is a default or configured factory decorator.
 func (s *fileScanner) isFactoryDecorator(name string) bool {
 	last := name[strings.LastIndexByte(name, '.')+1:]
+	for _, dec := range DefaultDecorators() {
+		if dec == name || dec == last {
+			return true
+		}
+	}
 	for _, dec := range s.decorators {
 		if dec == name || dec == last {
 			return true
@@ -179,75 +247,8 @@ func (s *fileScanner) hashLines(lo, hi int, keep func(int) bool) string {
 	return strconv.FormatUint(h.Sum64(), 16)
 }
 
-// refs collects the dotted name chains used in logical lines [lo, hi) that
-// pass keep (all when nil), skipping tokens for which skip returns true and
-// the token at self (a def's own name).
-func (s *fileScanner) refs(lo, hi int, keep func(int) bool, skip func(int32) bool, self int32) []string {
-	if s.seen == nil {
-		s.seen = map[string]bool{}
-	}
-	clear(s.seen)
-	var out []string
-	add := func(toks []token, i int) {
-		if i > 0 && toks[i-1].kind == tkOp && toks[i-1].end-toks[i-1].start == 1 && s.t.src[toks[i-1].start] == '.' {
-			return // an attribute of something else
-		}
-		buf := s.buf[:0]
-		for {
-			buf = append(buf, s.t.src[toks[i].start:toks[i].end]...)
-			if i+2 < len(toks) && toks[i+1].kind == tkOp && toks[i+1].end-toks[i+1].start == 1 &&
-				s.t.src[toks[i+1].start] == '.' && toks[i+2].kind == tkName {
-				buf = append(buf, '.')
-				i += 2
-				continue
-			}
-			break
-		}
-		if i+1 < len(toks) && toks[i+1].kind == tkOp && s.t.src[toks[i+1].start] == '(' {
-			buf = append(buf, '(') // called
-		}
-		s.buf = buf
-		if !s.seen[string(buf)] {
-			r := string(buf)
-			s.seen[r] = true
-			out = append(out, r)
-		}
-	}
-	for x := lo; x < hi; x++ {
-		if keep != nil && !keep(x) {
-			continue
-		}
-		l := s.t.lines[x]
-		for i := l.first; i < l.last; i++ {
-			k := s.t.toks[i]
-			if i == self || (skip != nil && skip(i)) {
-				continue
-			}
-			switch k.kind {
-			case tkName:
-				if !isKeyword(s.t.src[k.start:k.end]) {
-					add(s.t.toks, int(i))
-				}
-			case tkString:
-				inner := s.t.inner[k.innerLo:k.innerHi]
-				for j := range inner {
-					if inner[j].kind == tkName && !isKeyword(s.t.src[inner[j].start:inner[j].end]) {
-						add(inner, j)
-					}
-				}
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// top hashes and collects references of the module's top-level code: the
-// logical lines outside every top-level def, import statements excluded
-// from the references, and those under `if __name__ == "__main__":` kept
-// apart in MainRefs.
-func (s *fileScanner) top(inDef []int) {
-	importTok := map[int32]bool{}
+// mainLines marks the logical lines under `if __name__ == "__main__":`.
+func (s *fileScanner) mainLines() []bool {
 	main := make([]bool, len(s.t.lines))
 	inMain := false
 	for x, l := range s.t.lines {
@@ -255,20 +256,23 @@ func (s *fileScanner) top(inDef []int) {
 			inMain = s.isMainGuard(l)
 		}
 		main[x] = inMain
-		if inDef[x] != 0 {
-			continue
-		}
-		for _, st := range s.importStatements(l) {
-			for i := st.lo; i < st.hi; i++ {
-				importTok[i] = true
-			}
-		}
 	}
+	return main
+}
+
+// top hashes and collects references of the module's top-level code: the
+// logical lines outside every top-level def, import statements excluded
+// from the references, and those under `if __name__ == "__main__":` kept
+// apart in MainRefs. The files named by top-level statements other than
+// bindings (bound) are its inputs.
+func (s *fileScanner) top(inDef []int, main, bound []bool) {
 	keep := func(x int) bool { return inDef[x] == 0 }
 	s.fi.TopHash = s.hashLines(0, len(s.t.lines), keep)
-	skip := func(i int32) bool { return importTok[i] }
-	s.fi.TopRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && !main[x] }, skip, -1)
-	s.fi.MainRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && main[x] }, skip, -1)
+	use := s.notImport
+	s.fi.TopRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && !main[x] }, use, -1, false)
+	s.fi.MainRefs = s.refs(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && main[x] }, use, -1, false)
+	// Unresolved here; the graph turns them into TopInputs.
+	s.fi.topPaths = s.pathsIn(0, len(s.t.lines), func(x int) bool { return inDef[x] == 0 && !main[x] && !bound[x] }, nil)
 }
 
 // isMainGuard reports whether a logical line is `if __name__ == "__main__":`.
@@ -287,4 +291,16 @@ func (s *fileScanner) isMainGuard(l logLine) bool {
 		}
 	}
 	return name && str
+}
+
+func sortedKeys(m map[string]bool) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,7 +1,9 @@
 package gds
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -41,6 +43,7 @@ func (l *Library) finish() error {
 	}
 	l.Cells = cells
 	l.index = seen
+	l.addGhosts()
 	if l.Context != nil {
 		l.decodeContext()
 	}
@@ -50,6 +53,31 @@ func (l *Library) finish() error {
 	}
 	_, err := l.bottomUp(idx)
 	return err
+}
+
+// addGhosts adds a ghost cell (see Cell.Ghost) for each name that cells
+// place but no cell defines, with a warning at its first reference, as
+// KLayout's reader does.
+func (l *Library) addGhosts() {
+	n := len(l.Cells)
+	added := false
+	for _, c := range l.Cells[:n] {
+		for i := range c.Refs {
+			r := &c.Refs[i]
+			if l.index[r.Name] != nil {
+				continue
+			}
+			g := &Cell{Name: r.Name, Ghost: true, offset: r.offset}
+			l.Cells = append(l.Cells, g)
+			l.index[r.Name] = g
+			l.Warnings = append(l.Warnings, Warning{Offset: r.offset, Record: refRecord(r), Ghost: r.Name,
+				Msg: fmt.Sprintf("cell %q places %q, which the file does not define: read as an empty ghost cell, as KLayout does", c.Name, r.Name)})
+			added = true
+		}
+	}
+	if added {
+		slices.SortStableFunc(l.Warnings, func(a, b Warning) int { return cmp.Compare(a.Offset, b.Offset) })
+	}
 }
 
 func (l *Library) decodeContext() {

@@ -14,8 +14,14 @@
 // lengths of 0x8000 and more are read as unsigned. Records it does not
 // expect are skipped and reported in Library.Warnings. Malformed input gives
 // a *FormatError naming the byte offset (in the uncompressed stream) and the
-// record, never a panic. A reference to a missing cell and a cycle in the
-// hierarchy are errors too.
+// record, never a panic. A cycle in the hierarchy is an error too.
+//
+// A reference (SREF or AREF) to a cell the file never defines reads as
+// KLayout reads it: as a ghost cell, an empty cell of that name with
+// Cell.Ghost set, added after the defined cells, with a Warning (whose Ghost
+// field names it) at its first reference. Library.Ghosts lists them. Real
+// layouts do this: a design that places standard cells of a PDK kept in
+// another file. The writer leaves ghost cells out, as KLayout's does.
 //
 // With ReadOptions.HashOnly the shapes are hashed as they are read and then
 // dropped, so that reading a large layout for its hashes and counts (as
@@ -34,7 +40,10 @@
 //
 // # Hashes
 //
-// Library.Hashes gives every cell two SHA-256 hashes, as hex.
+// Library.Hashes gives every cell two SHA-256 hashes, as hex. A ghost
+// cell's local and deep hash are both the SHA-256 of "lywatch/gds ghost
+// v1\n" and its name: stable, and unlike any defined cell's, so that a
+// parent's deep hash changes when the definition appears.
 //
 // Each shape has a 128-bit digest of its canonical form: its kind; for
 // boundaries and boxes the polygon with the closing point and repeated
@@ -73,7 +82,18 @@
 // Diff compares two libraries cell by cell, matched by name: cells added,
 // removed and changed, and per changed cell and (layer, datatype) the number
 // of shapes added and removed (by multiset difference of shape digests), and
-// whether its instances changed. Database units are compared with a relative
-// tolerance of 1e-9, since writers differ in the last bits of the 8-byte
-// real.
+// whether its instances changed. A cell that is a ghost on one side and
+// defined on the other is changed. Database units are compared with a
+// relative tolerance of 1e-9, since writers differ in the last bits of the
+// 8-byte real.
+//
+// Parameterised cells are named by their parameters (kfactory's
+// mmi1x2_W0p5_..._WM2p5 becomes mmi1x2_..._WM6 after an edit). Diff pairs a
+// cell only in A with one only in B when both come from the same factory
+// (DiffOptions.Factory; by default kfactory's metadata, FactoryFromMeta) and
+// the pairing is unambiguous: the factory has one such cell on each side,
+// or the two are the only ones of the factory placed at the same place in
+// the hierarchy (same parent, same instance transformation). The pair is
+// one changed cell, CellDiff.RenamedFrom naming its old name; ambiguous
+// ones stay added and removed.
 package gds

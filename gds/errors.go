@@ -32,11 +32,16 @@ func (e *FormatError) Error() string {
 var ErrNoLibrary = errors.New("gds: no complete library")
 
 // Warning is something the reader skipped or tolerated, such as an unknown
-// record. Reading goes on after a warning.
+// record or a reference to an undefined cell. Reading goes on after a
+// warning.
 type Warning struct {
 	Offset int64
 	Record RecordType
 	Msg    string
+	// Ghost names the undefined cell when the warning is about a reference
+	// to one (read as a ghost cell, see Cell.Ghost); "" otherwise. Each
+	// ghost cell has one such warning, at its first reference.
+	Ghost string
 }
 
 // String returns "offset N: record NAME: message".

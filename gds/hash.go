@@ -430,8 +430,11 @@ func (l *Library) shapesDigests() [][32]byte {
 }
 
 // Hashes returns every cell's local and deep hash by cell name. Shapes are
-// hashed on all cores; deep hashes bottom-up. It fails on a reference to a
-// missing cell or a cycle.
+// hashed on all cores; deep hashes bottom-up. A ghost cell (Cell.Ghost)
+// hashes by its name alone: both its hashes are the SHA-256 of
+// "lywatch/gds ghost v1\n" and the name. It fails on a reference to a cell
+// not in Cells (which the reader never gives: it adds ghost cells) or a
+// cycle.
 //
 // Each call computes the hashes afresh (nothing is cached, since the
 // library's cells may have been edited), so callers keep the result. After
@@ -452,6 +455,12 @@ func (l *Library) Hashes() (map[string]CellHash, error) {
 	var loc, dp [][16]byte
 	for _, i := range order {
 		c := l.Cells[i]
+		if c.emptyGhost() {
+			deep[i] = ghostHash(c.Name)
+			h := hex.EncodeToString(deep[i][:])
+			out[c.Name] = CellHash{Local: h, Deep: h}
+			continue
+		}
 		loc, dp = loc[:0], dp[:0]
 		for k := range c.Refs {
 			r := &c.Refs[k]
@@ -464,6 +473,26 @@ func (l *Library) Hashes() (map[string]CellHash, error) {
 		out[c.Name] = CellHash{Local: hex.EncodeToString(lh[:]), Deep: hex.EncodeToString(deep[i][:])}
 	}
 	return out, nil
+}
+
+// ghostHash is the local and deep hash of a ghost cell: it stands for a
+// definition the file lacks, so it is made of the name alone, and differs
+// from the hash of any defined cell (an empty one included), so that a
+// parent's deep hash changes when the definition appears.
+func ghostHash(name string) [32]byte {
+	h := sha256.New()
+	h.Write([]byte("lywatch/gds ghost v1\n"))
+	h.Write([]byte(name))
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// emptyGhost reports whether c is a ghost cell that nothing has been added
+// to (KLayout's "real ghost cell"): it hashes by its name and is not
+// written.
+func (c *Cell) emptyGhost() bool {
+	return c.Ghost && c.NumShapes() == 0 && len(c.Refs) == 0
 }
 
 // bottomUp returns the cells' indices with every child before its parents;
@@ -513,11 +542,15 @@ func (l *Library) bottomUp(idx map[string]int) ([]int, error) {
 }
 
 func refErr(r *Ref, msg string) *FormatError {
-	t := recSREF
+	return &FormatError{Offset: r.offset, Record: refRecord(r), DataType: dtNone, HasRecord: true, Msg: msg}
+}
+
+// refRecord is the record type of r: SREF or AREF.
+func refRecord(r *Ref) RecordType {
 	if r.IsArray() {
-		t = recAREF
+		return recAREF
 	}
-	return &FormatError{Offset: r.offset, Record: t, DataType: dtNone, HasRecord: true, Msg: msg}
+	return recSREF
 }
 
 // summarize hashes the cell's shapes and drops them (ReadOptions.HashOnly).

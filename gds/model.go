@@ -137,6 +137,14 @@ type Cell struct {
 	Name   string
 	Shapes []Shape
 	Refs   []Ref
+	// Ghost is true for a cell the file places (by SREF or AREF) but never
+	// defines. KLayout reads such a reference as a ghost cell, an empty cell
+	// of that name flagged as a ghost (Cell.is_ghost_cell), and so does
+	// lywatch: the reader adds one empty Cell with Ghost set per undefined
+	// name, after the defined cells, and a Warning for its first reference.
+	// A ghost cell is not written (as KLayout does not write it) and hashes
+	// by its name (see Library.Hashes).
+	Ghost bool
 	// Meta is the metadata that KLayout's $$$CONTEXT_INFO$$$ cell carries for
 	// this cell, such as "kfactory:settings:function_name" -> "straight";
 	// nil when there is none.
@@ -194,7 +202,9 @@ type Library struct {
 	// DBU is the second value of the UNITS record: the size of a database unit
 	// in metres (1e-9 for 1 nm).
 	DBU float64
-	// Cells are the user cells in file order; $$$CONTEXT_INFO$$$ is not one.
+	// Cells are the user cells in file order, then the ghost cells (placed
+	// but never defined, see Cell.Ghost) in the order of their first
+	// reference; $$$CONTEXT_INFO$$$ is not one.
 	Cells []*Cell
 	// Meta is library-wide metadata from the context cell (KLayout stores it
 	// as properties of a boundary there), such as
@@ -206,10 +216,24 @@ type Library struct {
 	// Extra holds library-level records other than HEADER, BGNLIB, LIBNAME,
 	// UNITS and ENDLIB.
 	Extra []RawRecord
-	// Warnings are what the reader skipped, in stream order.
+	// Warnings are what the reader skipped or tolerated (unknown records,
+	// references to undefined cells read as ghost cells), in stream order.
 	Warnings []Warning
 
 	index map[string]*Cell
+}
+
+// Ghosts returns the names of the ghost cells (cells placed but never
+// defined; see Cell.Ghost), sorted; nil when there are none.
+func (l *Library) Ghosts() []string {
+	var out []string
+	for _, c := range l.Cells {
+		if c.Ghost {
+			out = append(out, c.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // DBUMicrons returns the database unit in micrometres, as KLayout shows it.

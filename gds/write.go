@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -28,14 +31,15 @@ type WriteOptions struct {
 
 // WriteFile writes lib to path, gzip-compressed when path ends in ".gz". It
 // writes a temporary file beside path and renames it into place, so readers
-// never see a half-written file.
+// never see a half-written file. The file's mode is 0666 less the process's
+// umask, as for any program's output.
 func WriteFile(path string, lib *Library) error {
 	return WriteFileOptions(path, lib, WriteOptions{})
 }
 
 // WriteFileOptions is WriteFile with options.
 func WriteFileOptions(path string, lib *Library, opts WriteOptions) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".")
 	if err != nil {
 		return err
 	}
@@ -45,9 +49,6 @@ func WriteFileOptions(path string, lib *Library, opts WriteOptions) error {
 	} else {
 		err = Write(tmp, lib)
 	}
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -55,6 +56,20 @@ func WriteFileOptions(path string, lib *Library, opts WriteOptions) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// createTemp creates a new file dir/prefix<random>.tmp with mode 0666, which
+// the kernel reduces by the umask (os.CreateTemp's 0600 does not follow it).
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 1000 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, prefix+"*.tmp"), Err: fs.ErrExist}
 }
 
 func writeGzip(w io.Writer, lib *Library, level int) error {
@@ -208,7 +223,9 @@ func (w *recWriter) library(lib *Library) {
 		w.cell(lib.contextForWrite())
 	}
 	for _, c := range lib.Cells {
-		w.cell(c)
+		if !c.emptyGhost() { // as KLayout, which writes no ghost cell
+			w.cell(c)
+		}
 	}
 	w.empty(recENDLIB)
 }

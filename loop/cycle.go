@@ -14,7 +14,8 @@ import (
 // clearScreen moves the cursor home and clears the terminal.
 const clearScreen = "\033[H\033[2J"
 
-// cycle plans, builds each target and runs the after-build hooks of the
+// cycle plans, shows the targets the plan serves from the cache, builds
+// the others in the plan's order and runs the after-build stages of the
 // good builds. bctx stops the plan and builds (restart); ctx stops all.
 func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
 	start := time.Now()
@@ -35,7 +36,7 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
 		fmt.Fprint(l.o.Out, clearScreen)
 	}
 	head := l.describe(c)
-	targets := l.o.Targets
+	targets, cached := l.o.Targets, []Target(nil)
 	if l.o.Hooks.Plan != nil {
 		start := time.Now()
 		p, err := l.o.Hooks.Plan(bctx, c)
@@ -53,15 +54,37 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
 			}
 			rep.Note, rep.Invalidated = p.Note, p.Invalidated
 			targets = l.selectTargets(p.Targets)
+			if len(p.Cached) > 0 {
+				cached = l.selectTargets(p.Cached)
+			}
 		}
 		l.logf("cycle %d: plan took %s", c.N, runner.FormatDuration(time.Since(start)))
 	}
-	if len(targets) == 0 {
-		l.print(append(head, "nothing to rebuild"))
-		rep.Status = StatusNothing
-		return outcome{}
-	}
 	code := 0
+	for _, t := range cached {
+		br := BuildReport{Target: t.Name, Output: t.Output, Status: StatusCached}
+		parts := append(append([]string{}, head...), l.good("%s from the cache, no build", l.rel(t.Output)))
+		if l.o.Hooks.Cached != nil {
+			stages := l.o.Hooks.Cached(ctx, t)
+			br.Stages = stages
+			more, ok := l.stageParts(stages)
+			parts = append(parts, more...)
+			if !ok {
+				br.Status, br.Error, code = StatusFailed, stages[len(stages)-1].Error, 1
+			}
+		}
+		rep.Builds = append(rep.Builds, br)
+		l.print(parts)
+	}
+	if len(targets) == 0 {
+		if len(cached) == 0 {
+			l.print(append(head, "nothing to rebuild"))
+			rep.Status = StatusNothing
+		} else if code == 0 {
+			rep.Status = StatusCached
+		}
+		return outcome{code: code}
+	}
 	for _, t := range targets {
 		if bctx.Err() != nil {
 			return outcome{stopped: true, code: 1}
@@ -86,44 +109,49 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
 				parts = append(parts, l.rel(t.Output))
 			}
 		}
-		hookParts, stages, ok := l.after(ctx, &Build{Cycle: c, Target: t, Result: res, Values: map[string]any{}})
-		br.Stages = stages
-		if !ok {
-			br.Status, br.Error = StatusFailed, stages[len(stages)-1].Error
-			if code == 0 {
-				code = 1
+		if l.o.Hooks.After != nil {
+			// A change that restarts the cycle also stops its stages: a
+			// push of a layout already superseded is not waited for.
+			stages := l.o.Hooks.After(bctx, &Build{Cycle: c, Target: t, Result: res})
+			if bctx.Err() != nil && ctx.Err() == nil {
+				br.Status, br.Stages = StatusStopped, stages
+				rep.Builds = append(rep.Builds, br)
+				l.print(append(parts, l.warn("stopped by a change")))
+				return outcome{stopped: true, code: 1}
+			}
+			br.Stages = stages
+			more, ok := l.stageParts(stages)
+			parts = append(parts, more...)
+			if !ok {
+				br.Status, br.Error = StatusFailed, stages[len(stages)-1].Error
+				if code == 0 {
+					code = 1
+				}
 			}
 		}
 		rep.Builds = append(rep.Builds, br)
-		l.print(append(parts, hookParts...))
+		l.print(parts)
 	}
 	return outcome{code: code}
 }
 
-// after runs the after-build hooks in order and returns their summary
-// parts and reports; ok is false when one failed (the rest then do not
-// run, and the last report is the failed one's).
-func (l *loop) after(ctx context.Context, b *Build) (parts []string, stages []StageReport, ok bool) {
-	for _, h := range l.o.Hooks.After {
-		start := time.Now()
-		note, err := h.Run(ctx, b)
-		took := time.Since(start)
-		d := runner.FormatDuration(took)
-		if err != nil {
-			stages = append(stages, StageReport{Name: h.Name, DurationMS: ms(took), Error: err.Error()})
-			return append(parts, l.bad("%s failed: %v", h.Name, err)), stages, false
-		}
-		if note == Quiet {
+// stageParts turns stage reports into summary parts ("read 4 ms (15
+// cells)", "push failed: ..."); ok is false when one failed.
+func (l *loop) stageParts(stages []StageReport) (parts []string, ok bool) {
+	ok = true
+	for _, s := range stages {
+		if s.Error != "" {
+			parts = append(parts, l.bad("%s failed: %s", s.Name, s.Error))
+			ok = false
 			continue
 		}
-		stages = append(stages, StageReport{Name: h.Name, DurationMS: ms(took), Note: note})
-		p := h.Name + " " + d
-		if note != "" {
-			p += " (" + note + ")"
+		p := s.Name + " " + runner.FormatDuration(time.Duration(s.DurationMS*float64(time.Millisecond)))
+		if s.Note != "" {
+			p += " (" + s.Note + ")"
 		}
 		parts = append(parts, p)
 	}
-	return parts, stages, true
+	return parts, ok
 }
 
 // failCode is the --once status of a build that was not good.
@@ -134,24 +162,24 @@ func failCode(res *runner.Result) int {
 	return 1
 }
 
-// selectTargets returns the targets named, in configuration order.
+// selectTargets returns the targets named, in the order named (nil: all,
+// in the order of Options.Targets).
 func (l *loop) selectTargets(names []string) []Target {
 	if names == nil {
 		return l.o.Targets
 	}
-	want := make(map[string]bool, len(names))
-	for _, n := range names {
-		want[n] = true
-	}
 	out := []Target{}
-	for _, t := range l.o.Targets {
-		if want[t.Name] {
-			out = append(out, t)
-			delete(want, t.Name)
+	for _, n := range names {
+		found := false
+		for _, t := range l.o.Targets {
+			if t.Name == n {
+				out, found = append(out, t), true
+				break
+			}
 		}
-	}
-	for n := range want {
-		l.logf("plan names unknown target %q", n)
+		if !found {
+			l.logf("plan names unknown target %q", n)
+		}
 	}
 	return out
 }
@@ -168,7 +196,11 @@ type Events struct {
 
 // request builds the runner request for target t in cycle c.
 func (l *loop) request(c *Cycle, t Target) runner.Request {
-	ev := Events{Cycle: c.N, Initial: c.Initial, Rescan: c.Changes.Rescan, Target: t.Name, Output: t.Output, Changes: c.Changes.Changes}
+	cs := c.Changes
+	if c.Plan != nil && c.Plan.Changes != nil {
+		cs = *c.Plan.Changes
+	}
+	ev := Events{Cycle: c.N, Initial: c.Initial, Rescan: cs.Rescan, Target: t.Name, Output: t.Output, Changes: cs.Changes}
 	if ev.Changes == nil {
 		ev.Changes = []watcher.Change{}
 	}
@@ -194,5 +226,5 @@ func (l *loop) request(c *Cycle, t Target) runner.Request {
 	if t.Name != "" {
 		label = t.Name
 	}
-	return runner.Request{Command: t.Command, Label: label, Changed: c.Changes.Paths(), Events: data, Env: env, Timeout: t.Timeout}
+	return runner.Request{Command: t.Command, Label: label, Changed: cs.Paths(), Events: data, Env: env, Timeout: t.Timeout}
 }

@@ -72,27 +72,22 @@ type Options struct {
 type Hooks struct {
 	// Plan decides what to build for a cycle; nil builds every target.
 	Plan func(ctx context.Context, c *Cycle) (*Plan, error)
-	// After runs, in order, after each good build of a target.
-	After []Hook
+	// After runs after each good build of a target (exit 0, never after a
+	// failed or stopped one): the stages that read, keep and show its
+	// layout. Its context is the build's: a change that restarts the
+	// cycle stops it too, and the cycle counts as stopped. It returns a report of each stage that had something to
+	// do, in the order the summary line shows them; a report with an Error
+	// fails the build.
+	After func(ctx context.Context, b *Build) []StageReport
+	// Cached shows a target that the plan lists in Plan.Cached: its last
+	// good layout, served without a build. It returns stage reports as
+	// After does.
+	Cached func(ctx context.Context, t Target) []StageReport
 	// Idle, if set, is called when a cycle ends with nothing waiting, as
 	// the loop goes back to waiting for changes. It runs on the loop's
 	// goroutine: it must return at once.
 	Idle func()
 }
-
-// Hook is one after-build stage.
-type Hook struct {
-	// Name is shown in the summary line with the hook's time.
-	Name string
-	// Run does the work; the note it returns is shown after the time. A
-	// hook that had nothing to do returns Quiet as its note and is left out
-	// of the summary line.
-	Run func(ctx context.Context, b *Build) (note string, err error)
-}
-
-// Quiet is the note of a hook that had nothing to do for this build (no
-// output to read, say): the summary line does not mention the hook.
-const Quiet = "\x00quiet"
 
 // Cycle is one round: the changes it builds for.
 type Cycle struct {
@@ -109,8 +104,12 @@ type Cycle struct {
 
 // Plan is what a planner decides for one cycle.
 type Plan struct {
-	// Targets to build by name; nil builds all, empty builds none.
+	// Targets to build by name, in the order given; nil builds all (in
+	// the order of Options.Targets), empty builds none.
 	Targets []string
+	// Cached names targets whose last good layout is current: they are
+	// shown (Hooks.Cached) without a build, before the others are built.
+	Cached []string
 	// Env holds KEY=VALUE pairs added to every build's environment.
 	Env []string
 	// Note is shown in the summary line after the changed files.
@@ -118,9 +117,13 @@ type Plan struct {
 	// Invalidated lists the factories the plan found invalidated (for
 	// Report; the build gets them through Env).
 	Invalidated []string
+	// Changes, when set, are the changes the builds are told of
+	// (LYWATCH_CHANGED, the events file) instead of the cycle's own: the
+	// cycle's and those of earlier cycles whose builds did not succeed.
+	Changes *watcher.ChangeSet
 }
 
-// Build is one target's build in a cycle, as after-build hooks see it.
+// Build is one target's good build in a cycle, as Hooks.After sees it.
 type Build struct {
 	// Cycle is the cycle the build belongs to.
 	Cycle *Cycle
@@ -128,8 +131,6 @@ type Build struct {
 	Target Target
 	// Result is the build's outcome (always good when hooks see it).
 	Result *runner.Result
-	// Values lets hooks hand things to later hooks of the same build.
-	Values map[string]any
 }
 
 // Environment variables the loop adds to each build, beside runner's.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,14 +212,14 @@ func TestQueueWaitsAndMerges(t *testing.T) {
 func TestFailedBuildRunsNoHooksAndWatchingGoesOn(t *testing.T) {
 	var mu sync.Mutex
 	hooked := 0
-	hook := Hook{Name: "push", Run: func(ctx context.Context, b *Build) (string, error) {
+	hook := func(ctx context.Context, b *Build) []StageReport {
 		mu.Lock()
 		defer mu.Unlock()
 		hooked++
-		return "", nil
-	}}
+		return []StageReport{{Name: "push"}}
+	}
 	script := logScript + `; [ "$LYWATCH_CYCLE" != 1 ] || exit 3`
-	h := start(t, script, func(o *Options) { o.Hooks.After = []Hook{hook} })
+	h := start(t, script, func(o *Options) { o.Hooks.After = hook })
 	waitFor(t, "the failed summary", func() bool { return strings.Contains(h.out.String(), "failed (exit 3)") })
 	mu.Lock()
 	if hooked != 0 {
@@ -236,19 +237,10 @@ func TestHooksAndPlan(t *testing.T) {
 	plan := func(ctx context.Context, c *Cycle) (*Plan, error) {
 		return &Plan{Targets: []string{"ring"}, Env: []string{"STALE=ring_cell"}, Note: "1 cell stale"}, nil
 	}
-	read := Hook{Name: "read", Run: func(ctx context.Context, b *Build) (string, error) {
-		order = append(order, "read:"+b.Target.Name)
-		b.Values["layout"] = "L"
-		return "2 cells", nil
-	}}
-	push := Hook{Name: "push", Run: func(ctx context.Context, b *Build) (string, error) {
-		order = append(order, "push:"+b.Values["layout"].(string))
-		return "", errors.New("refused")
-	}}
-	never := Hook{Name: "never", Run: func(ctx context.Context, b *Build) (string, error) {
-		order = append(order, "never")
-		return "", nil
-	}}
+	after := func(ctx context.Context, b *Build) []StageReport {
+		order = append(order, "after:"+b.Target.Name)
+		return []StageReport{{Name: "read", Note: "2 cells"}, {Name: "push", Error: "refused"}}
+	}
 	o := Options{
 		Targets: []Target{
 			{Name: "chip", Command: []string{"sh", "-c", "exit 9"}},
@@ -256,13 +248,13 @@ func TestHooksAndPlan(t *testing.T) {
 		},
 		Runner: &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out},
 		Out:    &out, Root: dir, Once: true,
-		Hooks: Hooks{Plan: plan, After: []Hook{read, push, never}},
+		Hooks: Hooks{Plan: plan, After: after},
 	}
 	code, err := Run(context.Background(), o)
 	if err != nil || code != 1 {
 		t.Fatalf("Run = %d, %v; want 1 (the push hook failed)", code, err)
 	}
-	if got := strings.Join(order, ","); got != "read:ring,push:L" {
+	if got := strings.Join(order, ","); got != "after:ring" {
 		t.Errorf("hooks ran %q", got)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "stale")); string(b) != "ring_cell\n" {
@@ -272,6 +264,41 @@ func TestHooksAndPlan(t *testing.T) {
 	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), " ok → ring.gds → read ") ||
 		!strings.Contains(out.String(), " (2 cells) → push failed: refused\n") {
 		t.Errorf("summary:\n%s\nwant %q ... read ... (2 cells) → push failed: refused", out.String(), want)
+	}
+}
+
+// The plan's order is the build order, whatever the configuration's; the
+// targets it serves from the cache are shown first, with no build.
+func TestPlanOrderAndCached(t *testing.T) {
+	dir := t.TempDir()
+	var out testsupport.Buffer
+	log := filepath.Join(dir, "log")
+	build := func(name string) Target {
+		return Target{Name: name, Command: []string{"sh", "-c", "echo " + name + " >> " + log}, Output: filepath.Join(dir, name+".gds")}
+	}
+	var shown []string
+	o := Options{
+		Targets: []Target{build("chip"), build("lib"), build("pads")},
+		Runner:  &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out},
+		Out:     &out, Root: dir, Once: true,
+		Hooks: Hooks{
+			Plan: func(context.Context, *Cycle) (*Plan, error) {
+				return &Plan{Targets: []string{"lib", "chip"}, Cached: []string{"pads"}}, nil
+			},
+			Cached: func(_ context.Context, t Target) []StageReport {
+				shown = append(shown, t.Name)
+				return []StageReport{{Name: "push", DurationMS: 3, Note: "open"}}
+			},
+		},
+	}
+	if code, err := Run(context.Background(), o); code != 0 || err != nil {
+		t.Fatalf("Run = %d, %v", code, err)
+	}
+	if b, _ := os.ReadFile(log); string(b) != "lib\nchip\n" {
+		t.Errorf("built %q, want lib then chip (the plan's order)", b)
+	}
+	if !reflect.DeepEqual(shown, []string{"pads"}) || !strings.Contains(out.String(), "start-up → pads.gds from the cache, no build → push 3 ms (open)\n") {
+		t.Errorf("cached targets shown %v; summary:\n%s", shown, out.String())
 	}
 }
 

@@ -30,7 +30,8 @@ type Report struct {
 	// Builds are the target builds run, in order.
 	Builds []BuildReport `json:"builds"`
 	// Status is "ok" (every build and stage good), "failed", "stopped" (a
-	// restart or lywatch quitting) or "nothing to rebuild".
+	// restart or lywatch quitting), "nothing to rebuild" or "cached" (every
+	// target served from the session, no build).
 	Status string `json:"status"`
 	// PlanError says why the plan failed; every target is then built.
 	PlanError string `json:"plan_error,omitzero"`
@@ -45,7 +46,8 @@ type BuildReport struct {
 	// Output is the layout the build writes, if known.
 	Output string `json:"output,omitzero"`
 	// Status is "ok", "failed" (exit status, signal or start error, or an
-	// after-build stage failed) or "stopped".
+	// after-build stage failed), "stopped" or "cached" (served from the
+	// session without a build).
 	Status string `json:"status"`
 	// ExitCode is the build's exit status (-1: killed or never started).
 	ExitCode int `json:"exit_code"`
@@ -55,7 +57,8 @@ type BuildReport struct {
 	Error string `json:"error,omitzero"`
 	// DurationMS is the build's wall time in milliseconds.
 	DurationMS float64 `json:"duration_ms"`
-	// Stages are the after-build stages that ran (read, save, push).
+	// Stages are the after-build stages that had something to do (read,
+	// push, save), in the order the summary line shows them.
 	Stages []StageReport `json:"stages,omitzero"`
 }
 
@@ -67,7 +70,8 @@ type StageReport struct {
 	DurationMS float64 `json:"duration_ms"`
 	// Note is what the summary line shows for it ("15 cells, 3 changed").
 	Note string `json:"note,omitzero"`
-	// Error says why it failed; the later stages did not run.
+	// Error says why it failed; the stages that needed its result did not
+	// run.
 	Error string `json:"error,omitzero"`
 }
 
@@ -77,6 +81,9 @@ const (
 	StatusFailed  = "failed"
 	StatusStopped = "stopped"
 	StatusNothing = "nothing to rebuild"
+	// StatusCached is a target (and a cycle) served from the session,
+	// with no build: its last good layout is current.
+	StatusCached = "cached"
 )
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

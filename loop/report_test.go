@@ -38,9 +38,11 @@ func decodeReports(t *testing.T, data string) []Report {
 // TestReportOnce checks the JSON report of one cycle for each way a cycle
 // can end.
 func TestReportOnce(t *testing.T) {
-	read := Hook{Name: "read", Run: func(ctx context.Context, b *Build) (string, error) { return "2 cells", nil }}
-	quiet := Hook{Name: "save", Run: func(ctx context.Context, b *Build) (string, error) { return Quiet, nil }}
-	refuse := Hook{Name: "push", Run: func(ctx context.Context, b *Build) (string, error) { return "", errors.New("refused") }}
+	after := func(reports ...StageReport) func(context.Context, *Build) []StageReport {
+		return func(context.Context, *Build) []StageReport { return reports }
+	}
+	read := StageReport{Name: "read", Note: "2 cells"}
+	refuse := StageReport{Name: "push", Error: "refused"}
 	plan := func(p *Plan, err error) func(context.Context, *Cycle) (*Plan, error) {
 		return func(context.Context, *Cycle) (*Plan, error) { return p, err }
 	}
@@ -51,16 +53,16 @@ func TestReportOnce(t *testing.T) {
 		want   Report // Cycle, Time and durations are not compared
 	}{{
 		name: "good build with stages", script: "echo x > out.gds",
-		hooks: Hooks{After: []Hook{read, quiet}},
+		hooks: Hooks{After: after(read)},
 		want: Report{Initial: true, Status: StatusOK, Builds: []BuildReport{{Status: StatusOK,
 			Stages: []StageReport{{Name: "read", Note: "2 cells"}}}}},
 	}, {
 		name: "failed build", script: "exit 3",
-		hooks: Hooks{After: []Hook{read}},
+		hooks: Hooks{After: after(read)},
 		want:  Report{Initial: true, Status: StatusFailed, Builds: []BuildReport{{Status: StatusFailed, ExitCode: 3}}},
 	}, {
 		name: "failed stage", script: "echo x > out.gds",
-		hooks: Hooks{After: []Hook{read, refuse, quiet}},
+		hooks: Hooks{After: after(read, refuse)},
 		want: Report{Initial: true, Status: StatusFailed, Builds: []BuildReport{{Status: StatusFailed, Error: "refused",
 			Stages: []StageReport{{Name: "read", Note: "2 cells"}, {Name: "push", Error: "refused"}}}}},
 	}, {
@@ -74,6 +76,12 @@ func TestReportOnce(t *testing.T) {
 		name: "plan with nothing to build", script: "true",
 		hooks: Hooks{Plan: plan(&Plan{Targets: []string{}, Note: "no code changed"}, nil)},
 		want:  Report{Initial: true, Status: StatusNothing, Note: "no code changed", Builds: []BuildReport{}},
+	}, {
+		name: "every target from the cache", script: "exit 1",
+		hooks: Hooks{Plan: plan(&Plan{Targets: []string{}, Cached: []string{""}, Note: "session valid"}, nil),
+			Cached: func(context.Context, Target) []StageReport { return []StageReport{{Name: "push", Note: "open"}} }},
+		want: Report{Initial: true, Status: StatusCached, Note: "session valid",
+			Builds: []BuildReport{{Status: StatusCached, Stages: []StageReport{{Name: "push", Note: "open"}}}}},
 	}, {
 		name: "plan's note and factories", script: "true",
 		hooks: Hooks{Plan: plan(&Plan{Note: "1 factory invalidated", Invalidated: []string{"ring"}}, nil)},

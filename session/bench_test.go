@@ -77,3 +77,55 @@ func BenchmarkHashFiles10k(b *testing.B) {
 		}
 	}
 }
+
+// benchLayout is a 64 MiB layout-like stream (GDS-sized records of varied
+// bytes) that compresses about as a real layout does.
+func benchLayout() []byte {
+	b := make([]byte, 0, 64<<20)
+	for i := 0; len(b) < 64<<20; i++ {
+		b = fmt.Appendf(b, "\x00\x2c\x10\x03%08x%08x%08x%08x", i*7919, i*104729, i%977, i/13)
+	}
+	return b
+}
+
+// BenchmarkLoadChecksLayout is what Load (and so `session show`) pays to
+// check a target's stored layout against its manifest: the size, then the
+// SHA-256 of cells.gds.gz.
+func BenchmarkLoadChecksLayout(b *testing.B) {
+	root := b.TempDir()
+	os.MkdirAll(filepath.Join(root, ".git"), 0o755)
+	s, err := Open(DefaultDir(root), Options{Root: root, HistoryFrames: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	m := &Manifest{}
+	if err := s.SaveLayout("chip", m, benchLayout()); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if m, err := s.Load("chip"); m == nil || err != nil {
+			b.Fatal(m, err)
+		}
+	}
+	b.ReportMetric(float64(m.Layout.Size)/(1<<20), "MiB-stored")
+}
+
+// BenchmarkCompress compares the save's compression of a 64 MiB layout in
+// pieces on every core with one gzip stream.
+func BenchmarkCompress(b *testing.B) {
+	layout := benchLayout()
+	for _, c := range []struct {
+		name  string
+		chunk int
+	}{{"pieces", gzipChunk}, {"one-stream", len(layout)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(layout)))
+			for b.Loop() {
+				if _, err := compress(layout, 1, c.chunk); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

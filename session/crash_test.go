@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -83,5 +84,68 @@ func TestKilledDuringSaves(t *testing.T) {
 		s.Close()
 		t.Logf("round %d: killed after save %d, loaded %d", round, last, g)
 		gen = g + 1
+	}
+}
+
+// crashBeforeRename leaves target's session as a crash between a save's
+// commit (the manifest) and its rename leaves it: the new manifest, the
+// previous layout at LayoutPath, the new one at LayoutPath.next.
+func crashBeforeRename(t *testing.T, s *Store, root, target string) {
+	t.Helper()
+	if err := s.Save(target, testManifest(t, root, srcPaths(), 1), layoutFile(t, t.TempDir(), 1, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	cells := s.LayoutPath(target)
+	old, err := os.ReadFile(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(target, testManifest(t, root, srcPaths(), 2), layoutFile(t, t.TempDir(), 2, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(cells, cells+nextSuffix); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cells, string(old))
+}
+
+// TestShowAfterCrashBeforeRename is issue 16's case 11: after a crash
+// between the manifest commit and the layout rename, `session show` (a
+// read-only store) must not call the target valid with a layout_path whose
+// bytes are not the manifest's; the next lywatch (holding the lock)
+// finishes the rename and it is valid again.
+func TestShowAfterCrashBeforeRename(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	ageFiles(t, root, srcPaths())
+	s := openStore(t, root, Options{})
+	crashBeforeRename(t, s, root, "chip")
+	s.Close()
+
+	ro, err := OpenReadOnly(DefaultDir(root), Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ro.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := st.Targets[0]
+	if ts.State == "valid" || ts.LayoutPath != "" {
+		t.Fatalf("session show after a crash before the rename: state %q, layout_path %q; want not valid, no path", ts.State, ts.LayoutPath)
+	}
+	if !strings.Contains(ts.Warning, "interrupted") {
+		t.Errorf("warning %q does not say a save was interrupted", ts.Warning)
+	}
+
+	s = openStore(t, root, Options{})
+	if m, err := s.Load("chip"); err != nil || m.Meta["gen"] != "2" {
+		t.Fatalf("Load with the lock: %v, %v", m, err)
+	}
+	st, err = s.Status(context.Background())
+	if err != nil || st.Targets[0].State != "valid" {
+		t.Fatalf("after the rename was finished: %+v, %v", st.Targets, err)
+	}
+	if c := gunzipFile(t, st.Targets[0].LayoutPath); c != layoutContent(2, 5000) {
+		t.Error("layout_path does not hold the manifest's layout")
 	}
 }

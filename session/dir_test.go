@@ -48,7 +48,7 @@ func TestGitignore(t *testing.T) {
 	s.Close()
 	// An existing build/.gitignore is left alone.
 	writeFile(t, filepath.Join(root, "build", ".gitignore"), "mine\n")
-	s = openStore(t, root, Options{})
+	openStore(t, root, Options{})
 	if b, _ := os.ReadFile(filepath.Join(root, "build", ".gitignore")); string(b) != "mine\n" {
 		t.Errorf("an existing build/.gitignore was changed: %q", b)
 	}

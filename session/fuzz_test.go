@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -16,7 +17,6 @@ func FuzzDecodeManifest(f *testing.F) {
 		Functions: map[string]string{"f": "h"},
 		Factories: map[string]Factory{"straight": {Hash: "h", File: "pdk/a.py"}},
 		Cells:     []Cell{{Name: "TOP", Local: "l", Deep: "d", Factory: "straight", Children: []string{"x"}}},
-		Edges:     []Edge{{From: "a", To: "b", Kind: "calls"}},
 		Layout:    Layout{File: "cells.gds.gz", SHA256: "00", Size: 1},
 	}
 	b, err := EncodeManifest(m)
@@ -25,7 +25,12 @@ func FuzzDecodeManifest(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add(b[:len(b)/2])
-	f.Add([]byte(`{"format":"lywatch-session-manifest","version":1,"data":{}}`))
+	marked, err := encodeManifest(m, bytes.Repeat([]byte{7}, keySize))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(marked)
+	f.Add([]byte(`{"format":"lywatch-session-manifest","version":` + strconv.Itoa(FormatVersion) + `,"data":{}}`))
 	f.Add([]byte{})
 	f.Fuzz(checkRoundTrip)
 }
@@ -60,7 +65,7 @@ func FuzzManifestContent(f *testing.F) {
 	f.Add([]byte(`{"root":"x","cells":[{"name":"A","local":"l","deep":"d","children":["B"]}]}`), []byte(``), false)
 	f.Add([]byte(`{"root":"../..","files":"x"}`), []byte(`b%41.py\tab\t-1\t2\t0\n`), true)
 	f.Fuzz(func(t *testing.T, data, table []byte, withTable bool) {
-		head := []byte(`{"format":"lywatch-session-manifest","version":1,"data":`)
+		head := []byte(`{"format":"lywatch-session-manifest","version":` + strconv.Itoa(FormatVersion) + `,"data":`)
 		head = append(head, data...)
 		if withTable {
 			head = append(append(append(head, tableKey...), table...), '"')

@@ -33,7 +33,7 @@ func storeGraph(tdir string, graph json.RawMessage) (Layout, error) {
 	if st, err := os.Stat(p); err == nil && st.Size() == l.Size {
 		return l, nil // named by its content: already there (LoadGraph checks the hash)
 	}
-	if err := WriteFileAtomic(p, graph, 0o644); err != nil {
+	if err := WriteFileAtomic(p, graph, filePerm); err != nil {
 		return Layout{}, err
 	}
 	return l, nil

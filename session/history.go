@@ -40,7 +40,7 @@ func frameFiles(seq int) (meta, layout string) {
 // listFrames returns the history folder's frames, oldest first. Frames
 // whose record is damaged or whose layout is missing are skipped (and
 // removed by the next prune).
-func listFrames(hdir string) ([]Frame, error) {
+func listFrames(hdir string, key []byte) ([]Frame, error) {
 	ents, err := os.ReadDir(hdir)
 	if isNotExist(err) {
 		return nil, nil
@@ -54,12 +54,13 @@ func listFrames(hdir string) ([]Frame, error) {
 		if !ok {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(hdir, e.Name()))
+		b, err := readOwned(filepath.Join(hdir, e.Name()))
 		if err != nil {
 			continue
 		}
 		var f Frame
-		if unseal(frameFormat, b, &f) != nil || f.Seq != seq || !localName(f.Layout.File) {
+		mark, err := unseal(frameFormat, b, &f)
+		if err != nil || mark.verify(key) != nil || f.Seq != seq || !localName(f.Layout.File) {
 			continue
 		}
 		if fi, err := os.Stat(filepath.Join(hdir, f.Layout.File)); err != nil || fi.Size() != f.Layout.Size {
@@ -81,13 +82,14 @@ func frameSeq(name, suffix string) (int, bool) {
 	return n, err == nil && n > 0
 }
 
-// addFrame records the layout at cellsPath as the target's next frame and
-// prunes the history to its bounds.
-func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, maxBytes int64) error {
-	if err := os.MkdirAll(hdir, 0o755); err != nil {
+// addFrame records the layout at cellsPath as the target's next frame,
+// marked with key, and prunes the history to its bounds (removing the
+// files of frames not marked with key).
+func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, maxBytes int64, key []byte) error {
+	if err := os.MkdirAll(hdir, dirPerm); err != nil {
 		return fmt.Errorf("session: history: %w", err)
 	}
-	frames, err := listFrames(hdir)
+	frames, err := listFrames(hdir, key)
 	if err != nil {
 		return err
 	}
@@ -100,11 +102,11 @@ func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, max
 	if err := linkOrCopy(cellsPath, filepath.Join(hdir, lay)); err != nil {
 		return err
 	}
-	b, err := seal(frameFormat, f)
+	b, err := seal(frameFormat, f, key)
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(hdir, meta), b, 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(hdir, meta), b, filePerm); err != nil {
 		return err
 	}
 	return pruneFrames(hdir, append(frames, f), maxFrames, maxBytes)
@@ -172,7 +174,7 @@ func linkOrCopy(src, dst string) error {
 		return fmt.Errorf("session: history: %w", err)
 	}
 	defer in.Close()
-	return writeAtomic(dst, 0o644, func(w io.Writer) error {
+	return writeAtomic(dst, filePerm, func(w io.Writer) error {
 		_, err := io.Copy(w, in)
 		return err
 	})

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type Holder struct {
 	Host    string    `json:"host"`
 	Started time.Time `json:"started"`
 	Args    []string  `json:"args,omitempty"`
+	// Dir is the session directory the lock is for.
+	Dir string `json:"dir,omitempty"`
 }
 
 // String names the holder for people: "pid 1234 on host x, started 16:20:01 UTC".
@@ -55,47 +58,105 @@ func (e *LockedError) Error() string {
 // Is makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
-// lock is a held session lock: an open lock file with an exclusive flock.
-// flock locks belong to the open file description, so the kernel releases a
-// lock whose holder died (even by SIGKILL): a stale lock cannot block, and
-// two Opens of one directory in one process exclude each other as two
+// lock is a held session lock. It is two lock files, each held with an
+// exclusive OS lock (flock, or LockFileEx on Windows):
+//
+//   - the user's lock, in the user's cache folder and named by the session
+//     directory's absolute path, which deleting the session folder (make
+//     clean, git clean -fdx) cannot take away;
+//   - the local lock, the session directory's own "lock" file, which
+//     excludes processes of other users (or other cache folders) and names
+//     the holder for anyone who looks into the folder.
+//
+// OS locks belong to the open file, so the kernel releases the lock of a
+// holder that died (even by SIGKILL): a stale lock cannot block, and two
+// Opens of one directory in one process exclude each other as two
 // processes do.
 type lock struct {
-	f       *os.File
-	pidFile string // set for the fallback pid-file lock
+	dir    string
+	holder Holder
+	user   *lockFile
+	local  *lockFile
 }
 
-// acquireLock takes dir's lock without waiting, or returns a *LockedError
-// naming the holder. Where the file system has no flock (an NFS mount with
-// nolock), it falls back to an exclusively created pid file.
-func acquireLock(dir string, args []string) (*lock, error) {
-	p := filepath.Join(dir, lockName)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+// lockFile is one held lock file.
+type lockFile struct {
+	f    *os.File
+	path string
+	// pid is set for the fallback lock on a file system without OS locks:
+	// a file created exclusively, removed on release.
+	pid bool
+}
+
+// errWouldBlock and errNoLocks are what tryLock reports for a file another
+// process has locked and a file system that cannot lock.
+var (
+	errWouldBlock = errors.New("locked by another process")
+	errNoLocks    = errors.New("file system does not support locks")
+)
+
+// userLockPath returns the user's lock file for the session directory dir
+// (absolute, symbolic links resolved) inside lockDir.
+func userLockPath(lockDir, dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(lockDir, hex.EncodeToString(sum[:16])+".lock")
+}
+
+// acquireLock takes dir's two locks without waiting, or returns a
+// *LockedError naming the holder. lockDir is the user's lock folder.
+func acquireLock(dir, lockDir string, args []string) (*lock, error) {
+	if err := os.MkdirAll(lockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("session lock: %w", err)
+	}
+	// The session folder's real path names the user's lock, so that every
+	// path to one folder (through symbolic links) finds the same lock, and
+	// the folder made again after a deletion too.
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("session lock: %w", err)
+	}
+	h := newHolder(dir, args)
+	l := &lock{dir: dir, holder: h}
+	if l.user, err = takeLockFile(dir, userLockPath(lockDir, real), h); err != nil {
+		return nil, err
+	}
+	if l.local, err = takeLockFile(dir, filepath.Join(dir, lockName), h); err != nil {
+		l.user.release()
+		return nil, err
+	}
+	return l, nil
+}
+
+// takeLockFile takes the lock file at p for the session directory dir.
+// Where the file system cannot lock (an NFS mount with nolock), it falls
+// back to a pid file created exclusively beside it.
+func takeLockFile(dir, p string, h Holder) (*lockFile, error) {
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, filePerm)
 	if err != nil {
 		return nil, fmt.Errorf("session lock %s: %w", p, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		f.Close()
 		switch {
-		case errors.Is(err, syscall.EWOULDBLOCK):
+		case errors.Is(err, errWouldBlock):
 			return nil, &LockedError{Dir: dir, Holder: readHolder(p)}
-		case errors.Is(err, syscall.ENOLCK), errors.Is(err, syscall.ENOTSUP), errors.Is(err, syscall.EOPNOTSUPP):
-			return acquirePidLock(dir, newHolder(args))
+		case errors.Is(err, errNoLocks):
+			return acquirePidLock(dir, p+".pid", h)
 		}
 		return nil, fmt.Errorf("session lock %s: %w", p, err)
 	}
 	// The lock file is rewritten in place, never replaced: a rename would
 	// give it a new inode and let a second process lock that one.
-	if err := writeHolder(f, newHolder(args)); err != nil {
+	if err := writeHolder(f, h); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("session lock %s: %w", p, err)
 	}
-	return &lock{f: f}, nil
+	return &lockFile{f: f, path: p}, nil
 }
 
-func newHolder(args []string) Holder {
+func newHolder(dir string, args []string) Holder {
 	host, _ := os.Hostname()
-	return Holder{PID: os.Getpid(), Host: host, Started: time.Now().UTC(), Args: args}
+	return Holder{PID: os.Getpid(), Host: host, Started: time.Now().UTC(), Args: args, Dir: dir}
 }
 
 func writeHolder(f *os.File, h Holder) error {
@@ -112,22 +173,18 @@ func writeHolder(f *os.File, h Holder) error {
 	return f.Sync()
 }
 
-// pidLockName is the fallback lock: a file created exclusively.
-const pidLockName = "lock.pid"
-
-// acquirePidLock takes the fallback lock. A pid file left by a process of
-// this host that no longer runs is stale and taken over.
-func acquirePidLock(dir string, h Holder) (*lock, error) {
-	p := filepath.Join(dir, pidLockName)
+// acquirePidLock takes the fallback lock, the pid file p. A pid file left
+// by a process of this host that no longer runs is stale and taken over.
+func acquirePidLock(dir, p string, h Holder) (*lockFile, error) {
 	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
 		if err == nil {
 			if err := writeHolder(f, h); err != nil {
 				f.Close()
 				os.Remove(p)
 				return nil, fmt.Errorf("session lock %s: %w", p, err)
 			}
-			return &lock{f: f, pidFile: p}, nil
+			return &lockFile{f: f, path: p, pid: true}, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("session lock %s: %w", p, err)
@@ -149,7 +206,7 @@ func staleHolder(h Holder, host string) bool {
 	if h.Host != host {
 		return false // cannot tell: another machine's process
 	}
-	return errors.Is(syscall.Kill(h.PID, 0), syscall.ESRCH)
+	return processGone(h.PID)
 }
 
 // readHolder reads the holder from a lock file, retrying briefly while the
@@ -169,18 +226,66 @@ func readHolder(p string) Holder {
 	}
 }
 
-// release drops the lock. The file stays: removing it would race with a
-// process that has just opened it.
-func (l *lock) release() error {
-	if l == nil || l.f == nil {
+// held reports whether the lock file is still the one at its path: false
+// when it was deleted (with its folder, by make clean or git clean) or
+// replaced.
+func (lf *lockFile) held() bool {
+	a, err := os.Stat(lf.path)
+	if err != nil {
+		return false
+	}
+	b, err := lf.f.Stat()
+	return err == nil && os.SameFile(a, b)
+}
+
+// release drops the lock. A locked file stays: removing it would race with
+// a process that has just opened it.
+func (lf *lockFile) release() error {
+	if lf == nil || lf.f == nil {
 		return nil
 	}
-	if l.pidFile != "" {
-		os.Remove(l.pidFile)
+	if lf.pid {
+		if lf.held() {
+			os.Remove(lf.path)
+		}
 	} else {
-		l.f.Truncate(0)
+		lf.f.Truncate(0)
 	}
-	err := l.f.Close() // closing the last descriptor releases the flock
-	l.f = nil
+	err := lf.f.Close() // closing the last descriptor releases the OS lock
+	lf.f = nil
+	return err
+}
+
+// check makes sure the lock is still held, before the store writes. The
+// user's lock cannot be lost; the local one goes when the session folder
+// is deleted while lywatch runs, and is then taken again in the new
+// folder. If another lywatch has taken it meanwhile (one of another user,
+// which the user's lock does not exclude), check returns its
+// *LockedError and the store must not write.
+func (l *lock) check() error {
+	if l.local.held() {
+		return nil
+	}
+	if err := os.MkdirAll(l.dir, dirPerm); err != nil {
+		return fmt.Errorf("session: the session folder was deleted and cannot be made again: %w", err)
+	}
+	local, err := takeLockFile(l.dir, filepath.Join(l.dir, lockName), l.holder)
+	if err != nil {
+		return fmt.Errorf("session: the session folder was deleted while this lywatch ran, and its lock cannot be taken again: %w", err)
+	}
+	l.local.release()
+	l.local = local
+	return nil
+}
+
+// release drops both locks.
+func (l *lock) release() error {
+	if l == nil {
+		return nil
+	}
+	err := l.local.release()
+	if uerr := l.user.release(); err == nil {
+		err = uerr
+	}
 	return err
 }

@@ -118,17 +118,18 @@ func TestPidFileLockFallback(t *testing.T) {
 	dir := t.TempDir()
 	host, _ := os.Hostname()
 	me := Holder{PID: os.Getpid(), Host: host, Started: time.Now(), Args: []string{"first"}}
-	l, err := acquirePidLock(dir, me)
+	pidFile := filepath.Join(dir, "lock.pid")
+	l, err := acquirePidLock(dir, pidFile, me)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = acquirePidLock(dir, me)
+	_, err = acquirePidLock(dir, pidFile, me)
 	var le *LockedError
 	if !errors.As(err, &le) || le.Holder.PID != os.Getpid() || le.Holder.Args[0] != "first" {
 		t.Fatalf("second pid lock: %v", err)
 	}
 	l.release()
-	l, err = acquirePidLock(dir, me)
+	l, err = acquirePidLock(dir, pidFile, me)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
@@ -138,15 +139,82 @@ func TestPidFileLockFallback(t *testing.T) {
 	dead := exec.Command(os.Args[0], "-test.run=^$")
 	dead.Env = append(os.Environ(), childEnv+"=none")
 	dead.Run()
-	writeFile(t, filepath.Join(dir, pidLockName), `{"pid":`+strconv.Itoa(dead.Process.Pid)+`,"host":"`+host+`"}`)
-	l, err = acquirePidLock(dir, me)
+	writeFile(t, pidFile, `{"pid":`+strconv.Itoa(dead.Process.Pid)+`,"host":"`+host+`"}`)
+	l, err = acquirePidLock(dir, pidFile, me)
 	if err != nil {
 		t.Fatalf("stale pid file from dead pid %d: %v", dead.Process.Pid, err)
 	}
 	l.release()
 	// One from another host is not presumed dead.
-	writeFile(t, filepath.Join(dir, pidLockName), `{"pid":1,"host":"elsewhere.example"}`)
-	if _, err := acquirePidLock(dir, me); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "elsewhere.example") {
+	writeFile(t, pidFile, `{"pid":1,"host":"elsewhere.example"}`)
+	if _, err := acquirePidLock(dir, pidFile, me); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "elsewhere.example") {
 		t.Errorf("pid file of another host: %v", err)
+	}
+}
+
+// TestLockSurvivesFolderDeletion deletes the session folder (as make clean
+// or git clean -fdx would) while another process holds the session, and
+// checks that a second Open is still refused, naming that process.
+func TestLockSurvivesFolderDeletion(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	dir := DefaultDir(root)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd, out, stop := startChild(ctx, t, "holdlock", childDirEnv+"="+dir, childRootEnv+"="+root)
+	defer stop()
+	if !out.Scan() || out.Text() != "locked" {
+		t.Fatalf("child: %q %v", out.Text(), out.Err())
+	}
+	if err := os.RemoveAll(filepath.Join(root, "build")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{Root: root})
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder.PID != cmd.Process.Pid {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("Open after the session folder of a running lywatch was deleted: %v; want a *LockedError naming pid %d", err, cmd.Process.Pid)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	s, err = Open(dir, Options{Root: root})
+	if err != nil {
+		t.Fatalf("Open after the holder was killed: %v", err)
+	}
+	s.Close()
+}
+
+// TestLockTakenAgainAfterDeletion: a store whose session folder was
+// deleted takes the folder's lock again at its next write; when another
+// lywatch (one the user's lock does not exclude: another user's) took the
+// new folder first, the write is refused, naming it.
+func TestLockTakenAgainAfterDeletion(t *testing.T) {
+	root := newRoot(t, srcFiles)
+	dir := DefaultDir(root)
+	a := openStore(t, root, Options{})
+	save := func(s *Store, gen int) error {
+		return s.Save("chip", testManifest(t, root, srcPaths(), gen), layoutFile(t, t.TempDir(), gen, 100))
+	}
+	if err := save(a, 1); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(root, "build"))
+	if err := save(a, 2); err != nil {
+		t.Fatalf("save after the folder was deleted: %v", err)
+	}
+	// The folder's lock is held again: another user's lywatch is refused.
+	if _, err := Open(dir, Options{Root: root, LockDir: t.TempDir()}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Open by another user after the lock was taken again: %v", err)
+	}
+	os.RemoveAll(filepath.Join(root, "build"))
+	b, err := Open(dir, Options{Root: root, LockDir: t.TempDir(), Args: []string{"other-user"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = save(a, 3)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "other-user") || !strings.Contains(err.Error(), "deleted") {
+		t.Fatalf("save after another lywatch took the new folder: %v; want a refusal naming it", err)
 	}
 }

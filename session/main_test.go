@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -21,7 +22,7 @@ const (
 func TestMain(m *testing.M) {
 	switch os.Getenv(childEnv) {
 	case "":
-		os.Exit(m.Run())
+		os.Exit(runTests(m))
 	case "holdlock":
 		os.Exit(childHoldLock())
 	case "saveloop":
@@ -30,6 +31,21 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "unknown child mode")
 		os.Exit(3)
 	}
+}
+
+// runTests runs the tests with the user's folders (for the session key and
+// locks) in a temporary folder that the helper processes inherit, so no
+// test reads or writes the real ones.
+func runTests(m *testing.M) int {
+	home, err := os.MkdirTemp("", "lywatch-session-test-home")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(home)
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	return m.Run()
 }
 
 // childHoldLock opens the session, says "locked" and waits for stdin to

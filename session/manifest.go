@@ -38,8 +38,6 @@ type Manifest struct {
 	Factories map[string]Factory `json:"factories,omitempty"`
 	// Cells are the layout's cells with their hashes and factory.
 	Cells []Cell `json:"cells,omitempty"`
-	// Edges are the dependency graph's edges as the graph gave them.
-	Edges []Edge `json:"edges,omitempty"`
 	// Graph is the dependency graph as its owner exported it, kept opaque.
 	// Save writes it to a file of its own (GraphFile) so that Load, which
 	// must be fast, does not read it; LoadGraph does, on demand.
@@ -87,16 +85,6 @@ type Cell struct {
 	Children []string `json:"children,omitempty"`
 }
 
-// Edge is one dependency edge: From depends on To. Node names are the
-// graph's own; by convention files are named by their root-relative path,
-// factories and cells by their names, so Stale can follow edges from
-// changed files.
-type Edge struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	Kind string `json:"kind,omitempty"`
-}
-
 // Layout describes a stored, gzip-compressed layout file.
 type Layout struct {
 	// File is the file name inside the target's directory.
@@ -110,31 +98,44 @@ type Layout struct {
 	Source string `json:"source_sha256,omitempty"`
 }
 
-// EncodeManifest returns the sealed on-disk form of m.
-func EncodeManifest(m *Manifest) ([]byte, error) {
+// EncodeManifest returns the sealed on-disk form of m, without an owner's
+// mark: a Store treats such a manifest as foreign (only the Store's own
+// writes carry the user's mark).
+func EncodeManifest(m *Manifest) ([]byte, error) { return encodeManifest(m, nil) }
+
+// encodeManifest is EncodeManifest marked with key.
+func encodeManifest(m *Manifest, key []byte) ([]byte, error) {
 	table, err := appendFileTable(make([]byte, 0, 120*len(m.Files)), m.Files)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	return sealTable(manifestFormat, m, table)
+	return sealTable(manifestFormat, m, table, key)
 }
 
-// DecodeManifest checks and decodes a manifest written by EncodeManifest.
-// It never panics; any damage, an unknown version or inconsistent content
-// (absolute or escaping paths, unsorted or duplicate files) is an error.
+// DecodeManifest checks and decodes a manifest written by EncodeManifest
+// (or by a Store). It never panics; any damage, an unknown version or
+// inconsistent content (absolute or escaping paths, unsorted or duplicate
+// files) is an error. It does not check the owner's mark: a Store's Load
+// does.
 func DecodeManifest(b []byte) (*Manifest, error) {
+	m, _, err := decodeManifest(b)
+	return m, err
+}
+
+// decodeManifest is DecodeManifest returning the owner's mark to verify.
+func decodeManifest(b []byte) (*Manifest, marked, error) {
 	var m Manifest
-	table, err := unsealTable(manifestFormat, b, &m)
+	table, mark, err := unsealTable(manifestFormat, b, &m)
 	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, mark, fmt.Errorf("manifest: %w", err)
 	}
 	if m.Files, err = parseFileTable(table); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, mark, fmt.Errorf("manifest: %w", err)
 	}
 	if err := m.check(); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return nil, mark, fmt.Errorf("manifest: %w", err)
 	}
-	return &m, nil
+	return &m, mark, nil
 }
 
 // check reports content that no Save could have written.
@@ -208,7 +209,6 @@ func (m *Manifest) Clone() *Manifest {
 		cell.Children = append([]string(nil), cell.Children...)
 		c.Cells[i] = cell
 	}
-	c.Edges = append([]Edge(nil), m.Edges...)
 	c.Functions = cloneMap(m.Functions)
 	c.Factories = cloneMap(m.Factories)
 	c.Meta = cloneMap(m.Meta)

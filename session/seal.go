@@ -12,16 +12,17 @@ import (
 
 // FormatVersion is the version of the on-disk format written by this
 // package. Files of any other version are treated as empty with a warning.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Each sealed file is one JSON object whose last member is the SHA-256 of
 // every byte before it, so any change to the file (a flipped bit, a cut)
 // is detected while the file stays plain JSON for people and jq:
 //
-//	{"format":"lywatch-session-manifest","version":1,"data":{...},"files":"...","sha256":"<hex>"}\n
+//	{"format":"lywatch-session-manifest","version":2,"data":{...},"files":"...","mark":"<hex>","sha256":"<hex>"}\n
 //
 // "files" (the manifest's file table, see filelist.go) is present only in
-// manifests.
+// manifests, "mark" (the owner's mark, see key.go) in every file a Store
+// writes. Version 1 had no mark.
 const (
 	sealMid    = `,"sha256":"`
 	sealEnd    = "\"}\n"
@@ -38,12 +39,15 @@ type envelope struct {
 	Table []byte `json:"-"`
 }
 
-// seal encodes v as a sealed file of the given format.
-func seal(format string, v any) ([]byte, error) { return sealTable(format, v, nil) }
+// seal encodes v as a sealed file of the given format, marked with key
+// (unmarked when key is nil).
+func seal(format string, v any, key []byte) ([]byte, error) {
+	return sealTable(format, v, nil, key)
+}
 
 // sealTable is seal with a "files" member holding table, which must need
 // no JSON escaping beyond what it holds already and no '"'.
-func sealTable(format string, v any, table []byte) ([]byte, error) {
+func sealTable(format string, v any, table, key []byte) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", format, err)
@@ -61,6 +65,9 @@ func sealTable(format string, v any, table []byte) ([]byte, error) {
 		head = append(head, table...)
 		head = append(head, '"')
 	}
+	if key != nil {
+		head = appendMark(head, key)
+	}
 	return sealHead(head), nil
 }
 
@@ -75,46 +82,48 @@ func sealHead(head []byte) []byte {
 }
 
 // unseal checks a sealed file of the given format and decodes its data into
-// v. Errors name the byte offset where the file stops making sense; an
-// unknown version wraps ErrUnknownVersion.
-func unseal(format string, b []byte, v any) error {
-	table, err := unsealTable(format, b, v)
+// v, and returns its owner's mark to verify. Errors name the byte offset
+// where the file stops making sense; an unknown version wraps
+// ErrUnknownVersion.
+func unseal(format string, b []byte, v any) (marked, error) {
+	table, mark, err := unsealTable(format, b, v)
 	if err == nil && table != nil {
 		err = errors.New("unexpected files member")
 	}
-	return err
+	return mark, err
 }
 
 // unsealTable is unseal for files that may carry a "files" member; it
 // returns the member's raw content (nil when absent).
-func unsealTable(format string, b []byte, v any) ([]byte, error) {
+func unsealTable(format string, b []byte, v any) (table []byte, mark marked, err error) {
 	tail := len(sealMid) + sealHexLen + len(sealEnd)
 	if len(b) < tail+2 {
-		return nil, fmt.Errorf("truncated: %d bytes, want at least %d", len(b), tail+2)
+		return nil, mark, fmt.Errorf("truncated: %d bytes, want at least %d", len(b), tail+2)
 	}
 	head, trailer := b[:len(b)-tail], b[len(b)-tail:]
 	if !bytes.HasPrefix(trailer, []byte(sealMid)) || !bytes.HasSuffix(trailer, []byte(sealEnd)) {
-		return nil, fmt.Errorf("truncated or damaged: no checksum at byte offset %d", len(head))
+		return nil, mark, fmt.Errorf("truncated or damaged: no checksum at byte offset %d", len(head))
 	}
 	hexSum := trailer[len(sealMid) : len(sealMid)+sealHexLen]
 	sum := sha256.Sum256(head)
 	if want := hex.EncodeToString(sum[:]); string(hexSum) != want {
-		return nil, fmt.Errorf("checksum mismatch (file says %.12s…, content is %.12s…): the file was changed or damaged", hexSum, want)
+		return nil, mark, fmt.Errorf("checksum mismatch (file says %.12s…, content is %.12s…): the file was changed or damaged", hexSum, want)
 	}
-	env, err := parseEnvelope(head)
+	mark.body, mark.mark = splitMark(head)
+	env, err := parseEnvelope(mark.body)
 	if err != nil {
-		return nil, err
+		return nil, mark, err
 	}
 	if env.Format != format {
-		return nil, fmt.Errorf("format %q, want %q", env.Format, format)
+		return nil, mark, fmt.Errorf("format %q, want %q", env.Format, format)
 	}
 	if env.Version != FormatVersion {
-		return nil, fmt.Errorf("format version %d (this lywatch reads %d): %w", env.Version, FormatVersion, ErrUnknownVersion)
+		return nil, mark, fmt.Errorf("format version %d (this lywatch reads %d): %w", env.Version, FormatVersion, ErrUnknownVersion)
 	}
 	if err := strictDecode(env.Data, v); err != nil {
-		return nil, err
+		return nil, mark, err
 	}
-	return env.Table, nil
+	return env.Table, mark, nil
 }
 
 // parseEnvelope splits a checked file's head, `{"format":"F","version":N,

@@ -5,7 +5,6 @@ package session
 import (
 	"crypto/sha256"
 	"os"
-	"syscall"
 )
 
 // statPath stats p.
@@ -34,9 +33,5 @@ func readHash(p string, buf []byte) ([sha256.Size]byte, stat, error) {
 
 // statOf takes the stat cache's part of fi.
 func statOf(fi os.FileInfo) stat {
-	s := stat{size: fi.Size(), mtimeNS: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.inode = uint64(st.Ino)
-	}
-	return s
+	return stat{size: fi.Size(), mtimeNS: fi.ModTime().UnixNano(), inode: inodeOf(fi)}
 }

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -10,16 +12,18 @@ type TargetStatus struct {
 	Target string `json:"target"`
 	// State is "valid" (the stored layout may be shown without a build),
 	// "stale" (tracked files changed), "untracked" (no files tracked, so
-	// freshness is unknown) or "unusable" (see Warning).
+	// freshness is unknown), "foreign" (not written by this user on this
+	// machine, or for another root: never served; see Warning) or
+	// "unusable" (damaged; see Warning).
 	State   string `json:"state"`
 	Warning string `json:"warning,omitempty"`
-	// Manifest is nil when State is "unusable".
+	// Manifest is nil when State is "unusable" or "foreign".
 	Manifest *Manifest `json:"manifest,omitempty"`
 	// LayoutPath is the stored layout.
 	LayoutPath string `json:"layout_path,omitempty"`
-	// Changed are the tracked files that changed, Stale what they reach.
+	// Changed are the tracked files that changed (what they reach is the
+	// dependency graph's to say: see package pipeline).
 	Changed []FileChange `json:"changed,omitempty"`
-	Stale   *Staleness   `json:"stale,omitempty"`
 	// Stated and Rehashed count Validate's work, Elapsed its time.
 	Stated   int           `json:"stated"`
 	Rehashed int           `json:"rehashed"`
@@ -32,7 +36,7 @@ type TargetStatus struct {
 type Status struct {
 	Dir  string `json:"dir"`
 	Root string `json:"root"`
-	// Targets are in dependency order.
+	// Targets are in name order.
 	Targets      []TargetStatus `json:"targets"`
 	Dependencies Dependencies   `json:"dependencies,omitempty"`
 	// Warnings are about the session as a whole (dependencies file, cycles).
@@ -72,9 +76,19 @@ func (s *Store) targetStatus(ctx context.Context, l Loaded) (TargetStatus, error
 	}
 	if l.Manifest == nil {
 		ts.State = "unusable"
+		if errors.Is(l.Warning, ErrForeign) {
+			ts.State = "foreign"
+		}
 		if l.Warning != nil {
 			ts.Warning = l.Warning.Error()
 		}
+		return ts, nil
+	}
+	if l.LayoutPending {
+		// Load checked the layout's size and SHA-256: the file at
+		// LayoutPath is not the manifest's layout.
+		ts.State, ts.Manifest = "unusable", nil
+		ts.Warning = fmt.Sprintf("%s does not hold the manifest's layout: a save was interrupted (or is under way) before putting it in place; the next lywatch start finishes it", s.rel(s.LayoutPath(l.Target)))
 		return ts, nil
 	}
 	ts.LayoutPath = s.LayoutPath(l.Target)
@@ -92,7 +106,6 @@ func (s *Store) targetStatus(ctx context.Context, l Loaded) (TargetStatus, error
 		ts.State = "valid"
 	default:
 		ts.State = "stale"
-		ts.Stale = l.Manifest.Stale(v.ChangedRel())
 	}
 	return ts, nil
 }

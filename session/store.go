@@ -51,6 +51,15 @@ type Options struct {
 	Args []string
 	// Now returns the current time (nil: time.Now); tests pass their own.
 	Now func() time.Time
+	// LockDir is the folder of this user's session locks, outside every
+	// session folder so that deleting one while lywatch runs keeps its
+	// lock ("": lywatch/locks in os.UserCacheDir, made 0700).
+	LockDir string
+	// KeyFile holds this user's secret key, which marks the sessions they
+	// write as theirs ("": lywatch/session.key in os.UserConfigDir, made
+	// 0600 in a 0700 folder by the first Open). A session without this
+	// user's mark is foreign and never served.
+	KeyFile string
 }
 
 // Store is an open session directory. It holds the directory's lock until
@@ -59,6 +68,7 @@ type Store struct {
 	dir, root string
 	opts      Options
 	lock      *lock
+	key       []byte // the user's key; nil for a read-only store of a user who has none
 	readOnly  bool
 	closed    bool
 
@@ -69,19 +79,33 @@ type Store struct {
 // Open opens (creating it if needed) the session directory dir, takes its
 // lock, and keeps its build folder out of git. If another lywatch holds the
 // lock it returns a *LockedError naming the holder (errors.Is(err,
-// ErrLocked)). Close releases the lock.
+// ErrLocked)). The lock is kept in the user's lock folder (Options.LockDir)
+// as well as in dir, so deleting dir while the Store is open does not let a
+// second lywatch in; a write after such a deletion makes dir again and
+// takes its lock there again, or fails with the *LockedError of a lywatch
+// that took it meanwhile. Close releases the lock.
 func Open(dir string, opts Options) (*Store, error) {
 	s, err := newStore(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if s.key, err = loadKey(s.opts.KeyFile, true); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.dir, dirPerm); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	if err := ensureIgnored(s.dir); err != nil {
 		return nil, err
 	}
-	if s.lock, err = acquireLock(s.dir, s.opts.Args); err != nil {
+	if s.opts.LockDir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("session: no folder for this user's locks (set HOME or XDG_CACHE_HOME): %w", err)
+		}
+		s.opts.LockDir = filepath.Join(cache, "lywatch", "locks")
+	}
+	if s.lock, err = acquireLock(s.dir, s.opts.LockDir, s.opts.Args); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -93,6 +117,9 @@ func Open(dir string, opts Options) (*Store, error) {
 func OpenReadOnly(dir string, opts Options) (*Store, error) {
 	s, err := newStore(dir, opts)
 	if err != nil {
+		return nil, err
+	}
+	if s.key, err = loadKey(s.opts.KeyFile, false); err != nil {
 		return nil, err
 	}
 	s.readOnly = true
@@ -130,6 +157,11 @@ func newStore(dir string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.KeyFile == "" {
+		if opts.KeyFile, err = defaultKeyFile(); err != nil {
+			return nil, err
+		}
 	}
 	return &Store{dir: dir, root: root, opts: opts, last: map[string]*Manifest{}}, nil
 }
@@ -176,7 +208,9 @@ var errClosed = errors.New("session: store is closed")
 // ErrReadOnly is returned by writes to a Store opened with OpenReadOnly.
 var ErrReadOnly = errors.New("session: opened read-only")
 
-// writable reports why s cannot be written, if it cannot.
+// writable reports why s cannot be written, if it cannot: closed, read
+// only, or its lock lost to another lywatch after the session folder was
+// deleted. Call it with s.mu held.
 func (s *Store) writable() error {
 	if s.closed {
 		return errClosed
@@ -184,7 +218,7 @@ func (s *Store) writable() error {
 	if s.readOnly {
 		return ErrReadOnly
 	}
-	return nil
+	return s.lock.check()
 }
 
 // Load returns a target's manifest. It returns (nil, nil) when nothing was
@@ -192,58 +226,76 @@ func (s *Store) writable() error {
 // unusable — corrupt, truncated, bit-flipped, of an unknown version, written
 // for another root, or its layout does not match — so the caller prints the
 // warning once and starts from scratch. A manifest returned is consistent
-// with the file at LayoutPath(target). Load does not look at the tracked
-// files; see Validate.
+// with the file at LayoutPath(target), checked by its size and SHA-256,
+// except in a read-only store after a save was interrupted between its
+// commit and its rename (LoadAll reports that; LayoutBytes finds the
+// layout all the same). Load does not look at the tracked files; see
+// Validate.
 func (s *Store) Load(target string) (*Manifest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errClosed
-	}
-	m, err := s.load(target)
-	if m != nil {
-		s.last[target] = m.Clone()
-	}
+	m, _, err := s.loadLocked(target)
 	return m, err
 }
 
-func (s *Store) load(target string) (*Manifest, error) {
-	if err := checkTarget(target); err != nil {
-		return nil, err
+// loadLocked is Load, also saying whether the manifest's layout is still
+// at cells.gds.gz.next (see loadOnce).
+func (s *Store) loadLocked(target string) (*Manifest, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false, errClosed
 	}
-	m, err := s.loadOnce(target)
+	m, next, err := s.load(target)
+	if m != nil {
+		s.last[target] = m.Clone()
+	}
+	return m, next, err
+}
+
+func (s *Store) load(target string) (*Manifest, bool, error) {
+	if err := checkTarget(target); err != nil {
+		return nil, false, err
+	}
+	m, next, err := s.loadOnce(target)
 	// A reader without the lock can see a manifest and a layout from two
 	// saves when a save completes between its two reads: look again.
 	for try := 0; try < 3 && s.readOnly && errors.Is(err, errLayoutMismatch); try++ {
-		m, err = s.loadOnce(target)
+		m, next, err = s.loadOnce(target)
 	}
-	return m, err
+	return m, next, err
 }
 
 // errLayoutMismatch is wrapped by the warning for a layout that does not
 // match its manifest.
 var errLayoutMismatch = errors.New("does not match its manifest")
 
-func (s *Store) loadOnce(target string) (*Manifest, error) {
+// loadOnce reads and checks a target's manifest and checks its layout
+// (size, then SHA-256). next reports a manifest whose layout is not in
+// place but still at cells.gds.gz.next, as a crash between a save's commit
+// and its rename leaves it: a store with the lock finishes the rename, a
+// read-only one leaves it to the lywatch holding the lock.
+func (s *Store) loadOnce(target string) (m *Manifest, next bool, err error) {
 	tdir := s.TargetDir(target)
 	mpath := filepath.Join(tdir, manifestName)
-	b, err := os.ReadFile(mpath)
+	b, err := readOwned(mpath)
 	if isNotExist(err) {
-		return nil, nil
+		return nil, false, nil
 	}
-	warn := func(err error) (*Manifest, error) { return nil, &Warning{Path: s.rel(mpath), Err: err} }
+	warn := func(err error) (*Manifest, bool, error) { return nil, false, &Warning{Path: s.rel(mpath), Err: err} }
 	if err != nil {
 		return warn(err)
 	}
-	m, err := DecodeManifest(b)
+	m, mark, err := decodeManifest(b)
 	if err != nil {
+		return warn(err)
+	}
+	if err := mark.verify(s.key); err != nil {
 		return warn(err)
 	}
 	if m.Target != target {
 		return warn(fmt.Errorf("manifest is for target %q, not %q", m.Target, target))
 	}
 	if !s.sameRoot(m.Root) {
-		return warn(fmt.Errorf("%w (written for root %s relative to the session, which is not %s)", ErrForeign, m.Root, s.root))
+		return warn(fmt.Errorf("%w: written for root %s relative to the session, which is not %s", ErrForeign, m.Root, s.root))
 	}
 	if m.Layout.File != cellsName {
 		return warn(fmt.Errorf("layout file %q, want %q", m.Layout.File, cellsName))
@@ -253,19 +305,29 @@ func (s *Store) loadOnce(target string) (*Manifest, error) {
 		// A crash may have come after the manifest was committed and before
 		// the new layout was renamed into place: finish that rename.
 		if checkLayout(cells+nextSuffix, m.Layout) != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: fmt.Errorf("%w: %w", errLayoutMismatch, err)}
+			if s.readOnly && s.inHistory(target, m.Layout) {
+				return m, true, nil // a save is under way: LayoutBytes finds it there
+			}
+			return nil, false, &Warning{Path: s.rel(cells), Err: fmt.Errorf("%w: %w", errLayoutMismatch, err)}
 		}
 		if s.readOnly {
-			return m, nil // the lywatch holding the lock finishes it
+			return m, true, nil // the lywatch holding the lock finishes it
 		}
 		if err := os.Rename(cells+nextSuffix, cells); err != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: err}
+			return nil, false, &Warning{Path: s.rel(cells), Err: err}
 		}
 		if err := syncDir(tdir); err != nil {
-			return nil, &Warning{Path: s.rel(cells), Err: err}
+			return nil, false, &Warning{Path: s.rel(cells), Err: err}
 		}
 	}
-	return m, nil
+	return m, false, nil
+}
+
+// inHistory reports whether target's history holds the layout l, checked
+// by its size and SHA-256.
+func (s *Store) inHistory(target string, l Layout) bool {
+	paths := s.layoutCandidates(target, l)[2:]
+	return len(paths) > 0 && checkLayout(paths[0], l) == nil
 }
 
 // sameRoot reports whether a manifest's root, relative to the session
@@ -288,14 +350,30 @@ func (s *Store) rel(p string) string {
 	return p
 }
 
-// Save records a successful build of target: it stores the layout at
-// layoutPath (a .gds or .gds.gz) as the target's cells.gds.gz, writes m as
-// its manifest, and adds a history frame with the cells that changed since
-// the previous save. Save fills m's Version, Written, Target, Root and
-// Layout and sorts its Files and Cells. Every file is written atomically and
-// the manifest is the commit point, so a crash at any moment leaves the old
-// session or the new one. A failed build must not call Save.
+// Save is SaveLayout with the layout read from the file at layoutPath (a
+// .gds or .gds.gz), read once: the bytes hashed are the bytes stored.
 func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
+	layout, err := os.ReadFile(layoutPath)
+	if err != nil {
+		return fmt.Errorf("session: layout: %w", err)
+	}
+	if len(layout) == 0 {
+		return fmt.Errorf("session: layout %s is empty", layoutPath)
+	}
+	return s.SaveLayout(target, m, layout)
+}
+
+// SaveLayout records a successful build of target: it stores layout (the
+// bytes of a .gds or .gds.gz, exactly as the build wrote them and as they
+// were read to be hashed and shown) as the target's cells.gds.gz, writes m
+// as its manifest with layout's SHA-256 as m.Layout.Source, and adds a
+// history frame with the cells that changed since the previous save. A
+// layout that is not gzip yet is compressed on every core. SaveLayout fills
+// m's Version, Written, Target, Root and Layout and sorts its Files and
+// Cells; it does not keep layout. Every file is written atomically and the
+// manifest is the commit point, so a crash at any moment leaves the old
+// session or the new one. A failed build must not call it.
+func (s *Store) SaveLayout(target string, m *Manifest, layout []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
@@ -310,7 +388,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	}
 	prev := s.last[target]
 	if prev == nil {
-		prev, _ = s.load(target)
+		prev, _, _ = s.load(target)
 	}
 	m.Version = version.Version
 	m.Written = s.opts.Now().UTC()
@@ -321,12 +399,12 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 		return fmt.Errorf("session: save %s: %w", target, err)
 	}
 	tdir := s.TargetDir(target)
-	if err := os.MkdirAll(tdir, 0o755); err != nil {
+	if err := os.MkdirAll(tdir, dirPerm); err != nil {
 		return fmt.Errorf("session: %w", err)
 	}
 	removeTemps(tdir)
 	cells := filepath.Join(tdir, cellsName)
-	lay, err := storeLayout(cells+nextSuffix, layoutPath, s.opts.Level)
+	lay, err := storeLayout(cells+nextSuffix, layout, s.opts.Level)
 	if err != nil {
 		return err
 	}
@@ -335,11 +413,11 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	if m.GraphFile, err = storeGraph(tdir, m.Graph); err != nil {
 		return err
 	}
-	b, err := EncodeManifest(m)
+	b, err := encodeManifest(m, s.key)
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(tdir, manifestName), b, 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(tdir, manifestName), b, filePerm); err != nil {
 		return err
 	}
 	if err := os.Rename(cells+nextSuffix, cells); err != nil {
@@ -355,7 +433,7 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 	}
 	changed, removed := changedCells(prev, m)
 	f := Frame{Time: m.Written, Changed: changed, Removed: removed}
-	return addFrame(filepath.Join(tdir, historyDir), cells, lay, f, s.opts.HistoryFrames, s.opts.HistoryBytes)
+	return addFrame(filepath.Join(tdir, historyDir), cells, lay, f, s.opts.HistoryFrames, s.opts.HistoryBytes, s.key)
 }
 
 // changedCells compares two manifests' cells by deep hash.
@@ -388,7 +466,7 @@ func (s *Store) History(target string) ([]Frame, string, error) {
 		return nil, "", err
 	}
 	hdir := filepath.Join(s.TargetDir(target), historyDir)
-	frames, err := listFrames(hdir)
+	frames, err := listFrames(hdir, s.key)
 	if s.opts.HistoryFrames < 0 {
 		return nil, hdir, err
 	}

@@ -30,9 +30,11 @@ func IsWarning(err error) bool {
 	return errors.As(err, &w)
 }
 
-// ErrForeign is wrapped by the Warning for a session written for another
-// project root.
-var ErrForeign = errors.New("session belongs to another project root")
+// ErrForeign is wrapped by the Warning for a foreign session: one not
+// written by this user on this machine (without this user's mark, or owned
+// by another user), or written for another project root. A foreign session
+// is never served.
+var ErrForeign = errors.New("foreign session")
 
 // ErrUnknownVersion is wrapped by the Warning for a file of a format version
 // this lywatch does not read.

@@ -3,6 +3,7 @@
 # functions (half of them @cell factories), on one core (GOMAXPROCS=1):
 #   - cold scan: read, tokenize and link everything;
 #   - rescan one edited file and compute the invalidation;
+#   - an edit of a 50 MB generated module, over the size limit (BenchmarkLargeFile);
 # and, side by side, Python's own ast.parse over the same files (what a
 # Python-side scanner would at least cost). Usage: bench/depgraph/run.sh [benchtime]
 set -euo pipefail

@@ -9,12 +9,18 @@
 # Usage: bench/watch/idle.sh [tool...]   (default: lywatch entr reflex watchmedo)
 #        "probe" is the watcher package alone (bench/watch/probe), "probe-poll"
 #        the same in polling mode (500 ms), to show what polling costs.
-# Env:   SECONDS_IDLE=30, DIRS=1000, PER_DIR=10, LYWATCH=bin/lywatch
+# Env:   SECONDS_IDLE=30, DIRS=1000, PER_DIR=10, STARTUP=10 (seconds for the
+#        tools to walk the tree before measuring), LYWATCH=bin/lywatch
+#
+# Each tool is measured as its own process, never a shell around it: the
+# table names the process measured (comm), and the script fails when that
+# is not the tool.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 IDLE=${SECONDS_IDLE:-30}
 DIRS=${DIRS:-1000}
 PER_DIR=${PER_DIR:-10}
+STARTUP=${STARTUP:-10}
 LYWATCH=${LYWATCH:-bin/lywatch}
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(lywatch entr reflex watchmedo)
@@ -46,7 +52,10 @@ start_tool() {
       --watch "$tree" -- true) >"$work/$1.out" 2>&1 & ;;
   probe) setsid "$work/probe" -watch "$tree" >"$work/$1.out" 2>&1 & ;;
   probe-poll) setsid "$work/probe" -poll -watch "$tree" >"$work/$1.out" 2>&1 & ;;
-  entr) setsid sh -c 'find "$1" -name "*.py" | exec entr -np true' sh "$tree" >"$work/$1.out" 2>&1 & ;;
+  entr) # entr reads the list itself: a shell piping find into it would be
+    # the process measured (1.6 MB), not entr (about 41 MB).
+    find "$tree" -name '*.py' >"$work/entr.list"
+    setsid entr -np true <"$work/entr.list" >"$work/$1.out" 2>&1 & ;;
   reflex) setsid sh -c 'cd "$1" && exec reflex -d none -r "\.py$" -- true' sh "$tree" >"$work/$1.out" 2>&1 & ;;
   watchmedo) setsid watchmedo shell-command --patterns='*.py' --recursive \
     --command=true "$tree" >"$work/$1.out" 2>&1 & ;;
@@ -60,7 +69,10 @@ for t in "${tools[@]}"; do
   pid[$t]=$(start_tool "$t")
   pids+=("${pid[$t]}")
 done
-sleep 10 # start-up: walk, watch and hash the tree (lywatch: and scan the Python)
+sleep "$STARTUP" # start-up: walk, watch and hash the tree (lywatch: and scan the Python)
+
+# The process each tool runs as (watchmedo is Python).
+declare -A comm=([lywatch]=lywatch [probe]=probe [probe-poll]=probe [entr]=entr [reflex]=reflex [watchmedo]=watchmedo)
 
 tck=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -68,7 +80,8 @@ declare -A before
 for t in "${tools[@]}"; do before[$t]=$(cpu "${pid[$t]}"); done
 sleep "$IDLE"
 printf '%d files in %d directories, idle %d s\n' "$nfiles" "$ndirs" "$IDLE"
-printf '%-10s %12s %10s %10s\n' tool cpu_ms rss_MB peak_MB
+printf '%-10s %-10s %12s %10s %10s\n' tool process cpu_ms rss_MB peak_MB
+bad=0
 for t in "${tools[@]}"; do
   p=${pid[$t]}
   if [ ! -d "/proc/$p" ]; then
@@ -76,9 +89,15 @@ for t in "${tools[@]}"; do
     cat "$work/$t.out"
     continue
   fi
+  name=$(cat "/proc/$p/comm")
+  case $name in
+  "${comm[$t]}"* | python*) ;;
+  *) echo "$t: measuring process $p ($name), not the tool itself" >&2; bad=1 ;;
+  esac
   after=$(cpu "$p")
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status")
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status")
-  printf '%-10s %12d %10.1f %10.1f\n' "$t" $(((after - ${before[$t]}) * 1000 / tck)) \
+  printf '%-10s %-10s %12d %10.1f %10.1f\n' "$t" "$name" $(((after - ${before[$t]}) * 1000 / tck)) \
     "$(echo "$rss / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)"
 done
+exit $bad

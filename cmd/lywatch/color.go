@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 
 	"github.com/fatih/color"
@@ -27,4 +29,27 @@ func newColor(on bool, attrs ...color.Attribute) *color.Color {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// plural is "1 file", "3 files".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// colors returns a bold and a dim printer, plain when asked or not a terminal.
+func colors(e *env, noColor bool) (bold, dim *color.Color) {
+	on := colorOn(e, noColor)
+	return newColor(on, color.Bold), newColor(on, color.Faint)
+}
+
+func writeJSON(e *env, v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return e.errorf("%v", err)
+	}
+	return exitOK
 }

@@ -6,133 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/lywatch/lywatch/depgraph"
-	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/pipeline"
 )
-
-// graphFlags are the flags `lywatch graph` and `lywatch why` share: where
-// the sources are and which layout holds the cells.
-type graphFlags struct {
-	root        string
-	pyRoots     listValue
-	decorators  string
-	granularity string
-	layout      string
-	target      string
-	entries     listValue
-	noColor     bool
-}
-
-// listValue is a repeatable string flag.
-type listValue []string
-
-func (l *listValue) String() string     { return strings.Join(*l, ",") }
-func (l *listValue) Set(s string) error { *l = append(*l, s); return nil }
-
-func (f *graphFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.root, "root", ".", "project `dir`: every .py file under it is scanned")
-	fs.Var(&f.pyRoots, "python-root", "import root `dir` (repeatable; default the project dir and its src/)")
-	fs.StringVar(&f.decorators, "decorators", "", "comma-separated decorator `names` marking factories (default cell,vcell)")
-	fs.StringVar(&f.granularity, "granularity", "function", "invalidation unit: function or file")
-	fs.StringVar(&f.layout, "layout", "", "a built layout `file` (.gds, .gds.gz) whose cells join the graph")
-	fs.StringVar(&f.target, "target", "", "target `name` of the layout (default the layout's base name)")
-	fs.Var(&f.entries, "entry", "entry `file` of the target (repeatable)")
-	fs.BoolVar(&f.noColor, "no-color", false, "no colours")
-}
-
-func (f *graphFlags) options() (depgraph.Options, error) {
-	gran, err := depgraph.ParseGranularity(f.granularity)
-	if err != nil {
-		return depgraph.Options{}, err
-	}
-	o := depgraph.Options{Dir: f.root, Roots: f.pyRoots, Granularity: gran}
-	if f.decorators != "" {
-		o.Decorators = strings.Split(f.decorators, ",")
-	}
-	if f.layout != "" {
-		o.Targets = []depgraph.Target{{Name: f.targetName(), Output: f.layout, Entries: f.entries}}
-	}
-	return o, nil
-}
-
-func (f *graphFlags) targetName() string {
-	if f.target != "" {
-		return f.target
-	}
-	base := filepath.Base(f.layout)
-	for _, ext := range []string{".gz", ".gds", ".oas"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	return base
-}
-
-// load scans the project and adds the layout's cells.
-func (f *graphFlags) load(ctx context.Context, opts depgraph.Options) (*depgraph.Graph, error) {
-	g, err := depgraph.Scan(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return g, f.addLayout(g)
-}
-
-// addLayout adds the cells of --layout, if given, to the graph.
-func (f *graphFlags) addLayout(g *depgraph.Graph) error {
-	if f.layout == "" {
-		return nil
-	}
-	cells, err := layoutCells(f.layout)
-	if err != nil {
-		return err
-	}
-	g.SetLayout(f.targetName(), cells)
-	return nil
-}
-
-// layoutCells reads a layout file's cells for the graph (see libraryCells).
-func layoutCells(path string) ([]depgraph.CellInfo, error) {
-	lib, err := gds.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return libraryCells(lib, path), nil
-}
-
-// libraryCells turns a read layout into the graph's cells: their children
-// and the factory each came from, kfactory's function_name metadata, else
-// a NAME.cells.json beside the layout file ({"cells": {cell:
-// {"function_name": ...}}}, written by builds on KLayout versions that
-// cannot store per-cell metadata). The live loop's read hook can call it
-// with the library it read.
-func libraryCells(lib *gds.Library, path string) []depgraph.CellInfo {
-	side := map[string]string{}
-	base := strings.TrimSuffix(strings.TrimSuffix(path, ".gz"), ".gds")
-	if b, err := os.ReadFile(base + ".cells.json"); err == nil {
-		var sc struct {
-			Cells map[string]struct {
-				FunctionName string `json:"function_name"`
-			} `json:"cells"`
-		}
-		if json.Unmarshal(b, &sc) == nil {
-			for name, c := range sc.Cells {
-				side[name] = c.FunctionName
-			}
-		}
-	}
-	cells := make([]depgraph.CellInfo, 0, len(lib.Cells))
-	for _, c := range lib.Cells {
-		ci := depgraph.CellInfo{Name: c.Name, Children: c.Children(), Factory: c.Meta["kfactory:settings:function_name"]}
-		if ci.Factory == "" {
-			ci.Factory = side[c.Name]
-		}
-		cells = append(cells, ci)
-	}
-	return cells
-}
 
 // runGraph prints the dependency graph of the project's factories.
 func runGraph(ctx context.Context, e *env, args []string) int {
@@ -142,11 +21,11 @@ func runGraph(ctx context.Context, e *env, args []string) int {
 	f.register(fs)
 	asJSON := fs.Bool("json", false, "print the graph as JSON")
 	asDOT := fs.Bool("dot", false, "print the graph in Graphviz dot")
-	save := fs.String("save", "", "also write the graph's snapshot (JSON) to `file`, for 'lywatch why --since'")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, "Usage: lywatch graph [--json|--dot] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\n")
-		fs.PrintDefaults()
-	}
+	save := fs.String("save", "", "also write the graph's snapshot (JSON) to `FILE`, for 'lywatch why --since'")
+	usage(fs, "Usage: lywatch graph [--json|--dot] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\n"+
+		"Prints the dependency graph of the project's Python sources: per file, its definitions\n"+
+		"and what each uses, the factories (with the decorator that made each), the cells of a\n"+
+		"built layout and the targets. The project is found as the live loop finds it.")
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -157,16 +36,16 @@ func runGraph(ctx context.Context, e *env, args []string) int {
 	if *asJSON && *asDOT {
 		return e.errorf("graph: --json and --dot exclude each other")
 	}
-	opts, err := f.options()
+	proj, err := f.project.resolve(e)
 	if err != nil {
 		return e.errorf("graph: %v", err)
 	}
-	g, err := f.load(ctx, opts)
+	g, err := pipeline.ScanGraph(ctx, proj, f.layoutArg())
 	if err != nil {
 		return e.errorf("graph: %v", err)
 	}
 	if *save != "" {
-		if err := writeSnapshot(*save, g.Export()); err != nil {
+		if err := pipeline.WriteSnapshot(*save, g); err != nil {
 			return e.errorf("graph: %v", err)
 		}
 	}
@@ -182,26 +61,6 @@ func runGraph(ctx context.Context, e *env, args []string) int {
 		return e.errorf("graph: %v", err)
 	}
 	return exitOK
-}
-
-func writeSnapshot(path string, s *depgraph.Snapshot) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
-}
-
-func readSnapshot(path string) (*depgraph.Snapshot, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var s depgraph.Snapshot
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &s, nil
 }
 
 // graphJSON is `lywatch graph --json`.
@@ -271,10 +130,16 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 		fmt.Fprintf(e.stdout, "\n%s %s\n", bold.Sprint(fi.Path), dim.Sprint("("+fi.Module+")"))
 		for _, n := range ns {
 			head := n.Kind + " " + shortName(n.Name, fi.Module)
-			if n.Kind == "module" {
+			switch {
+			case n.Kind == "module":
 				head = "top-level code"
-			} else {
+			case n.EndLine == 0:
+				head += dim.Sprintf("  %d", n.Line)
+			default:
 				head += dim.Sprintf("  %d-%d", n.Line, n.EndLine)
+			}
+			if n.Decorator != "" {
+				head += dim.Sprintf("  made by @%s", n.Decorator)
 			}
 			groups := map[string][]string{}
 			for _, d := range n.Deps {
@@ -286,7 +151,7 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 				groups[d.Kind] = append(groups[d.Kind], name)
 			}
 			line := "  " + head
-			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"uses-cell", "cells contain"}} {
+			for _, k := range [...]struct{ kind, words string }{{"imports", "imports"}, {"uses", "uses"}, {"reads", "reads"}, {"uses-cell", "cells contain"}} {
 				if len(groups[k.kind]) > 0 {
 					line += dim.Sprintf("  %s ", k.words) + strings.Join(groups[k.kind], ", ")
 				}
@@ -306,6 +171,9 @@ func printGraph(e *env, g *depgraph.Graph, f graphFlags) {
 		for _, err := range errs {
 			fmt.Fprintf(e.stdout, "  %s\n", err)
 		}
+	}
+	for _, note := range g.Notes() {
+		fmt.Fprintf(e.stdout, "\n%s\n", note)
 	}
 }
 

@@ -47,7 +47,8 @@ func TestGraphText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"mypdk/components/mzi.py (mypdk.components.mzi)",
-		"factory mzi  34-",
+		"factory mzi  34-67  made by @cell",
+		"factory pad  11-19  made by @pdk.cell",
 		"target chip: entry files build.py; 15 cells",
 		"cell taper_W0p5_W1_L10  made by mypdk.components.tapers.taper",
 	} {
@@ -69,7 +70,7 @@ func TestGraphJSONAndDOT(t *testing.T) {
 	}
 	found := false
 	for _, n := range g.Nodes {
-		if n.ID == "def:mypdk.components.mzi:mzi" && n.Kind == "factory" && n.File == "mypdk/components/mzi.py" && len(n.Deps) > 0 {
+		if n.ID == "def:mypdk.components.mzi:mzi" && n.Kind == "factory" && n.File == "mypdk/components/mzi.py" && n.Decorator == "cell" && len(n.Deps) > 0 {
 			found = true
 		}
 	}

@@ -19,7 +19,7 @@ const klayoutUsage = `Usage: lywatch klayout install|start|status [flags]
   install [--dir DIR]        install lywatch's server as an autorun macro
                              (~/.klayout/pymacros/lywatch_server.lym)
   start [--port N] [FILE]    start KLayout with the server (and FILE open)
-  status [--target HOST:PORT] [--json]
+  status [--klayout HOST:PORT] [--json]
                              what the server reports, or why none answers
 `
 
@@ -46,6 +46,7 @@ func runKLayout(ctx context.Context, e *env, args []string) int {
 func klayoutFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("klayout "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	usage(fs, klayoutUsage)
 	return fs
 }
 
@@ -120,7 +121,7 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 
 func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 	fs := klayoutFlags(e, "status")
-	tf := addIPCTargetFlags(fs, 5*time.Second)
+	tf := addKLayoutFlags(fs, 5*time.Second)
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
 	pos, code, ok := parseArgs(fs, args)

@@ -35,7 +35,7 @@ func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	disc := `{"pid": ` + strconv.Itoa(os.Getpid()) + `, "port": ` + strconv.Itoa(port) + `, "listening": false, "error": "cannot listen on 127.0.0.1: address in use"}`
 	os.WriteFile(filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".json"), []byte(disc), 0o644)
-	code, _, stderr := runCmd(t, "klayout", "status", "--target", addr)
+	code, _, stderr := runCmd(t, "klayout", "status", "--klayout", addr)
 	if code != exitFail || !strings.Contains(stderr, "could not listen: cannot listen on 127.0.0.1: address in use") {
 		t.Errorf("status: code %d, %q", code, stderr)
 	}
@@ -60,7 +60,7 @@ func TestKLayoutStart(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "listening on 127.0.0.1:"+port) {
 		t.Fatalf("start: code %d, stdout %q, stderr %q", code, out, stderr)
 	}
-	code, out, _ = runCmd(t, "klayout", "status", "--target", "127.0.0.1:"+port, "--no-color")
+	code, out, _ = runCmd(t, "klayout", "status", "--klayout", "127.0.0.1:"+port, "--no-color")
 	if code != exitOK || !strings.Contains(out, file+", cell SMALL") {
 		t.Errorf("status after start: code %d, %q", code, out)
 	}

@@ -5,14 +5,15 @@ import (
 
 	"bytes"
 	"context"
-	"github.com/lywatch/lywatch/gds"
-	"github.com/lywatch/lywatch/session"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/session"
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 )
@@ -86,9 +87,9 @@ type restartRun struct {
 	done   chan int
 }
 
-// project writes the restart project into a new directory and returns it
+// restartDir writes the restart project into a new directory and returns it
 // with the layout its build copies.
-func project(t *testing.T) (dir, layout string) {
+func restartDir(t *testing.T) (dir, layout string) {
 	t.Helper()
 	dir = t.TempDir()
 	for name, text := range restartProject {
@@ -145,7 +146,7 @@ func buildCount(t *testing.T, log string) int {
 // log and a push recorder, with the build's environment set.
 func fresh(t *testing.T) (dir, layout, log string, rec *pushRecorder) {
 	t.Helper()
-	dir, layout = project(t)
+	dir, layout = restartDir(t)
 	log = filepath.Join(t.TempDir(), "builds")
 	t.Setenv("SRC", layout)
 	t.Setenv("BUILDLOG", log)
@@ -423,7 +424,7 @@ func TestFirstFailedBuildIsRetriedWithoutSession(t *testing.T) {
 // whose used target changed is rebuilt with it, though no edit reaches its
 // own entry.
 func TestTargetsUsingOthersLayouts(t *testing.T) {
-	dir, lib := project(t)
+	dir, lib := restartDir(t)
 	chip := filepath.Join(t.TempDir(), "chip.gds")
 	top := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{
 		{Name: "CHIP", Refs: []gds.Ref{{Name: "TOP"}}},

@@ -2,7 +2,8 @@
 // affects and pushes the new layout into a running KLayout.
 //
 // main only parses the subcommand and hands over; each subcommand lives in a
-// file of its own and its logic in the packages it wires together.
+// file of its own and its logic in the packages it calls (the live loop's
+// in package pipeline).
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/lywatch/lywatch/runner"
@@ -46,13 +48,23 @@ func (e *env) errorf(format string, args ...any) int {
 	return exitError
 }
 
-// run dispatches to a subcommand. Anything that is not a known subcommand name
-// is the live loop's flags (lywatch [flags] -- CMD ARGS...).
+// run dispatches to a subcommand. Flags and "--" start the live loop
+// (lywatch [flags] -- CMD ARGS...); any other first word must be a
+// subcommand.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) > 0 {
+		switch args[0] {
+		case "--version", "-version":
+			return runVersion(ctx, e, nil)
+		case "--help", "-help", "-h":
+			return runHelp(ctx, e, nil)
+		}
 		if c := lookup(args[0]); c != nil {
 			return c.run(ctx, e, args[1:])
+		}
+		if !strings.HasPrefix(args[0], "-") {
+			return unknownCommand(e, args[0])
 		}
 	}
 	return runWatch(ctx, e, args)

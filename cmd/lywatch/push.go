@@ -18,45 +18,13 @@ Pushes a layout into a running KLayout and exits 0 once KLayout confirms.
 With the lywatch server (lywatch klayout start), a file already open is
 reloaded keeping the view box, layers, cell and hierarchy depth; otherwise
 it opens in a new view. Also speaks to stock lyipc and klive servers.
-
-Flags:
 `
-
-// ipcTargetFlags are the flags push and klayout status share.
-type ipcTargetFlags struct {
-	target   *string
-	protocol *string
-	timeout  *time.Duration
-}
-
-func addIPCTargetFlags(fs *flag.FlagSet, timeout time.Duration) ipcTargetFlags {
-	def := os.Getenv("LYWATCH_TARGET")
-	return ipcTargetFlags{
-		target:   fs.String("target", def, "KLayout's `HOST:PORT` (default $LYWATCH_TARGET, else "+ipc.DefaultAddr+"; klive: "+ipc.DefaultKliveAddr+")"),
-		protocol: fs.String("protocol", "lywatch", "wire protocol: lywatch, lyipc or klive"),
-		timeout:  fs.Duration("timeout", timeout, "give up when KLayout has not answered in this time"),
-	}
-}
-
-func (f ipcTargetFlags) client() (*ipc.Client, error) {
-	p, err := ipc.ParseProtocol(*f.protocol)
-	if err != nil {
-		return nil, err
-	}
-	addr := *f.target
-	if addr != "" {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("--target %q: want HOST:PORT", addr)
-		}
-	}
-	return &ipc.Client{Addr: addr, Protocol: p, Timeout: *f.timeout}, nil
-}
 
 func runPush(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("push", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, pushUsage); fs.PrintDefaults() }
-	tf := addIPCTargetFlags(fs, ipc.DefaultTimeout)
+	usage(fs, pushUsage)
+	tf := addKLayoutFlags(fs, ipc.DefaultTimeout)
 	newView := fs.Bool("new-view", false, "open in a new view even if the file is open already")
 	force := fs.Bool("force", false, "reload even a view with unsaved edits in KLayout (they are lost)")
 	asJSON := fs.Bool("json", false, "print KLayout's confirmation as JSON")

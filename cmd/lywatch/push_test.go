@@ -36,11 +36,11 @@ func TestPushUsageAndNoServer(t *testing.T) {
 	}{
 		{[]string{"push"}, exitError, "want one FILE"},
 		{[]string{"push", file, "--protocol", "http"}, exitError, "unknown protocol"},
-		{[]string{"push", file, "--target", "nocolon"}, exitError, "want HOST:PORT"},
+		{[]string{"push", file, "--klayout", "nocolon"}, exitError, "want HOST:PORT"},
 		{[]string{"push", filepath.Join(t.TempDir(), "missing.gds")}, exitError, "no such file"},
-		{[]string{"push", file, "--target", addr}, exitFail, "no KLayout listening on " + addr + ", run 'lywatch klayout start'"},
-		{[]string{"push", "--protocol", "klive", file, "--target", addr}, exitFail, "no KLayout listening"},
-		{[]string{"klayout", "status", "--target", addr}, exitFail, "no KLayout listening"},
+		{[]string{"push", file, "--klayout", addr}, exitFail, "no KLayout listening on " + addr + ", run 'lywatch klayout start'"},
+		{[]string{"push", "--protocol", "klive", file, "--klayout", addr}, exitFail, "no KLayout listening"},
+		{[]string{"klayout", "status", "--klayout", addr}, exitFail, "no KLayout listening"},
 		{[]string{"klayout"}, exitError, "Usage: lywatch klayout"},
 		{[]string{"klayout", "frob"}, exitError, "unknown subcommand"},
 	}
@@ -55,25 +55,25 @@ func TestPushUsageAndNoServer(t *testing.T) {
 func TestPushAndStatusWithKLayout(t *testing.T) {
 	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
 	file := klSmallLayout(t, t.TempDir())
-	code, out, stderr := runCmd(t, "push", file, "--target", g.Addr, "--no-color")
+	code, out, stderr := runCmd(t, "push", file, "--klayout", g.Addr, "--no-color")
 	if code != exitOK || !strings.Contains(out, "pushed small.gds (open, cell SMALL") {
 		t.Fatalf("push: code %d, stdout %q, stderr %q", code, out, stderr)
 	}
-	code, out, _ = runCmd(t, "push", "--protocol", "lyipc", "--target", g.Addr, file)
+	code, out, _ = runCmd(t, "push", "--protocol", "lyipc", "--klayout", g.Addr, file)
 	if code != exitOK || !strings.Contains(out, "via lyipc") {
 		t.Errorf("lyipc push: code %d, %q", code, out)
 	}
-	code, out, _ = runCmd(t, "push", "--json", "--target", g.Addr, file)
+	code, out, _ = runCmd(t, "push", "--json", "--klayout", g.Addr, file)
 	var res struct{ Type, File string }
 	if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || res.Type != "reload" || res.File != file {
 		t.Errorf("push --json: code %d, %q", code, out)
 	}
-	code, out, _ = runCmd(t, "klayout", "status", "--json", "--target", g.Addr)
+	code, out, _ = runCmd(t, "klayout", "status", "--json", "--klayout", g.Addr)
 	var st ipc.Status
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || st.File != file || st.Cell != "SMALL" {
 		t.Errorf("status --json: code %d, %q", code, out)
 	}
-	code, out, _ = runCmd(t, "klayout", "status", "--no-color", "--target", g.Addr)
+	code, out, _ = runCmd(t, "klayout", "status", "--no-color", "--klayout", g.Addr)
 	if code != exitOK || !strings.Contains(out, "view 1 of 1: "+file+", cell SMALL") || !strings.Contains(out, "layers: 1 visible") {
 		t.Errorf("status: code %d, %q", code, out)
 	}

@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/fatih/color"
-	"github.com/lywatch/lywatch/config"
-	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/pipeline"
 )
 
 const sessionUsage = `Usage:
@@ -30,11 +26,12 @@ session_dir in the configuration, else build/session under the git root).
 
 // runSession runs `lywatch session SUBCOMMAND`.
 func runSession(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(e.stderr, sessionUsage)
-		if len(args) == 0 {
-			return exitError
-		}
+		return exitError
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stdout, sessionUsage)
 		return exitOK
 	}
 	switch args[0] {
@@ -53,7 +50,7 @@ func runSession(ctx context.Context, e *env, args []string) int {
 // sessionFlags are the flags every session subcommand shares.
 type sessionFlags struct {
 	fs      *flag.FlagSet
-	dir     string
+	project projectFlags
 	target  string
 	noColor bool
 	args    []string // the positional arguments
@@ -62,9 +59,10 @@ type sessionFlags struct {
 func newSessionFlags(e *env, name string) *sessionFlags {
 	f := &sessionFlags{fs: flag.NewFlagSet("session "+name, flag.ContinueOnError)}
 	f.fs.SetOutput(e.stderr)
-	f.fs.StringVar(&f.dir, "session-dir", "", "session directory (default: $"+session.EnvDir+", the configuration, or build/session under the git root)")
-	f.fs.StringVar(&f.target, "target", "", "only this target")
+	f.project.register(f.fs, false)
+	f.fs.StringVar(&f.target, "target", "", "only this target `NAME`")
 	f.fs.BoolVar(&f.noColor, "no-color", false, "plain output")
+	usage(f.fs, sessionUsage)
 	return f
 }
 
@@ -82,35 +80,16 @@ func (f *sessionFlags) parse(e *env, args []string) (int, bool) {
 }
 
 // locate resolves the session directory and the project root the way the
-// live loop does: from the configuration file's directory when there is
-// one, else the current directory; the root is the git root above it.
-func (f *sessionFlags) locate() (dir, root string, err error) {
-	cwd, err := os.Getwd()
+// live loop does (package project).
+func (f *sessionFlags) locate(e *env) (dir, root string, err error) {
+	p, err := f.project.resolve(e)
 	if err != nil {
 		return "", "", err
 	}
-	base, fromConfig := cwd, ""
-	if p, err := config.Find(cwd); err == nil && p != "" {
-		base = filepath.Dir(p)
-		fromConfig = configSessionDir(p)
+	if p.SessionDir == "" {
+		return "", "", fmt.Errorf("the project keeps no session (no_session)")
 	}
-	flagDir := f.dir
-	if flagDir != "" && !filepath.IsAbs(flagDir) {
-		flagDir = filepath.Join(cwd, flagDir) // a flag is relative to where it is typed
-	}
-	dir, root = sessionLocation(base, flagDir, fromConfig)
-	return dir, root, nil
-}
-
-// configSessionDir returns session_dir from the configuration file p, or ""
-// when it does not set it.
-func configSessionDir(p string) string {
-	c := config.Default()
-	def := c.SessionDir
-	if c.LoadFile(p) != nil || c.SessionDir == def {
-		return ""
-	}
-	return c.SessionDir
+	return p.SessionDir, p.Root, nil
 }
 
 func runSessionShow(ctx context.Context, e *env, args []string) int {
@@ -120,20 +99,15 @@ func runSessionShow(ctx context.Context, e *env, args []string) int {
 	if code, ok := f.parse(e, args); !ok {
 		return code
 	}
-	dir, root, err := f.locate()
+	proj, err := f.project.resolve(e)
 	if err != nil {
 		return e.errorf("session show: %s", sessionErr(err))
 	}
-	s, err := session.OpenReadOnly(dir, session.Options{Root: root})
-	if err != nil {
-		return e.errorf("session show: %s", sessionErr(err))
-	}
-	defer s.Close()
 	var only []string
 	if f.target != "" {
 		only = []string{f.target}
 	}
-	st, err := s.Status(ctx, only...)
+	st, err := pipeline.SessionStatus(ctx, proj, only...)
 	if err != nil {
 		return e.errorf("session show: %s", sessionErr(err))
 	}
@@ -156,7 +130,7 @@ func sessionColors(e *env, noColor bool) sessionPalette {
 // sessionListLimit is how many names show prints per list without --all.
 const sessionListLimit = 12
 
-func printSessionStatus(w io.Writer, st *session.Status, all bool, p sessionPalette) {
+func printSessionStatus(w io.Writer, st *pipeline.Status, all bool, p sessionPalette) {
 	fmt.Fprintf(w, "session %s (root %s)\n", st.Dir, st.Root)
 	for _, msg := range st.Warnings {
 		fmt.Fprintf(w, "%s %s\n", p.yellow.Sprint("warning:"), msg)
@@ -170,8 +144,8 @@ func printSessionStatus(w io.Writer, st *session.Status, all bool, p sessionPale
 	}
 }
 
-func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p sessionPalette) {
-	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red}[t.State]
+func printSessionTarget(w io.Writer, t pipeline.TargetStatus, all bool, p sessionPalette) {
+	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red, "foreign": p.red}[t.State]
 	fmt.Fprintf(w, "\n%s  %s", p.bold.Sprint(t.Target), state.Sprint(t.State))
 	m := t.Manifest
 	if m == nil {
@@ -204,6 +178,9 @@ func printSessionTarget(w io.Writer, t session.TargetStatus, all bool, p session
 		printSessionList(w, p.yellow.Sprint("changed"), changed, all)
 	}
 	if t.Stale != nil {
+		if t.Stale.Error != "" {
+			fmt.Fprintf(w, "  %s %s\n", p.yellow.Sprint("the graph cannot tell what is stale:"), t.Stale.Error)
+		}
 		printSessionList(w, p.yellow.Sprint("stale factories"), t.Stale.Factories, all)
 		printSessionList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
 	}
@@ -225,144 +202,4 @@ func printSessionList(w io.Writer, label string, items []string, all bool) {
 		fmt.Fprintf(w, ", … and %d more (--all)", len(items)-len(shown))
 	}
 	fmt.Fprintln(w)
-}
-
-// openSessionLocked opens the session for writing, or explains who holds it.
-func openSessionLocked(e *env, f *sessionFlags, cmd string) (*session.Store, int) {
-	dir, root, err := f.locate()
-	if err != nil {
-		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
-	}
-	s, err := session.Open(dir, session.Options{Root: root, Args: append([]string{"lywatch", "session", cmd}, f.args...)})
-	if err != nil {
-		return nil, e.errorf("session %s: %s", cmd, sessionErr(err))
-	}
-	return s, exitOK
-}
-
-func runSessionSave(_ context.Context, e *env, args []string) int {
-	f := newSessionFlags(e, "save")
-	cell := f.fs.String("cell", "", "keep only this cell and its descendants (required)")
-	layout := f.fs.String("layout", "", "take the cells from this layout (.gds or .gds.gz) instead of the saved one")
-	if code, ok := f.parse(e, args); !ok {
-		return code
-	}
-	if *cell == "" {
-		return e.errorf("session save: --cell NAME is required")
-	}
-	s, code := openSessionLocked(e, f, "save")
-	if s == nil {
-		return code
-	}
-	defer s.Close()
-	target := f.target
-	if target == "" {
-		targets, err := s.Targets()
-		if err != nil {
-			return e.errorf("session save: %s", sessionErr(err))
-		}
-		switch {
-		case len(targets) == 1:
-			target = targets[0]
-		case len(targets) == 0 && *layout != "":
-			target = session.DefaultTarget
-		default:
-			return e.errorf("session save: say which target with --target (saved: %s)", strings.Join(targets, ", "))
-		}
-	}
-	m, err := s.SaveCell(target, *cell, *layout)
-	if err != nil {
-		return e.errorf("session save: %s", sessionErr(err))
-	}
-	fmt.Fprintf(e.stdout, "saved %s: %d cells under %s into %s\n", target, len(m.Cells), *cell, s.LayoutPath(target))
-	return exitOK
-}
-
-func runSessionClear(_ context.Context, e *env, args []string) int {
-	f := newSessionFlags(e, "clear")
-	if code, ok := f.parse(e, args); !ok {
-		return code
-	}
-	s, code := openSessionLocked(e, f, "clear")
-	if s == nil {
-		return code
-	}
-	defer s.Close()
-	var targets []string
-	if f.target != "" {
-		targets = []string{f.target}
-	}
-	if err := s.Clear(targets...); err != nil {
-		return e.errorf("session clear: %s", sessionErr(err))
-	}
-	what := "every target"
-	if f.target != "" {
-		what = "target " + f.target
-	}
-	fmt.Fprintf(e.stdout, "cleared %s from %s\n", what, s.Dir())
-	return exitOK
-}
-
-// runSessionHash hashes files the way the session does (in parallel) and
-// prints sha256sum's format, so benchmarks can compare the two.
-func runSessionHash(ctx context.Context, e *env, args []string) int {
-	f := newSessionFlags(e, "hash")
-	from := f.fs.String("from", "", "read the paths, one a line, from this file (- for standard input)")
-	if code, ok := f.parse(e, args); !ok {
-		return code
-	}
-	paths := f.args
-	if *from != "" {
-		more, err := readSessionLines(e, *from)
-		if err != nil {
-			return e.errorf("session hash: %s", sessionErr(err))
-		}
-		paths = append(paths, more...)
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return e.errorf("session hash: %s", sessionErr(err))
-	}
-	rel := make([]string, len(paths))
-	for i, p := range paths {
-		if filepath.IsAbs(p) {
-			// HashFiles takes root-relative paths; "/" is the root here.
-			rel[i] = strings.TrimPrefix(filepath.ToSlash(p), "/")
-		} else {
-			rel[i] = filepath.ToSlash(filepath.Join(cwd, p))[1:]
-		}
-	}
-	files, err := session.HashFiles(ctx, "/", rel)
-	if err != nil {
-		return e.errorf("session hash: %s", sessionErr(err))
-	}
-	bw := bufio.NewWriterSize(e.stdout, 64<<10)
-	for i, fl := range files {
-		fmt.Fprintf(bw, "%s  %s\n", fl.SHA256, paths[i])
-	}
-	if err := bw.Flush(); err != nil {
-		return e.errorf("session hash: %s", sessionErr(err))
-	}
-	return exitOK
-}
-
-func readSessionLines(e *env, from string) ([]string, error) {
-	var r io.Reader = e.stdin
-	if from != "-" {
-		fl, err := os.Open(from)
-		if err != nil {
-			return nil, err
-		}
-		defer fl.Close()
-		r = fl
-	}
-	var out []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out, sc.Err()
 }

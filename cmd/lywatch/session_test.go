@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/session"
 )
 
@@ -22,7 +22,7 @@ func sessionProject(t *testing.T) (root, layout string) {
 	for name, content := range map[string]string{
 		".git/HEAD":       "ref: refs/heads/main\n",
 		"pdk/helpers.py":  "def width(): return 0.5\n",
-		"pdk/straight.py": "from .helpers import width\n",
+		"pdk/straight.py": "from .helpers import width\n\n\ndef cell(f):\n    return f\n\n\n@cell\ndef straight():\n    return width()\n",
 	} {
 		p := filepath.Join(root, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -44,30 +44,18 @@ func sessionProject(t *testing.T) (root, layout string) {
 	return root, layout
 }
 
-// saveChip saves a session for target chip tracking the two sources.
+// saveChip saves a session for target chip as the live loop does: one
+// good build (copying the layout into place), read, hashed and saved with
+// its dependency graph.
 func saveChip(t *testing.T, root, layout string) {
 	t.Helper()
-	s, err := session.Open(session.DefaultDir(root), session.Options{Root: root})
-	if err != nil {
+	lw := filepath.Join(root, "lywatch.toml")
+	toml := "[[targets]]\nname = \"chip\"\noutput = \"build/chip.gds\"\ncommand = [\"sh\", \"-c\", \"mkdir -p build && cp " + layout + " build/chip.gds\"]\n"
+	if err := os.WriteFile(lw, []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	files, err := session.HashFiles(context.Background(), root, []string{"pdk/helpers.py", "pdk/straight.py"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &session.Manifest{
-		Files:     files,
-		Factories: map[string]session.Factory{"straight": {Hash: "h", File: "pdk/straight.py"}},
-		Cells: []session.Cell{
-			{Name: "TOP", Local: "a", Deep: "b", Children: []string{"straight"}},
-			{Name: "straight", Local: "c", Deep: "d", Factory: "straight"},
-			{Name: "OTHER", Local: "e", Deep: "f"},
-		},
-		Edges: []session.Edge{{From: "pdk/straight.py", To: "pdk/helpers.py", Kind: "imports"}},
-	}
-	if err := s.Save("chip", m, layout); err != nil {
-		t.Fatal(err)
+	if code, out, errs := runCmd(t, "--once", "--no-push", "--no-color"); code != exitOK {
+		t.Fatalf("the build that saves the session: %d\n%s\n%s", code, out, errs)
 	}
 }
 
@@ -86,13 +74,14 @@ func TestSessionShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ = runCmd(t, "session", "show", "--json")
-	var st session.Status
+	var st pipeline.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil || code != exitOK {
 		t.Fatalf("show --json: %d %v\n%s", code, err, out)
 	}
 	if len(st.Targets) != 1 || st.Targets[0].State != "stale" || len(st.Targets[0].Changed) != 1 ||
-		st.Targets[0].Changed[0].Path != "pdk/helpers.py" || strings.Join(st.Targets[0].Stale.Cells, ",") != "TOP,straight" {
-		t.Errorf("stale session: %+v", st.Targets)
+		st.Targets[0].Changed[0].Path != "pdk/helpers.py" || st.Targets[0].Stale == nil ||
+		strings.Join(st.Targets[0].Stale.Factories, ",") != "straight" || strings.Join(st.Targets[0].Stale.Cells, ",") != "TOP,straight" {
+		t.Errorf("stale session: %+v %+v", st.Targets, st.Targets[0].Stale)
 	}
 	code, out, _ = runCmd(t, "session", "show", "--no-color")
 	if code != exitOK || !strings.Contains(out, "chip  stale") || !strings.Contains(out, "modified pdk/helpers.py") {

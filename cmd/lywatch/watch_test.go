@@ -360,9 +360,13 @@ func TestWatchUsageAndConfigErrors(t *testing.T) {
 	if code != exitError || !strings.Contains(errb, "no build command") {
 		t.Errorf("no command: code %d, stderr %q", code, errb)
 	}
-	code, _, errb = runCmd(t, "-h")
-	if code != exitOK || !strings.Contains(errb, "-on-busy") {
-		t.Errorf("-h: code %d, stderr %q", code, errb)
+	code, out, _ := runCmd(t, "help", "watch")
+	if code != exitOK || !strings.Contains(out, "  --on-busy restart") {
+		t.Errorf("help watch: code %d, stdout %q", code, out)
+	}
+	code, _, errb = runCmd(t, "--once", "-h")
+	if code != exitOK || !strings.Contains(errb, "  --on-busy restart") {
+		t.Errorf("--once -h: code %d, stderr %q", code, errb)
 	}
 }
 

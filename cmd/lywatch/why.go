@@ -2,39 +2,26 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"path/filepath"
 
-	"github.com/lywatch/lywatch/config"
-	"github.com/lywatch/lywatch/depgraph"
-	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/pipeline"
 )
 
-// whyJSON is `lywatch why --json`.
-type whyJSON struct {
-	*depgraph.Description
-	Since string   `json:"since,omitzero"`
-	Stale bool     `json:"stale"`
-	Chain []string `json:"chain,omitzero"`
-	Files []string `json:"changed_files,omitzero"`
-}
-
 // runWhy explains what a factory, cell, function, module, file or target
-// depends on and, given a snapshot to compare with, the chain of edits
-// that made it stale.
+// depends on and, compared with the session's last good build (or a
+// snapshot), the chain of edits that made it stale.
 func runWhy(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("why", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var f graphFlags
 	f.register(fs)
-	since := fs.String("since", "", "a snapshot `file` (from 'lywatch graph --save') to compare with (default: the session's last good build)")
+	since := fs.String("since", "", "a snapshot `FILE` (from 'lywatch graph --save') to compare with (default: the session's last good build)")
 	asJSON := fs.Bool("json", false, "print as JSON")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, "Usage: lywatch why NAME [--since SNAPSHOT] [--root DIR] [--layout FILE [--target NAME] [--entry FILE]...]\n\nNAME is a factory, cell, function (module.name), module, file or target.\n\n")
-		fs.PrintDefaults()
-	}
+	usage(fs, "Usage: lywatch why NAME [--since SNAPSHOT] [--target T] [--root DIR] [--layout FILE [--entry FILE]...]\n\n"+
+		"NAME is a target, cell, factory, function (module.name), module or file. Prints what it\n"+
+		"depends on and, when something it depends on changed since the session's last good build\n"+
+		"of the target (or since --since), the chain of edits that made it stale.")
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
@@ -43,109 +30,22 @@ func runWhy(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitError
 	}
-	name := pos[0]
-	opts, err := f.options()
+	proj, err := f.project.resolve(e)
 	if err != nil {
 		return e.errorf("why: %v", err)
 	}
-	var snap *depgraph.Snapshot
-	baseline := *since
-	if *since != "" {
-		if snap, err = readSnapshot(*since); err != nil {
-			return e.errorf("why: %v", err)
-		}
-	} else {
-		snap, baseline = sessionSnapshot(f.root, f.target)
-	}
-	var g *depgraph.Graph
-	var inv *depgraph.Invalidation
-	if snap != nil {
-		g, inv, err = catchUp(ctx, snap, opts, f)
-	} else {
-		g, err = f.load(ctx, opts)
-	}
+	x, err := pipeline.Why(ctx, proj, pos[0], pipeline.WhyOptions{Since: *since, Target: f.target, Layout: f.layoutArg()})
 	if err != nil {
 		return e.errorf("why: %v", err)
-	}
-	d, err := g.Describe(name)
-	if err != nil {
-		return e.errorf("why: %v", err)
-	}
-	out := whyJSON{Description: d, Since: baseline}
-	if inv != nil {
-		out.Chain = inv.Explain(name)
-		out.Stale = out.Chain != nil
-		out.Files = inv.Files
 	}
 	if *asJSON {
-		return writeJSON(e, out)
+		return writeJSON(e, x)
 	}
-	printWhy(e, out, f.noColor)
+	printWhy(e, x, f.noColor)
 	return exitOK
 }
 
-// catchUp rebuilds the graph a snapshot recorded and updates it with the
-// files changed on disk since; the invalidation says what is stale.
-func catchUp(ctx context.Context, snap *depgraph.Snapshot, opts depgraph.Options, f graphFlags) (*depgraph.Graph, *depgraph.Invalidation, error) {
-	if len(opts.Targets) == 0 {
-		for _, l := range snap.Layouts {
-			opts.Targets = append(opts.Targets, depgraph.Target{Name: l.Target})
-		}
-	}
-	g, err := depgraph.FromSnapshot(snap, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := f.addLayout(g); err != nil {
-		return nil, nil, err
-	}
-	inv, err := g.Refresh(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return g, inv, nil
-}
-
-// sessionSnapshot returns the graph the session saved with the last good
-// build of target (default: the only target, or "default") of the project
-// at dir, and words naming it; nil when there is none.
-func sessionSnapshot(dir, target string) (*depgraph.Snapshot, string) {
-	base, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, ""
-	}
-	configDir := ""
-	if p, err := config.Find(base); err == nil && p != "" {
-		configDir = configSessionDir(p)
-	}
-	sdir, root := sessionLocation(base, "", configDir)
-	st, err := session.OpenReadOnly(sdir, session.Options{Root: root})
-	if err != nil {
-		return nil, ""
-	}
-	defer st.Close()
-	if target == "" {
-		target = session.DefaultTarget
-		if names, err := st.Targets(); err == nil && len(names) == 1 {
-			target = names[0]
-		}
-	}
-	m, err := st.Load(target)
-	if err != nil || m == nil {
-		return nil, ""
-	}
-	raw, err := st.LoadGraph(target, m)
-	if err != nil || raw == nil {
-		return nil, ""
-	}
-	var snap depgraph.Snapshot
-	if json.Unmarshal(raw, &snap) != nil {
-		return nil, ""
-	}
-	return &snap, "the session's last good build of " + target
-}
-
-func printWhy(e *env, w whyJSON, noColor bool) {
+func printWhy(e *env, w *pipeline.Explanation, noColor bool) {
 	bold, dim := colors(e, noColor)
 	n := w.Node
 	head := bold.Sprint(n.Label)
@@ -155,6 +55,9 @@ func printWhy(e *env, w whyJSON, noColor bool) {
 		} else {
 			head += dim.Sprintf("  %s", n.File)
 		}
+	}
+	if n.Decorator != "" {
+		head += dim.Sprintf("  made by @%s", n.Decorator)
 	}
 	fmt.Fprintln(e.stdout, head)
 	if len(w.Also) > 0 {

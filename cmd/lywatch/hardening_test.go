@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// heldServer is a stand-in lyipc server that records each command and
+// answers only when told to (or never).
+type heldServer struct {
+	ln      net.Listener
+	got     chan string
+	release chan struct{}
+}
+
+func newHeldServer(t *testing.T) *heldServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &heldServer{ln: ln, got: make(chan string, 16), release: make(chan struct{})}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				buf := make([]byte, 4096)
+				n, _ := conn.Read(buf)
+				s.got <- strings.TrimSpace(string(buf[:n]))
+				<-s.release
+				conn.Write([]byte("ACK ok\r\n"))
+			}()
+		}
+	}()
+	return s
+}
+
+// Issue 16, case 6: an edit made while lywatch starts (here: while the
+// cached layout is being pushed into a slow KLayout) is built. The watcher
+// starts before the session is restored, and reports every change after
+// its first scan.
+func TestEditDuringStartUpIsBuilt(t *testing.T) {
+	dir, _, log, _ := setup(t)
+	srv := newHeldServer(t)
+	args := []string{"--no-config", "--debounce", "5ms", "--protocol", "lyipc", "--klayout", srv.ln.Addr().String(),
+		"--output", filepath.Join(dir, "build", "chip.gds"), "--entry", "pdk/build.py",
+		"--", "sh", "-c", `mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`}
+	r := startRun(t, dir, args)
+	select {
+	case <-srv.got: // the cached layout is being shown; KLayout is slow
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no push of the cached layout\n%s%s", r.out.String(), r.errb.String())
+	}
+	writeFile(t, filepath.Join(dir, "pdk/helpers.py"), "def width():\n    return 7\n\n\ndef unused():\n    return 0\n")
+	time.Sleep(50 * time.Millisecond) // the edit lands while the push is held
+	close(srv.release)
+	waitUntil(t, "the build of the edit made during start-up", func() bool { return buildCount(t, log) == 2 }, r.out.String, r.errb.String)
+}
+
+// Issue 16, case 7: a KLayout that accepts and never replies does not
+// stall the loop: the push is given up on after --push-timeout, and the
+// next edit builds at once.
+func TestKLayoutThatNeverRepliesDoesNotStallTheLoop(t *testing.T) {
+	dir, _, log, _ := fresh(t)
+	srv := newHeldServer(t) // never released
+	args := []string{"--no-config", "--debounce", "5ms", "--protocol", "lyipc", "--klayout", srv.ln.Addr().String(),
+		"--push-timeout", "300ms", "--output", filepath.Join(dir, "build", "chip.gds"), "--entry", "pdk/build.py",
+		"--", "sh", "-c", `mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`}
+	r := startRun(t, dir, args)
+	waitUntil(t, "the start-up build's push given up", func() bool { return strings.Contains(r.out.String(), "push failed") }, r.out.String, r.errb.String)
+	writeFile(t, filepath.Join(dir, "pdk/helpers.py"), "def width():\n    return 3\n\n\ndef unused():\n    return 0\n")
+	start := time.Now()
+	waitUntil(t, "the build of the next edit", func() bool { return buildCount(t, log) == 2 }, r.out.String, r.errb.String)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the edit was built %s after it was made", d)
+	}
+}

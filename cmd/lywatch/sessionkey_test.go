@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pythonShim writes a fake python3 into a directory of its own: asked for
+// its version (lywatch's probe) it says version and lists site as its
+// site-packages; run on a script, it does the build: copies $SRC into
+// build/chip.gds and logs the build.
+func pythonShim(t *testing.T, version, site string) string {
+	t.Helper()
+	dir := t.TempDir()
+	script := fmt.Sprintf(`#!/bin/sh
+if [ "$1" = "-c" ]; then
+  echo 'LYWATCH-PROBE {"version": "%s", "exe": "%s/python3", "site": ["%s"]}'
+  exit 0
+fi
+mkdir -p "$(dirname "$LYWATCH_OUTPUT")" && cp "$SRC" "$LYWATCH_OUTPUT" && echo built >> "$BUILDLOG"
+`, version, dir, site)
+	if err := os.WriteFile(filepath.Join(dir, "python3"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Issue 11, the session key: a session serves a target only when its
+// command, working directory, output, interpreter, LYWATCH_* settings and
+// imported packages are what its layout was built with; otherwise lywatch
+// says why and builds.
+func TestSessionKey(t *testing.T) {
+	dir, _, log, rec := fresh(t)
+	site := t.TempDir()
+	writeFile(t, mkdirs(t, filepath.Join(site, "fakepkg-1.0.dist-info", "top_level.txt")), "fakepkg\n")
+	writeFile(t, filepath.Join(dir, "pdk/helpers.py"), "import fakepkg\n\n\n"+restartProject["pdk/helpers.py"])
+	py311, py312 := pythonShim(t, "3.11.0", site), pythonShim(t, "3.12.0", site)
+	path := os.Getenv("PATH")
+	t.Setenv("PATH", py311+string(os.PathListSeparator)+path)
+	args := func(output string, cmd ...string) []string {
+		return append([]string{"--no-config", "--debounce", "5ms", "--protocol", "lyipc", "--klayout", rec.ln.Addr().String(),
+			"--output", filepath.Join(dir, output), "--entry", "pdk/build.py", "--"}, cmd...)
+	}
+	build := []string{"python3", "pdk/build.py"}
+	t.Chdir(dir)
+	if code, out, errb := runCmd(t, append([]string{"--once"}, args("build/chip.gds", build...)...)...); code != exitOK {
+		t.Fatalf("first build: %d\n%s%s", code, out, errb)
+	}
+	rec.pushes(300 * time.Millisecond)
+	for _, tc := range []struct {
+		name  string
+		setup func()
+		args  []string
+		why   string
+	}{
+		{"nothing changed", func() {}, args("build/chip.gds", build...), ""},
+		{"another command", func() {}, args("build/chip.gds", "python3", "pdk/build.py", "-v"), `the command changed (was "python3 pdk/build.py")`},
+		{"back to the first command", func() {}, args("build/chip.gds", build...), `the command changed (was "python3 pdk/build.py -v")`},
+		{"another output", func() {}, args("build/other.gds", build...), "the output changed (was build/chip.gds)"},
+		{"back to the first output", func() {}, args("build/chip.gds", build...), "the output changed (was build/other.gds)"},
+		{"another interpreter", func() { t.Setenv("PATH", py312+string(os.PathListSeparator)+path) },
+			args("build/chip.gds", build...), "python3 changed: 3.11.0 (" + filepath.Join(py311, "python3") + ") → 3.12.0 (" + filepath.Join(py312, "python3") + ")"},
+		{"a LYWATCH_ setting", func() { t.Setenv("LYWATCH_CORNER", "ss") }, args("build/chip.gds", build...), "LYWATCH_CORNER is set now (ss)"},
+		{"an upgraded package", func() {
+			os.Rename(filepath.Join(site, "fakepkg-1.0.dist-info"), filepath.Join(site, "fakepkg-1.1.dist-info"))
+		}, args("build/chip.gds", build...), "package fakepkg changed: fakepkg 1.0 → fakepkg 1.1"},
+		{"nothing changed since", func() {}, args("build/chip.gds", build...), ""},
+	} {
+		tc.setup()
+		before := buildCount(t, log)
+		r := startRun(t, dir, tc.args)
+		if tc.why == "" {
+			if got := rec.pushes(2 * time.Second); len(got) != 1 {
+				t.Errorf("%s: pushes %q, want the cache once", tc.name, got)
+			}
+		} else {
+			waitUntil(t, tc.name+": the build", func() bool { return buildCount(t, log) == before+1 }, r.out.String, r.errb.String)
+			waitUntil(t, tc.name+": its summary", func() bool { return strings.Contains(r.out.String(), " ok → ") }, r.out.String)
+			rec.pushes(300 * time.Millisecond)
+		}
+		r.stop()
+		out, errs := r.out.String(), r.errb.String()
+		switch {
+		case tc.why == "" && (buildCount(t, log) != before || !strings.Contains(out, "from the cache")):
+			t.Errorf("%s: not served from the cache:\n%s%s", tc.name, out, errs)
+		case tc.why != "" && (!strings.Contains(errs, "; rebuilding") || !strings.Contains(errs, tc.why) || !strings.Contains(out, "start-up → "+tc.why)):
+			t.Errorf("%s: want a rebuild saying %q:\n%s%s", tc.name, tc.why, out, errs)
+		}
+	}
+}

@@ -1,0 +1,1 @@
+from .mmi1x2 import *

@@ -1,0 +1,2 @@
+from .taper import *
+from .taper_from_csv import *

@@ -1,0 +1,161 @@
+package pipeline
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/lywatch/lywatch/depgraph"
+	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/project"
+	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/watcher"
+)
+
+// EnvInvalidated is the build environment's list of invalidated factory
+// names, one per line.
+const EnvInvalidated = "LYWATCH_INVALIDATED"
+
+// Plan is the loop's planner: it turns a cycle's change set into the
+// targets to build, through the dependency graph, in build order, keeping
+// the targets whose last build did not succeed. The start-up cycle gets
+// what Open decided: the targets the session serves (Plan.Cached) and
+// the stale ones.
+func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) {
+	if c.Initial {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		pl := loop.Plan{Targets: p.loopNames(p.order(p.keys()))}
+		if p.initial != nil {
+			pl = *p.initial
+			// A start-up cycle stopped and run again shows nothing twice:
+			// it builds what is still pending.
+			keys, _, _ := p.pendingTargets()
+			p.initial = &loop.Plan{Targets: p.loopNames(p.order(keys)), Note: pl.Note}
+		}
+		p.building(pl.Targets)
+		return &pl, nil
+	}
+	p.LoadGraph(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.noteChanges(c.Changes)
+	if p.graph == nil {
+		return nil, nil
+	}
+	paths := c.Changes.Paths()
+	note := ""
+	for _, f := range paths {
+		if !project.Within(p.graph.Dir(), f) {
+			// Outside the scanned tree: the graph cannot say who reads
+			// it, so every target is rebuilt. (A file inside it that no
+			// code names reaches every target through the graph.)
+			for _, k := range p.keys() {
+				p.markPending(k, nil)
+			}
+			note = "a file the graph does not cover changed"
+			break
+		}
+	}
+	var inv *depgraph.Invalidation
+	var err error
+	if c.Changes.Rescan {
+		inv, err = p.graph.Refresh(ctx)
+	} else {
+		inv, err = p.graph.Update(ctx, paths)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range append(append([]string(nil), inv.Errors...), inv.Notes...) {
+		p.logf("%s", e)
+	}
+	for _, t := range inv.Targets {
+		p.markPending(t, inv.Factories)
+	}
+	keys, factories, retry := p.pendingTargets()
+	pl := &loop.Plan{
+		Targets:     p.loopNames(p.order(keys)),
+		Env:         []string{EnvInvalidated + "=" + strings.Join(factories, "\n")},
+		Invalidated: factories,
+	}
+	switch {
+	case note != "":
+		pl.Note = note
+	case len(inv.Errors) > 0:
+		pl.Note = plural(len(inv.Errors), "file") + " did not scan"
+	case len(inv.Factories) > 0 || len(inv.Cells) > 0:
+		pl.Note = inv.Summary()
+	case !inv.Empty():
+		pl.Note = "module code changed"
+	case retry:
+		pl.Note = "retrying the last failed build"
+	case len(keys) > 0:
+		pl.Note = "building what the session left stale"
+	default:
+		pl.Note = "no code changed"
+	}
+	if len(keys) == 0 {
+		p.carried = watcher.ChangeSet{} // no build is owed
+	} else {
+		p.carried = watcher.Merge(p.carried, c.Changes)
+		carried := p.carried
+		pl.Changes = &carried
+	}
+	p.building(pl.Targets)
+	return pl, nil
+}
+
+// building notes that the targets named are about to be built: they count
+// as failed until a good build settles them (see pendingTargets).
+func (p *Pipeline) building(names []string) {
+	for _, n := range names {
+		if t, ok := p.proj.Target(n); ok {
+			if pt := p.pending[t.Key()]; pt != nil {
+				pt.failed = true
+			}
+		}
+	}
+}
+
+// noteChanges records the change set's files for the next save: the hash
+// the watcher read, which is what the build reads, with the stat cache
+// marked untrusted (Size -1) so the next start rehashes exactly these
+// files. Nothing is read here: the plan is on the path from save to build.
+func (p *Pipeline) noteChanges(cs watcher.ChangeSet) {
+	if p.store == nil {
+		return
+	}
+	for _, ch := range cs.Changes {
+		rel, err := relAny(p.proj.Root, ch.Path)
+		if err != nil {
+			continue
+		}
+		f := session.File{Path: rel, SHA256: ch.NewHash, Size: -1}
+		if ch.Kind == watcher.Deleted {
+			f.SHA256 = ""
+		}
+		p.changes[rel] = f
+	}
+}
+
+// pendingTargets returns the targets waiting for a good build, sorted,
+// the union of their invalidated factories, and whether one of them is
+// waiting because its last build failed.
+func (p *Pipeline) pendingTargets() (targets, factories []string, retry bool) {
+	seen := map[string]bool{}
+	targets = []string{}
+	for t, pt := range p.pending {
+		targets = append(targets, t)
+		retry = retry || pt.failed
+		for f := range pt.factories {
+			if !seen[f] {
+				seen[f] = true
+				factories = append(factories, f)
+			}
+		}
+	}
+	sort.Strings(targets)
+	sort.Strings(factories)
+	return targets, factories, retry
+}

@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/watcher"
+)
+
+// readStage reads the layout a good build wrote, hashes its cells, gives
+// the hierarchy to the graph and counts the cells that changed. A layout
+// that does not read fails the stage, so nothing is saved or pushed: the
+// last good layout stays in KLayout.
+type readStage struct{ p *Pipeline }
+
+func (readStage) name() string { return "read" }
+
+func (s readStage) run(ctx context.Context, b *built) (string, error) {
+	p, key := s.p, b.target.Key()
+	if b.target.Output == "" {
+		p.settle(key, nil, nil)
+		return "", errQuiet
+	}
+	// The output is read once: a process the build left behind that
+	// writes it again cannot slip other bytes under the hashes. Hashes,
+	// children and metadata are all the stages need: no shapes.
+	data, err := os.ReadFile(b.target.Output)
+	if err != nil {
+		return "", err
+	}
+	lib, err := gds.ReadContext(ctx, bytes.NewReader(data), gds.ReadOptions{HashOnly: true})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", b.target.Output, err)
+	}
+	b.data = data
+	hashes, err := lib.Hashes()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", b.target.Output, err)
+	}
+	b.lib, b.hashes, b.cells = lib, hashes, layoutCells(lib, b.target.Output)
+	p.LoadGraph(ctx) // the graph links the cells to their factories
+	p.mu.Lock()
+	if p.graph != nil {
+		p.graph.SetLayout(key, b.cells)
+	}
+	p.mu.Unlock()
+	own, below := p.settle(key, hashes, lib.TopCells())
+	note := fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), own)
+	if below > 0 {
+		note += fmt.Sprintf(", %d with changed children", below)
+	}
+	if ghosts := lib.Ghosts(); len(ghosts) > 0 {
+		// Placed but never defined: KLayout shows them as ghost cells.
+		note += ", " + plural(len(ghosts), "ghost cell")
+		shown := ghosts[:min(len(ghosts), 5)]
+		more := ""
+		if len(ghosts) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(ghosts)-len(shown))
+		}
+		p.logf("%s: cells placed but not defined (ghost cells, as KLayout reads them): %s%s", b.target.Output, strings.Join(shown, ", "), more)
+	}
+	return note, nil
+}
+
+// settle records a target's good build: it is no longer pending, and its
+// layout is the last good one. It counts the cells that changed their own
+// content (new, or another local hash) and those changed only through a
+// child (the same local hash, another deep hash).
+func (p *Pipeline) settle(target string, hashes map[string]gds.CellHash, tops []string) (own, below int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.pending, target)
+	if len(p.pending) == 0 {
+		p.carried = watcher.ChangeSet{}
+	}
+	if hashes == nil {
+		return 0, 0
+	}
+	prev := p.layouts[target]
+	next := layoutState{deep: make(map[string]string, len(hashes)), local: make(map[string]string, len(hashes)), tops: tops}
+	for n, h := range hashes {
+		next.deep[n], next.local[n] = h.Deep, h.Local
+		switch {
+		case prev.local[n] != h.Local:
+			own++
+		case prev.deep[n] != h.Deep:
+			below++
+		}
+	}
+	p.layouts[target] = next
+	return own, below
+}
