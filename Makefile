@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/lywatch/lywatch/internal/version.Version=$(VERSION)
 FUZZTIME    ?= 5m
 FUZZTIME_CI ?= 20s
 
-.PHONY: all build test bench lint fuzz fuzz-ci demo clean
+.PHONY: all build test bench lint cross fuzz fuzz-ci demo clean
 
 all: build
 
@@ -26,6 +26,11 @@ bench:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# cross builds every package for darwin and windows and names those that fail;
+# the packages in CROSS_REQUIRED (default ./runner/...) must build and vet.
+cross:
+	@./scripts/cross.sh
 
 # fuzz runs every fuzz target for FUZZTIME each.
 fuzz:

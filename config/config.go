@@ -45,6 +45,9 @@ type Config struct {
 	Command []string `toml:"-"`
 	// NoInitial skips the build at start-up.
 	NoInitial bool `toml:"no_initial"`
+	// Timeout stops a build that runs longer (0, the default: no limit);
+	// it is also the timeout of targets that set none.
+	Timeout time.Duration `toml:"-"`
 	// SessionDir is where the session lives; "" leaves the choice to the
 	// session package (LYWATCH_SESSION_DIR, else build/session under the git
 	// root). SessionDirFromFlag says it came from --session-dir, which beats
@@ -118,6 +121,9 @@ type Target struct {
 	Command []string
 	Output  string
 	Entry   []string
+	// Timeout stops the target's build when it runs longer (0: no limit);
+	// the top-level timeout when the table sets none.
+	Timeout time.Duration
 }
 
 // Default returns the configuration with every default filled in.

@@ -47,16 +47,22 @@ push = false
 decorators = ["cell", "gf.cell"]
 granularity = "file"
 python_roots = ["."]
+timeout = "10m"
 
 [[tool.lywatch.targets]]
 name = "chip"
 command = ["python", "chip.py"]
 output = "build/chip.gds"
 entry = ["chip.py"]
+timeout = 90000
 
 [[tool.lywatch.targets]]
 name = "ring"
 command = "python ring.py"
+
+[[tool.lywatch.targets]]
+name = "slow"
+timeout = "0s"
 `
 
 func TestLoadPyproject(t *testing.T) {
@@ -81,9 +87,11 @@ func TestLoadPyproject(t *testing.T) {
 	want.Decorators = []string{"cell", "gf.cell"}
 	want.Granularity = "file"
 	want.PythonRoots = []string{dir}
+	want.Timeout = 10 * time.Minute
 	want.Targets = []Target{
-		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}},
-		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}},
+		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}, Timeout: 90 * time.Second},
+		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}, Timeout: 10 * time.Minute},
+		{Name: "slow"},
 	}
 	want.File = p
 	if !reflect.DeepEqual(c, want) {
@@ -123,6 +131,8 @@ func TestFileErrorsNameFileAndLine(t *testing.T) {
 		{"duplicate target", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\n[[tool.lywatch.targets]]\nname = \"a\"\n", 5, "used by two"},
 		{"targets not tables", "[tool.lywatch]\ntargets = 3\n", 2, "targets: value is an integer, want an array"},
 		{"bad protocol", "[tool.lywatch]\nprotocol = \"http\"\n", 2, "protocol"},
+		{"bad timeout", "[tool.lywatch]\ntimeout = \"soon\"\n", 2, "timeout: \"soon\" is not a duration"},
+		{"negative target timeout", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\ntimeout = -5\n", 4, "targets[0].timeout: -5 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

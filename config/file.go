@@ -40,6 +40,7 @@ type rawTarget struct {
 	Command any    `toml:"command"`
 	Output  string `toml:"output"`
 	Entry   any    `toml:"entry"`
+	Timeout any    `toml:"timeout"`
 }
 
 // rawConfig is the table as written: pointers and any so that unset keys
@@ -65,6 +66,7 @@ type rawConfig struct {
 	Decorators   any         `toml:"decorators"`
 	Granularity  *string     `toml:"granularity"`
 	PythonRoots  any         `toml:"python_roots"`
+	Timeout      any         `toml:"timeout"`
 	MaxFileSize  *int64      `toml:"max_file_size"`
 	Targets      []rawTarget `toml:"targets"`
 }
@@ -291,6 +293,11 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 			return f.errAt(-1, "poll_interval", "%v", err)
 		}
 	}
+	if raw.Timeout != nil {
+		if c.Timeout, err = duration(raw.Timeout); err != nil {
+			return f.errAt(-1, "timeout", "%v", err)
+		}
+	}
 	if raw.PushTimeout != nil {
 		if c.PushTimeout, err = duration(raw.PushTimeout); err != nil {
 			return f.errAt(-1, "push_timeout", "%v", err)
@@ -400,11 +407,16 @@ func (f *fileReader) applyTargets(c *Config, raw []rawTarget) error {
 			return f.errAt(i, "name", "%q used by two targets", rt.Name)
 		}
 		seen[rt.Name] = true
-		t := Target{Name: rt.Name, Output: rt.Output}
+		t := Target{Name: rt.Name, Output: rt.Output, Timeout: c.Timeout}
 		if t.Output != "" {
 			t.Output = f.resolve(t.Output)
 		}
 		var err error
+		if rt.Timeout != nil {
+			if t.Timeout, err = duration(rt.Timeout); err != nil {
+				return f.errAt(i, "timeout", "%v", err)
+			}
+		}
 		if rt.Command != nil {
 			if t.Command, err = command(rt.Command); err != nil {
 				return f.errAt(i, "command", "%v", err)

@@ -226,5 +226,5 @@ func (l *loop) request(c *Cycle, t Target) runner.Request {
 	if t.Name != "" {
 		label = t.Name
 	}
-	return runner.Request{Command: t.Command, Label: label, Changed: cs.Paths(), Events: data, Env: env}
+	return runner.Request{Command: t.Command, Label: label, Changed: cs.Paths(), Events: data, Env: env, Timeout: t.Timeout}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/lywatch/lywatch/runner"
 	"github.com/lywatch/lywatch/watcher"
@@ -31,6 +32,9 @@ type Target struct {
 	Output string
 	// Entry lists the source files the target starts from (for planners).
 	Entry []string
+	// Timeout stops the target's build when it runs longer (0: no limit);
+	// the build then fails as "timed out".
+	Timeout time.Duration
 }
 
 // Options configure Run.

@@ -336,6 +336,20 @@ func TestOnceExitStatus(t *testing.T) {
 	}
 }
 
+// TestTargetTimeout: a target's build that runs past its timeout is
+// stopped and fails the cycle, saying it timed out.
+func TestTargetTimeout(t *testing.T) {
+	var out testsupport.Buffer
+	code, err := Run(context.Background(), Options{
+		Targets: []Target{{Command: []string{"sleep", "1000"}, Timeout: 100 * time.Millisecond}},
+		Runner:  &runner.Runner{Stdout: &out, Stderr: &out, Grace: 200 * time.Millisecond},
+		Out:     &out, Once: true,
+	})
+	if err != nil || code != 1 || !strings.Contains(out.String(), "failed (timed out)") {
+		t.Errorf("Run = %d, %v; want 1 and a build that timed out\n%s", code, err, out.String())
+	}
+}
+
 func TestQuitStopsBuild(t *testing.T) {
 	h := start(t, blockScript, nil)
 	waitFor(t, "the build to block", func() bool { return len(h.lines("pid")) == 1 && h.lines("pid")[0] != "" })

@@ -215,7 +215,7 @@ func (p *Pipeline) Targets() []loop.Target {
 	var out []loop.Target
 	for _, k := range p.order(p.keys()) {
 		t := byKey[k]
-		out = append(out, loop.Target{Name: t.Name, Command: t.Command, Output: t.Output, Entry: t.Entry})
+		out = append(out, loop.Target{Name: t.Name, Command: t.Command, Output: t.Output, Entry: t.Entry, Timeout: t.Timeout})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"bufio"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/fatih/color"
@@ -26,18 +27,37 @@ func newPrefixer(stdout, stderr io.Writer, label string, on bool) *prefixer {
 	return &prefixer{stdout: stdout, stderr: stderr, outTag: o.Sprint(tag), errTag: e.Sprint(tag)}
 }
 
+// start copies the build's two pipes, closing each at its end; the channel
+// is closed once both have reached EOF.
+func (p *prefixer) start(outR, errR *os.File) <-chan struct{} {
+	done := make(chan struct{})
+	var copying sync.WaitGroup
+	copying.Add(2)
+	for _, f := range []struct {
+		r     *os.File
+		isErr bool
+	}{{outR, false}, {errR, true}} {
+		go func() {
+			defer copying.Done()
+			p.copy(f.r, f.isErr)
+			f.r.Close()
+		}()
+	}
+	go func() {
+		copying.Wait()
+		close(done)
+	}()
+	return done
+}
+
 // copy reads r until EOF and writes each line with the prefix. A last line
 // without a newline is written with one.
 func (p *prefixer) copy(r io.Reader, isErr bool) {
-	w, tag := p.stdout, p.outTag
-	if isErr {
-		w, tag = p.stderr, p.errTag
-	}
 	br := bufio.NewReaderSize(r, 64*1024)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
-			p.write(w, tag, line, err == nil)
+			p.write(isErr, line, err == nil)
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -48,12 +68,16 @@ func (p *prefixer) copy(r io.Reader, isErr bool) {
 	}
 }
 
-// write writes one line behind tag. complete is false for a last line
+// write writes one line behind its tag. complete is false for a last line
 // without a newline and for a piece of a line longer than the read buffer;
 // it gets a newline, so each piece is a prefixed line of its own.
-func (p *prefixer) write(w io.Writer, tag string, line []byte, complete bool) {
+func (p *prefixer) write(isErr bool, line []byte, complete bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	w, tag := p.stdout, p.outTag
+	if isErr {
+		w, tag = p.stderr, p.errTag
+	}
 	buf := make([]byte, 0, len(tag)+len(line)+1)
 	buf = append(buf, tag...)
 	buf = append(buf, line...)
@@ -61,4 +85,14 @@ func (p *prefixer) write(w io.Writer, tag string, line []byte, complete bool) {
 		buf = append(buf, '\n')
 	}
 	w.Write(buf)
+}
+
+// abandon sends whatever is read from now on to nothing, and writes msg
+// (a whole line) on stderr: after it returns, the prefixer no longer
+// writes to the build's streams.
+func (p *prefixer) abandon(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	io.WriteString(p.stderr, msg)
+	p.stdout, p.stderr = io.Discard, io.Discard
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,12 +16,18 @@ import (
 // Environment variables given to every build, beside the inherited ones.
 const (
 	// EnvChanged holds the changed paths, one per line (empty for the
-	// initial build).
+	// initial build). Past ChangedLimit bytes it holds "@" and the events
+	// file's path instead, and the events file lists every path.
 	EnvChanged = "LYWATCH_CHANGED"
 	// EnvEventsFile names a JSON file holding the change set
-	// (Request.Events); it is removed when the build ends.
+	// (Request.Events); it is gone when the build ends.
 	EnvEventsFile = "LYWATCH_EVENTS_FILE"
 )
+
+// drainTimeout is how long the output of a build whose processes are all
+// gone is still read, for a process that left its group (setsid) and kept
+// the pipes: then it is no longer shown, and Run returns.
+const drainTimeout = 250 * time.Millisecond
 
 // DefaultGrace is how long a stopped build may take to exit after SIGTERM
 // before its group gets SIGKILL.
@@ -44,6 +48,12 @@ type Runner struct {
 	Grace time.Duration
 	// NoStatus leaves out the status line.
 	NoStatus bool
+	// Guard, when set, is the path of an executable whose main calls
+	// GuardMain first (lywatch's own: see Self). Each build then runs under
+	// a guard process, which stops the build's process group when lywatch
+	// dies, even by SIGKILL. Without it a build outlives a killed lywatch.
+	// Unix only: on Windows a Job Object does this and Guard is not used.
+	Guard string
 	// Logf, when set, receives diagnostics (group clean-up, signals sent).
 	Logf func(format string, args ...any)
 
@@ -64,6 +74,10 @@ type Request struct {
 	// Env holds more KEY=VALUE pairs for the build; they override the
 	// inherited environment and the runner's own variables.
 	Env []string
+	// Timeout, when positive, stops the build once it has run this long,
+	// the way a cancelled one is stopped (SIGTERM to its group, Grace,
+	// SIGKILL); Result.TimedOut then says so. Zero means no limit.
+	Timeout time.Duration
 }
 
 // Result says how a build ended.
@@ -78,21 +92,26 @@ type Result struct {
 	// Stopped is true when the build was stopped because its context was
 	// cancelled (a restart or lywatch quitting).
 	Stopped bool
+	// TimedOut is true when the build was stopped because it ran longer
+	// than Request.Timeout. Such a build failed; it is not Stopped.
+	TimedOut bool
 	// Err is set when the build could not be started or cleaned up.
 	Err error
 }
 
 // OK reports whether the build ran to its end and exited 0.
-func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && r.ExitCode == 0 }
+func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && !r.TimedOut && r.ExitCode == 0 }
 
 // String describes the outcome in a few words: "ok", "exit 2",
-// "stopped", "killed by signal: killed", or the start error.
+// "stopped", "timed out", "killed by signal: killed", or the start error.
 func (r *Result) String() string {
 	switch {
 	case r.Err != nil:
 		return "error: " + r.Err.Error()
 	case r.Stopped:
 		return "stopped"
+	case r.TimedOut:
+		return "timed out"
 	case r.ExitCode == 0:
 		return "ok"
 	case r.ExitCode < 0 && r.Signal != 0:
@@ -126,11 +145,11 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	if err := ctx.Err(); err != nil {
 		return &Result{ExitCode: -1, Stopped: true}
 	}
-	env, cleanup, err := buildEnv(req)
+	env, events, err := buildEnv(req)
 	if err != nil {
 		return &Result{ExitCode: -1, Err: err}
 	}
-	defer cleanup()
+	defer events.close()
 
 	out := newPrefixer(r.Stdout, r.Stderr, label, r.Color)
 	outR, outW, err := os.Pipe()
@@ -143,54 +162,59 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		outW.Close()
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
 	}
-	cmd := exec.Command(req.Command[0], req.Command[1:]...)
-	cmd.Dir = r.Dir
-	cmd.Env = env
-	cmd.Stdin = nil
-	cmd.Stdout = outW
-	cmd.Stderr = errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-
-	setSubreaper()
 	start := time.Now()
-	err = cmd.Start()
+	p, err := r.start(req.Command, env, outW, errW, events.removeOnExit())
 	outW.Close()
 	errW.Close()
 	if err != nil {
 		outR.Close()
 		errR.Close()
-		return &Result{ExitCode: -1, Err: fmt.Errorf("start %s: %w", req.Command[0], err)}
+		return &Result{ExitCode: -1, Err: err}
 	}
-	var copying sync.WaitGroup
-	copying.Add(2)
-	go func() { defer copying.Done(); out.copy(outR, false) }()
-	go func() { defer copying.Done(); out.copy(errR, true) }()
-
-	g := &group{pgid: cmd.Process.Pid, grace: r.grace(), logf: r.logf}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	copied := out.start(outR, errR)
 
 	res := &Result{}
+	var expired <-chan time.Time
+	if req.Timeout > 0 {
+		t := time.NewTimer(req.Timeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
-	case <-waited:
-		// The leader exited; stop whatever it left behind in its group.
-		if g.alive() {
-			r.logf("%s: stopping processes left in group %d", label, g.pgid)
-			g.stop(nil)
-		}
+	case <-p.done():
 	case <-ctx.Done():
 		res.Stopped = true
-		g.stop(waited)
+		p.stop()
+		<-p.done()
+	case <-expired:
+		res.TimedOut = true
+		r.logf("%s: still running after its timeout of %s: stopping it", label, FormatDuration(req.Timeout))
+		p.stop()
+		<-p.done()
 	}
-	if err := g.waitGone(); err != nil && res.Err == nil {
-		res.Err = err
-	}
-	copying.Wait()
-	outR.Close()
-	errR.Close()
+	res.ExitCode, res.Signal, res.Err = p.result()
 	res.Duration = time.Since(start)
-	res.ExitCode, res.Signal = exitStatus(cmd.ProcessState)
+	r.drain(label, out, copied)
 	return res
+}
+
+// drain waits for the end of the build's output: the pipes reach EOF as
+// soon as every process holding them is gone, which is at once unless a
+// process that left the build's group (a setsid daemon) keeps them. Such
+// pipes are read for drainTimeout more and then given up: what comes is
+// read and dropped (so the daemon neither blocks nor gets SIGPIPE) until
+// it closes them, and one line says so.
+func (r *Runner) drain(label string, out *prefixer, copied <-chan struct{}) {
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	select {
+	case <-copied:
+		return
+	case <-t.C:
+	}
+	c := color.New(color.FgYellow)
+	setColor(c, r.Color)
+	out.abandon(c.Sprintf("%s: output still held open by a process that left the build's process group (setsid?); no longer shown", label) + "\n")
 }
 
 func (r *Runner) grace() time.Duration {
@@ -207,7 +231,8 @@ func (r *Runner) logf(format string, args ...any) {
 }
 
 // status writes the one status line of a build: "build exit 0 in 1.24 s",
-// "build exit 2 in 35 ms", "build stopped in 12 ms".
+// "build exit 2 in 35 ms", "build stopped in 12 ms", "build timed out in
+// 5.01 s".
 func (r *Runner) status(label string, res *Result) {
 	c := color.New(color.FgGreen, color.Bold)
 	if !res.OK() {
@@ -232,17 +257,6 @@ func setColor(c *color.Color, on bool) {
 	}
 }
 
-// exitStatus turns the state cmd.Wait left into an exit code and signal.
-func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
-	if ps == nil {
-		return -1, 0
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -1, ws.Signal()
-	}
-	return ps.ExitCode(), 0
-}
-
 // FormatDuration writes d the way lywatch's status and summary lines do:
 // "35 ms" below a second, "1.24 s" above.
 func FormatDuration(d time.Duration) string {
@@ -250,47 +264,4 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-// buildEnv returns the build's environment and a function removing the
-// events file.
-func buildEnv(req Request) ([]string, func(), error) {
-	env := os.Environ()
-	env = append(env, EnvChanged+"="+strings.Join(req.Changed, "\n"))
-	cleanup := func() {}
-	if req.Events != nil {
-		f, err := os.CreateTemp("", "lywatch-events-*.json")
-		if err != nil {
-			return nil, nil, fmt.Errorf("events file: %w", err)
-		}
-		name := f.Name()
-		_, err = f.Write(req.Events)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(name)
-			return nil, nil, fmt.Errorf("events file %s: %w", name, err)
-		}
-		env = append(env, EnvEventsFile+"="+name)
-		cleanup = func() { os.Remove(name) }
-	}
-	env = append(env, req.Env...)
-	return dedupEnv(env), cleanup, nil
-}
-
-// dedupEnv keeps the last value of each variable, in first-seen order.
-func dedupEnv(env []string) []string {
-	idx := make(map[string]int, len(env))
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		if i, ok := idx[k]; ok {
-			out[i] = kv
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, kv)
-	}
-	return out
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package runner
 
 import (
@@ -7,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,103 +21,144 @@ import (
 	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
+// TestMain makes the test binary a guard when it is started as one
+// (Runner.Guard = Self() in the guarded mode of eachMode), or a stand-in
+// lywatch running one build (parentEnv).
+func TestMain(m *testing.M) {
+	if code, ok := GuardMain(os.Args[1:]); ok {
+		os.Exit(code)
+	}
+	if script := os.Getenv(parentEnv); script != "" {
+		os.Exit(runParent(script))
+	}
+	// Built with -race, the guards (this binary) would each sleep 1 s
+	// on exit (the race runtime's default atexit_sleep_ms).
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
+	os.Exit(m.Run())
+}
+
 func newRunner(out *testsupport.Buffer) *Runner {
 	return &Runner{Stdout: out, Stderr: out, Grace: 200 * time.Millisecond}
 }
 
+// eachMode runs f twice: with builds supervised by the test process itself
+// ("local"), and under a guard process, the test binary ("guarded"). f
+// gets the newRunner of its mode.
+func eachMode(t *testing.T, f func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner)) {
+	for _, m := range []struct{ name, guard string }{{"local", ""}, {"guarded", Self()}} {
+		t.Run(m.name, func(t *testing.T) {
+			f(t, func(out *testsupport.Buffer) *Runner {
+				r := newRunner(out)
+				r.Guard = m.guard
+				return r
+			})
+		})
+	}
+}
+
 func TestRunExitStatus(t *testing.T) {
-	tests := []struct {
-		cmd    []string
-		code   int
-		ok     bool
-		status string
-	}{
-		{[]string{"true"}, 0, true, "build exit 0 in "},
-		{[]string{"sh", "-c", "exit 3"}, 3, false, "build exit 3 in "},
-		{[]string{"sh", "-c", "kill -KILL $$"}, -1, false, "build killed by signal: killed in "},
-	}
-	for _, tt := range tests {
-		var out testsupport.Buffer
-		res := newRunner(&out).Run(context.Background(), Request{Command: tt.cmd})
-		if res.ExitCode != tt.code || res.OK() != tt.ok || res.Err != nil {
-			t.Errorf("%v: got %+v, want exit %d ok %v", tt.cmd, res, tt.code, tt.ok)
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		tests := []struct {
+			cmd    []string
+			code   int
+			ok     bool
+			status string
+		}{
+			{[]string{"true"}, 0, true, "build exit 0 in "},
+			{[]string{"sh", "-c", "exit 3"}, 3, false, "build exit 3 in "},
+			{[]string{"sh", "-c", "kill -KILL $$"}, -1, false, "build killed by signal: killed in "},
 		}
-		if !strings.Contains(out.String(), tt.status) {
-			t.Errorf("%v: output %q lacks status %q", tt.cmd, out.String(), tt.status)
+		for _, tt := range tests {
+			var out testsupport.Buffer
+			res := newRunner(&out).Run(context.Background(), Request{Command: tt.cmd})
+			if res.ExitCode != tt.code || res.OK() != tt.ok || res.Err != nil {
+				t.Errorf("%v: got %+v, want exit %d ok %v", tt.cmd, res, tt.code, tt.ok)
+			}
+			if !strings.Contains(out.String(), tt.status) {
+				t.Errorf("%v: output %q lacks status %q", tt.cmd, out.String(), tt.status)
+			}
 		}
-	}
+	})
 }
 
 func TestRunStartError(t *testing.T) {
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	for _, cmd := range [][]string{nil, {"/nonexistent/lywatch-build"}} {
-		res := r.Run(context.Background(), Request{Command: cmd})
-		if res.Err == nil || res.OK() {
-			t.Errorf("%v: got %+v, want an error", cmd, res)
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		for _, cmd := range [][]string{nil, {"/nonexistent/lywatch-build"}} {
+			res := r.Run(context.Background(), Request{Command: cmd})
+			if res.Err == nil || res.OK() {
+				t.Errorf("%v: got %+v, want an error", cmd, res)
+			}
 		}
-	}
+	})
 }
 
 func TestOutputIsPrefixed(t *testing.T) {
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	r.NoStatus = true
-	res := r.Run(context.Background(), Request{Label: "chip", Command: []string{"sh", "-c", "echo one; echo two >&2; printf three"}})
-	if !res.OK() {
-		t.Fatalf("build failed: %+v", res)
-	}
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	want := map[string]bool{"[chip] one": true, "[chip] two": true, "[chip] three": true}
-	if len(lines) != 3 {
-		t.Fatalf("got lines %q", lines)
-	}
-	for _, l := range lines {
-		if !want[l] {
-			t.Errorf("unexpected line %q in %q", l, lines)
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.NoStatus = true
+		res := r.Run(context.Background(), Request{Label: "chip", Command: []string{"sh", "-c", "echo one; echo two >&2; printf three"}})
+		if !res.OK() {
+			t.Fatalf("build failed: %+v", res)
 		}
-	}
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		want := map[string]bool{"[chip] one": true, "[chip] two": true, "[chip] three": true}
+		if len(lines) != 3 {
+			t.Fatalf("got lines %q", lines)
+		}
+		for _, l := range lines {
+			if !want[l] {
+				t.Errorf("unexpected line %q in %q", l, lines)
+			}
+		}
+	})
 }
 
 func TestEnvironment(t *testing.T) {
-	dir := t.TempDir()
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	r.Dir = dir
-	events := []byte(`{"changes":[{"path":"/a.py"}]}`)
-	script := `printf '%s' "$LYWATCH_CHANGED" > changed; cat "$LYWATCH_EVENTS_FILE" > events; echo "$LYWATCH_EVENTS_FILE" > name; echo "$EXTRA" > extra`
-	res := r.Run(context.Background(), Request{
-		Command: []string{"sh", "-c", script},
-		Changed: []string{"/a.py", "/b c.py"},
-		Events:  events,
-		Env:     []string{"EXTRA=1", "EXTRA=2"},
-	})
-	if !res.OK() {
-		t.Fatalf("build failed: %+v\n%s", res, out.String())
-	}
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		dir := t.TempDir()
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.Dir = dir
+		events := []byte(`{"changes":[{"path":"/a.py"}]}`)
+		script := `printf '%s' "$LYWATCH_CHANGED" > changed; cat "$LYWATCH_EVENTS_FILE" > events; echo "$LYWATCH_EVENTS_FILE" > name; echo "$EXTRA" > extra`
+		res := r.Run(context.Background(), Request{
+			Command: []string{"sh", "-c", script},
+			Changed: []string{"/a.py", "/b c.py"},
+			Events:  events,
+			Env:     []string{"EXTRA=1", "EXTRA=2"},
+		})
+		if !res.OK() {
+			t.Fatalf("build failed: %+v\n%s", res, out.String())
 		}
-		return string(b)
-	}
-	if got := read("changed"); got != "/a.py\n/b c.py" {
-		t.Errorf("LYWATCH_CHANGED = %q", got)
-	}
-	if got := read("events"); got != string(events) {
-		t.Errorf("events file holds %q", got)
-	}
-	if got := read("extra"); got != "2\n" {
-		t.Errorf("EXTRA = %q, want the last value", got)
-	}
-	if _, err := os.Stat(strings.TrimSpace(read("name"))); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("events file not removed after the build: %v", err)
-	}
-	var v any
-	if err := json.Unmarshal([]byte(read("events")), &v); err != nil {
-		t.Errorf("events file is not JSON: %v", err)
-	}
+		read := func(name string) string {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		if got := read("changed"); got != "/a.py\n/b c.py" {
+			t.Errorf("LYWATCH_CHANGED = %q", got)
+		}
+		if got := read("events"); got != string(events) {
+			t.Errorf("events file holds %q", got)
+		}
+		if got := read("extra"); got != "2\n" {
+			t.Errorf("EXTRA = %q, want the last value", got)
+		}
+		if _, err := os.Stat(strings.TrimSpace(read("name"))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("events file not removed after the build: %v", err)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(read("events")), &v); err != nil {
+			t.Errorf("events file is not JSON: %v", err)
+		}
+	})
 }
 
 // waitFile waits until path holds a line and returns it.
@@ -131,91 +175,98 @@ func waitFile(t *testing.T, path string) string {
 	return ""
 }
 
-// processGone reports whether pid no longer exists (zombies are reaped by
-// the runner, so a pid that still answers is a live process).
+// processGone reports whether pid no longer runs: it does not exist, or
+// it is a zombie (orphans a test kills may be re-parented to the test
+// binary, which does not reap them).
 func processGone(pid int) bool {
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) || processState(pid) == "Z"
 }
 
 func TestStopLeavesNoProcess(t *testing.T) {
-	tests := []struct {
-		name   string
-		script string
-	}{
-		{"shell waits", `sleep 1000 & echo $! > pid; wait`},
-		{"SIGTERM ignored", `trap '' TERM; sleep 1000 & echo $! > pid; wait; wait`},
-		{"subshell", `(sleep 1000 & echo $! > pid; wait) ; echo done`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			var out testsupport.Buffer
-			r := newRunner(&out)
-			r.Dir = dir
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan *Result, 1)
-			go func() { done <- r.Run(ctx, Request{Command: []string{"sh", "-c", tt.script}}) }()
-			pid, err := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cancel()
-			var res *Result
-			select {
-			case res = <-done:
-			case <-time.After(15 * time.Second):
-				t.Fatal("Run did not return after cancel")
-			}
-			if !res.Stopped || res.OK() || res.Err != nil {
-				t.Errorf("result %+v, want stopped", res)
-			}
-			if !processGone(pid) {
-				t.Errorf("sleep (pid %d) still exists after the build was stopped", pid)
-			}
-			if !strings.Contains(out.String(), "build stopped in") {
-				t.Errorf("no status line in %q", out.String())
-			}
-		})
-	}
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		tests := []struct {
+			name   string
+			script string
+		}{
+			{"shell waits", `sleep 1000 & echo $! > pid; wait`},
+			{"SIGTERM ignored", `trap '' TERM; sleep 1000 & echo $! > pid; wait; wait`},
+			{"subshell", `(sleep 1000 & echo $! > pid; wait) ; echo done`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				var out testsupport.Buffer
+				r := newRunner(&out)
+				r.Dir = dir
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan *Result, 1)
+				go func() { done <- r.Run(ctx, Request{Command: []string{"sh", "-c", tt.script}}) }()
+				pid, err := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cancel()
+				var res *Result
+				select {
+				case res = <-done:
+				case <-time.After(15 * time.Second):
+					t.Fatal("Run did not return after cancel")
+				}
+				if !res.Stopped || res.OK() || res.Err != nil {
+					t.Errorf("result %+v, want stopped", res)
+				}
+				if !processGone(pid) {
+					t.Errorf("sleep (pid %d) still exists after the build was stopped", pid)
+				}
+				if !strings.Contains(out.String(), "build stopped in") {
+					t.Errorf("no status line in %q", out.String())
+				}
+			})
+		}
+	})
 }
 
 func TestLeftoversStoppedAfterExit(t *testing.T) {
-	dir := t.TempDir()
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	r.Dir = dir
-	res := r.Run(context.Background(), Request{Command: []string{"sh", "-c", `sleep 1000 & echo $! > pid; exit 0`}})
-	if !res.OK() {
-		t.Fatalf("got %+v", res)
-	}
-	pid, _ := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
-	if !processGone(pid) {
-		t.Errorf("background sleep (pid %d) outlived its build", pid)
-	}
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		dir := t.TempDir()
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.Dir = dir
+		res := r.Run(context.Background(), Request{Command: []string{"sh", "-c", `sleep 1000 & echo $! > pid; exit 0`}})
+		if !res.OK() {
+			t.Fatalf("got %+v", res)
+		}
+		pid, _ := strconv.Atoi(waitFile(t, filepath.Join(dir, "pid")))
+		if !processGone(pid) {
+			t.Errorf("background sleep (pid %d) outlived its build", pid)
+		}
+	})
 }
 
 func TestNeverTwoAtOnce(t *testing.T) {
-	dir := t.TempDir()
-	var out testsupport.Buffer
-	r := newRunner(&out)
-	r.Dir = dir
-	// mkdir fails when another build holds the directory.
-	script := `mkdir held || exit 9; sleep 0.05; rmdir held`
-	var wg sync.WaitGroup
-	results := make([]*Result, 4)
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = r.Run(context.Background(), Request{Command: []string{"sh", "-c", script}})
-		}()
-	}
-	wg.Wait()
-	for i, res := range results {
-		if !res.OK() {
-			t.Errorf("build %d: %+v (overlapping builds?)", i, res)
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		dir := t.TempDir()
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.Dir = dir
+		// mkdir fails when another build holds the directory.
+		script := `mkdir held || exit 9; sleep 0.05; rmdir held`
+		var wg sync.WaitGroup
+		results := make([]*Result, 4)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = r.Run(context.Background(), Request{Command: []string{"sh", "-c", script}})
+			}()
 		}
-	}
+		wg.Wait()
+		for i, res := range results {
+			if !res.OK() {
+				t.Errorf("build %d: %+v (overlapping builds?)", i, res)
+			}
+		}
+	})
 }
 
 func TestCancelledBeforeStart(t *testing.T) {
@@ -228,67 +279,58 @@ func TestCancelledBeforeStart(t *testing.T) {
 	}
 }
 
-func TestFormatDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{35 * time.Millisecond, "35 ms"},
-		{1240 * time.Millisecond, "1.24 s"},
-		{0, "0 ms"},
+// benchModes are the ways a build runs, for the benchmarks: supervised by
+// the process itself, under the test binary as guard, and under the real
+// lywatch binary as guard (built first; what lywatch does).
+func benchModes(b *testing.B) []struct{ name, guard string } {
+	bin := filepath.Join(b.TempDir(), "lywatch")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/lywatch/lywatch/cmd/lywatch").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	for _, tt := range tests {
-		if got := FormatDuration(tt.d); got != tt.want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
-func TestParseOnBusy(t *testing.T) {
-	for _, s := range []string{"", "restart", "queue"} {
-		o, err := ParseOnBusy(s)
-		if err != nil || (s != "" && o.String() != s) {
-			t.Errorf("ParseOnBusy(%q) = %v, %v", s, o, err)
-		}
-	}
-	if _, err := ParseOnBusy("later"); err == nil {
-		t.Error("ParseOnBusy(later): no error")
-	}
+	return []struct{ name, guard string }{{"local", ""}, {"guard=test", Self()}, {"guard=lywatch", bin}}
 }
 
 // BenchmarkRun measures the runner's overhead around a build that does
-// nothing: process group, pipes, events file, status line.
+// nothing: process group, pipes, events file, status line, and the guard.
 func BenchmarkRun(b *testing.B) {
-	r := &Runner{Stdout: io.Discard, Stderr: io.Discard}
 	req := Request{Command: []string{"true"}, Changed: []string{"/a.py"}, Events: []byte(`{}`)}
-	for b.Loop() {
-		if res := r.Run(context.Background(), req); !res.OK() {
-			b.Fatal(res)
-		}
+	for _, m := range benchModes(b) {
+		b.Run(m.name, func(b *testing.B) {
+			r := &Runner{Stdout: io.Discard, Stderr: io.Discard, Guard: m.guard}
+			for b.Loop() {
+				if res := r.Run(context.Background(), req); !res.OK() {
+					b.Fatal(res)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkStop measures stopping a build whose shell waits on a child:
 // from cancel to the whole group gone.
 func BenchmarkStop(b *testing.B) {
-	dir := b.TempDir()
-	r := &Runner{Dir: dir, Stdout: io.Discard, Stderr: io.Discard}
-	for b.Loop() {
-		os.Remove(filepath.Join(dir, "up"))
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan *Result, 1)
-		go func() {
-			done <- r.Run(ctx, Request{Command: []string{"sh", "-c", "sleep 1000 & echo > up; wait"}})
-		}()
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "up")); err == nil {
-				break
+	for _, m := range benchModes(b) {
+		b.Run(m.name, func(b *testing.B) {
+			dir := b.TempDir()
+			r := &Runner{Dir: dir, Stdout: io.Discard, Stderr: io.Discard, Guard: m.guard}
+			for b.Loop() {
+				os.Remove(filepath.Join(dir, "up"))
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan *Result, 1)
+				go func() {
+					done <- r.Run(ctx, Request{Command: []string{"sh", "-c", "sleep 1000 & echo > up; wait"}})
+				}()
+				for {
+					if _, err := os.Stat(filepath.Join(dir, "up")); err == nil {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+				if res := <-done; !res.Stopped {
+					b.Fatal(res)
+				}
 			}
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-		if res := <-done; !res.Stopped {
-			b.Fatal(res)
-		}
+		})
 	}
 }

@@ -14,9 +14,15 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/lywatch/lywatch/runner"
 )
 
 func main() {
+	// lywatch runs each build under a copy of itself (runner.Runner.Guard).
+	if code, ok := runner.GuardMain(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -5,13 +5,19 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lywatch/lywatch/runner"
 )
 
 // TestMain runs the tests with the user's folders (the session key, the
 // session locks, KLayout's discovery files) in a temporary folder that the
 // processes the tests start inherit, so no test reads or writes the real
-// ones.
+// ones. Started as a guard (the live loop sets runner.Runner.Guard to the
+// running binary, as lywatch does), the test binary is one.
 func TestMain(m *testing.M) {
+	if code, ok := runner.GuardMain(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	os.Exit(runTests(m))
 }
 

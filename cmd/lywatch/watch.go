@@ -111,7 +111,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	}
 	o := loop.Options{
 		Targets:   p.Targets(),
-		Runner:    &runner.Runner{Dir: proj.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Logf: verbose},
+		Runner:    &runner.Runner{Dir: proj.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Guard: runner.Self(), Logf: verbose},
 		OnBusy:    onBusy,
 		NoInitial: cfg.NoInitial && !p.ServesCache(),
 		Once:      cfg.Once,

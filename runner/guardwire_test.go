@@ -1,0 +1,82 @@
+package runner
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseGuardMsg(t *testing.T) {
+	tests := []struct {
+		line    string
+		want    guardMsg
+		wantErr string
+	}{
+		{`pid "1234"`, guardMsg{msgPid, "1234"}, ""},
+		{`log "two\nlines"`, guardMsg{msgLog, "two\nlines"}, ""},
+		{`error ""`, guardMsg{msgError, ""}, ""},
+		{`exit`, guardMsg{}, "no space"},
+		{`quit "0"`, guardMsg{}, "unknown kind"},
+		{`exit 0`, guardMsg{}, "not a quoted string"},
+		{"exit `0`", guardMsg{}, "not a quoted string"},
+		{`exit "0`, guardMsg{}, "not a quoted string"},
+	}
+	for _, tt := range tests {
+		got, err := parseGuardMsg(tt.line)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseGuardMsg(%q) error %v, want %q", tt.line, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseGuardMsg(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
+		}
+	}
+	if _, err := (guardMsg{msgExit, "x"}).number(); err == nil {
+		t.Error("number of exit \"x\": no error")
+	}
+}
+
+func TestParseGuardArgs(t *testing.T) {
+	spec := guardSpec{grace: 1500 * time.Millisecond, remove: "/tmp/x y", argv: []string{"sh", "-c", "echo --"}}
+	got, err := parseGuardArgs(spec.args())
+	if err != nil || got.grace != spec.grace || got.remove != spec.remove || !slices.Equal(got.argv, spec.argv) {
+		t.Errorf("round trip of %+v: %+v, %v", spec, got, err)
+	}
+	for _, args := range [][]string{
+		nil,
+		{GuardArg, "2s", "", "--"},
+		{"other", "2s", "", "--", "true"},
+		{GuardArg, "2", "", "--", "true"},
+		{GuardArg, "-1s", "", "--", "true"},
+		{GuardArg, "2s", "", "-", "true"},
+		{GuardArg, "2s", "", "--", ""},
+	} {
+		if _, err := parseGuardArgs(args); err == nil {
+			t.Errorf("parseGuardArgs(%q): no error", args)
+		}
+	}
+}
+
+// FuzzGuardMsg: any line either fails to parse or parses to a message
+// that writes back to a line parsing to the same message.
+func FuzzGuardMsg(f *testing.F) {
+	for _, s := range []string{`pid "1"`, `exit "0"`, `signal "9"`, `log "a\tb"`, `error "start x: not found"`, `exit 0`, ``} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		m, err := parseGuardMsg(line)
+		if err != nil {
+			return
+		}
+		again, err := parseGuardMsg(strings.TrimSuffix(m.String(), "\n"))
+		if err != nil || again != m {
+			t.Fatalf("%q parsed to %+v, written as %q, parsed to %+v, %v", line, m, m.String(), again, err)
+		}
+		if strings.Count(m.String(), "\n") != 1 {
+			t.Fatalf("%+v written over several lines: %q", m, m.String())
+		}
+	})
+}
