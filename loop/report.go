@@ -53,6 +53,8 @@ type BuildReport struct {
 	ExitCode int `json:"exit_code"`
 	// Signal names the signal that ended the build, if one did.
 	Signal string `json:"signal,omitzero"`
+	// TimedOut is true when the build ran past its timeout and was stopped.
+	TimedOut bool `json:"timed_out,omitzero"`
 	// Error is the start or clean-up error, or the failed stage's.
 	Error string `json:"error,omitzero"`
 	// DurationMS is the build's wall time in milliseconds.
@@ -111,6 +113,7 @@ func buildReport(t Target, res *runner.Result) BuildReport {
 	if res.Signal != 0 {
 		b.Signal = res.Signal.String()
 	}
+	b.TimedOut = res.TimedOut
 	if res.Err != nil {
 		b.Error = res.Err.Error()
 	}

@@ -47,10 +47,11 @@ func TestReportOnce(t *testing.T) {
 		return func(context.Context, *Cycle) (*Plan, error) { return p, err }
 	}
 	tests := []struct {
-		name   string
-		script string
-		hooks  Hooks
-		want   Report // Cycle, Time and durations are not compared
+		name    string
+		script  string
+		timeout time.Duration
+		hooks   Hooks
+		want    Report // Cycle, Time and durations are not compared
 	}{{
 		name: "good build with stages", script: "echo x > out.gds",
 		hooks: Hooks{After: after(read)},
@@ -65,6 +66,9 @@ func TestReportOnce(t *testing.T) {
 		hooks: Hooks{After: after(read, refuse)},
 		want: Report{Initial: true, Status: StatusFailed, Builds: []BuildReport{{Status: StatusFailed, Error: "refused",
 			Stages: []StageReport{{Name: "read", Note: "2 cells"}, {Name: "push", Error: "refused"}}}}},
+	}, {
+		name: "timed out", script: "sleep 10", timeout: 100 * time.Millisecond,
+		want: Report{Initial: true, Status: StatusFailed, Builds: []BuildReport{{Status: StatusFailed, ExitCode: -1, Signal: "terminated", TimedOut: true}}},
 	}, {
 		name: "killed build", script: "kill -9 $$",
 		want: Report{Initial: true, Status: StatusFailed, Builds: []BuildReport{{Status: StatusFailed, ExitCode: -1, Signal: "killed"}}},
@@ -92,7 +96,7 @@ func TestReportOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var out, js testsupport.Buffer
-			target := Target{Command: []string{"sh", "-c", tc.script}, Output: filepath.Join(dir, "out.gds")}
+			target := Target{Command: []string{"sh", "-c", tc.script}, Output: filepath.Join(dir, "out.gds"), Timeout: tc.timeout}
 			o := Options{
 				Targets: []Target{target},
 				Runner:  &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out},

@@ -52,7 +52,7 @@ func TestEditDuringStartUpIsBuilt(t *testing.T) {
 	srv := newHeldServer(t)
 	args := []string{"--no-config", "--debounce", "5ms", "--protocol", "lyipc", "--klayout", srv.ln.Addr().String(),
 		"--output", filepath.Join(dir, "build", "chip.gds"), "--entry", "pdk/build.py",
-		"--", "sh", "-c", `mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`}
+		"--", "sh", "-c", restartBuild}
 	r := startRun(t, dir, args)
 	select {
 	case <-srv.got: // the cached layout is being shown; KLayout is slow

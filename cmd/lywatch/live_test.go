@@ -102,13 +102,17 @@ func restartDir(t *testing.T) (dir, layout string) {
 	return dir, tinyGDS(t)
 }
 
+// restartBuild is the restart project's build: it copies the layout into
+// place and logs the build; with $GATE set, it waits for that file first.
+const restartBuild = `if [ -n "$GATE" ]; then while [ ! -e "$GATE" ]; do sleep 0.01; done; fi; mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`
+
 // lywatchArgs are the flags of a run on dir that pushes to r.
 func lywatchArgs(dir, layout string, r *pushRecorder, build string, extra ...string) []string {
 	args := []string{"--no-config", "--debounce", "5ms", "--protocol", "lyipc", "--klayout", r.ln.Addr().String(),
 		"--output", filepath.Join(dir, "build", "chip.gds"), "--entry", "pdk/build.py"}
 	args = append(args, extra...)
 	if build == "" {
-		build = `mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`
+		build = restartBuild
 	}
 	return append(args, "--", "sh", "-c", build)
 }
@@ -207,9 +211,10 @@ func TestRestartAfterHelperEditRebuildsAndNeverPushesStale(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "pdk/helpers.py"), "def width():\n    return 2\n\n\ndef unused():\n    return 0\n")
 	// The build only finishes when the test says so: nothing may be pushed
 	// before it, or the stale cache was shown.
+	// (The same command as the first build's: the session records it.)
 	gate := filepath.Join(t.TempDir(), "go")
-	build := `while [ ! -e "` + gate + `" ]; do sleep 0.01; done; mkdir -p build && cp "$SRC" build/chip.gds && echo built >> "$BUILDLOG"`
-	r := startRun(t, dir, lywatchArgs(dir, layout, rec, build))
+	t.Setenv("GATE", gate)
+	r := startRun(t, dir, lywatchArgs(dir, layout, rec, ""))
 	if early := rec.pushes(700 * time.Millisecond); len(early) != 0 {
 		t.Fatalf("pushed %q before the build finished: the stale cache", early)
 	}
