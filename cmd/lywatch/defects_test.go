@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lywatch/lywatch/gds"
 )
 
 // Regression tests for the defects issue 10 lists, found by using lywatch
@@ -30,31 +28,7 @@ func TestPushInsideANamedTargetsBuild(t *testing.T) {
 // configuration order: chip, listed first, places lib's top cell, so an
 // edit both use builds lib first.
 func TestLiveTargetOrderFollowsLayouts(t *testing.T) {
-	dir, lib := restartDir(t)
-	chip := filepath.Join(t.TempDir(), "chip.gds")
-	top := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{
-		{Name: "CHIP", Refs: []gds.Ref{{Name: "TOP"}}},
-		{Name: "TOP", Shapes: []gds.Shape{{Kind: gds.Boundary, Layer: 1, XY: []gds.Point{{X: 0, Y: 0}, {X: 0, Y: 10}, {X: 10, Y: 10}, {X: 0, Y: 0}}}}},
-	}}
-	if err := gds.WriteFile(chip, top); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "pdk/lib.py"), "from pdk.parts import straight\n\nstraight()\n")
-	writeFile(t, filepath.Join(dir, "pdk/chipbuild.py"), "from pdk.parts import straight\n\nstraight()\n")
-	log := filepath.Join(t.TempDir(), "builds")
-	writeFile(t, filepath.Join(dir, "lywatch.toml"), `
-[[targets]]
-name = "chip"
-command = ["sh", "-c", "mkdir -p build && cp '`+chip+`' build/chip.gds && echo chip >> '`+log+`'"]
-output = "build/chip.gds"
-entry = ["pdk/chipbuild.py"]
-
-[[targets]]
-name = "lib"
-command = ["sh", "-c", "mkdir -p build && cp '`+lib+`' build/lib.gds && echo lib >> '`+log+`'"]
-output = "build/lib.gds"
-entry = ["pdk/lib.py"]
-`)
+	dir, log := twoTargets(t, "straight", true)
 	t.Setenv("NO_COLOR", "1")
 	r := startRun(t, dir, []string{"--no-push", "--debounce", "5ms"})
 	waitUntil(t, "the start-up builds", func() bool { return len(readLines(log)) == 2 }, r.out.String, r.errb.String)

@@ -424,11 +424,12 @@ func TestFirstFailedBuildIsRetriedWithoutSession(t *testing.T) {
 	}
 }
 
-// TestTargetsUsingOthersLayouts: the session records which target's layout
-// uses which others' (chip embeds lib's top cell), and at start-up a target
-// whose used target changed is rebuilt with it, though no edit reaches its
-// own entry.
-func TestTargetsUsingOthersLayouts(t *testing.T) {
+// twoTargets writes a project with targets lib and chip, chip placing
+// lib's top cell (TOP), each logging its builds to log; chipUses is the
+// factory chip's entry calls, chipFirst lists chip first in the
+// configuration.
+func twoTargets(t *testing.T, chipUses string, chipFirst bool) (dir, log string) {
+	t.Helper()
 	dir, lib := restartDir(t)
 	chip := filepath.Join(t.TempDir(), "chip.gds")
 	top := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{
@@ -439,21 +440,36 @@ func TestTargetsUsingOthersLayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "pdk/lib.py"), "from pdk.parts import straight\n\nstraight()\n")
-	writeFile(t, filepath.Join(dir, "pdk/chipbuild.py"), "from pdk.parts import bend\n\nbend()\n")
-	log := filepath.Join(t.TempDir(), "builds")
-	writeFile(t, filepath.Join(dir, "lywatch.toml"), `
+	writeFile(t, filepath.Join(dir, "pdk/chipbuild.py"), "from pdk.parts import "+chipUses+"\n\n"+chipUses+"()\n")
+	log = filepath.Join(t.TempDir(), "builds")
+	libT := `
 [[targets]]
 name = "lib"
-command = ["sh", "-c", "mkdir -p build && cp '`+lib+`' build/lib.gds && echo lib >> '`+log+`'"]
+command = ["sh", "-c", "mkdir -p build && cp '` + lib + `' build/lib.gds && echo lib >> '` + log + `'"]
 output = "build/lib.gds"
 entry = ["pdk/lib.py"]
-
+`
+	chipT := `
 [[targets]]
 name = "chip"
-command = ["sh", "-c", "mkdir -p build && cp '`+chip+`' build/chip.gds && echo chip >> '`+log+`'"]
+command = ["sh", "-c", "mkdir -p build && cp '` + chip + `' build/chip.gds && echo chip >> '` + log + `'"]
 output = "build/chip.gds"
 entry = ["pdk/chipbuild.py"]
-`)
+`
+	toml := libT + chipT
+	if chipFirst {
+		toml = chipT + libT
+	}
+	writeFile(t, filepath.Join(dir, "lywatch.toml"), toml)
+	return dir, log
+}
+
+// TestTargetsUsingOthersLayouts: the session records which target's layout
+// uses which others' (chip embeds lib's top cell), and at start-up a target
+// whose used target changed is rebuilt with it, though no edit reaches its
+// own entry.
+func TestTargetsUsingOthersLayouts(t *testing.T) {
+	dir, log := twoTargets(t, "bend", false)
 	t.Setenv("NO_COLOR", "1")
 	t.Chdir(dir)
 	if code, out, errb := runCmd(t, "--once", "--no-push"); code != exitOK {
