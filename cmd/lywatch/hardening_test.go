@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lywatch/lywatch/loop"
 )
 
 // heldServer is a stand-in lyipc server that records each command and
@@ -81,5 +85,28 @@ func TestKLayoutThatNeverRepliesDoesNotStallTheLoop(t *testing.T) {
 	waitUntil(t, "the build of the next edit", func() bool { return buildCount(t, log) == 2 }, r.out.String, r.errb.String)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the edit was built %s after it was made", d)
+	}
+}
+
+// Issue 10: the start-up push from the cache is a cycle like any other:
+// a summary line, and with --json a report whose status is "cached".
+func TestCachedStartIsReported(t *testing.T) {
+	dir, layout, log, rec := setup(t)
+	r := startRun(t, dir, lywatchArgs(dir, layout, rec, "", "--json"))
+	if got := rec.pushes(2 * time.Second); len(got) != 1 {
+		t.Fatalf("pushes %q, want the cache once", got)
+	}
+	waitUntil(t, "the report", func() bool { return strings.Contains(r.out.String(), `"status":"cached"`) }, r.out.String, r.errb.String)
+	r.stop()
+	var rep loop.Report
+	if err := json.Unmarshal([]byte(strings.SplitN(r.out.String(), "\n", 2)[0]), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Cycle != 1 || rep.Status != loop.StatusCached || len(rep.Builds) != 1 || rep.Builds[0].Status != loop.StatusCached ||
+		len(rep.Builds[0].Stages) != 1 || rep.Builds[0].Stages[0].Name != "push" || buildCount(t, log) != 1 {
+		t.Errorf("report %+v", rep)
+	}
+	if !strings.Contains(r.errb.String(), "start-up → session valid → build/chip.gds from the cache, no build → push ") {
+		t.Errorf("summary:\n%s", r.errb.String())
 	}
 }
