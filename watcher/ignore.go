@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -51,7 +52,6 @@ type filter struct {
 
 func newFilter(o Options, roots []string) *filter {
 	f := &filter{
-		roots:     roots,
 		include:   slashAll(o.Include),
 		exclude:   slashAll(o.Exclude),
 		gitignore: !o.NoGitignore,
@@ -64,27 +64,47 @@ func newFilter(o Options, roots []string) *filter {
 		f.builtin = mustRules(BuiltinIgnores())
 	}
 	for _, r := range roots {
-		f.top[r] = r
-		if !f.gitignore {
-			continue
-		}
-		top := gitTop(r)
-		if top == "" {
-			continue
-		}
-		f.top[r] = top
-		if _, ok := f.exclRules[top]; !ok {
-			f.exclRules[top] = readRules(excludeFile(top))
-		}
-		// .gitignore files between the git top and the root apply too.
-		for d := filepath.Dir(r); d != r && within(d, top); d = filepath.Dir(d) {
-			f.loadDir(d)
-			if d == top {
-				break
-			}
-		}
+		f.addRoot(r)
 	}
 	return f
+}
+
+// addRoot adds r (absolute and clean, not inside a root) to the roots,
+// dropping the roots inside it, and finds its git top: the .gitignore
+// files between the top and r and the top's .git/info/exclude apply to it.
+// It returns the roots it dropped.
+func (f *filter) addRoot(r string) (inner []string) {
+	roots := f.roots[:0:0]
+	for _, old := range f.roots {
+		if within(old, r) {
+			inner = append(inner, old)
+			delete(f.top, old)
+			continue
+		}
+		roots = append(roots, old)
+	}
+	f.roots = append(roots, r)
+	sort.Strings(f.roots)
+	f.top[r] = r
+	if !f.gitignore {
+		return inner
+	}
+	top := gitTop(r)
+	if top == "" {
+		return inner
+	}
+	f.top[r] = top
+	if _, ok := f.exclRules[top]; !ok {
+		f.exclRules[top] = readRules(excludeFile(top))
+	}
+	// .gitignore files between the git top and the root apply too.
+	for d := filepath.Dir(r); d != r && within(d, top); d = filepath.Dir(d) {
+		f.loadDir(d)
+		if d == top {
+			break
+		}
+	}
+	return inner
 }
 
 func slashAll(globs []string) []string {

@@ -69,22 +69,30 @@ func (w *Watcher) watchDir(d string) {
 }
 
 // watchExcludes watches, beside the trees, the .git/info directory of
-// every git top, whose exclude file is honoured like a .gitignore: with
-// fsnotify through a watch on that directory (when it exists), when polling
-// through the file's stamp, noted with the .gitignore files' (a missing
-// file's too, so that its appearing is seen).
+// every git top, whose exclude file is honoured like a .gitignore (see
+// watchExclude).
 func (w *Watcher) watchExcludes() {
 	if !w.filter.gitignore {
 		return
 	}
 	for top := range w.filter.exclRules {
-		p := excludeFile(top)
-		if w.nt == nil {
-			w.ignoreStamps[p] = lstatStamp(p)
-			continue
-		}
-		_ = w.nt.Add(filepath.Dir(p)) // none: .git/info appearing later goes unseen
+		w.watchExclude(top)
 	}
+}
+
+// watchExclude watches the .git/info/exclude of git top: with fsnotify
+// through a watch on its directory (when it exists), when polling through
+// the file's stamp, noted with the .gitignore files' (a missing file's
+// too, so that its appearing is seen) unless it is noted already.
+func (w *Watcher) watchExclude(top string) {
+	p := excludeFile(top)
+	if w.nt == nil {
+		if _, ok := w.ignoreStamps[p]; !ok {
+			w.ignoreStamps[p] = lstatStamp(p)
+		}
+		return
+	}
+	_ = w.nt.Add(filepath.Dir(p)) // none: .git/info appearing later goes unseen
 }
 
 // fallback switches from fsnotify to polling and says why, in one line.
