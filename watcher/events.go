@@ -37,16 +37,28 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 		w.rescan = true
 		w.arm()
 	}
+	if _, ok := w.extra[p]; ok {
+		w.cand[p] = struct{}{}
+		w.arm()
+		return
+	}
+	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
+	if gone && len(w.fileDirs) > 0 {
+		w.loseFileDirs(p) // p may be, or hold, the directory of a file given to Track
+	}
 	root := w.filter.rootOf(p)
 	if root == "" {
 		return
 	}
 	if p == root {
-		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if gone {
 			w.dropDir(p)
 			w.arm()
 		}
 		return
+	}
+	if _, ok := w.dirs[filepath.Dir(p)]; !ok {
+		return // from .git/info, or a directory watched only for a file given to Track
 	}
 	if w.filter.userIgnored(p) {
 		return
@@ -59,7 +71,7 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 		return
 	}
 	_, wasDir := w.dirs[p]
-	if wasDir && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+	if wasDir && gone {
 		w.dropDir(p)
 		w.arm()
 	}

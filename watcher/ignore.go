@@ -33,11 +33,11 @@ func BuiltinIgnores() []string {
 	}
 }
 
-// filter decides which paths are tracked. Its ignore-file state is owned by
-// the watcher's goroutine; the paths from IgnorePath are guarded by mu since
-// they are added from other goroutines.
+// filter decides which paths are tracked. Its roots and ignore-file state
+// are guarded by the Watcher's state lock; the paths from IgnorePath by mu,
+// since they are added from any goroutine without it.
 type filter struct {
-	roots     []string // absolute, clean, longest first
+	roots     []string // absolute, clean, sorted, none inside another
 	include   []string
 	exclude   []string
 	builtin   *Rules            // nil when turned off
@@ -308,6 +308,30 @@ func (f *filter) trackedDeep(p string) bool {
 	for d := filepath.Dir(p); d != root; d = filepath.Dir(d) {
 		if f.skip(d, root, true) {
 			return false
+		}
+	}
+	return true
+}
+
+// explicitOK reports whether p, a file given to Track, may be tracked: it
+// is not given to IgnorePath, and neither it nor a directory between its
+// root and it matches an exclude glob. The built-in ignores, the ignore
+// files and the include globs do not apply to it, nor does anything but
+// IgnorePath to a file outside the roots.
+func (f *filter) explicitOK(p string) bool {
+	if f.userIgnored(p) {
+		return false
+	}
+	root := f.rootOf(p)
+	if root == "" || p == root || len(f.exclude) == 0 {
+		return true
+	}
+	for d := p; d != root; d = filepath.Dir(d) {
+		r := rel(d, root)
+		for _, g := range f.exclude {
+			if ok, _ := doublestar.Match(g, r); ok {
+				return false
+			}
 		}
 	}
 	return true

@@ -104,6 +104,7 @@ func (w *Watcher) fallback(why string) {
 	_ = w.nt.Close()
 	w.nt = nil
 	w.polling.Store(true)
+	clear(w.lost) // polling stats every file given to Track
 }
 
 // watchLimit falls back to polling when inotify_add_watch says ENOSPC.
@@ -215,8 +216,8 @@ func (w *Watcher) findRoots() {
 // resync walks all roots again with the ignore files read afresh:
 // directories that disappeared are dropped and new ones watched. Candidates
 // are the files new to the watcher and the known files the walk no longer
-// finds (gone, or ignored now); after lost events (an overflow) every file
-// is. A known file the walk finds again needs no hash: its content changes
+// finds (gone, or ignored now), but for files given to Track; after lost
+// events (an overflow) every file is. A known file the walk finds again needs no hash: its content changes
 // came as events (or, polling, from its stat) like any other, and hashing
 // every file for a .gitignore edit took 0.3 s on 10,000 files.
 func (w *Watcher) resync() {
@@ -239,13 +240,22 @@ func (w *Watcher) resync() {
 		})
 	}
 	for d := range old {
-		if _, ok := w.dirs[d]; !ok && w.nt != nil {
-			_ = w.nt.Remove(d)
+		if _, ok := w.dirs[d]; !ok {
+			w.unwatch(d)
 		}
 	}
 	for p := range w.files {
-		if _, ok := found[p]; !ok {
-			w.cand[p] = struct{}{}
+		if _, ok := found[p]; ok {
+			continue
+		}
+		if _, ok := w.extra[p]; ok && !w.overflow && w.filter.explicitOK(p) {
+			continue // watched through its directory whatever the rules say
+		}
+		w.cand[p] = struct{}{}
+	}
+	if w.overflow {
+		for p := range w.extra {
+			w.cand[p] = struct{}{} // a lost event may have made it
 		}
 	}
 	w.watchExcludes()
