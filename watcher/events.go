@@ -33,7 +33,7 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 	if w.filter.isExcludeFile(p) {
 		// Inside .git, maybe above the roots: the rescan at the end of
 		// the window rereads it (complete by then) and applies it. The
-		// event goes on to the usual judgement (built-in ignores drop it).
+		// event itself is dropped below, as every event from .git/info.
 		w.rescan = true
 		w.arm()
 	}
