@@ -15,7 +15,10 @@ import (
 // baseline (it is not reported as created), and every later change is
 // reported in a change set like any other file's, whether it is inside the
 // roots or not: a file outside them is watched through its directory, not
-// recursively. A missing file is reported as created when it appears.
+// recursively. A missing file is reported as created when it appears. A
+// directory of these files that is missing, or goes away, is looked for
+// every PollInterval until it is back (with inotify, a directory above it
+// renamed away is seen only inside a root: outside, nothing watches it).
 //
 // Paths given to IgnorePath are never tracked, nor, inside a root, paths
 // an exclude glob names: both say what the build writes. A file dropped

@@ -163,8 +163,9 @@ func (w *Watcher) IgnorePath(path string) {
 	w.filter.ignorePath(abs)
 }
 
-// Hashes returns the tracked files, each with the hex SHA-256 of its last
-// known content. The map is a copy. It is safe to call from any goroutine.
+// Hashes returns the tracked files (those given to Track and those under
+// AddRoot's roots included), each with the hex SHA-256 of its last known
+// content. The map is a copy. It is safe to call from any goroutine.
 func (w *Watcher) Hashes() map[string]string {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
