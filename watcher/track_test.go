@@ -304,8 +304,9 @@ func TestTrackWatchLimit(t *testing.T) {
 	h.quiet()
 }
 
-// TestTrackConcurrent: Track and AddRoot called from several goroutines
-// while Run handles a stream of edits (go test -race); the last list wins.
+// TestTrackConcurrent: Track, AddRoot and Hashes called from several
+// goroutines while Run handles a stream of edits, of the files given to
+// Track too (go test -race); the last list wins.
 func TestTrackConcurrent(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
@@ -317,28 +318,37 @@ func TestTrackConcurrent(t *testing.T) {
 				writeFile(t, p, "x")
 				data = append(data, p)
 			}
+			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			for g := range 4 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for i := range 20 {
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
 						if err := h.w.Track(data[:(g+i)%len(data)+1]); err != nil {
 							t.Error(err)
 						}
 						if i == g {
-							if err := h.w.AddRoot(filepath.Join(outside, fmt.Sprintf("d%d", g))); err != nil {
+							if err := h.w.AddRoot(filepath.Dir(data[g])); err != nil {
 								t.Error(err)
 							}
 						}
+						_ = h.w.Hashes()
 					}
 				}()
 			}
-			for i := range 20 {
+			for i := range 100 {
 				h.write("a.py", fmt.Sprintf("a%d", i))
+				writeFile(t, data[i%len(data)], fmt.Sprintf("x%d", i))
 			}
+			close(stop)
 			wg.Wait()
-			h.collect(map[string]string{h.path("a.py"): sum("a19")})
+			h.collect(map[string]string{h.path("a.py"): sum("a99")})
 			mustOK(t, h.w.Track(data[:1]))
 			writeFile(t, data[0], "x2")
 			h.collect(map[string]string{data[0]: sum("x2")})
