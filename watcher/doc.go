@@ -9,6 +9,11 @@
 // each with its kind and its old and new hash. A save with the same bytes, a
 // touch, an editor's swap file or a file the build writes produce nothing.
 //
+// While it runs, a Watcher takes more: Track gives it files to watch
+// whatever the globs and ignore rules say (the data files the code reads,
+// inside the roots or not), AddRoot another directory tree to watch like
+// the roots (an editable install's checkout).
+//
 // The package knows nothing of what the files mean or what is done with the
 // change sets.
 package watcher

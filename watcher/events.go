@@ -33,20 +33,32 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 	if w.filter.isExcludeFile(p) {
 		// Inside .git, maybe above the roots: the rescan at the end of
 		// the window rereads it (complete by then) and applies it. The
-		// event goes on to the usual judgement (built-in ignores drop it).
+		// event itself is dropped below, as every event from .git/info.
 		w.rescan = true
 		w.arm()
+	}
+	if _, ok := w.extra[p]; ok {
+		w.cand[p] = struct{}{}
+		w.arm()
+		return
+	}
+	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
+	if gone && len(w.fileDirs) > 0 {
+		w.loseFileDirs(p) // p may be, or hold, the directory of a file given to Track
 	}
 	root := w.filter.rootOf(p)
 	if root == "" {
 		return
 	}
 	if p == root {
-		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if gone {
 			w.dropDir(p)
 			w.arm()
 		}
 		return
+	}
+	if _, ok := w.dirs[filepath.Dir(p)]; !ok {
+		return // from .git/info, or a directory watched only for a file given to Track
 	}
 	if w.filter.userIgnored(p) {
 		return
@@ -59,7 +71,7 @@ func (w *Watcher) handleEvent(ev fsnotify.Event) {
 		return
 	}
 	_, wasDir := w.dirs[p]
-	if wasDir && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+	if wasDir && gone {
 		w.dropDir(p)
 		w.arm()
 	}

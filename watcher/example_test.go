@@ -35,3 +35,27 @@ func Example() {
 		}
 	}
 }
+
+// The watcher starts first, so that nothing saved while the dependency
+// graph loads is lost; then it takes what the graph found that the globs
+// miss: the checkout of a package installed in editable mode, and the data
+// files the code reads.
+func ExampleWatcher_Track() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	w, err := watcher.New(watcher.Options{Roots: []string{"."}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() { _ = w.Run(ctx) }()
+	// ... the graph loads ...
+	if err := w.AddRoot("../my_pdk"); err != nil {
+		log.Print(err)
+	}
+	if err := w.Track([]string{"pdk/gds/mmi.gds", "pdk/tapers.csv"}); err != nil {
+		log.Print(err) // the paths it could not take; the others are tracked
+	}
+	for cs := range w.Changes() {
+		fmt.Println(cs.Paths())
+	}
+}

@@ -57,7 +57,7 @@ func (w *Watcher) examine() (outs []outcome, suspicious bool) {
 	outs = make([]outcome, 0, len(w.cand))
 	for p := range w.cand {
 		old, known := w.files[p]
-		if !w.filter.trackedDeep(p) {
+		if !w.wanted(p) {
 			if known && (w.filter.userIgnored(p) || exists(p)) {
 				outs = append(outs, outcome{path: p})
 				continue

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -32,11 +33,11 @@ func BuiltinIgnores() []string {
 	}
 }
 
-// filter decides which paths are tracked. Its ignore-file state is owned by
-// the watcher's goroutine; the paths from IgnorePath are guarded by mu since
-// they are added from other goroutines.
+// filter decides which paths are tracked. Its roots and ignore-file state
+// are guarded by the Watcher's state lock; the paths from IgnorePath by mu,
+// since they are added from any goroutine without it.
 type filter struct {
-	roots     []string // absolute, clean, longest first
+	roots     []string // absolute, clean, sorted, none inside another
 	include   []string
 	exclude   []string
 	builtin   *Rules            // nil when turned off
@@ -51,7 +52,6 @@ type filter struct {
 
 func newFilter(o Options, roots []string) *filter {
 	f := &filter{
-		roots:     roots,
 		include:   slashAll(o.Include),
 		exclude:   slashAll(o.Exclude),
 		gitignore: !o.NoGitignore,
@@ -64,27 +64,47 @@ func newFilter(o Options, roots []string) *filter {
 		f.builtin = mustRules(BuiltinIgnores())
 	}
 	for _, r := range roots {
-		f.top[r] = r
-		if !f.gitignore {
-			continue
-		}
-		top := gitTop(r)
-		if top == "" {
-			continue
-		}
-		f.top[r] = top
-		if _, ok := f.exclRules[top]; !ok {
-			f.exclRules[top] = readRules(excludeFile(top))
-		}
-		// .gitignore files between the git top and the root apply too.
-		for d := filepath.Dir(r); d != r && within(d, top); d = filepath.Dir(d) {
-			f.loadDir(d)
-			if d == top {
-				break
-			}
-		}
+		f.addRoot(r)
 	}
 	return f
+}
+
+// addRoot adds r (absolute and clean, not inside a root) to the roots,
+// dropping the roots inside it, and finds its git top: the .gitignore
+// files between the top and r and the top's .git/info/exclude apply to it.
+// It returns the roots it dropped.
+func (f *filter) addRoot(r string) (inner []string) {
+	roots := f.roots[:0:0]
+	for _, old := range f.roots {
+		if within(old, r) {
+			inner = append(inner, old)
+			delete(f.top, old)
+			continue
+		}
+		roots = append(roots, old)
+	}
+	f.roots = append(roots, r)
+	sort.Strings(f.roots)
+	f.top[r] = r
+	if !f.gitignore {
+		return inner
+	}
+	top := gitTop(r)
+	if top == "" {
+		return inner
+	}
+	f.top[r] = top
+	if _, ok := f.exclRules[top]; !ok {
+		f.exclRules[top] = readRules(excludeFile(top))
+	}
+	// .gitignore files between the git top and the root apply too.
+	for d := filepath.Dir(r); d != r && within(d, top); d = filepath.Dir(d) {
+		f.loadDir(d)
+		if d == top {
+			break
+		}
+	}
+	return inner
 }
 
 func slashAll(globs []string) []string {
@@ -288,6 +308,30 @@ func (f *filter) trackedDeep(p string) bool {
 	for d := filepath.Dir(p); d != root; d = filepath.Dir(d) {
 		if f.skip(d, root, true) {
 			return false
+		}
+	}
+	return true
+}
+
+// explicitOK reports whether p, a file given to Track, may be tracked: it
+// is not given to IgnorePath, and neither it nor a directory between its
+// root and it matches an exclude glob. The built-in ignores, the ignore
+// files and the include globs do not apply to it, nor does anything but
+// IgnorePath to a file outside the roots.
+func (f *filter) explicitOK(p string) bool {
+	if f.userIgnored(p) {
+		return false
+	}
+	root := f.rootOf(p)
+	if root == "" || p == root || len(f.exclude) == 0 {
+		return true
+	}
+	for d := p; d != root; d = filepath.Dir(d) {
+		r := rel(d, root)
+		for _, g := range f.exclude {
+			if ok, _ := doublestar.Match(g, r); ok {
+				return false
+			}
 		}
 	}
 	return true

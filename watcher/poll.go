@@ -76,7 +76,7 @@ func (w *Watcher) notePoll(dir string, fi fs.FileInfo) {
 // stat'ed (a different size or modification time makes it a candidate, and
 // so does a modification too recent to trust), and an ignore file that
 // changed asks for a full rescan. An idle tree costs one lstat per directory
-// and per tracked file.
+// and per tracked file, and one per file given to Track that is missing.
 func (w *Watcher) pollOnce() {
 	dirs := make([]string, 0, len(w.dirs))
 	for d := range w.dirs {
@@ -113,6 +113,11 @@ func (w *Watcher) pollOnce() {
 		fi, err := os.Stat(p)
 		if err != nil || fi.Size() != old.size || fi.ModTime().UnixNano() != old.mtime {
 			w.cand[p] = struct{}{}
+		}
+	}
+	for p := range w.extra {
+		if _, known := w.files[p]; !known && exists(p) && w.filter.explicitOK(p) {
+			w.cand[p] = struct{}{} // a file given to Track appeared
 		}
 	}
 	if (len(w.cand) > 0 || w.rescan) && !w.armed {

@@ -69,22 +69,30 @@ func (w *Watcher) watchDir(d string) {
 }
 
 // watchExcludes watches, beside the trees, the .git/info directory of
-// every git top, whose exclude file is honoured like a .gitignore: with
-// fsnotify through a watch on that directory (when it exists), when polling
-// through the file's stamp, noted with the .gitignore files' (a missing
-// file's too, so that its appearing is seen).
+// every git top, whose exclude file is honoured like a .gitignore (see
+// watchExclude).
 func (w *Watcher) watchExcludes() {
 	if !w.filter.gitignore {
 		return
 	}
 	for top := range w.filter.exclRules {
-		p := excludeFile(top)
-		if w.nt == nil {
-			w.ignoreStamps[p] = lstatStamp(p)
-			continue
-		}
-		_ = w.nt.Add(filepath.Dir(p)) // none: .git/info appearing later goes unseen
+		w.watchExclude(top)
 	}
+}
+
+// watchExclude watches the .git/info/exclude of git top: with fsnotify
+// through a watch on its directory (when it exists), when polling through
+// the file's stamp, noted with the .gitignore files' (a missing file's
+// too, so that its appearing is seen) unless it is noted already.
+func (w *Watcher) watchExclude(top string) {
+	p := excludeFile(top)
+	if w.nt == nil {
+		if _, ok := w.ignoreStamps[p]; !ok {
+			w.ignoreStamps[p] = lstatStamp(p)
+		}
+		return
+	}
+	_ = w.nt.Add(filepath.Dir(p)) // none: .git/info appearing later goes unseen
 }
 
 // fallback switches from fsnotify to polling and says why, in one line.
@@ -96,6 +104,7 @@ func (w *Watcher) fallback(why string) {
 	_ = w.nt.Close()
 	w.nt = nil
 	w.polling.Store(true)
+	clear(w.lost) // polling stats every file given to Track
 }
 
 // watchLimit falls back to polling when inotify_add_watch says ENOSPC.
@@ -207,8 +216,8 @@ func (w *Watcher) findRoots() {
 // resync walks all roots again with the ignore files read afresh:
 // directories that disappeared are dropped and new ones watched. Candidates
 // are the files new to the watcher and the known files the walk no longer
-// finds (gone, or ignored now); after lost events (an overflow) every file
-// is. A known file the walk finds again needs no hash: its content changes
+// finds (gone, or ignored now), but for files given to Track; after lost
+// events (an overflow) every file is. A known file the walk finds again needs no hash: its content changes
 // came as events (or, polling, from its stat) like any other, and hashing
 // every file for a .gitignore edit took 0.3 s on 10,000 files.
 func (w *Watcher) resync() {
@@ -231,13 +240,22 @@ func (w *Watcher) resync() {
 		})
 	}
 	for d := range old {
-		if _, ok := w.dirs[d]; !ok && w.nt != nil {
-			_ = w.nt.Remove(d)
+		if _, ok := w.dirs[d]; !ok {
+			w.unwatch(d)
 		}
 	}
 	for p := range w.files {
-		if _, ok := found[p]; !ok {
-			w.cand[p] = struct{}{}
+		if _, ok := found[p]; ok {
+			continue
+		}
+		if _, ok := w.extra[p]; ok && !w.overflow && w.filter.explicitOK(p) {
+			continue // watched through its directory whatever the rules say
+		}
+		w.cand[p] = struct{}{}
+	}
+	if w.overflow {
+		for p := range w.extra {
+			w.cand[p] = struct{}{} // a lost event may have made it
 		}
 	}
 	w.watchExcludes()

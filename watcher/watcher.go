@@ -20,22 +20,30 @@ type fileState struct {
 	racy  bool  // modified close to when it was hashed: polling re-hashes it
 }
 
-// Watcher watches directory trees and sends confirmed change sets. Make one
-// with New, start it with Run and read Changes.
+// Watcher watches directory trees, and files given to Track, and sends
+// confirmed change sets. Make one with New, start it with Run and read
+// Changes.
 type Watcher struct {
 	opts    Options
 	filter  *filter
 	changes chan ChangeSet
+	wake    chan struct{} // Track and AddRoot: look again at what to wait on
 
-	mu    sync.RWMutex // guards writes to files (reads in the run goroutine need none)
+	mu    sync.RWMutex // guards writes to files (reads under state need none)
 	files map[string]fileState
 
-	// Everything below belongs to the goroutine that runs New, then Run.
+	// state guards everything below, and filter's ignore-file state: Run
+	// holds it while it handles what woke it, Track and AddRoot while they
+	// work. Between the end of New and the start of Run nobody holds it.
+	state        sync.Mutex
 	nt           notifier // nil when polling
 	dirs         map[string]struct{}
 	dirStamps    map[string]stamp    // polling: directories' stamps when last read
 	ignoreStamps map[string]stamp    // polling: the .gitignore and .git/info/exclude files' stamps
 	gone         map[string]struct{} // roots removed or renamed away, looked for every PollInterval
+	extra        map[string]struct{} // files given to Track
+	fileDirs     map[string]struct{} // directories of the files given to Track
+	lost         map[string]struct{} // fileDirs without a watch (missing), looked for every PollInterval
 	cand         map[string]struct{}
 	rescan       bool // walk everything at the next flush
 	overflow     bool // ... because events were lost
@@ -76,11 +84,15 @@ func newWatcher(opts Options, newNotifier newNotifierFunc) (*Watcher, error) {
 		opts:         o,
 		filter:       newFilter(o, roots),
 		changes:      make(chan ChangeSet),
+		wake:         make(chan struct{}, 1),
 		files:        map[string]fileState{},
 		dirs:         map[string]struct{}{},
 		dirStamps:    map[string]stamp{},
 		ignoreStamps: map[string]stamp{},
 		gone:         map[string]struct{}{},
+		extra:        map[string]struct{}{},
+		fileDirs:     map[string]struct{}{},
+		lost:         map[string]struct{}{},
 		cand:         map[string]struct{}{},
 		timer:        time.NewTimer(time.Hour),
 		buf:          make([]byte, 32<<10),
@@ -151,8 +163,9 @@ func (w *Watcher) IgnorePath(path string) {
 	w.filter.ignorePath(abs)
 }
 
-// Hashes returns the tracked files, each with the hex SHA-256 of its last
-// known content. The map is a copy. It is safe to call from any goroutine.
+// Hashes returns the tracked files (those given to Track and those under
+// AddRoot's roots included), each with the hex SHA-256 of its last known
+// content. The map is a copy. It is safe to call from any goroutine.
 func (w *Watcher) Hashes() map[string]string {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
@@ -171,6 +184,8 @@ func (w *Watcher) Hashes() map[string]string {
 func (w *Watcher) Close() error {
 	var err error
 	w.closeOnce.Do(func() {
+		w.state.Lock()
+		defer w.state.Unlock()
 		w.closed.Store(true)
 		w.timer.Stop()
 		if w.nt != nil {
@@ -196,16 +211,19 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 	}()
 	for {
+		w.state.Lock()
 		var (
-			events = w.eventsChan()
-			errs   = w.errorsChan()
-			tick   <-chan time.Time
-			out    chan<- ChangeSet
+			events  = w.eventsChan()
+			errs    = w.errorsChan()
+			tick    <-chan time.Time
+			out     chan<- ChangeSet
+			pending = w.pending
 		)
-		// The ticker runs only when polling or while a root is gone: an
-		// idle watcher with inotify has no timer.
+		// The ticker runs only when polling or while a root or the
+		// directory of a file given to Track is gone: an idle watcher with
+		// inotify has no timer.
 		switch {
-		case w.nt == nil || len(w.gone) > 0:
+		case w.nt == nil || len(w.gone) > 0 || len(w.lost) > 0:
 			if ticker == nil {
 				ticker = time.NewTicker(w.opts.PollInterval)
 			}
@@ -214,34 +232,48 @@ func (w *Watcher) Run(ctx context.Context) error {
 			ticker.Stop()
 			ticker = nil
 		}
-		if !w.pending.Empty() {
+		if !pending.Empty() {
 			out = w.changes
 		}
+		w.state.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil
 		case ev, ok := <-events:
-			if !ok {
-				if w.closed.Load() {
-					return nil
-				}
-				w.fallback("the inotify event channel closed")
-				continue
+			if !ok && w.closed.Load() {
+				return nil
 			}
-			w.handleEvent(ev)
+			w.state.Lock()
+			if ok {
+				w.handleEvent(ev)
+			} else {
+				w.fallback("the inotify event channel closed")
+			}
+			w.state.Unlock()
 		case err, ok := <-errs:
 			if ok {
+				w.state.Lock()
 				w.handleError(err)
+				w.state.Unlock()
 			}
 		case <-w.timer.C:
+			w.state.Lock()
 			w.flush()
+			w.state.Unlock()
 		case <-tick:
+			w.state.Lock()
 			if w.nt == nil {
 				w.pollOnce()
 			}
 			w.findRoots()
-		case out <- w.pending:
+			w.findLost()
+			w.state.Unlock()
+		case <-w.wake:
+			// Track or AddRoot changed what to wait on.
+		case out <- pending:
+			w.state.Lock()
 			w.pending = ChangeSet{}
+			w.state.Unlock()
 		}
 	}
 }
