@@ -400,3 +400,17 @@ func namesPath(paths []string, key string) bool {
 	}
 	return false
 }
+
+// DataFiles returns the absolute paths of the data files the graph knows:
+// those the code names and those the include globs match, sorted. It
+// reads no file: a watcher that must see their edits tracks these.
+func (g *Graph) DataFiles() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, len(g.data))
+	for key := range g.data {
+		out = append(out, g.abs(key))
+	}
+	sort.Strings(out)
+	return out
+}

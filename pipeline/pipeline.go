@@ -33,6 +33,14 @@ type Store interface {
 	SaveDependencies(d session.Dependencies) error
 }
 
+// Inputs is what watches the graph's inputs.
+type Inputs interface {
+	// Track makes exactly these files watched, beside the globs.
+	Track(paths []string) error
+	// AddRoot watches another directory tree.
+	AddRoot(dir string) error
+}
+
 // Options configure Open.
 type Options struct {
 	// Project is what to work on (required).
@@ -55,6 +63,11 @@ type Options struct {
 	Baseline map[string]string
 	// Environ is the environment the builds inherit; nil: os.Environ.
 	Environ func() []string
+	// Inputs, when set, is told of the files the graph reads beyond the
+	// watched sources (data files the code names, editable installs
+	// elsewhere), whenever the graph learns of new ones; *watcher.Watcher
+	// is one.
+	Inputs Inputs
 	// Logf receives warnings and one-time notes; nil drops them.
 	Logf func(format string, args ...any)
 	// Stop is called when the pipeline cannot go on: another lywatch took
@@ -74,6 +87,10 @@ type Pipeline struct {
 	stop  func(error)
 	base  map[string]string // Options.Baseline
 	env   func() []string   // Options.Environ
+	in    Inputs            // Options.Inputs
+	// tracked and roots are what Inputs was last told.
+	tracked []string
+	roots   map[string]bool
 
 	keyMu sync.Mutex
 	built map[string]*buildKey // target key -> what it is built with now
@@ -135,7 +152,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, errors.New("pipeline: no project")
 	}
 	p := &Pipeline{
-		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline, env: o.Environ, built: map[string]*buildKey{},
+		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline, env: o.Environ, built: map[string]*buildKey{}, in: o.Inputs, roots: map[string]bool{},
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
 	}

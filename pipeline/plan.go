@@ -70,6 +70,7 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	for _, e := range append(append([]string(nil), inv.Errors...), inv.Notes...) {
 		p.logf("%s", e)
 	}
+	p.watchInputs()
 	for _, t := range inv.Targets {
 		p.markPending(t, inv.Factories)
 	}

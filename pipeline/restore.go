@@ -209,6 +209,9 @@ func (p *Pipeline) LoadGraph(ctx context.Context) {
 				fresh = append(fresh, k)
 			}
 		}
+		if have {
+			p.watchInputs() // the graph restored for a stale target
+		}
 		p.mu.Unlock()
 		if have {
 			return
@@ -221,6 +224,7 @@ func (p *Pipeline) LoadGraph(ctx context.Context) {
 			if err == nil {
 				p.mu.Lock()
 				p.graph = g
+				p.watchInputs()
 				p.mu.Unlock()
 				return
 			}
@@ -233,6 +237,7 @@ func (p *Pipeline) LoadGraph(ctx context.Context) {
 		}
 		p.mu.Lock()
 		p.graph, p.files = g, files
+		p.watchInputs()
 		p.mu.Unlock()
 	})
 }

@@ -110,3 +110,22 @@ func TestCachedStartIsReported(t *testing.T) {
 		t.Errorf("summary:\n%s", r.errb.String())
 	}
 }
+
+// Issue 11: a data file a factory reads (named by Path(__file__).parent /
+// "...") is watched though no include glob covers it, and an edit of it
+// rebuilds what reads it.
+func TestDataFileEditRebuilds(t *testing.T) {
+	files := map[string]string{
+		"pdk/__init__.py": "",
+		"pdk/parts.py": "from pathlib import Path\n\n\ndef cell(f):\n    return f\n\n\n" +
+			"@cell\ndef mmi():\n    return (Path(__file__).parent / \"mmi.csv\").read_text()\n\n\n@cell\ndef bend():\n    return 2\n",
+		"pdk/mmi.csv": "w,l\n1,2\n",
+	}
+	l := startLive(t, files, logLine, "--entry", "pdk/parts.py")
+	l.waitBuilds(1, "the start-up build")
+	l.write("pdk/mmi.csv", "w,l\n1,3\n")
+	got := l.waitBuilds(2, "the build after the data file's edit")
+	if !strings.Contains(got[1], "pdk/mmi.csv") || !strings.Contains(l.out.String(), "pdk/mmi.csv changed → 1 factory") {
+		t.Errorf("builds %q\n%s", got, l.dump())
+	}
+}

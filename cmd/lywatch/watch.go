@@ -93,7 +93,8 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	var stopped error // why the pipeline could not go on
 	p, err := pipeline.Open(ctx, pipeline.Options{
 		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf, Baseline: baseline,
-		Stop: func(err error) { stopped = err; cancel() },
+		Stop:   func(err error) { stopped = err; cancel() },
+		Inputs: inputs(w),
 	})
 	if err != nil {
 		if w != nil {
@@ -141,6 +142,14 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		return e.errorf("%v", stopped)
 	}
 	return code
+}
+
+// inputs is the watcher as the pipeline's Inputs (none with --once).
+func inputs(w *watcher.Watcher) pipeline.Inputs {
+	if w == nil {
+		return nil
+	}
+	return w
 }
 
 func hasOutput(ts []project.Target) bool {
