@@ -46,7 +46,7 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	paths := c.Changes.Paths()
 	note := ""
 	for _, f := range paths {
-		if !project.Within(p.graph.Dir(), f) {
+		if !p.covered(f) {
 			// Outside the scanned tree: the graph cannot say who reads
 			// it, so every target is rebuilt. (A file inside it that no
 			// code names reaches every target through the graph.)
@@ -117,6 +117,20 @@ func (p *Pipeline) building(names []string) {
 			}
 		}
 	}
+}
+
+// covered reports whether the graph reads the file at f: under its
+// directory or an editable install's. The caller holds p.mu.
+func (p *Pipeline) covered(f string) bool {
+	if project.Within(p.graph.Dir(), f) {
+		return true
+	}
+	for _, r := range p.graph.ExtraRoots() {
+		if project.Within(r, f) {
+			return true
+		}
+	}
+	return false
 }
 
 // noteChanges records the change set's files for the next save: the hash

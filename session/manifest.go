@@ -144,16 +144,16 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("root %q is not a relative path", m.Root)
 	}
 	for i, f := range m.Files {
-		if !localPath(f.Path) {
-			return fmt.Errorf("file %d: path %q is not inside the root", i, f.Path)
+		if !trackedPath(f.Path) {
+			return fmt.Errorf("file %d: path %q is not a clean root-relative path", i, f.Path)
 		}
 		if i > 0 && m.Files[i-1].Path >= f.Path {
 			return fmt.Errorf("file %d: %q is out of order or repeated", i, f.Path)
 		}
 	}
 	for name, f := range m.Factories {
-		if f.File != "" && !localPath(f.File) {
-			return fmt.Errorf("factory %q: path %q is not inside the root", name, f.File)
+		if f.File != "" && !trackedPath(f.File) {
+			return fmt.Errorf("factory %q: path %q is not a clean root-relative path", name, f.File)
 		}
 	}
 	if m.GraphFile.File != "" && !localName(m.GraphFile.File) {
@@ -168,6 +168,14 @@ func (m *Manifest) check() error {
 // localPath reports whether p is a clean, slash-separated, root-relative path.
 func localPath(p string) bool {
 	return p != "" && filepath.IsLocal(filepath.FromSlash(p)) && path.Clean(p) == p
+}
+
+// trackedPath reports whether p is a clean, slash-separated path relative
+// to the root: below it, or above it ("../other/pdk/x.py") for sources the
+// project imports from another checkout (an editable install). Tracked
+// files are only ever read, to hash them.
+func trackedPath(p string) bool {
+	return p != "" && !path.IsAbs(p) && !filepath.IsAbs(filepath.FromSlash(p)) && path.Clean(p) == p
 }
 
 // localName reports whether n is a plain file name.

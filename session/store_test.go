@@ -227,9 +227,18 @@ func TestSaveValidatesPaths(t *testing.T) {
 	root := newRoot(t, srcFiles)
 	s := openStore(t, root, Options{})
 	m := testManifest(t, root, srcPaths(), 1)
-	m.Files = append(m.Files, File{Path: "../outside.py", SHA256: "x"})
-	if err := s.Save("chip", m, layoutFile(t, t.TempDir(), 1, 100)); err == nil {
-		t.Error("Save accepted a path outside the root")
+	for _, bad := range []string{"/abs/outside.py", "pdk/../x.py", "./x.py", ""} {
+		m := testManifest(t, root, srcPaths(), 1)
+		m.Files = append(m.Files, File{Path: bad, SHA256: "x"})
+		if err := s.Save("chip", m, layoutFile(t, t.TempDir(), 1, 100)); err == nil {
+			t.Errorf("Save accepted the tracked path %q", bad)
+		}
+	}
+	// A source above the root (an editable install in another checkout)
+	// is tracked by a clean ../ path.
+	m.Files = append([]File{{Path: "../other/pdk.py", SHA256: "x"}}, m.Files...)
+	if err := s.Save("chip", m, layoutFile(t, t.TempDir(), 1, 100)); err != nil {
+		t.Errorf("Save refused a source above the root: %v", err)
 	}
 	if err := s.Save("", testManifest(t, root, srcPaths(), 1), layoutFile(t, t.TempDir(), 1, 100)); err == nil {
 		t.Error("Save accepted an empty target")

@@ -92,3 +92,25 @@ func TestSessionKey(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11: sources installed in editable mode from another checkout
+// (a .pth file in the interpreter's site-packages) are watched and tracked
+// like the project's own: an edit there rebuilds what uses them.
+func TestEditableInstallEditRebuilds(t *testing.T) {
+	other := t.TempDir()
+	writeFile(t, mkdirs(t, filepath.Join(other, "otherpdk", "__init__.py")), "def width():\n    return 1\n")
+	site := t.TempDir()
+	writeFile(t, filepath.Join(site, "otherpdk.pth"), other+"\n")
+	t.Setenv("PATH", pythonShim(t, "3.11.0", site)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir, _, log, rec := fresh(t)
+	writeFile(t, filepath.Join(dir, "pdk/parts.py"), "from otherpdk import width\nfrom pdk.cell import cell\n\n\n@cell\ndef straight():\n    return width()\n\n\n@cell\ndef bend():\n    return 2\n")
+	args := []string{"--no-config", "--debounce", "5ms", "--protocol", "lyipc", "--klayout", rec.ln.Addr().String(),
+		"--output", filepath.Join(dir, "build", "chip.gds"), "--entry", "pdk/build.py", "--", "python3", "pdk/build.py"}
+	r := startRun(t, dir, args)
+	waitUntil(t, "the start-up build", func() bool { return buildCount(t, log) == 1 }, r.out.String, r.errb.String)
+	waitUntil(t, "its summary", func() bool { return strings.Contains(r.out.String(), " ok → ") }, r.out.String)
+	time.Sleep(200 * time.Millisecond) // the graph is loaded and the other checkout watched
+	writeFile(t, filepath.Join(other, "otherpdk", "__init__.py"), "def width():\n    return 2\n")
+	waitUntil(t, "the build after the edit in the other checkout", func() bool { return buildCount(t, log) == 2 }, r.out.String, r.errb.String)
+	waitUntil(t, "its summary", func() bool { return strings.Contains(r.out.String(), "→ 1 factory") }, r.out.String, r.errb.String)
+}
