@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"net"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/loop"
 )
 
@@ -127,5 +129,34 @@ func TestDataFileEditRebuilds(t *testing.T) {
 	got := l.waitBuilds(2, "the build after the data file's edit")
 	if !strings.Contains(got[1], "pdk/mmi.csv") || !strings.Contains(l.out.String(), "pdk/mmi.csv changed → 1 factory") {
 		t.Errorf("builds %q\n%s", got, l.dump())
+	}
+}
+
+// Issue 11: a layout with a reference to a cell it never defines reads as
+// KLayout reads it (a ghost cell, with a warning) and is saved and pushed
+// like any other; it used to fail at "read".
+func TestGhostCellLayoutInTheLoop(t *testing.T) {
+	dir, _, log, rec := fresh(t)
+	ghost := filepath.Join(t.TempDir(), "ghost.gds")
+	lib := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{
+		{Name: "TOP", Refs: []gds.Ref{{Name: "sky130_fd_sc_hd__inv_1"}}, Shapes: []gds.Shape{{Kind: gds.Boundary, Layer: 1,
+			XY: []gds.Point{{X: 0, Y: 0}, {X: 0, Y: 10}, {X: 10, Y: 10}, {X: 10, Y: 0}, {X: 0, Y: 0}}}}},
+	}}
+	var b bytes.Buffer
+	if err := gds.Write(&b, lib); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, ghost, b.String())
+	t.Setenv("SRC", ghost)
+	r := startRun(t, dir, lywatchArgs(dir, ghost, rec, ""))
+	if got := rec.pushes(3 * time.Second); len(got) != 1 || buildCount(t, log) != 1 {
+		t.Fatalf("pushes %q after %d builds\n%s%s", got, buildCount(t, log), r.out.String(), r.errb.String())
+	}
+	r.stop()
+	if out := r.out.String(); !strings.Contains(out, "read ") || !strings.Contains(out, "1 ghost cell") || !strings.Contains(out, "→ save ") {
+		t.Errorf("summary:\n%s", out)
+	}
+	if !strings.Contains(r.errb.String(), "sky130_fd_sc_hd__inv_1") {
+		t.Errorf("no warning naming the ghost cell:\n%s", r.errb.String())
 	}
 }
