@@ -67,7 +67,7 @@ type Saved struct {
 func newFrame(prev, m *Manifest, note FrameNote) Frame {
 	changed, removed := changedCells(prev, m)
 	return Frame{Time: m.Written, Changed: changed, Removed: removed, Trigger: changedFiles(prev, m),
-		Commit: note.Commit, Cells: cellsDigest(m.Cells)}
+		Commit: note.Commit, Cells: CellsDigest(m.Cells)}
 }
 
 // changedFiles lists the paths whose hash differs between the two
@@ -94,8 +94,8 @@ func changedFiles(prev, cur *Manifest) []string {
 	return out
 }
 
-// cellsDigest hashes the cells' names and deep hashes, in name order.
-func cellsDigest(cells []Cell) string {
+// CellsDigest hashes the cells' names and deep hashes, in name order.
+func CellsDigest(cells []Cell) string {
 	if len(cells) == 0 {
 		return ""
 	}
