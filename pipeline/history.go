@@ -51,6 +51,28 @@ func (p *Pipeline) saveBuild(ctx context.Context, b *built, m *session.Manifest)
 	return nil
 }
 
+// previousLayout makes sure the pipeline knows a target's last good
+// layout before its build is settled: a pipeline opened to rebuild
+// everything (--once) restores nothing, yet the cells a build changed and
+// removed are counted against the session's last good layout.
+func (p *Pipeline) previousLayout(key string) {
+	p.mu.Lock()
+	_, known := p.layouts[key]
+	p.mu.Unlock()
+	if known || p.store == nil {
+		return
+	}
+	m, err := p.store.Load(key)
+	if err != nil || m == nil {
+		return
+	}
+	p.mu.Lock()
+	if _, known := p.layouts[key]; !known {
+		p.layouts[key] = layoutStateOf(m.Cells)
+	}
+	p.mu.Unlock()
+}
+
 // historyStage keeps the build's trace with the history frame that holds
 // its layout, and names the frame in the report.
 type historyStage struct{ p *Pipeline }

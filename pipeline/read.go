@@ -49,6 +49,7 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 		p.graph.SetLayout(key, b.cells)
 	}
 	p.mu.Unlock()
+	p.previousLayout(key)
 	own, below := p.settle(key, hashes, lib.TopCells(), b)
 	note := fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), own)
 	if below > 0 {
