@@ -2,11 +2,16 @@ package session
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -85,7 +90,7 @@ func (s *Store) SaveTrace(target string, seq int, steps []TraceInput, dropped in
 			gen++
 		}
 	}
-	tr := &Trace{Dir: traceDirName(seq, gen), Dropped: dropped, Steps: []TraceStep{}}
+	tr := &Trace{Dir: traceDirName(seq, gen), Dropped: dropped}
 	dir := filepath.Join(hdir, tr.Dir)
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("session: trace: %w", err)
@@ -93,20 +98,9 @@ func (s *Store) SaveTrace(target string, seq int, steps []TraceInput, dropped in
 	if err := os.MkdirAll(dir, dirPerm); err != nil {
 		return fmt.Errorf("session: trace: %w", err)
 	}
-	for n, in := range steps {
-		b, err := os.ReadFile(in.Path)
-		if err != nil {
-			os.RemoveAll(dir)
-			return fmt.Errorf("session: trace step %d: %w", n+1, err)
-		}
-		name := fmt.Sprintf("%04d.gds.gz", n+1)
-		lay, err := storeLayout(filepath.Join(dir, name), b, s.opts.Level)
-		if err != nil {
-			os.RemoveAll(dir)
-			return fmt.Errorf("session: trace step %d (%s): %w", n+1, in.Path, err)
-		}
-		lay.File = name
-		tr.Steps = append(tr.Steps, TraceStep{Label: in.Label, Cell: in.Cell, Time: in.Time.UTC(), Layout: lay})
+	if tr.Steps, err = storeSteps(dir, steps, s.opts.Level); err != nil {
+		os.RemoveAll(dir)
+		return err
 	}
 	if err := syncDir(dir); err != nil {
 		return err
@@ -122,6 +116,52 @@ func (s *Store) SaveTrace(target string, seq int, steps []TraceInput, dropped in
 	}
 	frames[i] = f
 	return pruneFrames(hdir, frames, s.opts.HistoryFrames, s.opts.HistoryBytes)
+}
+
+// storeSteps compresses the steps' layouts into dir, on every core. The
+// files are not synced one by one (a trace of a hundred steps would wait
+// for a hundred syncs): a crash may leave a step damaged, which its
+// checksum tells when it is read; the frame's record, written after, is
+// synced.
+func storeSteps(dir string, steps []TraceInput, level int) ([]TraceStep, error) {
+	out := make([]TraceStep, len(steps))
+	errs := make([]error, len(steps))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for n, in := range steps {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[n], errs[n] = storeStep(dir, n, in, level)
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// storeStep compresses step n's layout into dir.
+func storeStep(dir string, n int, in TraceInput, level int) (TraceStep, error) {
+	b, err := os.ReadFile(in.Path)
+	if err != nil {
+		return TraceStep{}, fmt.Errorf("session: trace step %d: %w", n+1, err)
+	}
+	if len(b) == 0 {
+		return TraceStep{}, fmt.Errorf("session: trace step %d: %s is empty", n+1, in.Path)
+	}
+	raw := sha256.Sum256(b)
+	stored := b
+	if !bytes.HasPrefix(b, []byte(gzipMagic)) {
+		if stored, err = compress(b, level, gzipChunk); err != nil {
+			return TraceStep{}, fmt.Errorf("session: trace step %d: %w", n+1, err)
+		}
+	}
+	name := fmt.Sprintf("%04d.gds.gz", n+1)
+	if err := os.WriteFile(filepath.Join(dir, name), stored, filePerm); err != nil {
+		return TraceStep{}, fmt.Errorf("session: trace step %d: %w", n+1, err)
+	}
+	sum := sha256.Sum256(stored)
+	lay := Layout{File: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(stored)), Source: hex.EncodeToString(raw[:])}
+	return TraceStep{Label: in.Label, Cell: in.Cell, Time: in.Time.UTC(), Layout: lay}, nil
 }
 
 // frameIndex returns the index of the frame numbered seq, or -1.
