@@ -189,3 +189,25 @@ func TestParseStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceOff: with tracing off the builds still find the module (a
+// build that imports it runs) but get no trace folder.
+func TestTraceOff(t *testing.T) {
+	proj := testProject(t, copyMap(pdk), chipTarget())
+	p := open(t, Options{Project: proj, Trace: &TraceOptions{Off: true}})
+	defer p.Close()
+	pl, err := p.Plan(context.Background(), &loop.Cycle{N: 1, Initial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if traceEnv(pl, tracing.EnvDir) != "" || traceEnv(pl, tracing.EnvShowFunction) != "" {
+		t.Errorf("tracing off, yet the build gets %v", pl.Env)
+	}
+	py := strings.Split(traceEnv(pl, "PYTHONPATH"), string(os.PathListSeparator))[0]
+	if _, err := os.Stat(filepath.Join(py, tracing.ModuleName, "__init__.py")); err != nil {
+		t.Errorf("the module is not on the build's PYTHONPATH (%v): %v", pl.Env, err)
+	}
+	if reps := build(t, p, "chip", map[string][]string{"chip": nil}, nil); names(reps) != "read" {
+		t.Errorf("stages %s", names(reps))
+	}
+}

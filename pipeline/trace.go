@@ -17,6 +17,9 @@ import (
 // KFACTORY_SHOW_FUNCTION; the frames it writes are shown in KLayout as
 // they arrive and kept with its history frame.
 type TraceOptions struct {
+	// Off traces nothing: the builds get the module on their PYTHONPATH
+	// (a build that imports it runs; its frames do nothing), no folder.
+	Off bool
 	// Limits bound each build's trace.
 	Limits tracing.Limits
 }
@@ -66,6 +69,9 @@ func (p *Pipeline) beginTrace(ctx context.Context, n int) []string {
 			return nil
 		}
 		t.ch = ch
+	}
+	if t.opts.Off {
+		return t.ch.ModuleEnv(nil)
 	}
 	cy, env, err := t.ch.Begin(context.WithoutCancel(ctx), n, p.keys(), p.showTrace, nil)
 	if err != nil {

@@ -128,18 +128,28 @@ func (c *Channel) Begin(ctx context.Context, n int, targets []string, show func(
 	c.mu.Lock()
 	c.cur = cy
 	c.mu.Unlock()
-	pypath := c.python
-	if old := getenv("PYTHONPATH"); old != "" {
-		pypath += string(os.PathListSeparator) + old
-	}
 	env := []string{
 		EnvDir + "=" + dir,
 		EnvFrames + "=" + strconv.Itoa(c.limits.Frames),
 		EnvBytes + "=" + strconv.FormatInt(c.limits.Bytes, 10),
-		"PYTHONPATH=" + pypath,
 	}
+	env = append(env, c.ModuleEnv(getenv)...)
 	if getenv(EnvShowFunction) == "" {
 		env = append(env, EnvShowFunction+"="+ShowFunction)
 	}
 	return cy, env, nil
+}
+
+// ModuleEnv is the environment that puts the module on a build's
+// PYTHONPATH (before the one getenv reads), with no trace folder: a
+// build that imports lywatch_trace runs, and its frames do nothing.
+func (c *Channel) ModuleEnv(getenv func(string) string) []string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	pypath := c.python
+	if old := getenv("PYTHONPATH"); old != "" {
+		pypath += string(os.PathListSeparator) + old
+	}
+	return []string{"PYTHONPATH=" + pypath}
 }
