@@ -69,10 +69,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stopped error // why the pipeline could not go on
-	var trace *pipeline.TraceOptions
-	if cfg.TraceFrames > 0 {
-		trace = &pipeline.TraceOptions{Limits: tracing.Limits{Frames: cfg.TraceFrames, Bytes: cfg.TraceBytes}}
-	}
+	trace := &pipeline.TraceOptions{Off: cfg.TraceFrames == 0, Limits: tracing.Limits{Frames: cfg.TraceFrames, Bytes: cfg.TraceBytes}}
 	p, err := pipeline.Open(ctx, pipeline.Options{
 		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf,
 		Stop: func(err error) { stopped = err; cancel() }, Trace: trace,
