@@ -2,7 +2,7 @@
 # mode (klayout -b -r render.py -rd job=JOB.json), one PNG per layout.
 # The job: {"frames": [gds...], "pngs": [png...], "box": [l, b, r, t] or
 # null, "cell": "", "width": W, "height": H, "lyp": "" , "scratch": DIR}.
-# Without a box, the union of the frames' boxes (plus a margin) is shown;
+# Without a box, the union of the frames' boxes (plus 4% margin) is shown;
 # without layer properties, the union of the frames' layers gets
 # KLayout's default colours once, so a layer keeps its colour throughout.
 import json
@@ -62,7 +62,7 @@ def main(job):
     if job.get("box"):
         box = pya.DBox(*job["box"])
     elif not box.empty():
-        m = max(box.width(), box.height()) * 0.02
+        m = max(box.width(), box.height()) * 0.04
         box = box.enlarged(m, m)
     lyp = job.get("lyp") or union_lyp(view, layers, job["scratch"])
     w, h = job["width"], job["height"]

@@ -61,7 +61,7 @@ func exportReplay(ctx context.Context, e *env, f *replayFlags, rec *pipeline.Rec
 	if err := writeGIF(f.gif, pngs, frameDelay(f.fps)); err != nil {
 		return e.errorf("replay: %v", err)
 	}
-	fmt.Fprintf(e.stdout, "wrote %s: %s, %dx%d, %g frames per second, drawn by KLayout in %s\n", f.gif, what, o.Width, o.Height, f.fps, ipcDuration(time.Since(start)))
+	fmt.Fprintf(e.stdout, "wrote %s: %s, %dx%d at %g fps, drawn by KLayout in %s\n", f.gif, what, o.Width, o.Height, f.fps, ipcDuration(time.Since(start)))
 	return exitOK
 }
 
