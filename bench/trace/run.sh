@@ -9,8 +9,9 @@
 # 2. A whole build under `lywatch --once --no-push`: the example chip with
 #    100 trace frames (bench/trace/build100.py), tracing on
 #    (--trace-frames 200) against off (--trace-frames 0: the same calls do
-#    nothing), alternating, RUNS each; the wall time of lywatch and the
-#    build's own time from its JSON report.
+#    nothing), alternating, RUNS each; the wall time of lywatch, the
+#    build's own time from its JSON report, and the time the build spent
+#    inside its frame() calls (which the build measures itself).
 # Prints min / median / max in milliseconds. The machine is shared: the
 # two sides of each comparison alternate so both see the same load.
 # Not part of `make test`.
@@ -38,7 +39,7 @@ done
 
 echo "2. the example chip with 100 trace frames, under lywatch --once (RUNS=$runs each, alternating)"
 cp -r testdata/pdk "$work/pdk"
-on_wall="" off_wall="" on_build="" off_build=""
+on_wall="" off_wall="" on_build="" off_build="" on_in="" off_in=""
 for _ in $(seq "$runs"); do
   for mode in on off; do
     frames=200; [ "$mode" = off ] && frames=0
@@ -49,15 +50,17 @@ for _ in $(seq "$runs"); do
     t1=$(date +%s%N)
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1e9}')
     build=$(grep -o '"duration_ms":[0-9.]*' "$work/report.json" | sed -n 1p | cut -d: -f2 | awk '{print $1 / 1000}')
-    kept=$(grep -o '"step":[0-9]*' "$work/report.json" | wc -l)
+    in=$(awk '/in frame\(\):/ {print $(NF-1)}' "$work/log.txt")
+    kept=$( (grep -o '"step":[0-9]*' "$work/report.json" || true) | wc -l)
     if [ "$mode" = on ]; then
-      on_wall="$on_wall $wall"; on_build="$on_build $build"; [ "$kept" = 100 ] || { echo "tracing on kept $kept frames, want 100"; cat "$work/log.txt"; exit 1; }
+      on_wall="$on_wall $wall"; on_build="$on_build $build"; on_in="$on_in $in"; [ "$kept" = 100 ] || { echo "tracing on kept $kept frames, want 100"; cat "$work/log.txt"; exit 1; }
     else
-      off_wall="$off_wall $wall"; off_build="$off_build $build"; [ "$kept" = 0 ] || { echo "tracing off kept $kept frames"; exit 1; }
+      off_wall="$off_wall $wall"; off_build="$off_build $build"; off_in="$off_in $in"; [ "$kept" = 0 ] || { echo "tracing off kept $kept frames"; exit 1; }
     fi
   done
 done
-printf "   tracing on  (100 frames): build %s   lywatch --once %s\n" "$(tr ' ' '\n' <<<"$on_build" | grep . | stats)" "$(tr ' ' '\n' <<<"$on_wall" | grep . | stats)"
-printf "   tracing off (0 frames):   build %s   lywatch --once %s\n" "$(tr ' ' '\n' <<<"$off_build" | grep . | stats)" "$(tr ' ' '\n' <<<"$off_wall" | grep . | stats)"
+col() { tr ' ' '\n' <<<"$1" | grep . | stats; }
+printf "   tracing on  (100 frames): build %s   lywatch --once %s   inside the 100 frame() calls %s\n" "$(col "$on_build")" "$(col "$on_wall")" "$(col "$on_in")"
+printf "   tracing off (0 frames):   build %s   lywatch --once %s   inside the 100 frame() calls %s\n" "$(col "$off_build")" "$(col "$off_wall")" "$(col "$off_in")"
 echo "go test -bench (the collector taking 100 frames):"
 go test -run '^$' -bench . -benchtime 20x ./tracing | grep -E '^Benchmark'
