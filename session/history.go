@@ -80,18 +80,32 @@ func changedFiles(prev, cur *Manifest) []string {
 	for _, f := range prev.Files {
 		old[f.Path] = f.SHA256
 	}
-	var out []string
+	now := make(map[string]string, len(cur.Files))
 	for _, f := range cur.Files {
-		if h, ok := old[f.Path]; !ok || h != f.SHA256 {
-			out = append(out, f.Path)
-		}
-		delete(old, f.Path)
+		now[f.Path] = f.SHA256
 	}
-	for p := range old {
-		out = append(out, p)
-	}
+	changed, removed := diffHashes(old, now)
+	out := append(changed, removed...)
 	sort.Strings(out)
 	return out
+}
+
+// diffHashes compares two name -> hash maps: the names new or with
+// another hash, and those gone; each sorted.
+func diffHashes(old, cur map[string]string) (changed, removed []string) {
+	for n, h := range cur {
+		if o, ok := old[n]; !ok || o != h {
+			changed = append(changed, n)
+		}
+	}
+	for n := range old {
+		if _, ok := cur[n]; !ok {
+			removed = append(removed, n)
+		}
+	}
+	sort.Strings(changed)
+	sort.Strings(removed)
+	return changed, removed
 }
 
 // CellsDigest hashes the cells' names and deep hashes, in name order.

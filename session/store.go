@@ -451,18 +451,11 @@ func changedCells(prev, cur *Manifest) (changed, removed []string) {
 			old[c.Name] = c.Deep
 		}
 	}
+	now := make(map[string]string, len(cur.Cells))
 	for _, c := range cur.Cells {
-		if d, ok := old[c.Name]; !ok || d != c.Deep {
-			changed = append(changed, c.Name)
-		}
-		delete(old, c.Name)
+		now[c.Name] = c.Deep
 	}
-	for n := range old {
-		removed = append(removed, n)
-	}
-	sort.Strings(changed)
-	sort.Strings(removed)
-	return changed, removed
+	return diffHashes(old, now)
 }
 
 // History returns a target's history frames, oldest first, within the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/render"
 	"github.com/lywatch/lywatch/replay"
+	"github.com/lywatch/lywatch/session"
 )
 
 // exportReplay renders the frames with KLayout into a GIF (--gif) and/or
@@ -90,25 +92,12 @@ func exportBox(ctx context.Context, f *replayFlags) (*[4]float64, error) {
 
 // writeGIF writes the animation to path, atomically.
 func writeGIF(path string, pngs []string, delay time.Duration) error {
+	var b bytes.Buffer
+	if err := render.GIF(&b, pngs, delay); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	err = render.GIF(tmp, pngs, delay)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return session.WriteFileAtomic(path, b.Bytes(), 0o644)
 }
