@@ -169,15 +169,24 @@ func ReadHistory(proj *project.Project, only ...string) (*History, error) {
 		return nil, err
 	}
 	defer st.Close()
-	names := only
-	if len(names) == 0 {
-		if names, err = st.Targets(); err != nil {
-			return nil, err
+	names, err := st.Targets()
+	if err != nil {
+		return nil, err
+	}
+	if len(only) > 0 {
+		var keys []string
+		for _, name := range only {
+			key, err := pickTarget(st, proj, name)
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, key)
 		}
+		names = keys
 	}
 	h := &History{Dir: st.Dir(), Targets: []TargetHistory{}}
 	for _, name := range names {
-		h.Targets = append(h.Targets, targetHistory(st, proj, keyOf(proj, name)))
+		h.Targets = append(h.Targets, targetHistory(st, proj, name))
 	}
 	return h, nil
 }

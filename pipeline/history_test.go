@@ -211,3 +211,28 @@ func TestTraceOff(t *testing.T) {
 		t.Errorf("stages %s", names(reps))
 	}
 }
+
+// TestHistoryOfAnUnknownTarget names the targets that have one.
+func TestHistoryOfAnUnknownTarget(t *testing.T) {
+	proj := testProject(t, copyMap(pdk), chipTarget())
+	proj.SessionDir = filepath.Join(proj.Root, "build", "session")
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	st, err := session.Open(proj.SessionDir, session.Options{Root: proj.Root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := open(t, Options{Project: proj, Store: st})
+	build(t, p, "chip", map[string][]string{"chip": nil}, nil)
+	if _, err := ReadHistory(proj, "ring"); err == nil || !strings.Contains(err.Error(), `no history for target "ring"`) || !strings.Contains(err.Error(), "chip") {
+		t.Errorf("unknown target: %v", err)
+	}
+	if h, err := ReadHistory(proj, "chip"); err != nil || len(h.Targets) != 1 || len(h.Targets[0].Frames) != 1 {
+		t.Errorf("chip: %+v, %v", h, err)
+	}
+	if _, err := OpenRecorded(proj, "ring"); err == nil {
+		t.Error("replay of an unknown target opened")
+	}
+}
