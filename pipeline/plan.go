@@ -16,11 +16,11 @@ import (
 // names, one per line.
 const EnvInvalidated = "LYWATCH_INVALIDATED"
 
-// plan is the loop's planner (Plan adds the trace channel): it turns a cycle's change set into the
-// targets to build, through the dependency graph, in build order, keeping
-// the targets whose last build did not succeed. The start-up cycle gets
-// what Open decided: the targets the session serves (Plan.Cached) and
-// the stale ones.
+// plan is the loop's planner (Plan adds the trace channel): it turns a
+// cycle's change set into the targets to build, through the dependency
+// graph, in build order, keeping the targets whose last build did not
+// succeed. The start-up cycle gets what Open decided: the targets the
+// session serves (Plan.Cached) and the stale ones.
 func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) {
 	if c.Initial {
 		p.mu.Lock()
