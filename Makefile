@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/lywatch/lywatch/internal/version.Version=$(VERSION)
 FUZZTIME    ?= 5m
 FUZZTIME_CI ?= 20s
 
-.PHONY: all build test bench lint cross fuzz fuzz-ci demo clean
+.PHONY: all build test bench lint cross fuzz fuzz-ci demo readme-gif clean
 
 all: build
 
@@ -41,6 +41,11 @@ fuzz-ci:
 
 demo: build
 	@./scripts/demo.sh
+
+# readme-gif draws docs/watching.gif, the README's animation: the example PDK
+# built through a few edits, replayed by lywatch, drawn by KLayout.
+readme-gif:
+	@./scripts/readme-gif.sh docs/watching.gif
 
 clean:
 	rm -rf bin build

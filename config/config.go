@@ -18,6 +18,10 @@ const (
 	DefaultGranularity  = "function"
 	DefaultInclude      = "**/*.py"
 	DefaultPushTimeout  = 10 * time.Second
+	// DefaultTraceFrames and DefaultTraceBytes bound one build's trace
+	// (the tracing package's own defaults).
+	DefaultTraceFrames       = 200
+	DefaultTraceBytes  int64 = 64 << 20
 )
 
 // Config is every setting of the live loop. The toml names are the keys of
@@ -79,6 +83,11 @@ type Config struct {
 	// by its hash alone, not scanned (0: the graph's default, 4 MiB; -1:
 	// no limit).
 	MaxFileSize int64 `toml:"max_file_size"`
+	// TraceFrames bounds the frames one build may trace through
+	// lywatch_trace (0: builds are not traced); TraceBytes bounds their
+	// total size in bytes. Frames past the bounds are counted, not kept.
+	TraceFrames int   `toml:"trace_frames"`
+	TraceBytes  int64 `toml:"trace_bytes"`
 	// Targets are named builds; with none, Command and Output are the one
 	// target.
 	Targets []Target `toml:"-"`
@@ -137,6 +146,8 @@ func Default() *Config {
 		PushTimeout:  DefaultPushTimeout,
 		Push:         true,
 		Granularity:  DefaultGranularity,
+		TraceFrames:  DefaultTraceFrames,
+		TraceBytes:   DefaultTraceBytes,
 	}
 }
 
@@ -172,6 +183,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Debounce < 0 {
 		return fmt.Errorf("debounce %s: must not be negative", c.Debounce)
+	}
+	if c.TraceFrames < 0 || c.TraceBytes <= 0 {
+		return fmt.Errorf("trace_frames %d, trace_bytes %d: want frames >= 0 (0: no tracing) and bytes > 0", c.TraceFrames, c.TraceBytes)
 	}
 	return nil
 }

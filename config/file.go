@@ -68,6 +68,8 @@ type rawConfig struct {
 	PythonRoots  any         `toml:"python_roots"`
 	Timeout      any         `toml:"timeout"`
 	MaxFileSize  *int64      `toml:"max_file_size"`
+	TraceFrames  *int        `toml:"trace_frames"`
+	TraceBytes   *int64      `toml:"trace_bytes"`
 	Targets      []rawTarget `toml:"targets"`
 }
 
@@ -322,6 +324,18 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 			return f.errAt(-1, "max_file_size", "%d: want a size in bytes, or -1 for no limit", *raw.MaxFileSize)
 		}
 		c.MaxFileSize = *raw.MaxFileSize
+	}
+	if raw.TraceFrames != nil {
+		if *raw.TraceFrames < 0 {
+			return f.errAt(-1, "trace_frames", "%d: want the most frames a build may trace, 0 for none", *raw.TraceFrames)
+		}
+		c.TraceFrames = *raw.TraceFrames
+	}
+	if raw.TraceBytes != nil {
+		if *raw.TraceBytes <= 0 {
+			return f.errAt(-1, "trace_bytes", "%d: want the most bytes a build's trace may take", *raw.TraceBytes)
+		}
+		c.TraceBytes = *raw.TraceBytes
 	}
 	setBool(&c.Poll, raw.Poll)
 	setBool(&c.Clear, raw.Clear)

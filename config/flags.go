@@ -32,6 +32,8 @@ type flags struct {
 	noColor, verbose, push, noPush bool
 	noConfig, noSession, json      bool
 	allowOutside                   bool
+	traceFrames                    int
+	traceBytes                     int64
 }
 
 // newFlagSet returns the flag set of the live loop, writing usage to w. The
@@ -65,6 +67,8 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.sessionDir, "session-dir", "", "where the session is kept (default: $LYWATCH_SESSION_DIR, else build/session under the git root)")
 	fs.StringVar(&f.granularity, "granularity", DefaultGranularity, "what an edit invalidates: `function` (what it touched) or file (kfactory's whole file)")
 	fs.BoolVar(&f.noSession, "no-session", false, "keep no session: no restore at start, nothing saved")
+	fs.IntVar(&f.traceFrames, "trace-frames", DefaultTraceFrames, "the most frames one build may trace through lywatch_trace (0: no tracing)")
+	fs.Int64Var(&f.traceBytes, "trace-bytes", DefaultTraceBytes, "the most bytes one build's traced frames may take")
 	fs.BoolVar(&f.allowOutside, "allow-outside", false, "let output and session_dir of the configuration file lie outside the project root")
 	return fs, f
 }
@@ -201,6 +205,12 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	if set["no-session"] {
 		c.NoSession = f.noSession
+	}
+	if set["trace-frames"] {
+		c.TraceFrames = f.traceFrames
+	}
+	if set["trace-bytes"] {
+		c.TraceBytes = f.traceBytes
 	}
 	for name, b := range map[string]struct{ dst, v *bool }{
 		"poll": {&c.Poll, &f.poll}, "clear": {&c.Clear, &f.clear}, "no-initial": {&c.NoInitial, &f.noInitial},

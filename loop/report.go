@@ -75,6 +75,11 @@ type StageReport struct {
 	// Error says why it failed; the stages that needed its result did not
 	// run.
 	Error string `json:"error,omitzero"`
+	// Cells (read), Trace (trace) and Frame (history) are what those
+	// stages found, for programs; see report_stage.go.
+	Cells *CellChanges `json:"cells,omitempty"`
+	Trace *TraceReport `json:"trace,omitempty"`
+	Frame *FrameReport `json:"frame,omitempty"`
 }
 
 // Report statuses.

@@ -74,6 +74,9 @@ type Options struct {
 	// the session (its folder was deleted and made again). The caller
 	// ends the loop with the error.
 	Stop func(error)
+	// Trace gives every build a trace channel (see trace.go); nil gives
+	// none. Close removes it.
+	Trace *TraceOptions
 }
 
 // Pipeline holds what the stages share between cycles. Its methods may be
@@ -119,6 +122,8 @@ type Pipeline struct {
 	manifests map[string]*session.Manifest // as restored, per target key
 	initial   *loop.Plan                   // the start-up cycle's plan
 	fresh     map[string]bool              // target keys the session serves
+
+	tracer *tracer // nil: builds trace nothing
 }
 
 // pendingTarget is one target waiting for a good build.
@@ -164,6 +169,9 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	}
 	if isNilStore(p.store) {
 		p.store = nil
+	}
+	if o.Trace != nil {
+		p.tracer = &tracer{opts: *o.Trace}
 	}
 	gopts, err := GraphOptions(o.Project)
 	if err != nil {

@@ -16,12 +16,12 @@ import (
 // names, one per line.
 const EnvInvalidated = "LYWATCH_INVALIDATED"
 
-// Plan is the loop's planner: it turns a cycle's change set into the
-// targets to build, through the dependency graph, in build order, keeping
-// the targets whose last build did not succeed. The start-up cycle gets
-// what Open decided: the targets the session serves (Plan.Cached) and
-// the stale ones.
-func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) {
+// plan is the loop's planner (Plan adds the trace channel): it turns a
+// cycle's change set into the targets to build, through the dependency
+// graph, in build order, keeping the targets whose last build did not
+// succeed. The start-up cycle gets what Open decided: the targets the
+// session serves (Plan.Cached) and the stale ones.
+func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) {
 	if c.Initial {
 		p.mu.Lock()
 		defer p.mu.Unlock()

@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/watcher"
 )
 
@@ -22,7 +24,7 @@ func (readStage) name() string { return "read" }
 func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	p, key := s.p, b.target.Key()
 	if b.target.Output == "" {
-		p.settle(key, nil, nil)
+		p.settle(key, nil, nil, b)
 		return "", errQuiet
 	}
 	// The output is read once: a process the build left behind that
@@ -48,7 +50,8 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 		p.graph.SetLayout(key, b.cells)
 	}
 	p.mu.Unlock()
-	own, below := p.settle(key, hashes, lib.TopCells())
+	p.previousLayout(key)
+	own, below := p.settle(key, hashes, lib.TopCells(), b)
 	note := fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), own)
 	if below > 0 {
 		note += fmt.Sprintf(", %d with changed children", below)
@@ -69,8 +72,9 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 // settle records a target's good build: it is no longer pending, and its
 // layout is the last good one. It counts the cells that changed their own
 // content (new, or another local hash) and those changed only through a
-// child (the same local hash, another deep hash).
-func (p *Pipeline) settle(target string, hashes map[string]gds.CellHash, tops []string) (own, below int) {
+// child (the same local hash, another deep hash), and names both, and the
+// cells removed, in b.
+func (p *Pipeline) settle(target string, hashes map[string]gds.CellHash, tops []string, b *built) (own, below int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.pending, target)
@@ -89,8 +93,23 @@ func (p *Pipeline) settle(target string, hashes map[string]gds.CellHash, tops []
 			own++
 		case prev.deep[n] != h.Deep:
 			below++
+		default:
+			continue
+		}
+		b.changed = append(b.changed, n)
+	}
+	for n := range prev.deep {
+		if _, ok := hashes[n]; !ok {
+			b.removed = append(b.removed, n)
 		}
 	}
+	sort.Strings(b.changed)
+	sort.Strings(b.removed)
 	p.layouts[target] = next
 	return own, below
+}
+
+// report names the cells the build changed and removed.
+func (readStage) report(b *built, r *loop.StageReport) {
+	r.Cells = &loop.CellChanges{Changed: append([]string{}, b.changed...), Removed: append([]string{}, b.removed...)}
 }

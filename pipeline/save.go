@@ -30,7 +30,7 @@ func (s saveStage) run(ctx context.Context, b *built) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := p.store.SaveLayout(b.target.Key(), m, b.data); err != nil {
+	if err := p.saveBuild(ctx, b, m); err != nil {
 		if errors.Is(err, session.ErrLocked) {
 			p.stop(fmt.Errorf("the session was deleted and another lywatch took it: %w", err))
 		}

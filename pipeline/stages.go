@@ -10,6 +10,8 @@ import (
 	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/project"
+	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/tracing"
 )
 
 // built is one target's good build as the stages after it hand it on:
@@ -22,6 +24,13 @@ type built struct {
 	lib    *gds.Library
 	hashes map[string]gds.CellHash
 	cells  []depgraph.CellInfo // the cells as the graph knows them
+	// Filled in by read: the cells changed and removed since the last
+	// good layout. By trace: the frames the build traced. By save: the
+	// history frame holding the layout.
+	changed, removed []string
+	trace            []tracing.Frame
+	traceDropped     int
+	frame            session.Saved
 }
 
 // stage is one step after a good build. A new stage is a type with these
@@ -35,6 +44,13 @@ type stage interface {
 	run(ctx context.Context, b *built) (note string, err error)
 }
 
+// reporter is a stage whose report carries typed findings beside its
+// note (loop.StageReport's Cells, Trace, Frame), filled in after a run
+// that did not fail.
+type reporter interface {
+	report(b *built, r *loop.StageReport)
+}
+
 // errQuiet is what a stage returns when it had nothing to do for this
 // build (no output to read, no session to save into), or did its work
 // with nothing to report.
@@ -46,8 +62,9 @@ var errQuiet = errors.New("quiet")
 // never waits for saving: the push and the save run side by side.
 func (p *Pipeline) afterBuild() [][]stage {
 	return [][]stage{
-		{readStage{p}},
+		{readStage{p}, traceStage{p}},
 		{pushStage{p}, saveStage{p}},
+		{historyStage{p}},
 	}
 }
 
@@ -121,6 +138,8 @@ func runStage(ctx context.Context, s stage, b *built) *loop.StageReport {
 	r := &loop.StageReport{Name: s.name(), DurationMS: float64(time.Since(start).Microseconds()) / 1000, Note: note}
 	if err != nil {
 		r.Error, r.Note = err.Error(), ""
+	} else if rep, ok := s.(reporter); ok {
+		rep.report(b, r)
 	}
 	return r
 }

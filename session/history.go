@@ -1,6 +1,8 @@
 package session
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -18,7 +20,8 @@ const frameFormat = "lywatch-session-frame"
 const historyDir = "history"
 
 // Frame is one entry of a target's history: the layout after one
-// successful build, when it was saved and which cells it changed.
+// successful build, when it was saved, which cells it changed and what
+// the build was for.
 type Frame struct {
 	// Seq numbers the target's frames from 1, increasing.
 	Seq  int       `json:"seq"`
@@ -27,8 +30,96 @@ type Frame struct {
 	// the previous save, Removed those that are gone; sorted.
 	Changed []string `json:"changed,omitempty"`
 	Removed []string `json:"removed,omitempty"`
+	// Trigger are the tracked source files (root-relative, sorted) whose
+	// content differs from the previous save's, new and deleted ones
+	// included: what the build was for. Empty for the first save.
+	Trigger []string `json:"trigger,omitempty"`
+	// Commit is the git commit of the sources, recorded when the checkout
+	// had no uncommitted change to them ("" otherwise).
+	Commit string `json:"commit,omitempty"`
+	// Cells is the SHA-256 of the layout's cell names and deep hashes:
+	// two frames with equal Cells show the same layout.
+	Cells string `json:"cells_sha256,omitempty"`
 	// Layout is the frame's compressed layout, a file in the history folder.
 	Layout Layout `json:"layout"`
+	// Trace holds the steps the build traced while it ran, if it did.
+	Trace *Trace `json:"trace,omitempty"`
+}
+
+// FrameNote is what a save records in its history frame beside what the
+// session knows itself.
+type FrameNote struct {
+	// Commit is the git commit of the sources when the checkout has no
+	// uncommitted change to them, else "".
+	Commit string
+}
+
+// Saved says which history frame holds a saved layout.
+type Saved struct {
+	// Frame is the frame's Seq (0: the store keeps no history).
+	Frame int
+	// Added is false when the layout was identical to the last frame's,
+	// which then holds it: an identical rebuild adds no frame.
+	Added bool
+}
+
+// newFrame describes the save of m after prev (nil for the first).
+func newFrame(prev, m *Manifest, note FrameNote) Frame {
+	changed, removed := changedCells(prev, m)
+	return Frame{Time: m.Written, Changed: changed, Removed: removed, Trigger: changedFiles(prev, m),
+		Commit: note.Commit, Cells: CellsDigest(m.Cells)}
+}
+
+// changedFiles lists the paths whose hash differs between the two
+// manifests' file tables, added and removed ones included, sorted.
+func changedFiles(prev, cur *Manifest) []string {
+	if prev == nil {
+		return nil
+	}
+	old := make(map[string]string, len(prev.Files))
+	for _, f := range prev.Files {
+		old[f.Path] = f.SHA256
+	}
+	now := make(map[string]string, len(cur.Files))
+	for _, f := range cur.Files {
+		now[f.Path] = f.SHA256
+	}
+	changed, removed := diffHashes(old, now)
+	out := append(changed, removed...)
+	sort.Strings(out)
+	return out
+}
+
+// diffHashes compares two name -> hash maps: the names new or with
+// another hash, and those gone; each sorted.
+func diffHashes(old, cur map[string]string) (changed, removed []string) {
+	for n, h := range cur {
+		if o, ok := old[n]; !ok || o != h {
+			changed = append(changed, n)
+		}
+	}
+	for n := range old {
+		if _, ok := cur[n]; !ok {
+			removed = append(removed, n)
+		}
+	}
+	sort.Strings(changed)
+	sort.Strings(removed)
+	return changed, removed
+}
+
+// CellsDigest hashes the cells' names and deep hashes, in name order.
+func CellsDigest(cells []Cell) string {
+	if len(cells) == 0 {
+		return ""
+	}
+	sorted := append([]Cell(nil), cells...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	h := sha256.New()
+	for _, c := range sorted {
+		fmt.Fprintf(h, "%s\x00%s\n", c.Name, c.Deep)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // frameFiles returns the names of frame seq's files.
@@ -85,31 +176,43 @@ func frameSeq(name, suffix string) (int, bool) {
 // addFrame records the layout at cellsPath as the target's next frame,
 // marked with key, and prunes the history to its bounds (removing the
 // files of frames not marked with key).
-func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, maxBytes int64, key []byte) error {
+// A layout whose cells are those of the last frame adds no frame: the
+// last one holds it.
+func addFrame(hdir, cellsPath string, layout Layout, f Frame, maxFrames int, maxBytes int64, key []byte) (Saved, error) {
 	if err := os.MkdirAll(hdir, dirPerm); err != nil {
-		return fmt.Errorf("session: history: %w", err)
+		return Saved{}, fmt.Errorf("session: history: %w", err)
 	}
 	frames, err := listFrames(hdir, key)
 	if err != nil {
-		return err
+		return Saved{}, err
 	}
 	f.Seq = 1
 	if len(frames) > 0 {
-		f.Seq = frames[len(frames)-1].Seq + 1
+		last := frames[len(frames)-1]
+		if f.Cells != "" && last.Cells == f.Cells {
+			return Saved{Frame: last.Seq}, nil
+		}
+		f.Seq = last.Seq + 1
 	}
-	meta, lay := frameFiles(f.Seq)
+	_, lay := frameFiles(f.Seq)
 	f.Layout = Layout{File: lay, SHA256: layout.SHA256, Size: layout.Size}
 	if err := linkOrCopy(cellsPath, filepath.Join(hdir, lay)); err != nil {
-		return err
+		return Saved{}, err
 	}
+	if err := writeFrame(hdir, f, key); err != nil {
+		return Saved{}, err
+	}
+	return Saved{Frame: f.Seq, Added: true}, pruneFrames(hdir, append(frames, f), maxFrames, maxBytes)
+}
+
+// writeFrame writes a frame's sealed record, atomically.
+func writeFrame(hdir string, f Frame, key []byte) error {
+	meta, _ := frameFiles(f.Seq)
 	b, err := seal(frameFormat, f, key)
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(hdir, meta), b, filePerm); err != nil {
-		return err
-	}
-	return pruneFrames(hdir, append(frames, f), maxFrames, maxBytes)
+	return WriteFileAtomic(filepath.Join(hdir, meta), b, filePerm)
 }
 
 // pruneFrames drops the oldest frames until at most maxFrames remain and
@@ -121,6 +224,9 @@ func pruneFrames(hdir string, frames []Frame, maxFrames int, maxBytes int64) err
 		meta, _ := frameFiles(f.Seq)
 		keep[meta] = true
 		keep[f.Layout.File] = true
+		if f.Trace != nil && f.Trace.Dir != "" {
+			keep[f.Trace.Dir] = true
+		}
 	}
 	ents, err := os.ReadDir(hdir)
 	if err != nil {
@@ -132,7 +238,7 @@ func pruneFrames(hdir string, frames []Frame, maxFrames int, maxBytes int64) err
 	for _, suffix := range []string{".json", ""} {
 		for _, e := range ents {
 			if n := e.Name(); !keep[n] && strings.HasSuffix(n, suffix) {
-				if os.Remove(filepath.Join(hdir, n)) == nil {
+				if os.RemoveAll(filepath.Join(hdir, n)) == nil {
 					removed = true
 				}
 			}
@@ -157,9 +263,17 @@ func boundFrames(frames []Frame, maxFrames int, maxBytes int64) []Frame {
 	return frames
 }
 
-// frameSize is the disk space a frame's files take (its record is small and
-// counted as a nominal 1 KiB).
-func frameSize(f Frame) int64 { return f.Layout.Size + 1024 }
+// frameSize is the disk space a frame's files take, its trace's included
+// (its record is small and counted as a nominal 1 KiB).
+func frameSize(f Frame) int64 {
+	n := f.Layout.Size + 1024
+	if f.Trace != nil {
+		for _, st := range f.Trace.Steps {
+			n += st.Layout.Size
+		}
+	}
+	return n
+}
 
 // linkOrCopy makes dst hold src's content: a hard link where possible (the
 // stored layout is only ever replaced by rename, so the link keeps this

@@ -374,17 +374,26 @@ func (s *Store) Save(target string, m *Manifest, layoutPath string) error {
 // manifest is the commit point, so a crash at any moment leaves the old
 // session or the new one. A failed build must not call it.
 func (s *Store) SaveLayout(target string, m *Manifest, layout []byte) error {
+	_, err := s.SaveBuild(target, m, layout, FrameNote{})
+	return err
+}
+
+// SaveBuild is SaveLayout that also records note in the history frame and
+// says which frame holds the layout: a new one, or the last one when the
+// layout's cells are those of the last frame (an identical rebuild adds
+// no frame).
+func (s *Store) SaveBuild(target string, m *Manifest, layout []byte, note FrameNote) (Saved, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
-		return err
+		return Saved{}, err
 	}
 	if err := checkTarget(target); err != nil {
-		return err
+		return Saved{}, err
 	}
 	rootRel, err := filepath.Rel(s.dir, s.root)
 	if err != nil {
-		return fmt.Errorf("session: root %s from %s: %w", s.root, s.dir, err)
+		return Saved{}, fmt.Errorf("session: root %s from %s: %w", s.root, s.dir, err)
 	}
 	prev := s.last[target]
 	if prev == nil {
@@ -396,44 +405,42 @@ func (s *Store) SaveLayout(target string, m *Manifest, layout []byte) error {
 	m.Root = filepath.ToSlash(rootRel)
 	m.normalize()
 	if err := m.check(); err != nil {
-		return fmt.Errorf("session: save %s: %w", target, err)
+		return Saved{}, fmt.Errorf("session: save %s: %w", target, err)
 	}
 	tdir := s.TargetDir(target)
 	if err := os.MkdirAll(tdir, dirPerm); err != nil {
-		return fmt.Errorf("session: %w", err)
+		return Saved{}, fmt.Errorf("session: %w", err)
 	}
 	removeTemps(tdir)
 	cells := filepath.Join(tdir, cellsName)
 	lay, err := storeLayout(cells+nextSuffix, layout, s.opts.Level)
 	if err != nil {
-		return err
+		return Saved{}, err
 	}
 	lay.File = cellsName
 	m.Layout = lay
 	if m.GraphFile, err = storeGraph(tdir, m.Graph); err != nil {
-		return err
+		return Saved{}, err
 	}
 	b, err := encodeManifest(m, s.key)
 	if err != nil {
-		return err
+		return Saved{}, err
 	}
 	if err := WriteFileAtomic(filepath.Join(tdir, manifestName), b, filePerm); err != nil {
-		return err
+		return Saved{}, err
 	}
 	if err := os.Rename(cells+nextSuffix, cells); err != nil {
-		return fmt.Errorf("session: %w", err)
+		return Saved{}, fmt.Errorf("session: %w", err)
 	}
 	if err := syncDir(tdir); err != nil {
-		return err
+		return Saved{}, err
 	}
 	dropGraphs(tdir, m.GraphFile.File)
 	s.last[target] = m.Clone()
 	if s.opts.HistoryFrames < 0 {
-		return nil
+		return Saved{}, nil
 	}
-	changed, removed := changedCells(prev, m)
-	f := Frame{Time: m.Written, Changed: changed, Removed: removed}
-	return addFrame(filepath.Join(tdir, historyDir), cells, lay, f, s.opts.HistoryFrames, s.opts.HistoryBytes, s.key)
+	return addFrame(filepath.Join(tdir, historyDir), cells, lay, newFrame(prev, m, note), s.opts.HistoryFrames, s.opts.HistoryBytes, s.key)
 }
 
 // changedCells compares two manifests' cells by deep hash.
@@ -444,18 +451,11 @@ func changedCells(prev, cur *Manifest) (changed, removed []string) {
 			old[c.Name] = c.Deep
 		}
 	}
+	now := make(map[string]string, len(cur.Cells))
 	for _, c := range cur.Cells {
-		if d, ok := old[c.Name]; !ok || d != c.Deep {
-			changed = append(changed, c.Name)
-		}
-		delete(old, c.Name)
+		now[c.Name] = c.Deep
 	}
-	for n := range old {
-		removed = append(removed, n)
-	}
-	sort.Strings(changed)
-	sort.Strings(removed)
-	return changed, removed
+	return diffHashes(old, now)
 }
 
 // History returns a target's history frames, oldest first, within the

@@ -15,6 +15,7 @@ import (
 	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/project"
 	"github.com/lywatch/lywatch/runner"
+	"github.com/lywatch/lywatch/tracing"
 	"github.com/lywatch/lywatch/watcher"
 )
 
@@ -91,10 +92,12 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stopped error // why the pipeline could not go on
+	trace := &pipeline.TraceOptions{Off: cfg.TraceFrames == 0, Limits: tracing.Limits{Frames: cfg.TraceFrames, Bytes: cfg.TraceBytes}}
 	p, err := pipeline.Open(ctx, pipeline.Options{
 		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf, Baseline: baseline,
 		Stop:   func(err error) { stopped = err; cancel() },
 		Inputs: inputs(w),
+		Trace:  trace,
 	})
 	if err != nil {
 		if w != nil {
@@ -102,6 +105,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		}
 		return e.errorf("%v", err)
 	}
+	defer p.Close()
 	go p.LoadGraph(ctx) // ready for the first edit; the cached layouts need not wait
 	colorOn := !cfg.NoColor && !color.NoColor
 	// With --json, stdout carries the reports alone; the summary lines and
