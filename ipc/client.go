@@ -62,8 +62,8 @@ func (c *Client) Address() string {
 	if c.Addr != "" {
 		return c.Addr
 	}
-	if c.Protocol == ProtoKlive {
-		return DefaultKliveAddr
+	if w, err := c.Protocol.wire(); err == nil {
+		return w.defaultAddr()
 	}
 	return DefaultAddr
 }
@@ -171,18 +171,12 @@ func (c *Client) Push(ctx context.Context, path string, opt PushOptions) (*PushR
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", path, err)
 	}
-	start := time.Now()
-	var res *PushResult
-	switch c.Protocol {
-	case ProtoLywatch:
-		res, err = c.pushLywatch(ctx, abs, opt)
-	case ProtoLyipc:
-		res, err = c.pushLyipc(ctx, abs, opt)
-	case ProtoKlive:
-		res, err = c.pushKlive(ctx, abs, opt)
-	default:
-		err = fmt.Errorf("unknown protocol %v", c.Protocol)
+	w, err := c.Protocol.wire()
+	if err != nil {
+		return nil, err
 	}
+	start := time.Now()
+	res, err := w.push(ctx, c, &pushRequest{path: abs, opt: opt})
 	if err != nil {
 		return nil, err
 	}
@@ -191,50 +185,24 @@ func (c *Client) Push(ctx context.Context, path string, opt PushOptions) (*PushR
 	return res, nil
 }
 
-func (c *Client) pushLywatch(ctx context.Context, path string, opt PushOptions) (*PushResult, error) {
-	var r struct {
-		Type   string  `json:"type"`
-		File   string  `json:"file"`
-		Cell   string  `json:"cell"`
-		View   int     `json:"view"`
-		LoadMS float64 `json:"load_ms"`
-	}
-	if err := c.Call(ctx, "load", map[string]any{"path": path, "mode": opt.mode(), "force": opt.Force}, &r); err != nil {
-		return nil, err
-	}
-	return &PushResult{
-		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
-		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
-	}, nil
-}
-
 // Status asks the server for its state and the current view's. With lyipc it
 // only pings (the result has no view details); klive has no status.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	switch c.Protocol {
-	case ProtoLywatch:
-		var st Status
-		if err := c.Call(ctx, "status", nil, &st); err != nil {
-			return nil, err
-		}
-		return &st, nil
-	case ProtoLyipc:
-		if _, err := c.Text(ctx, "ping"); err != nil {
-			return nil, err
-		}
-		return &Status{Listening: true}, nil
+	w, err := c.Protocol.wire()
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s: the %s protocol has no status", c.Address(), c.Protocol)
+	return w.status(ctx, c)
 }
 
 // Zoom sets the current view's visible box (micrometres).
 func (c *Client) Zoom(ctx context.Context, left, bottom, right, top float64) error {
-	return c.Call(ctx, "zoom", map[string]any{"box": []float64{left, bottom, right, top}}, nil)
+	return c.Call(ctx, CmdZoom, map[string]any{"box": []float64{left, bottom, right, top}}, nil)
 }
 
 // SetLayerVisible shows or hides a layer ("L/D" or its name) in the current view.
 func (c *Client) SetLayerVisible(ctx context.Context, layer string, visible bool) error {
-	return c.Call(ctx, "set_layer_visible", map[string]any{"layer": layer, "visible": visible}, nil)
+	return c.Call(ctx, CmdSetLayerVisible, map[string]any{"layer": layer, "visible": visible}, nil)
 }
 
 // SaveImage has KLayout save the current view as a PNG of w×h pixels at path
@@ -244,5 +212,5 @@ func (c *Client) SaveImage(ctx context.Context, path string, w, h int) error {
 	if err != nil {
 		return err
 	}
-	return c.Call(ctx, "save_image", map[string]any{"path": abs, "width": w, "height": h}, nil)
+	return c.Call(ctx, CmdSaveImage, map[string]any{"path": abs, "width": w, "height": h}, nil)
 }

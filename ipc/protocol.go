@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,30 +28,54 @@ const (
 	ProtoKlive                   // klive's JSON request, JSON reply without newline
 )
 
+// protocols lists every wire protocol in Protocol order. A new protocol is
+// one file implementing wire, one constant above and one line here.
+func protocols() []wire {
+	return []wire{lywatchWire{}, lyipcWire{}, kliveWire{}}
+}
+
+// wire is the client side of one wire protocol.
+type wire interface {
+	// name is the protocol's name as the --protocol flag spells it.
+	name() string
+	// defaultAddr is where the protocol's servers listen by default.
+	defaultAddr() string
+	// push asks the server at c's address to show the layout.
+	push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error)
+	// status asks the server for its state, where the protocol can.
+	status(ctx context.Context, c *Client) (*Status, error)
+}
+
+func (p Protocol) wire() (wire, error) {
+	ws := protocols()
+	if p < 0 || int(p) >= len(ws) {
+		return nil, fmt.Errorf("unknown protocol %d", int(p))
+	}
+	return ws[p], nil
+}
+
 // String returns the protocol's name as the --protocol flag spells it.
 func (p Protocol) String() string {
-	switch p {
-	case ProtoLywatch:
-		return "lywatch"
-	case ProtoLyipc:
-		return "lyipc"
-	case ProtoKlive:
-		return "klive"
+	if w, err := p.wire(); err == nil {
+		return w.name()
 	}
 	return fmt.Sprintf("Protocol(%d)", int(p))
 }
 
 // ParseProtocol turns "lywatch", "lyipc" or "klive" into a Protocol.
 func ParseProtocol(s string) (Protocol, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "lywatch":
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
 		return ProtoLywatch, nil
-	case "lyipc":
-		return ProtoLyipc, nil
-	case "klive":
-		return ProtoKlive, nil
 	}
-	return 0, fmt.Errorf("unknown protocol %q (want lywatch, lyipc or klive)", s)
+	var names []string
+	for i, w := range protocols() {
+		if w.name() == s {
+			return Protocol(i), nil
+		}
+		names = append(names, w.name())
+	}
+	return 0, fmt.Errorf("unknown protocol %q (want %s)", s, strings.Join(names, ", "))
 }
 
 // Load modes of the lywatch protocol's load command.
@@ -200,4 +225,32 @@ func clip(b []byte) string {
 		return string(b[:n]) + "..."
 	}
 	return string(b)
+}
+
+// pushRequest is what a wire needs to push one layout.
+type pushRequest struct {
+	path string // absolute
+	opt  PushOptions
+}
+
+// The commands of lywatch's protocol that this client sends. The server's
+// command table (klayout/server.py) must answer each of them.
+const (
+	CmdPing            = "ping"
+	CmdStatus          = "status"
+	CmdLoad            = "load"
+	CmdZoom            = "zoom"
+	CmdZoomFit         = "zoom_fit"
+	CmdSetLayerVisible = "set_layer_visible"
+	CmdSetLayerColor   = "set_layer_color"
+	CmdCell            = "cell"
+	CmdHier            = "hier"
+	CmdSaveImage       = "save_image"
+)
+
+// Commands lists every command of lywatch's protocol the client knows, in
+// the order of the README's table.
+func Commands() []string {
+	return []string{CmdPing, CmdStatus, CmdLoad, CmdZoom, CmdZoomFit, CmdSetLayerVisible,
+		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage}
 }

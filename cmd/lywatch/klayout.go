@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 const klayoutUsage = `Usage: lywatch klayout install|start|status [flags]
@@ -59,22 +60,22 @@ func runKLayoutInstall(e *env, args []string) int {
 	if len(pos) != 0 {
 		return e.errorf("klayout install: unexpected arguments %q", pos)
 	}
-	path, changed, err := ipc.Install(*dir)
+	path, changed, err := klayout.Install(*dir)
 	if err != nil {
 		return e.errorf("klayout install: %v", err)
 	}
 	if changed {
-		fmt.Fprintf(e.stdout, "installed lywatch server %s as an autorun macro: %s\n", ipc.ServerVersion(), path)
+		fmt.Fprintf(e.stdout, "installed lywatch server %s as an autorun macro: %s\n", klayout.ServerVersion(), path)
 		fmt.Fprintf(e.stdout, "restart KLayout (klayout -e) to start it; it listens on %s\n", ipc.DefaultAddr)
 	} else {
-		fmt.Fprintf(e.stdout, "lywatch server %s already installed: %s\n", ipc.ServerVersion(), path)
+		fmt.Fprintf(e.stdout, "lywatch server %s already installed: %s\n", klayout.ServerVersion(), path)
 	}
 	return exitOK
 }
 
 func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 	fs := klayoutFlags(e, "start")
-	port := fs.Int("port", ipc.PortOf(ipc.DefaultAddr), "port for the server")
+	port := fs.Int("port", klayout.PortOf(ipc.DefaultAddr), "port for the server")
 	bin := fs.String("klayout", "klayout", "the klayout binary")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the server to answer (0: do not wait)")
 	files, code, ok := parseArgs(fs, args)
@@ -96,7 +97,7 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		fmt.Fprintln(e.stderr, "lywatch: klayout start: no DISPLAY set; KLayout's window needs one (over ssh use -X, or run 'Xvfb :99 &' and DISPLAY=:99 for a headless one)")
 	}
-	l, err := ipc.Launch(ipc.LaunchOptions{KLayout: *bin, Port: *port, Files: files})
+	l, err := klayout.Launch(klayout.LaunchOptions{KLayout: *bin, Port: *port, Files: files})
 	if err != nil {
 		return e.errorf("klayout start: %v", err)
 	}
@@ -106,7 +107,7 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 	}
 	wctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
-	st, err := ipc.WaitReady(wctx, c, func() bool { return !ipc.ProcessAlive(l.PID) })
+	st, err := klayout.WaitReady(wctx, c, func() bool { return !klayout.ProcessAlive(l.PID) })
 	if err != nil {
 		fmt.Fprintf(e.stderr, "lywatch: klayout start: %v\n%s", err, whyNoServer(*port))
 		if tail := klayoutLogTail(l.Log, 10); tail != "" {
@@ -138,7 +139,7 @@ func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		why := ""
 		if errors.Is(err, ipc.ErrNoServer) {
-			why = whyNoServer(ipc.PortOf(c.Address()))
+			why = whyNoServer(klayout.PortOf(c.Address()))
 		}
 		if *asJSON {
 			writeJSON(e, map[string]any{"listening": false, "error": err.Error(), "why": strings.TrimSpace(why)})
@@ -158,8 +159,8 @@ func runKLayoutStatus(ctx context.Context, e *env, args []string) int {
 func printKLayoutStatus(e *env, st *ipc.Status, addr string, bold, dim func(...any) string) {
 	w := e.stdout
 	fmt.Fprintf(w, "%s on %s: %s, pid %d\n", bold("lywatch server "+st.ServerVersion), addr, st.KLayoutVersion, st.PID)
-	if st.ServerVersion != "" && st.ServerVersion != ipc.ServerVersion() {
-		fmt.Fprintf(w, "  %s\n", dim(fmt.Sprintf("this lywatch has server %s: run 'lywatch klayout install' and restart KLayout", ipc.ServerVersion())))
+	if st.ServerVersion != "" && st.ServerVersion != klayout.ServerVersion() {
+		fmt.Fprintf(w, "  %s\n", dim(fmt.Sprintf("this lywatch has server %s: run 'lywatch klayout install' and restart KLayout", klayout.ServerVersion())))
 	}
 	if st.Views == 0 {
 		fmt.Fprintln(w, "  no layout open")
@@ -185,7 +186,7 @@ func printKLayoutStatus(e *env, st *ipc.Status, addr string, bold, dim func(...a
 
 // whyNoServer explains from the discovery files why nothing answers on port.
 func whyNoServer(port int) string {
-	ds, err := ipc.ReadDiscovery(port)
+	ds, err := klayout.ReadDiscovery(port)
 	if err != nil || len(ds) == 0 {
 		return ""
 	}

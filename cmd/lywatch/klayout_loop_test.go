@@ -14,6 +14,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // klWaitStatus asks KLayout for its status until ok accepts it.
@@ -57,7 +58,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 		t.Skip("builds lywatch and runs the example PDK in a real KLayout")
 	}
 	kl := testsupport.KLayout(t)
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	root := testsupport.Root(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "lywatch")

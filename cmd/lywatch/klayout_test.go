@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/lywatch/lywatch/internal/testsupport"
-	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 func TestKLayoutInstall(t *testing.T) {
@@ -30,7 +30,7 @@ func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
 	addr := testsupport.FreeAddr(t)
-	port := ipc.PortOf(addr)
+	port := klayout.PortOf(addr)
 	dir := filepath.Join(cache, "lywatch")
 	os.MkdirAll(dir, 0o755)
 	disc := `{"pid": ` + strconv.Itoa(os.Getpid()) + `, "port": ` + strconv.Itoa(port) + `, "listening": false, "error": "cannot listen on 127.0.0.1: address in use"}`

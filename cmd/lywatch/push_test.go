@@ -9,6 +9,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // klSmallLayout writes a one-cell layout with KLayout's batch mode.
@@ -53,7 +54,7 @@ func TestPushUsageAndNoServer(t *testing.T) {
 }
 
 func TestPushAndStatusWithKLayout(t *testing.T) {
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	file := klSmallLayout(t, t.TempDir())
 	code, out, stderr := runCmd(t, "push", file, "--target", g.Addr, "--no-color")
 	if code != exitOK || !strings.Contains(out, "pushed small.gds (open, cell SMALL") {

@@ -593,34 +593,46 @@ class Server(object):
 
     def dispatch(self, req):
         cmd = req.get("cmd")
-        v = self.viewer
-        if cmd == "ping":
-            return {"pong": True, "server_version": SERVER_VERSION}
-        if cmd == "status":
-            return v.status(self)
-        if cmd == "load":
-            return v.load(req.get("path"), req.get("mode") or "reload", bool(req.get("force")))
-        if cmd == "zoom":
-            return v.zoom(req.get("box"))
-        if cmd == "zoom_fit":
-            v.view().zoom_fit()
-            return {}
-        if cmd == "set_layer_visible":
-            return v.set_layer_visible(req.get("layer"), req.get("visible", True))
-        if cmd == "set_layer_color":
-            return v.set_layer_color(req.get("layer"), req.get("color"))
-        if cmd == "cell":
-            return v.set_cell(req.get("name"))
-        if cmd == "hier":
-            view = v.view()
-            if req.get("min") is not None:
-                view.min_hier_levels = int(req.get("min"))
-            if req.get("max") is not None:
-                view.max_hier_levels = int(req.get("max"))
-            return {"min_hier": view.min_hier_levels, "max_hier": view.max_hier_levels}
-        if cmd == "save_image":
-            return v.save_image(req.get("path"), req.get("width", 800), req.get("height", 600))
-        raise ValueError("unknown command %r" % (cmd,))
+        handler = COMMANDS.get(cmd) if isinstance(cmd, str) else None
+        if handler is None:
+            raise ValueError("unknown command %r" % (cmd,))
+        return handler(self, req)
+
+    def cmd_ping(self, req):
+        return {"pong": True, "server_version": SERVER_VERSION, "commands": sorted(COMMANDS)}
+
+    def cmd_status(self, req):
+        return self.viewer.status(self)
+
+    def cmd_load(self, req):
+        return self.viewer.load(req.get("path"), req.get("mode") or "reload", bool(req.get("force")))
+
+    def cmd_zoom(self, req):
+        return self.viewer.zoom(req.get("box"))
+
+    def cmd_zoom_fit(self, req):
+        self.viewer.view().zoom_fit()
+        return {}
+
+    def cmd_set_layer_visible(self, req):
+        return self.viewer.set_layer_visible(req.get("layer"), req.get("visible", True))
+
+    def cmd_set_layer_color(self, req):
+        return self.viewer.set_layer_color(req.get("layer"), req.get("color"))
+
+    def cmd_cell(self, req):
+        return self.viewer.set_cell(req.get("name"))
+
+    def cmd_hier(self, req):
+        view = self.viewer.view()
+        if req.get("min") is not None:
+            view.min_hier_levels = int(req.get("min"))
+        if req.get("max") is not None:
+            view.max_hier_levels = int(req.get("max"))
+        return {"min_hier": view.min_hier_levels, "max_hier": view.max_hier_levels}
+
+    def cmd_save_image(self, req):
+        return self.viewer.save_image(req.get("path"), req.get("width", 800), req.get("height", 600))
 
     def text_command(self, line):
         words = shlex.split(line)
@@ -642,6 +654,22 @@ class Server(object):
         if cmd == "cellview" and len(words) == 2:
             return self.viewer.set_cell(words[1])["cell"]
         raise ValueError("unknown command: %s" % line)
+
+
+# The commands of lywatch's protocol: name -> Server method. The Go client's
+# ipc.Commands() must agree (klayout.TestCommandTablesAgree).
+COMMANDS = {
+    "ping": Server.cmd_ping,
+    "status": Server.cmd_status,
+    "load": Server.cmd_load,
+    "zoom": Server.cmd_zoom,
+    "zoom_fit": Server.cmd_zoom_fit,
+    "set_layer_visible": Server.cmd_set_layer_visible,
+    "set_layer_color": Server.cmd_set_layer_color,
+    "cell": Server.cmd_cell,
+    "hier": Server.cmd_hier,
+    "save_image": Server.cmd_save_image,
+}
 
 
 def main():

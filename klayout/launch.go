@@ -1,4 +1,4 @@
-package ipc
+package klayout
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/lywatch/lywatch/ipc"
 )
 
 // LaunchOptions configures Launch.
@@ -51,7 +53,7 @@ func Launch(opts LaunchOptions) (*Launched, error) {
 	}
 	port := opts.Port
 	if port == 0 {
-		port = PortOf(DefaultAddr)
+		port = PortOf(ipc.DefaultAddr)
 	}
 	logPath := filepath.Join(dir, "klayout-"+strconv.Itoa(port)+".log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -81,7 +83,7 @@ func Launch(opts LaunchOptions) (*Launched, error) {
 
 // WaitReady asks c for its status until the server answers or ctx is done.
 // exited, if not nil, reports that the launched process is gone.
-func WaitReady(ctx context.Context, c *Client, exited func() bool) (*Status, error) {
+func WaitReady(ctx context.Context, c *ipc.Client, exited func() bool) (*ipc.Status, error) {
 	probe := *c
 	probe.Timeout = 2 * time.Second
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -91,7 +93,7 @@ func WaitReady(ctx context.Context, c *Client, exited func() bool) (*Status, err
 		if err == nil {
 			return st, nil
 		}
-		if !errors.Is(err, ErrNoServer) && ctx.Err() == nil {
+		if !errors.Is(err, ipc.ErrNoServer) && ctx.Err() == nil {
 			return nil, err
 		}
 		if exited != nil && exited() {

@@ -1,4 +1,4 @@
-package ipc_test
+package klayout_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // BenchmarkPushReload pushes a layout that is open already into a real
 // KLayout (reload keeping the view); ns/op is the client's round trip,
 // load-ms/op KLayout's own share.
 func BenchmarkPushReload(b *testing.B) {
-	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	dir := b.TempDir()
 	chip := filepath.Join(dir, "chip.gds")
 	testsupport.Batch(b, `
@@ -48,7 +49,7 @@ ly.write(out)
 
 // BenchmarkStatus measures one status request to a real KLayout.
 func BenchmarkStatus(b *testing.B) {
-	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	c := &ipc.Client{Addr: g.Addr}
 	ctx := context.Background()
 	for b.Loop() {

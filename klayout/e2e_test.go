@@ -1,4 +1,4 @@
-package ipc_test
+package klayout_test
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // makeLayouts writes two versions of a small layout into dir with KLayout's
@@ -98,12 +99,26 @@ func sameBox(a, b []float64, tol float64) bool {
 // TestKLayoutEndToEnd drives one real KLayout GUI under Xvfb through the
 // pushes lywatch makes, then kills and restarts it.
 func TestKLayoutEndToEnd(t *testing.T) {
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	dir := t.TempDir()
 	v1, v2 := makeLayouts(t, dir)
 	chip := filepath.Join(dir, "chip.gds")
 	copyFile(t, v1, chip)
 	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
+
+	t.Run("the running server answers every command the client sends", func(t *testing.T) {
+		var pong struct {
+			Commands []string `json:"commands"`
+		}
+		if err := c.Call(ctxT(t, 10*time.Second), ipc.CmdPing, nil, &pong); err != nil {
+			t.Fatal(err)
+		}
+		client := ipc.Commands()
+		slices.Sort(client)
+		if !slices.Equal(pong.Commands, client) {
+			t.Errorf("server's commands %v, client's %v", pong.Commands, client)
+		}
+	})
 
 	t.Run("push then status shows file and top cell", func(t *testing.T) {
 		res := push(t, c, chip, ipc.PushOptions{})
@@ -114,7 +129,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		if st.File != chip || st.Cell != "TOP" || !slices.Equal(st.TopCells, []string{"TOP"}) || st.Views != 1 {
 			t.Errorf("status %+v: want file %s, cell TOP, one view", st, chip)
 		}
-		if st.ServerVersion != ipc.ServerVersion() || !strings.HasPrefix(st.KLayoutVersion, "KLayout ") {
+		if st.ServerVersion != klayout.ServerVersion() || !strings.HasPrefix(st.KLayoutVersion, "KLayout ") {
 			t.Errorf("versions: server %q, klayout %q", st.ServerVersion, st.KLayoutVersion)
 		}
 	})
@@ -400,9 +415,9 @@ func TestKLayoutPortTaken(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro(), Port: port, NotListening: true})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Port: port, NotListening: true})
 	t.Setenv("XDG_CACHE_HOME", g.CacheDir)
-	ds, err := ipc.ReadDiscovery(port)
+	ds, err := klayout.ReadDiscovery(port)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("discovery: %v, %d files", err, len(ds))
 	}
@@ -421,11 +436,11 @@ func TestKLayoutAutorunInstall(t *testing.T) {
 		t.Skip("starts a KLayout")
 	}
 	home := t.TempDir()
-	path, changed, err := ipc.Install(filepath.Join(home, ".klayout", "pymacros"))
+	path, changed, err := klayout.Install(filepath.Join(home, ".klayout", "pymacros"))
 	if err != nil || !changed {
 		t.Fatalf("install: %s, %v, %v", path, changed, err)
 	}
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro(), Home: home, Autorun: true})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Home: home, Autorun: true})
 	st, err := (&ipc.Client{Addr: g.Addr}).Status(ctxT(t, 10*time.Second))
 	if err != nil || st.PID != g.PID() {
 		t.Fatalf("status of the autorun server: %+v, %v", st, err)

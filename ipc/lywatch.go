@@ -1,0 +1,38 @@
+package ipc
+
+import (
+	"context"
+	"time"
+)
+
+// lywatchWire is lywatch's own protocol: JSON request and reply lines.
+type lywatchWire struct{}
+
+func (lywatchWire) name() string        { return "lywatch" }
+func (lywatchWire) defaultAddr() string { return DefaultAddr }
+
+func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error) {
+	var r struct {
+		Type   string  `json:"type"`
+		File   string  `json:"file"`
+		Cell   string  `json:"cell"`
+		View   int     `json:"view"`
+		LoadMS float64 `json:"load_ms"`
+	}
+	args := map[string]any{"path": req.path, "mode": req.opt.mode(), "force": req.opt.Force}
+	if err := c.Call(ctx, CmdLoad, args, &r); err != nil {
+		return nil, err
+	}
+	return &PushResult{
+		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
+		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
+	}, nil
+}
+
+func (lywatchWire) status(ctx context.Context, c *Client) (*Status, error) {
+	var st Status
+	if err := c.Call(ctx, CmdStatus, nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
