@@ -47,13 +47,27 @@ func (e *NoServerError) Is(target error) bool { return target == ErrNoServer }
 func (e *NoServerError) Unwrap() error { return e.Err }
 
 // Client talks to one KLayout. The zero value pushes to DefaultAddr with the
-// lywatch protocol. A Client holds no connection between calls and is safe
-// for concurrent use.
+// lywatch protocol and the user's token (LoadToken). A Client holds no
+// connection between calls and is safe for concurrent use.
 type Client struct {
 	Addr        string        // host:port; DefaultAddr if empty
 	Protocol    Protocol      // wire protocol; ProtoLywatch if zero
 	Timeout     time.Duration // whole request; DefaultTimeout if zero
 	DialTimeout time.Duration // connecting; DefaultDialTimeout (or Timeout if smaller) if zero
+	// Token is sent with every lywatch-protocol request; LoadToken's when
+	// empty.
+	Token string
+	// Root is the client's project root, sent with every request: the
+	// server then lets clients load layouts and save images under it. A
+	// push without one sends the layout's folder.
+	Root string
+}
+
+func (c *Client) token() (string, error) {
+	if c.Token != "" {
+		return c.Token, nil
+	}
+	return LoadToken()
 }
 
 // Address returns the address the client connects to: Addr, or the
@@ -120,13 +134,21 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 	if c.Protocol != ProtoLywatch {
 		return fmt.Errorf("%s: command %q needs the lywatch protocol, not %s", c.Address(), cmd, c.Protocol)
 	}
+	return c.call(ctx, cmd, c.Root, args, result)
+}
+
+func (c *Client) call(ctx context.Context, cmd, root string, args map[string]any, result any) error {
+	tok, err := c.token()
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", c.Address(), cmd, err)
+	}
 	conn, stop, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	defer stop()
-	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Args: args}
+	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Token: tok, Root: root, Args: args}
 	line, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%s: encode %s request: %w", c.Address(), cmd, err)
@@ -146,12 +168,12 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 		}
 		if rep.ID == nil || *rep.ID != req.ID {
 			if !rep.OK && rep.ID == nil {
-				return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error}
+				return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
 			}
 			continue // a reply to someone else's request; not ours
 		}
 		if !rep.OK {
-			return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error}
+			return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
 		}
 		if result != nil && len(rep.Result) > 0 {
 			if err := json.Unmarshal(rep.Result, result); err != nil {
@@ -212,5 +234,9 @@ func (c *Client) SaveImage(ctx context.Context, path string, w, h int) error {
 	if err != nil {
 		return err
 	}
-	return c.Call(ctx, CmdSaveImage, map[string]any{"path": abs, "width": w, "height": h}, nil)
+	root := c.Root
+	if root == "" {
+		root = filepath.Dir(abs)
+	}
+	return c.call(ctx, CmdSaveImage, root, map[string]any{"path": abs, "width": w, "height": h}, nil)
 }

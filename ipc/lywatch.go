@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 )
 
@@ -20,7 +21,11 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 		LoadMS float64 `json:"load_ms"`
 	}
 	args := map[string]any{"path": req.path, "mode": req.opt.mode(), "force": req.opt.Force}
-	if err := c.Call(ctx, CmdLoad, args, &r); err != nil {
+	root := c.Root
+	if root == "" {
+		root = filepath.Dir(req.path)
+	}
+	if err := c.call(ctx, CmdLoad, root, args, &r); err != nil {
 		return nil, err
 	}
 	return &PushResult{

@@ -165,21 +165,29 @@ type Layer struct {
 }
 
 // Request is one lywatch-protocol request line. Args are merged into the
-// JSON object beside id and cmd.
+// JSON object beside id, cmd, token and root; they cannot override those.
 type Request struct {
-	ID   uint64
-	Cmd  string
-	Args map[string]any
+	ID    uint64
+	Cmd   string
+	Token string // the user's token (see LoadToken)
+	Root  string // the client's project root, a folder the server may then read
+	Args  map[string]any
 }
 
 // MarshalJSON writes the request as one flat JSON object.
 func (r Request) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, len(r.Args)+2)
+	m := make(map[string]any, len(r.Args)+4)
 	for k, v := range r.Args {
 		m[k] = v
 	}
 	m["id"] = r.ID
 	m["cmd"] = r.Cmd
+	m["token"] = r.Token
+	if r.Root != "" {
+		m["root"] = r.Root
+	} else {
+		delete(m, "root")
+	}
 	return json.Marshal(m)
 }
 
@@ -188,8 +196,22 @@ type Reply struct {
 	ID     *uint64         `json:"id"`
 	OK     bool            `json:"ok"`
 	Error  string          `json:"error,omitempty"`
+	Code   string          `json:"code,omitempty"` // why it failed, for programs: see the Code* constants
 	Result json.RawMessage `json:"result,omitempty"`
 }
+
+// Codes of error replies.
+const (
+	CodeUnauthorized = "unauthorized" // no token, or the wrong one
+	CodeNotAllowed   = "not_allowed"  // a path is missing, unreadable or outside the allowed folders (one answer for all)
+	CodeBadRequest   = "bad_request"  // a field out of bounds or of the wrong type
+	CodeTooLarge     = "too_large"    // a line or a payload over the server's limit
+	CodeBusy         = "busy"         // too many connections
+)
+
+// ErrUnauthorized is matched (errors.Is) by a server's refusal of a missing
+// or wrong token.
+var ErrUnauthorized = errors.New("unauthorized")
 
 // ServerError is an error reply from the server (`"ok": false`, lyipc's ERR,
 // or klive's error field).
@@ -197,11 +219,17 @@ type ServerError struct {
 	Addr string
 	Cmd  string
 	Msg  string
+	Code string // the reply's code, where the server gives one
 }
 
 // Error names the server, the command and KLayout's message.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("KLayout at %s: %s: %s", e.Addr, e.Cmd, e.Msg)
+}
+
+// Is makes errors.Is(err, ErrUnauthorized) true for a token refusal.
+func (e *ServerError) Is(target error) bool {
+	return target == ErrUnauthorized && e.Code == CodeUnauthorized
 }
 
 // ErrMalformedReply is wrapped by errors about replies that cannot be parsed.

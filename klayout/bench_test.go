@@ -30,7 +30,7 @@ for i in range(200):
     top.insert(pya.CellInstArray(c.cell_index(), pya.Trans(i * 3000, 0)))
 ly.write(out)
 `, map[string]string{"out": chip})
-	c := &ipc.Client{Addr: g.Addr, Timeout: 30 * time.Second}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 30 * time.Second}
 	ctx := context.Background()
 	if _, err := c.Push(ctx, chip, ipc.PushOptions{}); err != nil {
 		b.Fatal(err)
@@ -50,7 +50,7 @@ ly.write(out)
 // BenchmarkStatus measures one status request to a real KLayout.
 func BenchmarkStatus(b *testing.B) {
 	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
-	c := &ipc.Client{Addr: g.Addr}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token}
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := c.Status(ctx); err != nil {

@@ -99,12 +99,12 @@ func sameBox(a, b []float64, tol float64) bool {
 // TestKLayoutEndToEnd drives one real KLayout GUI under Xvfb through the
 // pushes lywatch makes, then kills and restarts it.
 func TestKLayoutEndToEnd(t *testing.T) {
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Env: []string{"LYWATCH_LYIPC=1", "LYWATCH_KLIVE=1"}})
 	dir := t.TempDir()
 	v1, v2 := makeLayouts(t, dir)
 	chip := filepath.Join(dir, "chip.gds")
 	copyFile(t, v1, chip)
-	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 20 * time.Second}
 
 	t.Run("the running server answers every command the client sends", func(t *testing.T) {
 		var pong struct {
@@ -194,7 +194,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		os.Chtimes(chip, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
 		// Keep asking for a while: KLayout's check (were it on) would pop up
 		// its prompt within a second or so.
-		quick := &ipc.Client{Addr: g.Addr, Timeout: 2 * time.Second}
+		quick := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 2 * time.Second}
 		for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
 			if _, err := quick.Status(context.Background()); err != nil {
 				t.Fatalf("status after the file changed on disk: %v", err)
@@ -203,7 +203,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 		start := time.Now()
 		push(t, c, chip, ipc.PushOptions{})
-		if _, err := (&ipc.Client{Addr: g.Addr, Timeout: 2 * time.Second}).Status(context.Background()); err != nil {
+		if _, err := (&ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 2 * time.Second}).Status(context.Background()); err != nil {
 			t.Fatalf("status after the push: %v", err)
 		}
 		if d := time.Since(start); d > 4*time.Second {
@@ -234,7 +234,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			for range 100 {
 				w(chunk)
 			}
-			w([]byte("\"}\n{\"id\": 7, \"cmd\": \"status\"}\n"))
+			w([]byte("\"}\n{\"id\": 7, \"cmd\": \"status\", \"token\": \"" + g.Token + "\"}\n"))
 			errc <- err
 		}()
 		br := bufio.NewReaderSize(conn, 64<<10)
@@ -259,14 +259,14 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Binary garbage on a fresh connection is taken as a text command.
-		if _, err := (&ipc.Client{Addr: g.Addr, Timeout: 5 * time.Second}).Text(context.Background(), "\x01\x02\xff"); err == nil {
+		if _, err := (&ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 5 * time.Second}).Text(context.Background(), "\x01\x02\xff"); err == nil {
 			t.Error("binary garbage answered ACK")
 		}
 		status(t, c)
 	})
 
 	t.Run("lyipc load, reload view and cellview answer ACK", func(t *testing.T) {
-		ly := &ipc.Client{Addr: g.Addr, Protocol: ipc.ProtoLyipc, Timeout: 20 * time.Second}
+		ly := &ipc.Client{Addr: g.Addr, Token: g.Token, Protocol: ipc.ProtoLyipc, Timeout: 20 * time.Second}
 		ctx := ctxT(t, 30*time.Second)
 		for _, cmd := range []string{"ping", "load " + ipc.QuoteTextArg(chip), "reload view", "cellview SUB", "cellview TOP"} {
 			if _, err := ly.Text(ctx, cmd); err != nil {
@@ -285,7 +285,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 	})
 
 	t.Run("klive request reloads", func(t *testing.T) {
-		kl := &ipc.Client{Addr: g.Addr, Protocol: ipc.ProtoKlive, Timeout: 20 * time.Second}
+		kl := &ipc.Client{Addr: g.Addr, Token: g.Token, Protocol: ipc.ProtoKlive, Timeout: 20 * time.Second}
 		res, err := kl.Push(ctxT(t, 20*time.Second), chip, ipc.PushOptions{})
 		if err != nil || res.Type != "reload" {
 			t.Fatalf("klive push: %+v, %v", res, err)
@@ -324,8 +324,8 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 		_, err := c.Push(ctxT(t, 10*time.Second), filepath.Join(dir, "missing.gds"), ipc.PushOptions{})
 		var se *ipc.ServerError
-		if !errors.As(err, &se) || !strings.Contains(se.Msg, "no such file") {
-			t.Errorf("push of a missing file: %v, want a server error 'no such file'", err)
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, "not found or not allowed") {
+			t.Errorf("push of a missing file: %v, want a server error 'not found or not allowed'", err)
 		}
 	})
 
@@ -441,7 +441,7 @@ func TestKLayoutAutorunInstall(t *testing.T) {
 		t.Fatalf("install: %s, %v, %v", path, changed, err)
 	}
 	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Home: home, Autorun: true})
-	st, err := (&ipc.Client{Addr: g.Addr}).Status(ctxT(t, 10*time.Second))
+	st, err := (&ipc.Client{Addr: g.Addr, Token: g.Token}).Status(ctxT(t, 10*time.Second))
 	if err != nil || st.PID != g.PID() {
 		t.Fatalf("status of the autorun server: %+v, %v", st, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lywatch/lywatch/ipc"
@@ -20,6 +21,12 @@ type LaunchOptions struct {
 	Files   []string // layouts to open
 	Env     []string // more environment variables (e.g. DISPLAY=:99)
 	Dir     string   // where the macro and the log go; DiscoveryDir() if empty
+	// Lyipc and Klive switch on the server's unauthenticated lyipc and
+	// klive compatibility.
+	Lyipc, Klive bool
+	// Allow lists folders the server may read layouts from and write
+	// images to, besides the project roots authenticated clients send.
+	Allow []string
 }
 
 // Launched is a KLayout started by Launch.
@@ -70,6 +77,21 @@ func Launch(opts LaunchOptions) (*Launched, error) {
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), "LYWATCH_PORT="+strconv.Itoa(port))
+	if opts.Lyipc {
+		cmd.Env = append(cmd.Env, "LYWATCH_LYIPC=1")
+	}
+	if opts.Klive {
+		cmd.Env = append(cmd.Env, "LYWATCH_KLIVE=1")
+	}
+	if len(opts.Allow) > 0 {
+		var abs []string
+		for _, a := range opts.Allow {
+			if p, err := filepath.Abs(a); err == nil {
+				abs = append(abs, p)
+			}
+		}
+		cmd.Env = append(cmd.Env, "LYWATCH_ALLOW="+strings.Join(abs, string(os.PathListSeparator)))
+	}
 	cmd.Env = append(cmd.Env, opts.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = detached()

@@ -1,26 +1,36 @@
-# lywatch server: runs inside KLayout's GUI and lets lywatch (and lyipc or
-# klive clients) load layouts into the running window, keeping the view.
+# lywatch server: runs inside KLayout's GUI and lets lywatch (and, when
+# switched on, lyipc or klive clients) load layouts into the running window,
+# keeping the view.
 #
-# Start it with `klayout -e -rm lywatch_server.py`, or install it as an
-# autorun macro with `lywatch klayout install`. It listens on 127.0.0.1:11078
-# (LYWATCH_PORT / -rd lywatch_port=N to change, LYWATCH_BIND / -rd
-# lywatch_bind=ADDR for the address) and speaks:
+# Start it with `lywatch klayout start` (or `klayout -e -rm
+# lywatch_server.py`), or install it as an autorun macro with `lywatch klayout
+# install`. It listens on 127.0.0.1:11078 and speaks:
 #
-#   * lywatch's protocol: one JSON request per line, {"id": .., "cmd": ..},
-#     one JSON reply per line, {"id": .., "ok": true, "result": {..}} or
-#     {"id": .., "ok": false, "error": ".."}. Commands: ping, status, load,
-#     zoom, zoom_fit, set_layer_visible, set_layer_color, cell, hier,
-#     save_image.
-#   * a klive request ({"gds": path, "keep_position": true}) on the same line
-#     format, answered klive-style.
-#   * lyipc's text commands (first byte not '{'): `load <path> [mode]`,
-#     `reload view`, `cellview <name>`, `ping`, answered `ACK ...` / `ERR ...`
-#     and the connection closed.
+#   * lywatch's protocol: one JSON request per line, {"id": .., "cmd": ..,
+#     "token": .., "root": ..}, one JSON reply per line, {"id": .., "ok":
+#     true, "result": {..}} or {"id": .., "ok": false, "error": "..", "code":
+#     ".."}. Every request carries the user's token (a file only the user can
+#     read, <config dir>/lywatch/token); the commands are the COMMANDS table
+#     at the end.
+#   * when started with lywatch_klive=1: a klive request ({"gds": path,
+#     "keep_position": true}) on the same line format, answered klive-style.
+#   * when started with lywatch_lyipc=1: lyipc's text commands (first byte
+#     not '{'): `load <path> [mode]`, `reload view`, `cellview <name>`,
+#     `ping`, answered `ACK ...` / `ERR ...` and the connection closed.
+#   lyipc and klive clients cannot send a token: those two are
+#   unauthenticated, as the tools themselves are, and confined to the folders
+#   authenticated clients allowed.
 #
-# It uses only API that KLayout 0.28.5, 0.29 and 0.30 share.
+# Settings are -rd defines (lywatch_port=N) or environment variables
+# (LYWATCH_PORT=N); see Settings. It uses only API that KLayout 0.28.5, 0.29
+# and 0.30 share.
 
+import errno
+import hmac
 import json
+import math
 import os
+import secrets
 import shlex
 import sys
 import tempfile
@@ -29,11 +39,24 @@ import traceback
 
 import pya
 
-SERVER_VERSION = "0.1.0"
-PROTOCOL_VERSION = 1
+SERVER_VERSION = "0.2.0"
+PROTOCOL_VERSION = 2
 DEFAULT_PORT = 11078
 DEFAULT_BIND = "127.0.0.1"
 MAX_LINE = 1 << 20  # bytes in one request line
+MAX_CONNECTIONS = 16  # open at once; more are refused
+IDLE_TIMEOUT = 30.0  # seconds a connection may stay silent
+MAX_IMAGE_SIDE = 8192  # pixels
+MAX_IMAGE_PIXELS = 4096 * 4096
+NOT_ALLOWED = "not found or not allowed"  # one answer for missing, unreadable and outside the allowed folders
+
+
+class RequestError(Exception):
+    """An error reply with a machine-readable code beside the message."""
+
+    def __init__(self, code, msg):
+        Exception.__init__(self, msg)
+        self.code = code
 
 
 def _log(msg):
@@ -59,6 +82,125 @@ def _setting(define, env, default):
     if value is None or value == "":
         return default
     return value
+
+
+def _flag(define, env):
+    return str(_setting(define, env, "")).strip().lower() in ("1", "true", "yes", "on")
+
+
+def config_dir():
+    """The same directory as Go's os.UserConfigDir()."""
+    if sys.platform == "darwin":
+        return os.path.join(os.path.expanduser("~"), "Library", "Application Support")
+    if sys.platform.startswith("win"):
+        return os.environ.get("AppData") or os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return xdg
+    return os.path.join(os.path.expanduser("~"), ".config")
+
+
+def token_path():
+    return _setting("lywatch_token_file", "LYWATCH_TOKEN_FILE", os.path.join(config_dir(), "lywatch", "token"))
+
+
+def load_token(path):
+    """The user's token: the file's first line, the file created (mode 0600)
+    with a fresh random token on first use. A file others can read or that
+    another user owns is refused, as lywatch's client refuses it."""
+    try:
+        os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            raise
+    if hasattr(os, "getuid"):
+        st = os.stat(path)
+        if st.st_uid != os.getuid():
+            raise RuntimeError("token file %s belongs to another user" % path)
+        if st.st_mode & 0o077:
+            raise RuntimeError("token file %s can be read by other users (mode %o): run chmod 600 %s"
+                               % (path, st.st_mode & 0o777, path))
+    with open(path) as f:
+        token = f.readline().strip()
+    if len(token) < 32:
+        raise RuntimeError("token file %s holds no token of at least 32 characters" % path)
+    return token
+
+
+def _inside(path, root):
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+class Guard(object):
+    """Who may do what: the token check, the folders that paths in requests
+    are confined to, and the bounds on sizes."""
+
+    def __init__(self, token, allow):
+        self.token = token
+        self.roots = []
+        self.image_dir = tempfile.mkdtemp(prefix="lywatch-images-")
+        for root in allow:
+            self.allow(root)
+
+    def authorized(self, req):
+        tok = req.get("token")
+        return isinstance(tok, str) and self.token is not None and hmac.compare_digest(
+            tok.encode("utf-8", "replace"), self.token.encode("utf-8"))
+
+    def allow(self, root):
+        """Adds an authenticated client's project root (an absolute path)."""
+        if not isinstance(root, str) or not os.path.isabs(root):
+            return
+        real = os.path.realpath(root)
+        if real != os.sep and real not in self.roots:
+            self.roots.append(real)
+
+    def allowed(self, real, images=False):
+        roots = self.roots + ([os.path.realpath(self.image_dir)] if images else [])
+        return any(_inside(real, r) for r in roots)
+
+    def readable(self, cmd, path):
+        """The real path of a file a request may read, or the one error."""
+        if not isinstance(path, str) or not path or "\0" in path:
+            raise RequestError("not_allowed", "%s: no path given" % cmd)
+        path = os.path.abspath(path)
+        real = os.path.realpath(path)
+        if not (self.allowed(real) and os.path.isfile(real) and os.access(real, os.R_OK)):
+            raise RequestError("not_allowed", "%s: %s: %s" % (cmd, path, NOT_ALLOWED))
+        return path
+
+    def writable_png(self, cmd, path):
+        """The path a request may write a PNG to, or the one error: a .png
+        under an allowed folder or the image folder, not a link."""
+        if not isinstance(path, str) or not path or "\0" in path:
+            raise RequestError("not_allowed", "%s: no path given" % cmd)
+        path = os.path.abspath(path)
+        real_dir = os.path.realpath(os.path.dirname(path))
+        target = os.path.join(real_dir, os.path.basename(path))
+        ok = (target.lower().endswith(".png") and os.path.isdir(real_dir)
+              and self.allowed(target, images=True) and not os.path.islink(target)
+              and (not os.path.exists(target) or os.path.isfile(target)))
+        if not ok:
+            raise RequestError("not_allowed", "%s: %s: %s" % (cmd, path, NOT_ALLOWED))
+        return target
+
+
+def _int_in(cmd, name, v, lo, hi):
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise RequestError("bad_request", "%s: %s must be a whole number from %d to %d, not %r" % (cmd, name, lo, hi, v))
+    return v
+
+
+def _finite(cmd, name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise RequestError("bad_request", "%s: %s must be a finite number, not %r" % (cmd, name, v))
+    return float(v)
 
 
 def cache_dir():
@@ -159,11 +301,7 @@ class Viewer(object):
         return None
 
     def load(self, path, mode="reload", force=False):
-        if not path:
-            raise ValueError("load: no path given")
-        path = os.path.abspath(os.path.expanduser(path))
-        if not os.path.isfile(path):
-            raise ValueError("load: no such file: %s" % path)
+        """Shows the layout at path (absolute, checked by the Guard)."""
         if mode not in ("reload", "new", "replace", "add"):
             raise ValueError("load: unknown mode %r (want reload, new, replace or add)" % mode)
         mw = _main_window()
@@ -274,8 +412,6 @@ class Viewer(object):
         return view
 
     def zoom(self, box):
-        if not isinstance(box, list) or len(box) != 4:
-            raise ValueError("zoom: box must be [left, bottom, right, top] in micrometres")
         view = self.view()
         view.zoom_box(pya.DBox(float(box[0]), float(box[1]), float(box[2]), float(box[3])))
         return {"box": self._box(view)}
@@ -317,11 +453,18 @@ class Viewer(object):
         return {"cell": name}
 
     def save_image(self, path, width, height):
-        if not path:
-            raise ValueError("save_image: no path given")
+        """Saves the current view as a PNG at path (checked by the Guard),
+        through a new file beside it so a link put there meanwhile is
+        replaced, never followed."""
         view = self.view()
-        path = os.path.abspath(os.path.expanduser(path))
-        view.save_image(path, int(width), int(height))
+        fd, tmp = tempfile.mkstemp(prefix=".lywatch-", suffix=".png", dir=os.path.dirname(path))
+        os.close(fd)
+        try:
+            view.save_image(tmp, width, height)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
         return {"path": path}
 
     @staticmethod
@@ -381,21 +524,26 @@ class Viewer(object):
 
 
 class Connection(object):
-    """One client: buffers bytes across readyRead signals and answers lines."""
+    """One client: buffers bytes across readyRead signals and answers lines.
+    A connection that stays silent for IDLE_TIMEOUT is closed."""
 
-    def __init__(self, server, sock):
+    def __init__(self, server, sock, peer=""):
         self.server = server
         self.sock = sock
-        self.buf = b""
+        self.peer = peer
+        self.chunks = []  # the line so far, in pieces (no quadratic joins)
+        self.size = 0
         self.mode = None  # "json" or "text", fixed by the first byte
         self.discarding = False
         self.closing = False
+        self.last = time.time()
 
     def on_ready_read(self):
         try:
             data = self.sock.readAll()
             if not isinstance(data, (bytes, bytearray)):
                 data = bytes(data)  # QByteArray in some builds
+            self.last = time.time()
             self.feed(bytes(data))
         except Exception:
             _warn("connection error: " + traceback.format_exc())
@@ -415,15 +563,16 @@ class Connection(object):
                 data = data[nl + 1:]
                 continue
             if nl < 0:
-                if len(self.buf) + len(data) > MAX_LINE:
-                    self.buf = b""
+                if self.size + len(data) > MAX_LINE:
+                    self.chunks, self.size = [], 0
                     self.discarding = True
                     self.too_long()
                 else:
-                    self.buf += data
+                    self.chunks.append(data)
+                    self.size += len(data)
                 return
-            line = self.buf + data[:nl]
-            self.buf = b""
+            line = b"".join(self.chunks) + data[:nl]
+            self.chunks, self.size = [], 0
             data = data[nl + 1:]
             if len(line) > MAX_LINE:
                 self.too_long()
@@ -435,7 +584,7 @@ class Connection(object):
         if self.mode == "text":
             self.send_text("ERR " + msg)
         else:
-            self.send_json({"id": None, "ok": False, "error": msg})
+            self.send_json({"id": None, "ok": False, "error": msg, "code": "too_large"})
 
     def handle(self, line):
         line = line.strip()
@@ -450,24 +599,41 @@ class Connection(object):
         try:
             req = json.loads(line.decode("utf-8"))
         except Exception as exc:
-            self.send_json({"id": None, "ok": False, "error": "malformed request: %s" % exc})
+            self.send_json({"id": None, "ok": False, "error": "malformed request: %s" % exc, "code": "bad_request"})
             return
         if not isinstance(req, dict):
-            self.send_json({"id": None, "ok": False, "error": "malformed request: not a JSON object"})
+            self.send_json({"id": None, "ok": False, "error": "malformed request: not a JSON object", "code": "bad_request"})
             return
         rid = req.get("id")
+        if not isinstance(rid, (int, str)) or isinstance(rid, bool):
+            rid = None
         if "cmd" not in req and "gds" in req:
             self.handle_klive(req)
             return
+        guard = self.server.guard
+        if not guard.authorized(req):
+            _warn("refused a %r request from %s: %s token" % (
+                str(req.get("cmd"))[:40], self.peer, "no" if "token" not in req else "wrong"))
+            self.send_json({"id": rid, "ok": False, "code": "unauthorized", "error":
+                            "unauthorized: missing or wrong token (lywatch sends the one in %s; "
+                            "print it with 'lywatch klayout token')" % token_path()})
+            return
+        guard.allow(req.get("root"))
         try:
             result = self.server.dispatch(req)
             self.send_json({"id": rid, "ok": True, "result": result})
+        except RequestError as exc:
+            self.send_json({"id": rid, "ok": False, "error": str(exc), "code": exc.code})
         except Exception as exc:
             self.send_json({"id": rid, "ok": False, "error": "%s: %s" % (type(exc).__name__, exc)})
 
     def handle_klive(self, req):
         try:
-            res = self.server.viewer.load(req.get("gds"), "reload" if req.get("keep_position", True) else "new")
+            if not self.server.settings.klive:
+                raise RuntimeError("klive compatibility is off in this lywatch server "
+                                   "(start KLayout with 'lywatch klayout start --klive'; klive is unauthenticated)")
+            path = self.server.guard.readable("load", req.get("gds"))
+            res = self.server.viewer.load(path, "reload" if req.get("keep_position", True) else "new")
             self.send_json({
                 "version": SERVER_VERSION,
                 "klayout_version": klayout_version().replace("KLayout ", ""),
@@ -479,12 +645,21 @@ class Connection(object):
 
     def handle_text(self, line):
         try:
+            if not self.server.settings.lyipc:
+                raise RuntimeError("lyipc compatibility is off in this lywatch server "
+                                   "(start KLayout with 'lywatch klayout start --lyipc'; lyipc is unauthenticated)")
             reply = "ACK " + self.server.text_command(line.decode("utf-8", "replace"))
         except Exception as exc:
             reply = "ERR " + ("%s: %s" % (type(exc).__name__, exc)).replace("\n", " ")
         self.send_text(reply)
+        self.close()
+
+    def close(self):
         self.closing = True
-        self.sock.disconnectFromHost()
+        try:
+            self.sock.disconnectFromHost()
+        except Exception:
+            pass
 
     def send_json(self, obj):
         self.write((json.dumps(obj) + "\n").encode("utf-8"))
@@ -493,6 +668,7 @@ class Connection(object):
         self.write((text + "\r\n").encode("utf-8"))
 
     def write(self, data):
+        self.last = time.time()
         try:
             self.sock.write(data)
         except TypeError:
@@ -500,35 +676,66 @@ class Connection(object):
         self.sock.flush()
 
 
+class Settings(object):
+    """The server's settings: -rd defines (globals of this macro) win over
+    environment variables, which win over the defaults."""
+
+    def __init__(self):
+        self.port = int(_setting("lywatch_port", "LYWATCH_PORT", DEFAULT_PORT))
+        self.bind = _setting("lywatch_listen", "LYWATCH_LISTEN", _setting("lywatch_bind", "LYWATCH_BIND", DEFAULT_BIND))
+        self.lyipc = _flag("lywatch_lyipc", "LYWATCH_LYIPC")
+        self.klive = _flag("lywatch_klive", "LYWATCH_KLIVE")
+        allow = _setting("lywatch_allow", "LYWATCH_ALLOW", "")
+        self.allow = [a for a in str(allow).split(os.pathsep) if a]
+        self.max_connections = int(_setting("lywatch_max_connections", "LYWATCH_MAX_CONNECTIONS", MAX_CONNECTIONS))
+        self.idle_timeout = float(_setting("lywatch_idle_timeout", "LYWATCH_IDLE_TIMEOUT", IDLE_TIMEOUT))
+
+
 class Server(object):
     """The QTcpServer, its connections and the discovery file."""
 
     def __init__(self):
-        self.port = int(_setting("lywatch_port", "LYWATCH_PORT", DEFAULT_PORT))
-        self.bind = _setting("lywatch_bind", "LYWATCH_BIND", DEFAULT_BIND)
+        self.settings = Settings()
+        self.port = self.settings.port
+        self.bind = self.settings.bind
         self.viewer = Viewer()
         self.conns = {}
         self.listening = False
         self.error = ""
         self.tcp = None
+        self.sweeper = None
         self.discovery = ""
         self.started = time.time()
+        self.guard = Guard(None, self.settings.allow)
 
     def start(self):
         try:
             _main_window().set_config("layout-file-watcher-enabled", "false")
         except Exception as exc:
             _warn("could not turn off the file-changed prompt: %s" % exc)
+        try:
+            self.guard.token = load_token(token_path())
+        except Exception as exc:
+            self.error = "not started: %s" % exc
+            _warn(self.error)
+            self.write_discovery()
+            return
         self.tcp = pya.QTcpServer()
         self.tcp.newConnection(self.on_new_connection)
         if self.tcp.listen(pya.QHostAddress(self.bind), self.port):
             self.listening = True
-            _log("listening on %s:%d (server %s, %s)" % (self.bind, self.port, SERVER_VERSION, klayout_version()))
+            compat = [n for n, on in (("lyipc", self.settings.lyipc), ("klive", self.settings.klive)) if on]
+            _log("listening on %s:%d (server %s, %s)%s" % (
+                self.bind, self.port, SERVER_VERSION, klayout_version(),
+                ", unauthenticated %s compatibility on" % " and ".join(compat) if compat else ""))
         else:
             self.error = "cannot listen on %s:%d: %s (another KLayout or program has the port; set LYWATCH_PORT)" % (
                 self.bind, self.port, self.tcp.errorString())
             _warn(self.error)
         self.write_discovery()
+        self.sweeper = pya.QTimer()
+        self.sweeper.timeout(self.sweep)
+        self.sweeper.start(max(100, int(min(self.settings.idle_timeout, 5.0) * 250)))
         try:
             pya.Application.instance().aboutToQuit(self.stop)
         except Exception:
@@ -577,11 +784,48 @@ class Server(object):
     def on_new_connection(self):
         while self.tcp.hasPendingConnections():
             sock = self.tcp.nextPendingConnection()
-            conn = Connection(self, sock)
+            peer = "%s:%d" % (sock.peerAddress().toString(), sock.peerPort())
+            conn = Connection(self, sock, peer)
+            if len(self.conns) >= self.settings.max_connections:
+                self.evict_idlest(1.0)
+            if len(self.conns) >= self.settings.max_connections:
+                _warn("refused a connection from %s: %d open already" % (peer, len(self.conns)))
+                conn.send_json({"id": None, "ok": False, "code": "busy",
+                                "error": "too many connections (%d open): try again" % len(self.conns)})
+                conn.close()
+                sock.deleteLater()
+                continue
             key = id(sock)
             self.conns[key] = conn
             sock.readyRead(conn.on_ready_read)
             sock.disconnected(lambda key=key: self.drop(key))
+
+    def evict_idlest(self, silent):
+        """Closes the connection silent the longest, if for silent seconds:
+        a flood of idle connections cannot lock clients out for long."""
+        if not self.conns:
+            return
+        key = min(self.conns, key=lambda k: self.conns[k].last)
+        conn = self.conns[key]
+        if time.time() - conn.last >= silent:
+            self.conns.pop(key, None)
+            try:
+                conn.sock.abort()
+                conn.sock.deleteLater()
+            except Exception:
+                pass
+
+    def sweep(self):
+        """Closes connections silent for longer than the idle timeout."""
+        now = time.time()
+        for key, conn in list(self.conns.items()):
+            if now - conn.last > self.settings.idle_timeout:
+                self.conns.pop(key, None)
+                try:
+                    conn.sock.abort()
+                    conn.sock.deleteLater()
+                except Exception:
+                    pass
 
     def drop(self, key):
         conn = self.conns.pop(key, None)
@@ -595,7 +839,7 @@ class Server(object):
         cmd = req.get("cmd")
         handler = COMMANDS.get(cmd) if isinstance(cmd, str) else None
         if handler is None:
-            raise ValueError("unknown command %r" % (cmd,))
+            raise RequestError("unknown_command", "unknown command %r" % (cmd,))
         return handler(self, req)
 
     def cmd_ping(self, req):
@@ -605,10 +849,14 @@ class Server(object):
         return self.viewer.status(self)
 
     def cmd_load(self, req):
-        return self.viewer.load(req.get("path"), req.get("mode") or "reload", bool(req.get("force")))
+        path = self.guard.readable("load", req.get("path"))
+        return self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")))
 
     def cmd_zoom(self, req):
-        return self.viewer.zoom(req.get("box"))
+        box = req.get("box")
+        if not isinstance(box, list) or len(box) != 4:
+            raise RequestError("bad_request", "zoom: box must be [left, bottom, right, top] in micrometres")
+        return self.viewer.zoom([_finite("zoom", "box", v) for v in box])
 
     def cmd_zoom_fit(self, req):
         self.viewer.view().zoom_fit()
@@ -626,13 +874,18 @@ class Server(object):
     def cmd_hier(self, req):
         view = self.viewer.view()
         if req.get("min") is not None:
-            view.min_hier_levels = int(req.get("min"))
+            view.min_hier_levels = _int_in("hier", "min", req.get("min"), 0, 1000)
         if req.get("max") is not None:
-            view.max_hier_levels = int(req.get("max"))
+            view.max_hier_levels = _int_in("hier", "max", req.get("max"), 0, 1000)
         return {"min_hier": view.min_hier_levels, "max_hier": view.max_hier_levels}
 
     def cmd_save_image(self, req):
-        return self.viewer.save_image(req.get("path"), req.get("width", 800), req.get("height", 600))
+        w = _int_in("save_image", "width", req.get("width", 800), 1, MAX_IMAGE_SIDE)
+        h = _int_in("save_image", "height", req.get("height", 600), 1, MAX_IMAGE_SIDE)
+        if w * h > MAX_IMAGE_PIXELS:
+            raise RequestError("bad_request", "save_image: %dx%d is more than %d pixels" % (w, h, MAX_IMAGE_PIXELS))
+        path = self.guard.writable_png("save_image", req.get("path"))
+        return self.viewer.save_image(path, w, h)
 
     def text_command(self, line):
         words = shlex.split(line)
@@ -649,7 +902,7 @@ class Server(object):
                 mode = {"0": "replace", "1": "new", "2": "add"}.get(words[2])
                 if mode is None:
                     raise ValueError("load: mode must be 0, 1 or 2")
-            res = self.viewer.load(words[1], mode)
+            res = self.viewer.load(self.guard.readable("load", words[1]), mode)
             return res["file"]
         if cmd == "cellview" and len(words) == 2:
             return self.viewer.set_cell(words[1])["cell"]

@@ -15,13 +15,16 @@ import (
 	"github.com/lywatch/lywatch/klayout"
 )
 
-const klayoutUsage = `Usage: lywatch klayout install|start|status [flags]
+const klayoutUsage = `Usage: lywatch klayout install|start|status|token [flags]
 
   install [--dir DIR]        install lywatch's server as an autorun macro
                              (~/.klayout/pymacros/lywatch_server.lym)
-  start [--port N] [FILE]    start KLayout with the server (and FILE open)
+  start [--port N] [--lyipc] [--klive] [--allow DIR] [FILE]
+                             start KLayout with the server (and FILE open)
   status [--target HOST:PORT] [--json]
                              what the server reports, or why none answers
+  token [--path]             print the token every request carries (created
+                             on first use, mode 0600), or its file
 `
 
 func runKLayout(ctx context.Context, e *env, args []string) int {
@@ -36,6 +39,8 @@ func runKLayout(ctx context.Context, e *env, args []string) int {
 		return runKLayoutStart(ctx, e, args[1:])
 	case "status":
 		return runKLayoutStatus(ctx, e, args[1:])
+	case "token":
+		return runKLayoutToken(e, args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, klayoutUsage)
 		return exitOK
@@ -77,6 +82,10 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 	fs := klayoutFlags(e, "start")
 	port := fs.Int("port", klayout.PortOf(ipc.DefaultAddr), "port for the server")
 	bin := fs.String("klayout", "klayout", "the klayout binary")
+	lyipc := fs.Bool("lyipc", false, "also answer lyipc's text commands (unauthenticated, as lyipc is)")
+	klive := fs.Bool("klive", false, "also answer klive's requests (unauthenticated, as klive is)")
+	var allow stringList
+	fs.Var(&allow, "allow", "a folder the server may load layouts from and save images to, besides the project roots of authenticated clients (repeatable)")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the server to answer (0: do not wait)")
 	files, code, ok := parseArgs(fs, args)
 	if !ok {
@@ -97,7 +106,10 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		fmt.Fprintln(e.stderr, "lywatch: klayout start: no DISPLAY set; KLayout's window needs one (over ssh use -X, or run 'Xvfb :99 &' and DISPLAY=:99 for a headless one)")
 	}
-	l, err := klayout.Launch(klayout.LaunchOptions{KLayout: *bin, Port: *port, Files: files})
+	if _, err := ipc.LoadToken(); err != nil {
+		return e.errorf("klayout start: %v", err)
+	}
+	l, err := klayout.Launch(klayout.LaunchOptions{KLayout: *bin, Port: *port, Files: files, Lyipc: *lyipc, Klive: *klive, Allow: allow})
 	if err != nil {
 		return e.errorf("klayout start: %v", err)
 	}
@@ -116,6 +128,40 @@ func runKLayoutStart(ctx context.Context, e *env, args []string) int {
 		return exitFail
 	}
 	fmt.Fprintf(e.stdout, "lywatch server %s listening on %s in %s\n", st.ServerVersion, addr, st.KLayoutVersion)
+	return exitOK
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+// Set adds one value.
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runKLayoutToken(e *env, args []string) int {
+	fs := klayoutFlags(e, "token")
+	path := fs.Bool("path", false, "print the token file's path instead")
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		return e.errorf("klayout token: unexpected arguments %q", pos)
+	}
+	p, err := ipc.TokenPath()
+	if err != nil {
+		return e.errorf("klayout token: %v", err)
+	}
+	tok, err := ipc.ReadTokenFile(p, true)
+	if err != nil {
+		return e.errorf("klayout token: %v", err)
+	}
+	if *path {
+		fmt.Fprintln(e.stdout, p)
+	} else {
+		fmt.Fprintln(e.stdout, tok)
+	}
 	return exitOK
 }
 

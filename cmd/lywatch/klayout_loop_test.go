@@ -74,7 +74,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 	cmd := exec.Command(bin, "--no-config", "--no-color", "--watch", pdk, "--output", chip, "--klayout", g.Addr,
 		"--", kl, "-b", "-r", filepath.Join(pdk, "build.py"), "-rd", "out="+chip)
 	cmd.Dir = pdk
-	cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
+	cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"), ipc.TokenEnv+"="+g.Token)
 	var out testsupport.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -93,7 +93,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 		}
 	})
 
-	c := &ipc.Client{Addr: g.Addr, Timeout: 10 * time.Second}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 10 * time.Second}
 	first := klWaitStatus(t, c, "the first build in KLayout", out.String, func(st *ipc.Status) bool {
 		return st.File == chip && st.Loads >= 1
 	})
@@ -173,7 +173,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 	<-exited
 	restart := func() (*testsupport.Buffer, func()) {
 		cmd := exec.Command(cmd.Args[0], cmd.Args[1:]...)
-		cmd.Dir, cmd.Env = pdk, append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
+		cmd.Dir, cmd.Env = pdk, append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"), ipc.TokenEnv+"="+g.Token)
 		out := &testsupport.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -49,6 +49,8 @@ func TestKLayoutStart(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("LYWATCH_TOKEN", "")
 	t.Setenv("DISPLAY", testsupport.Xvfb(t))
 	file := klSmallLayout(t, home)
 	port := strconv.Itoa(testsupport.FreePort(t))
@@ -67,5 +69,27 @@ func TestKLayoutStart(t *testing.T) {
 	code, out, _ = runCmd(t, "klayout", "start", "--port", port)
 	if code != exitOK || !strings.Contains(out, "already answers") {
 		t.Errorf("second start: code %d, %q", code, out)
+	}
+}
+
+func TestKLayoutToken(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	t.Setenv("LYWATCH_TOKEN", "")
+	t.Setenv("LYWATCH_TOKEN_FILE", "")
+	code, tok, _ := runCmd(t, "klayout", "token")
+	if code != exitOK || len(strings.TrimSpace(tok)) != 64 {
+		t.Fatalf("klayout token: code %d, %q", code, tok)
+	}
+	path := filepath.Join(cfg, "lywatch", "token")
+	if code, out, _ := runCmd(t, "klayout", "token", "--path"); code != exitOK || strings.TrimSpace(out) != path {
+		t.Errorf("klayout token --path: code %d, %q; want %s", code, out, path)
+	}
+	if _, again, _ := runCmd(t, "klayout", "token"); again != tok {
+		t.Errorf("second klayout token: %q, want %q", again, tok)
+	}
+	os.Chmod(path, 0o640)
+	if code, _, stderr := runCmd(t, "klayout", "token"); code == exitOK || !strings.Contains(stderr, "chmod 600") {
+		t.Errorf("a group-readable token file: code %d, %q", code, stderr)
 	}
 }

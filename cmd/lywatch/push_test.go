@@ -54,7 +54,8 @@ func TestPushUsageAndNoServer(t *testing.T) {
 }
 
 func TestPushAndStatusWithKLayout(t *testing.T) {
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Env: []string{"LYWATCH_LYIPC=1"}})
+	t.Setenv(ipc.TokenEnv, g.Token)
 	file := klSmallLayout(t, t.TempDir())
 	code, out, stderr := runCmd(t, "push", file, "--target", g.Addr, "--no-color")
 	if code != exitOK || !strings.Contains(out, "pushed small.gds (open, cell SMALL") {

@@ -2,6 +2,8 @@ package testsupport
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -69,6 +71,11 @@ type GUIOptions struct {
 	// NotListening expects the server to report that it could not listen
 	// (port taken) instead of failing the test on it.
 	NotListening bool
+	// Token is the user's token the server reads from its token file
+	// (Home/.config/lywatch/token); "": a fresh random one.
+	Token string
+	// Env holds more environment variables for KLayout (LYWATCH_LYIPC=1).
+	Env []string
 }
 
 // GUI is a running KLayout GUI with lywatch's server macro.
@@ -78,6 +85,10 @@ type GUI struct {
 	Home     string // HOME of the KLayout process
 	CacheDir string // XDG_CACHE_HOME of the KLayout process
 	Display  string // the Xvfb display KLayout runs on
+	Token    string // the token clients must send (GUIOptions.Token)
+	// ConfigDir is the XDG_CONFIG_HOME of the KLayout process, where its
+	// token file is.
+	ConfigDir string
 
 	t     testing.TB
 	opts  GUIOptions
@@ -105,12 +116,23 @@ func KLayoutGUI(t testing.TB, opts GUIOptions) *GUI {
 	if opts.Port == 0 {
 		opts.Port = FreePort(t)
 	}
+	if opts.Token == "" {
+		opts.Token = RandomToken(t)
+	}
 	g := &GUI{
 		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), Port: opts.Port,
 		Home: opts.Home, CacheDir: filepath.Join(opts.Home, ".cache"), Display: Xvfb(t),
+		Token: opts.Token, ConfigDir: filepath.Join(opts.Home, ".config"),
 		t: t, opts: opts, macro: filepath.Join(opts.Home, "lywatch_server.py"),
 	}
 	if err := os.WriteFile(g.macro, opts.Macro, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(g.ConfigDir, "lywatch", "token")
+	if err := os.MkdirAll(filepath.Dir(tokenFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tokenFile, []byte(opts.Token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Kill)
@@ -176,8 +198,9 @@ func (g *GUI) start(kl string) {
 	cmd := exec.Command(kl, args...)
 	cmd.Dir = g.Home
 	cmd.Env = append(os.Environ(),
-		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "DISPLAY="+g.Display,
+		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "XDG_CONFIG_HOME="+g.ConfigDir, "DISPLAY="+g.Display,
 		"LYWATCH_PORT="+strconv.Itoa(g.Port), "QT_QPA_PLATFORM=xcb")
+	cmd.Env = append(cmd.Env, g.opts.Env...)
 	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -229,6 +252,15 @@ func (g *GUI) waitListening(pid int, done <-chan struct{}) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("server not listening on %s within %v", g.Addr, guiStartTimeout)
+}
+
+// RandomToken returns a fresh token of 64 hex digits, as lywatch makes one.
+func RandomToken(t testing.TB) string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

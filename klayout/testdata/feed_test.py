@@ -29,7 +29,7 @@ sys.modules["pya"] = pya
 spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
 srv = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(srv)
-srv.MAX_LINE = 64
+srv.MAX_LINE = 120
 
 
 class Sock:
@@ -47,7 +47,20 @@ class Sock:
         self.closed = True
 
 
+TOKEN = "t" * 64
+
+
+class Settings:
+    lyipc = True
+    klive = True
+
+
 class FakeServer:
+    def __init__(self, lyipc=True):
+        self.guard = srv.Guard(TOKEN, [])
+        self.settings = Settings()
+        self.settings.lyipc = lyipc
+
     def dispatch(self, req):
         if req.get("cmd") == "boom":
             raise ValueError("boom")
@@ -59,9 +72,9 @@ class FakeServer:
         raise ValueError("unknown command: " + line)
 
 
-def run(data, chunk):
+def run(data, chunk, server=None):
     sock = Sock()
-    conn = srv.Connection(FakeServer(), sock)
+    conn = srv.Connection(server or FakeServer(), sock)
     for i in range(0, len(data), chunk):
         conn.feed(data[i:i + chunk])
     return sock
@@ -71,27 +84,33 @@ def replies(sock):
     return [json.loads(l) for l in sock.out.decode().splitlines()]
 
 
-json_in = (b'{"id": 1, "cmd": "a"}\n'
+T = b', "token": "' + TOKEN.encode() + b'"}'
+json_in = (b'{"id": 1, "cmd": "a"' + T + b'\n'
            b'  \n'
            b'{garbage\n'
            b'{"cmd": "' + b"x" * 200 + b'"}\n'
-           b'{"id": 2, "cmd": "boom"}\r\n'
+           b'{"id": 2, "cmd": "boom"' + T + b'\r\n'
            b'[1]\n'
-           b'{"id": 3, "cmd": "b"}\n'
+           b'{"id": 3, "cmd": "b"' + T + b'\n'
+           b'{"id": 5, "cmd": "b"}\n'
+           b'{"id": 6, "cmd": "b", "token": "wrong"}\n'
            b'{"id": 4, "cmd": "partial"')
-want = [(1, True), (None, False), (None, False), (2, False), (None, False), (3, True)]
+want = [(1, True), (None, False), (None, False), (2, False), (None, False), (3, True), (5, False), (6, False)]
 for chunk in (1, 2, 3, 7, 64, 65, 1000):
     got = [(r["id"], r["ok"]) for r in replies(run(json_in, chunk))]
     assert got == want, (chunk, got)
     r = replies(run(json_in, chunk))
     assert r[0]["result"] == {"echo": "a"} and "boom" in r[3]["error"], r
+    assert r[6]["code"] == "unauthorized" and r[7]["code"] == "unauthorized", r
 
 for chunk in (1, 5, 100):
     s = run(b"ping\r\nping\r\n", chunk)
     assert s.out == b"ACK pong\r\n" and s.closed, (chunk, s.out)
     s = run(b"\x00\xff\x01\n", chunk)
     assert s.out.startswith(b"ERR ") and s.closed, (chunk, s.out)
-    s = run(b"y" * 100 + b"\n", chunk)
+    s = run(b"y" * 200 + b"\n", chunk)
     assert s.out.startswith(b"ERR request longer"), (chunk, s.out)
 
+s = run(b"ping\r\n", 1, FakeServer(lyipc=False))
+assert s.out.startswith(b"ERR ") and b"lyipc compatibility is off" in s.out and s.closed, s.out
 print("ok")
