@@ -98,7 +98,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 	conn, err := d.DialContext(ctx, "tcp", c.Address())
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("connect to %s: %w", c.Address(), ctx.Err())
+			return nil, nil, fmt.Errorf("connect to %s: %w", c.Address(), ctxErr(ctx))
 		}
 		return nil, nil, &NoServerError{Addr: c.Address(), Err: err}
 	}
@@ -111,11 +111,21 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 	return conn, stop, nil
 }
 
+// ctxErr is ctx's error, with its cause (such as ErrSuperseded) where it
+// has one: errors.Is matches both.
+func ctxErr(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || cause == err {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", cause, err)
+}
+
 // ioError wraps a read or write error with the address, command and the
 // reason (timeout, cancelled).
 func (c *Client) ioError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s %s: %w", what, c.Address(), ctx.Err())
+		return fmt.Errorf("%s %s: %w", what, c.Address(), ctxErr(ctx))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

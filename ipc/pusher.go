@@ -1,0 +1,242 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lywatch/lywatch/gds"
+)
+
+// ErrSuperseded is the cause of a push cancelled because the next one
+// started (context.Cause of the cancelled push's context).
+var ErrSuperseded = errors.New("push superseded by a newer one")
+
+// Layout is one layout to show, as the pipeline holds it after a good
+// build: the bytes it read and hashed, so that what is shown is what was
+// hashed.
+type Layout struct {
+	// Path is the output file, absolute. KLayout on this machine reloads
+	// it; elsewhere it names the layout (its base name is shown).
+	Path string
+	// Data is the layout's bytes (GDSII, maybe gzip-compressed). Nil: read
+	// from Path when the bytes must travel.
+	Data []byte
+	// Cells are Data's per-cell hashes (gds.Library.Hashes). With them, the
+	// next push to the same view sends only the new and changed cells.
+	Cells map[string]gds.CellHash
+	// Top is the layout's top cell, shown when a view opens.
+	Top string
+	// LayerProperties is a .lyp file, applied when a view opens and kept on
+	// reload ("" for KLayout's defaults).
+	LayerProperties string
+	// Factories names the factory of a cell where it is known (kfactory's
+	// function_name, or the graph's rule), to follow a renamed cell.
+	// Optional; the server falls back on the naming rule.
+	Factories map[string]string
+}
+
+// PusherOptions configures a Pusher.
+type PusherOptions struct {
+	// Targets returns the addresses to push to, asked again before each
+	// push and probe (so an instance that appears is found); nil pushes to
+	// DefaultAddr.
+	Targets func() []string
+	// Protocol is the wire protocol (lywatch's by default).
+	Protocol Protocol
+	// Timeout bounds each push to each target (DefaultTimeout if zero).
+	Timeout time.Duration
+	// Token and Root are sent with each request (see Client).
+	Token, Root string
+}
+
+// Pusher pushes each new layout to every target, one push at a time: a
+// push still running when the next starts is cancelled (its error's cause is
+// ErrSuperseded), so a KLayout that accepts and never replies delays the
+// loop by one timeout at most, and never past the next edit. Safe for
+// concurrent use.
+type Pusher struct {
+	opts PusherOptions
+
+	mu     sync.Mutex
+	cancel context.CancelCauseFunc // of the push running, if any
+	gen    uint64                  // counts pushes begun
+}
+
+// NewPusher returns a Pusher.
+func NewPusher(opts PusherOptions) *Pusher {
+	return &Pusher{opts: opts}
+}
+
+// Report says what each target did with one push.
+type Report struct {
+	Targets []TargetReport
+}
+
+// TargetReport is one KLayout's answer to a push.
+type TargetReport struct {
+	Addr     string
+	Instance string // the server instance (changes when KLayout restarts)
+	// Type is "open" (a new view), "reload" (every view of the file
+	// re-read), "incremental" (only the changed cells read into the open
+	// layout) or "none" (nothing had changed).
+	Type      string
+	Followed  []Follow    // cells followed after a rename
+	LeftAlone []LeftAlone // views not reloaded, and why
+	Fallback  string      // why an incremental push became a full one
+	Sent      int64       // bytes of layout on the wire (0 when only the path went)
+	Load      time.Duration
+	Elapsed   time.Duration
+	Err       error
+}
+
+// Follow is a cell on a view's shown path that a reload removed, and what
+// the view shows instead.
+type Follow struct {
+	View int    `json:"view"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Kind is "followed" (the cell the same factory made, the view box
+	// kept) or "parent" (none found: the parent, zoomed to fit).
+	Kind string `json:"kind"`
+}
+
+// LeftAlone is a view the push did not touch.
+type LeftAlone struct {
+	View   int    `json:"view"`
+	Reason string `json:"reason"`
+}
+
+// Summary is the push's part of the loop's summary line, such as
+// "reload, followed mmi1x2_W0p5 → mmi1x2_W0p6" or "incremental 3 cells".
+func (r *Report) Summary() string {
+	var parts []string
+	for _, t := range r.Targets {
+		if t.Err != nil {
+			continue
+		}
+		s := t.Type
+		for _, f := range t.Followed {
+			if f.Kind == "parent" {
+				s += fmt.Sprintf(", %s gone → %s", f.From, f.To)
+			} else {
+				s += fmt.Sprintf(", followed %s → %s", f.From, f.To)
+			}
+		}
+		if n := len(t.LeftAlone); n > 0 {
+			s += fmt.Sprintf(", %d view(s) with unsaved edits left alone", n)
+		}
+		if len(r.Targets) > 1 {
+			s = t.Addr + ": " + s
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Err returns the targets' errors joined, or nil. errors.Is(err,
+// ErrNoServer) holds when every target had nothing listening.
+func (r *Report) Err() error {
+	var errs []error
+	for _, t := range r.Targets {
+		if t.Err != nil {
+			errs = append(errs, t.Err)
+		}
+	}
+	if len(errs) > 0 && len(errs) == len(r.Targets) && allNoServer(errs) {
+		return &NoServerError{Addr: r.addrs(), Err: errors.Join(errs...)}
+	}
+	return errors.Join(errs...)
+}
+
+func allNoServer(errs []error) bool {
+	for _, err := range errs {
+		if !errors.Is(err, ErrNoServer) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Report) addrs() string {
+	var a []string
+	for _, t := range r.Targets {
+		a = append(a, t.Addr)
+	}
+	return strings.Join(a, ", ")
+}
+
+func (p *Pusher) targets() []string {
+	if p.opts.Targets != nil {
+		if t := p.opts.Targets(); len(t) > 0 {
+			return t
+		}
+	}
+	w, err := p.opts.Protocol.wire()
+	if err != nil {
+		return []string{DefaultAddr}
+	}
+	return []string{w.defaultAddr()}
+}
+
+func (p *Pusher) client(addr string) *Client {
+	return &Client{Addr: addr, Protocol: p.opts.Protocol, Timeout: p.opts.Timeout, Token: p.opts.Token, Root: p.opts.Root}
+}
+
+// begin cancels the push running, if any, and returns the context of the
+// new one and its end.
+func (p *Pusher) begin(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	p.mu.Lock()
+	if p.cancel != nil {
+		p.cancel(ErrSuperseded)
+	}
+	p.cancel = cancel
+	p.gen++
+	gen := p.gen
+	p.mu.Unlock()
+	return ctx, func() {
+		p.mu.Lock()
+		if p.gen == gen {
+			p.cancel = nil
+		}
+		p.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// Push shows l in every target, all at once, and returns what each did; the
+// error is Report.Err's. A push still running is cancelled first.
+func (p *Pusher) Push(ctx context.Context, l *Layout) (*Report, error) {
+	ctx, end := p.begin(ctx)
+	defer end()
+	addrs := p.targets()
+	rep := &Report{Targets: make([]TargetReport, len(addrs))}
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep.Targets[i] = p.pushOne(ctx, addr, l)
+		}()
+	}
+	wg.Wait()
+	return rep, rep.Err()
+}
+
+func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout) TargetReport {
+	c := p.client(addr)
+	t := TargetReport{Addr: c.Address()}
+	start := time.Now()
+	res, err := c.Push(ctx, l.Path, PushOptions{})
+	t.Elapsed = time.Since(start)
+	if err != nil {
+		t.Err = err
+		return t
+	}
+	t.Type, t.Load = res.Type, res.Load
+	return t
+}
