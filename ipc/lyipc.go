@@ -75,7 +75,7 @@ func (lyipcWire) status(ctx context.Context, c *Client) (*Status, error) {
 	if _, err := c.Text(ctx, "ping"); err != nil {
 		return nil, err
 	}
-	return &Status{Listening: true}, nil
+	return (&Status{Listening: true}).Normalize(), nil
 }
 
 func (lyipcWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error) {

@@ -14,11 +14,12 @@ func (lywatchWire) defaultAddr() string { return DefaultAddr }
 
 func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error) {
 	var r struct {
-		Type   string  `json:"type"`
-		File   string  `json:"file"`
-		Cell   string  `json:"cell"`
-		View   int     `json:"view"`
-		LoadMS float64 `json:"load_ms"`
+		Type     string  `json:"type"`
+		File     string  `json:"file"`
+		Cell     string  `json:"cell"`
+		View     int     `json:"view"`
+		LoadMS   float64 `json:"load_ms"`
+		Instance string  `json:"instance"`
 	}
 	args := map[string]any{"path": req.path, "mode": req.opt.mode(), "force": req.opt.Force}
 	root := c.Root
@@ -29,7 +30,7 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 		return nil, err
 	}
 	return &PushResult{
-		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
+		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View, Instance: r.Instance,
 		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
 	}, nil
 }
@@ -39,5 +40,5 @@ func (lywatchWire) status(ctx context.Context, c *Client) (*Status, error) {
 	if err := c.Call(ctx, CmdStatus, nil, &st); err != nil {
 		return nil, err
 	}
-	return &st, nil
+	return st.Normalize(), nil
 }

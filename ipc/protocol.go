@@ -117,6 +117,7 @@ type PushResult struct {
 	Load     time.Duration // KLayout's own load time, where the server says
 	Elapsed  time.Duration // round trip seen by the client
 	Reply    string        // the raw reply (lyipc's ACK line, klive's JSON)
+	Instance string        // the server instance (lywatch protocol)
 }
 
 // LoadInfo describes the server's last load.
@@ -129,30 +130,65 @@ type LoadInfo struct {
 }
 
 // Status is what the server reports about itself and the current view.
+// Every key is always present in its JSON form (StatusKeys lists them): an
+// empty list is [], a missing last load is null.
 type Status struct {
 	ServerVersion  string    `json:"server_version"`
 	Protocol       int       `json:"protocol"`
 	KLayoutVersion string    `json:"klayout_version"`
 	PID            int       `json:"pid"`
 	Port           int       `json:"port"`
+	Name           string    `json:"name"`     // the instance's name (lywatch klayout start --name)
+	Instance       string    `json:"instance"` // changes when KLayout restarts
 	Listening      bool      `json:"listening"`
 	Views          int       `json:"views"`
 	CurrentView    int       `json:"current_view"`
 	Loads          int       `json:"loads"`
 	FileWatcher    bool      `json:"file_watcher"` // KLayout's "file changed on disk" check; the server turns it off
-	LastLoad       *LoadInfo `json:"last_load,omitempty"`
-	File           string    `json:"file,omitempty"`
-	Cell           string    `json:"cell,omitempty"`
-	Dirty          bool      `json:"dirty,omitempty"` // the current layout has unsaved edits in KLayout
-	DBU            float64   `json:"dbu,omitempty"`
-	TopCells       []string  `json:"top_cells,omitempty"`
-	CellViews      int       `json:"cellviews,omitempty"`
-	Box            []float64 `json:"box,omitempty"` // left, bottom, right, top in micrometres
+	Lyipc          bool      `json:"lyipc"`        // unauthenticated lyipc compatibility on
+	Klive          bool      `json:"klive"`        // unauthenticated klive compatibility on
+	Allowed        []string  `json:"allowed"`      // folders requests may read layouts from and write images to
+	ImageDir       string    `json:"image_dir"`    // a folder for images, always allowed
+	Note           string    `json:"note"`         // the last note shown in KLayout's status bar
+	Dialogs        []string  `json:"dialogs"`      // titles of the dialogs KLayout shows (a modal one blocks the user)
+	LastLoad       *LoadInfo `json:"last_load"`
+	File           string    `json:"file"`
+	Cell           string    `json:"cell"`
+	Dirty          bool      `json:"dirty"` // the current layout has unsaved edits in KLayout
+	DBU            float64   `json:"dbu"`
+	TopCells       []string  `json:"top_cells"`
+	CellViews      int       `json:"cellviews"`
+	Box            []float64 `json:"box"` // left, bottom, right, top in micrometres; [] with no view
 	MinHier        int       `json:"min_hier"`
 	MaxHier        int       `json:"max_hier"`
-	VisibleLayers  []string  `json:"visible_layers,omitempty"`
-	HiddenLayers   []string  `json:"hidden_layers,omitempty"`
-	Layers         []Layer   `json:"layers,omitempty"` // the current view's layer list, in order
+	VisibleLayers  []string  `json:"visible_layers"`
+	HiddenLayers   []string  `json:"hidden_layers"`
+	Layers         []Layer   `json:"layers"` // the current view's layer list, in order
+}
+
+// StatusKeys lists the JSON keys of a Status, each always present.
+func StatusKeys() []string {
+	return []string{"server_version", "protocol", "klayout_version", "pid", "port", "name", "instance",
+		"listening", "views", "current_view", "loads", "file_watcher", "lyipc", "klive", "allowed",
+		"image_dir", "note", "dialogs", "last_load", "file", "cell", "dirty", "dbu", "top_cells", "cellviews", "box",
+		"min_hier", "max_hier", "visible_layers", "hidden_layers", "layers"}
+}
+
+// Normalize makes the lists that a server left out empty lists, so the JSON
+// form has every key with its type (an older server omitted some).
+func (st *Status) Normalize() *Status {
+	for _, l := range []*[]string{&st.Allowed, &st.Dialogs, &st.TopCells, &st.VisibleLayers, &st.HiddenLayers} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	if st.Box == nil {
+		st.Box = []float64{}
+	}
+	if st.Layers == nil {
+		st.Layers = []Layer{}
+	}
+	return st
 }
 
 // Layer is one entry of a view's layer list.
@@ -207,6 +243,7 @@ const (
 	CodeBadRequest   = "bad_request"  // a field out of bounds or of the wrong type
 	CodeTooLarge     = "too_large"    // a line or a payload over the server's limit
 	CodeBusy         = "busy"         // too many connections
+	CodeDirty        = "dirty"        // KLayout holds unsaved edits (quit without force)
 )
 
 // ErrUnauthorized is matched (errors.Is) by a server's refusal of a missing
@@ -274,11 +311,12 @@ const (
 	CmdCell            = "cell"
 	CmdHier            = "hier"
 	CmdSaveImage       = "save_image"
+	CmdQuit            = "quit"
 )
 
 // Commands lists every command of lywatch's protocol the client knows, in
 // the order of the README's table.
 func Commands() []string {
 	return []string{CmdPing, CmdStatus, CmdLoad, CmdZoom, CmdZoomFit, CmdSetLayerVisible,
-		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage}
+		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage, CmdQuit}
 }

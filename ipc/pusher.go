@@ -64,6 +64,7 @@ type Pusher struct {
 	mu     sync.Mutex
 	cancel context.CancelCauseFunc // of the push running, if any
 	gen    uint64                  // counts pushes begun
+	seen   map[string]string       // address -> instance of its last good push
 }
 
 // NewPusher returns a Pusher.
@@ -237,6 +238,49 @@ func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout) TargetRepo
 		t.Err = err
 		return t
 	}
-	t.Type, t.Load = res.Type, res.Load
+	t.Type, t.Load, t.Instance = res.Type, res.Load, res.Instance
+	p.saw(t.Addr, t.Instance)
 	return t
+}
+
+func (p *Pusher) saw(addr, instance string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seen == nil {
+		p.seen = map[string]string{}
+	}
+	p.seen[addr] = instance
+}
+
+// Probe pings every target (lywatch protocol; about a millisecond each)
+// and returns the addresses whose KLayout has not had a good push from this
+// Pusher: a KLayout restarted since (its instance changed), one started
+// for the project since, or one that never got a push. The loop pushes the
+// last good layout to them at once (Push pushes to every target; those
+// already showing it are cheap when Layout.Cells is given).
+func (p *Pusher) Probe(ctx context.Context) []string {
+	if p.opts.Protocol != ProtoLywatch {
+		return nil
+	}
+	var out []string
+	for _, addr := range p.targets() {
+		c := p.client(addr)
+		c.Timeout = min(c.Timeout, time.Second)
+		if c.Timeout <= 0 {
+			c.Timeout = time.Second
+		}
+		var pong struct {
+			Instance string `json:"instance"`
+		}
+		if err := c.Call(ctx, CmdPing, nil, &pong); err != nil {
+			continue
+		}
+		p.mu.Lock()
+		last, ok := p.seen[c.Address()]
+		p.mu.Unlock()
+		if !ok || last != pong.Instance {
+			out = append(out, c.Address())
+		}
+	}
+	return out
 }

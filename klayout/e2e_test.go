@@ -351,16 +351,61 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("killed and restarted KLayout gets the next push", func(t *testing.T) {
+	t.Run("a deep, large layout opens at a depth KLayout draws quickly", func(t *testing.T) {
+		deep := filepath.Join(dir, "deep.gds")
+		testsupport.Batch(t, `
+import pya
+ly = pya.Layout()
+child = ly.create_cell("L0")
+for k in range(20):
+    child.shapes(ly.layer(1, 0)).insert(pya.Box(k * 10, 0, k * 10 + 5, 5))
+for lvl in range(1, 9):
+    c = ly.create_cell("L%d" % lvl)
+    c.insert(pya.CellInstArray(child.cell_index(), pya.Trans(), pya.Vector(1000 * 4 ** lvl, 0), pya.Vector(0, 1000 * 4 ** lvl), 3, 3))
+    child = c
+ly.write(out)
+`, map[string]string{"out": deep})
+		small := push(t, c, chip, ipc.PushOptions{NewView: true})
+		if st := status(t, c); small.Type != "open" || st.MaxHier < 2 {
+			t.Errorf("a small layout opened at depth %d, want its full depth (2)", st.MaxHier)
+		}
+		res := push(t, c, deep, ipc.PushOptions{NewView: true})
+		st := status(t, c)
+		// 8 levels of 9 placements each: 9^8 × 20 = 861 million shapes at
+		// full depth; KLayout would draw for minutes.
+		if res.Type != "open" || st.File != deep || st.MaxHier >= 8 || st.MaxHier < 1 {
+			t.Errorf("deep layout opened at hierarchy levels %d..%d, want fewer than its 8", st.MinHier, st.MaxHier)
+		}
+	})
+
+	t.Run("a restarted KLayout is noticed and gets the last good layout at once", func(t *testing.T) {
+		p := ipc.NewPusher(ipc.PusherOptions{Targets: func() []string { return []string{g.Addr} }, Token: g.Token, Timeout: 20 * time.Second})
+		last := &ipc.Layout{Path: chip}
+		if got := p.Probe(ctxT(t, 10*time.Second)); !slices.Equal(got, []string{g.Addr}) {
+			t.Errorf("probe before any push: %v, want %s", got, g.Addr)
+		}
+		if _, err := p.Push(ctxT(t, 20*time.Second), last); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Probe(ctxT(t, 10*time.Second)); len(got) != 0 {
+			t.Errorf("probe after a push: %v, want none", got)
+		}
 		g.Kill()
-		_, err := c.Push(ctxT(t, 10*time.Second), chip, ipc.PushOptions{})
-		if !errors.Is(err, ipc.ErrNoServer) {
+		if _, err := p.Push(ctxT(t, 10*time.Second), last); !errors.Is(err, ipc.ErrNoServer) {
 			t.Fatalf("push to a killed KLayout: %v, want ErrNoServer", err)
 		}
+		if got := p.Probe(ctxT(t, 10*time.Second)); len(got) != 0 {
+			t.Errorf("probe of a killed KLayout: %v, want none", got)
+		}
 		g.Restart()
-		copyFile(t, v2, chip)
-		push(t, c, chip, ipc.PushOptions{})
-		if st := status(t, c); st.File != chip || !slices.Contains(st.VisibleLayers, "3/0") {
+		got := p.Probe(ctxT(t, 10*time.Second))
+		if !slices.Equal(got, []string{g.Addr}) {
+			t.Fatalf("probe after the restart: %v, want %s", got, g.Addr)
+		}
+		if _, err := p.Push(ctxT(t, 20*time.Second), last); err != nil {
+			t.Fatal(err)
+		}
+		if st := status(t, c); st.File != chip || st.Views != 1 {
 			t.Errorf("after restart: %+v", st)
 		}
 	})

@@ -264,6 +264,15 @@ def _dirty(cv):
         return False
 
 
+def _dialogs():
+    """Titles of the dialogs KLayout shows (a modal one blocks the user)."""
+    try:
+        return [str(w.windowTitle) for w in pya.QApplication.topLevelWidgets()
+                if w.isVisible() and w.inherits("QDialog")]
+    except Exception:
+        return []
+
+
 def _each_layer(view):
     """The view's layer entries (leaves of the layer tree), in order."""
     it = view.begin_layers()
@@ -274,12 +283,57 @@ def _each_layer(view):
         it.next()
 
 
+DRAW_BUDGET = 4000000  # shapes and cell placements a new view draws at most, summed over levels
+
+
+def open_depth(cv):
+    """The hierarchy levels a newly opened view shows (max_hier_levels: 1 is
+    the top cell alone): every level while what is drawn (each cell's shapes
+    times its placements, and the placements themselves) stays within
+    DRAW_BUDGET, so a deep, large layout opens at the levels KLayout draws
+    quickly instead of keeping a core busy for minutes. One pass over the
+    cells of each level: cheap next to reading the file."""
+    try:
+        if not cv.is_valid():
+            return 1
+        ly = cv.layout()
+        top = cv.cell
+        layers = list(ly.layer_indexes())
+        full = top.hierarchy_levels()
+        own = {}
+
+        def shapes(c):
+            n = own.get(c.cell_index())
+            if n is None:
+                n = sum(c.shapes(li).size() for li in layers)
+                own[c.cell_index()] = n
+            return n
+
+        level = {top.cell_index(): 1}
+        drawn = shapes(top)
+        for depth in range(1, full + 1):
+            nxt = {}
+            for ci, mult in level.items():
+                for inst in ly.cell(ci).each_inst():
+                    n = mult * inst.cell_inst.size()
+                    nxt[inst.cell_index] = nxt.get(inst.cell_index, 0) + n
+            drawn += sum((shapes(ly.cell(ci)) + 1) * m for ci, m in nxt.items())
+            if drawn > DRAW_BUDGET:
+                return depth  # levels 0 .. depth-1 shown
+            level = nxt
+        return full + 1  # every level, as max_hier() would
+    except Exception as exc:
+        _warn("hierarchy depth: %s" % exc)
+        return 1
+
+
 class Viewer(object):
     """Everything the server does to KLayout's window."""
 
     def __init__(self):
         self.loads = 0
         self.last_load = None
+        self.note = ""
         # Paths whose reload failed -> the view state before it. KLayout
         # leaves such a layout half read and marked as edited, which must not
         # stop the next push.
@@ -325,7 +379,7 @@ class Viewer(object):
             mw.load_layout(path, lmode)
             view = mw.current_view()
             if view is not None:
-                view.max_hier()
+                view.max_hier_levels = open_depth(view.active_cellview())
                 view.zoom_fit()
         self.loads += 1
         ms = (time.time() - t0) * 1000.0
@@ -389,6 +443,19 @@ class Viewer(object):
                 cv.cell_name = ly.top_cells()[0].name
         view.min_hier_levels, view.max_hier_levels = state["hier"]
         view.zoom_box(state["box"])
+
+    def edited_views(self):
+        """Indexes of the views whose layouts hold edits made in KLayout."""
+        mw = _main_window()
+        out = []
+        for vi in range(mw.views()):
+            view = mw.view(vi)
+            if any(self.edited(view.cellview(ci)) for ci in range(view.cellviews())):
+                out.append(vi)
+        return out
+
+    def edited(self, cv):
+        return _dirty(cv) and os.path.abspath(cv.filename()) not in self.broken
 
     def reload_current(self):
         mw = _main_window()
@@ -480,14 +547,25 @@ class Viewer(object):
             "klayout_version": klayout_version(),
             "pid": os.getpid(),
             "port": server.port,
+            "name": server.settings.name,
+            "instance": server.instance,
             "listening": server.listening,
             "views": mw.views(),
             "current_view": mw.current_view_index,
             "loads": self.loads,
             "file_watcher": str(mw.get_config("layout-file-watcher-enabled")).lower() == "true",
+            "lyipc": server.settings.lyipc,
+            "klive": server.settings.klive,
+            "allowed": list(server.guard.roots),
+            "image_dir": server.guard.image_dir,
+            "note": self.note,
+            "dialogs": _dialogs(),
+            "last_load": self.last_load,
+            # Every key is always there (ipc.StatusKeys): the view's below
+            # keep these values when no view is open.
+            "file": "", "cell": "", "dirty": False, "dbu": 0.0, "top_cells": [], "cellviews": 0,
+            "box": [], "min_hier": 0, "max_hier": 0, "visible_layers": [], "hidden_layers": [], "layers": [],
         }
-        if self.last_load is not None:
-            st["last_load"] = self.last_load
         view = mw.current_view()
         if view is None:
             return st
@@ -687,6 +765,9 @@ class Settings(object):
         self.klive = _flag("lywatch_klive", "LYWATCH_KLIVE")
         allow = _setting("lywatch_allow", "LYWATCH_ALLOW", "")
         self.allow = [a for a in str(allow).split(os.pathsep) if a]
+        self.name = str(_setting("lywatch_name", "LYWATCH_NAME", ""))
+        self.port_auto = _flag("lywatch_port_auto", "LYWATCH_PORT_AUTO")
+        self.launched = _flag("lywatch_launched", "LYWATCH_LAUNCHED")
         self.max_connections = int(_setting("lywatch_max_connections", "LYWATCH_MAX_CONNECTIONS", MAX_CONNECTIONS))
         self.idle_timeout = float(_setting("lywatch_idle_timeout", "LYWATCH_IDLE_TIMEOUT", IDLE_TIMEOUT))
 
@@ -706,6 +787,7 @@ class Server(object):
         self.sweeper = None
         self.discovery = ""
         self.started = time.time()
+        self.instance = secrets.token_hex(8)  # tells a restarted KLayout from the one before
         self.guard = Guard(None, self.settings.allow)
 
     def start(self):
@@ -722,7 +804,13 @@ class Server(object):
             return
         self.tcp = pya.QTcpServer()
         self.tcp.newConnection(self.on_new_connection)
-        if self.tcp.listen(pya.QHostAddress(self.bind), self.port):
+        listening = self.tcp.listen(pya.QHostAddress(self.bind), self.port)
+        if not listening and self.settings.port_auto:
+            _log("port %d is taken; taking a free one" % self.port)
+            listening = self.tcp.listen(pya.QHostAddress(self.bind), 0)
+            if listening:
+                self.port = self.tcp.serverPort()
+        if listening:
             self.listening = True
             compat = [n for n, on in (("lyipc", self.settings.lyipc), ("klive", self.settings.klive)) if on]
             _log("listening on %s:%d (server %s, %s)%s" % (
@@ -733,6 +821,8 @@ class Server(object):
                 self.bind, self.port, self.tcp.errorString())
             _warn(self.error)
         self.write_discovery()
+        if self.settings.launched:
+            self.close_tips(40)
         self.sweeper = pya.QTimer()
         self.sweeper.timeout(self.sweep)
         self.sweeper.start(max(100, int(min(self.settings.idle_timeout, 5.0) * 250)))
@@ -760,6 +850,8 @@ class Server(object):
             "pid": os.getpid(),
             "port": self.port,
             "bind": self.bind,
+            "name": self.settings.name,
+            "instance": self.instance,
             "listening": self.listening,
             "error": self.error,
             "server_version": SERVER_VERSION,
@@ -799,6 +891,28 @@ class Server(object):
             self.conns[key] = conn
             sock.readyRead(conn.on_ready_read)
             sock.disconnected(lambda key=key: self.drop(key))
+
+    def close_tips(self, ticks):
+        """Closes KLayout's start-up tip dialog (about the hierarchy depth,
+        when a user never ticked "don't show again") for a KLayout lywatch
+        started; the user's settings stay as they are."""
+        self.tip_timer = pya.QTimer()
+        self.tip_ticks = ticks
+
+        def tick():
+            self.tip_ticks -= 1
+            try:
+                for w in pya.QApplication.topLevelWidgets():
+                    if w.objectName == "TipDialog" and w.isVisible():
+                        w.reject()
+                        _log("closed KLayout's start-up tip")
+            except Exception as exc:
+                _warn("start-up tip: %s" % exc)
+            if self.tip_ticks <= 0:
+                self.tip_timer.stop()
+
+        self.tip_timer.timeout(tick)
+        self.tip_timer.start(100)
 
     def evict_idlest(self, silent):
         """Closes the connection silent the longest, if for silent seconds:
@@ -843,14 +957,17 @@ class Server(object):
         return handler(self, req)
 
     def cmd_ping(self, req):
-        return {"pong": True, "server_version": SERVER_VERSION, "commands": sorted(COMMANDS)}
+        return {"pong": True, "server_version": SERVER_VERSION, "commands": sorted(COMMANDS),
+                "instance": self.instance, "name": self.settings.name, "pid": os.getpid()}
 
     def cmd_status(self, req):
         return self.viewer.status(self)
 
     def cmd_load(self, req):
         path = self.guard.readable("load", req.get("path"))
-        return self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")))
+        res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")))
+        res["instance"] = self.instance
+        return res
 
     def cmd_zoom(self, req):
         box = req.get("box")
@@ -887,6 +1004,36 @@ class Server(object):
         path = self.guard.writable_png("save_image", req.get("path"))
         return self.viewer.save_image(path, w, h)
 
+    def cmd_quit(self, req):
+        """Ends KLayout (which ignores SIGTERM): after the reply, unless a
+        view holds edits made in KLayout (force quits anyway)."""
+        if not req.get("force"):
+            edited = self.viewer.edited_views()
+            if edited:
+                raise RequestError("dirty", "KLayout has unsaved edits in view %s: save them, or stop with --force"
+                                   % ", ".join(str(v) for v in edited))
+        self.stop()
+        _log("quitting on request")
+
+        def bye():
+            # KLayout 0.28.5's own exit can crash ("double free") and then
+            # hang in its crash handler; so keep the user's settings as its
+            # exit would, and end the process. Nothing unsaved is lost: the
+            # views were checked above.
+            try:
+                app = pya.Application.instance()
+                app.write_config(os.path.join(app.application_data_path(), "klayoutrc"))
+            except Exception as exc:
+                _warn("could not save KLayout's settings: %s" % exc)
+            sys.stdout.flush()
+            os._exit(0)
+
+        self.quit_timer = pya.QTimer()
+        self.quit_timer.setSingleShot(True)
+        self.quit_timer.timeout(bye)
+        self.quit_timer.start(50)
+        return {"quitting": True, "pid": os.getpid(), "instance": self.instance}
+
     def text_command(self, line):
         words = shlex.split(line)
         if not words:
@@ -922,6 +1069,7 @@ COMMANDS = {
     "cell": Server.cmd_cell,
     "hier": Server.cmd_hier,
     "save_image": Server.cmd_save_image,
+    "quit": Server.cmd_quit,
 }
 
 

@@ -10,46 +10,64 @@ import (
 	"time"
 
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 const pushUsage = `Usage: lywatch push FILE [flags]
 
 Pushes a layout into a running KLayout and exits 0 once KLayout confirms.
-With the lywatch server (lywatch klayout start), a file already open is
-reloaded keeping the view box, layers, cell and hierarchy depth; otherwise
-it opens in a new view. Also speaks to stock lyipc and klive servers.
+With the lywatch server (lywatch klayout start), every view showing the file
+is reloaded keeping its view box, layers, cell and hierarchy depth; a file
+not open yet opens in a new view. Without --target it goes to the KLayout
+started for this project, else the only one running, else 127.0.0.1:11078.
+Also speaks to stock lyipc and klive servers.
 
 Flags:
 `
 
 // ipcTargetFlags are the flags push and klayout status share.
 type ipcTargetFlags struct {
-	target   *string
+	targets  stringList
 	protocol *string
 	timeout  *time.Duration
 }
 
-func addIPCTargetFlags(fs *flag.FlagSet, timeout time.Duration) ipcTargetFlags {
-	def := os.Getenv("LYWATCH_TARGET")
-	return ipcTargetFlags{
-		target:   fs.String("target", def, "KLayout's `HOST:PORT` (default $LYWATCH_TARGET, else "+ipc.DefaultAddr+"; klive: "+ipc.DefaultKliveAddr+")"),
+func addIPCTargetFlags(fs *flag.FlagSet, timeout time.Duration) *ipcTargetFlags {
+	f := &ipcTargetFlags{
 		protocol: fs.String("protocol", "lywatch", "wire protocol: lywatch, lyipc or klive"),
 		timeout:  fs.Duration("timeout", timeout, "give up when KLayout has not answered in this time"),
 	}
+	fs.Var(&f.targets, "target", "KLayout's `HOST:PORT`, repeatable (default $LYWATCH_TARGET, else the KLayout started for this project, else the only one running, else "+ipc.DefaultAddr+"; klive: "+ipc.DefaultKliveAddr+")")
+	return f
 }
 
-func (f ipcTargetFlags) client() (*ipc.Client, error) {
+// clients returns a client for each target: those given, else the
+// resolution the loop uses (lywatch protocol only).
+func (f *ipcTargetFlags) clients() ([]*ipc.Client, error) {
 	p, err := ipc.ParseProtocol(*f.protocol)
 	if err != nil {
 		return nil, err
 	}
-	addr := *f.target
-	if addr != "" {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("--target %q: want HOST:PORT", addr)
+	addrs := []string(f.targets)
+	if len(addrs) == 0 && os.Getenv("LYWATCH_TARGET") != "" {
+		addrs = []string{os.Getenv("LYWATCH_TARGET")}
+	}
+	for _, a := range addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("--target %q: want HOST:PORT", a)
 		}
 	}
-	return &ipc.Client{Addr: addr, Protocol: p, Timeout: *f.timeout}, nil
+	if len(addrs) == 0 {
+		addrs = []string{""} // the protocol's default port
+		if p == ipc.ProtoLywatch {
+			addrs = klayout.Resolve(projectDir(), nil)
+		}
+	}
+	out := make([]*ipc.Client, len(addrs))
+	for i, a := range addrs {
+		out[i] = &ipc.Client{Addr: a, Protocol: p, Timeout: *f.timeout}
+	}
+	return out, nil
 }
 
 func runPush(ctx context.Context, e *env, args []string) int {
@@ -69,7 +87,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return e.errorf("push: want one FILE, got %d arguments", len(pos))
 	}
-	c, err := tf.client()
+	cs, err := tf.clients()
 	if err != nil {
 		return e.errorf("push: %v", err)
 	}
@@ -77,57 +95,66 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.errorf("push: %v", err)
 	}
-	if _, err := os.Stat(path); err != nil && ipcLoopback(c.Addr) {
+	if _, err := os.Stat(path); err != nil {
 		return e.errorf("push: %v", err)
 	}
-	res, err := c.Push(ctx, path, ipc.PushOptions{NewView: *newView, Force: *force})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "lywatch: push: %v\n", err)
-		return exitFail
+	var results []pushJSON
+	failed := false
+	bold, dim := colors(e, *noColor)
+	for _, c := range cs {
+		res, err := c.Push(ctx, path, ipc.PushOptions{NewView: *newView, Force: *force})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "lywatch: push: %v\n", err)
+			failed = true
+			continue
+		}
+		if *asJSON {
+			results = append(results, newPushJSON(c.Address(), res))
+			continue
+		}
+		detail := res.Type
+		if res.Cell != "" {
+			detail += ", cell " + res.Cell
+		}
+		if detail != "" {
+			detail += ", "
+		}
+		fmt.Fprintf(e.stdout, "pushed %s %s\n", bold.Sprint(filepath.Base(path)),
+			dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, c.Address()))
 	}
 	if *asJSON {
-		return writeJSON(e, pushJSON(res))
+		if len(results) == 1 && len(cs) == 1 {
+			writeJSON(e, results[0])
+		} else if len(results) > 0 {
+			writeJSON(e, results)
+		}
 	}
-	bold, dim := colors(e, *noColor)
-	detail := res.Type
-	if res.Cell != "" {
-		detail += ", cell " + res.Cell
+	if failed {
+		return exitFail
 	}
-	if detail != "" {
-		detail += ", "
-	}
-	fmt.Fprintf(e.stdout, "pushed %s %s\n", bold.Sprint(filepath.Base(path)),
-		dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, c.Address()))
 	return exitOK
 }
 
 // pushJSON is the --json form of a push result.
-func pushJSON(r *ipc.PushResult) map[string]any {
-	return map[string]any{
-		"protocol":   r.Protocol.String(),
-		"type":       r.Type,
-		"file":       r.File,
-		"cell":       r.Cell,
-		"view":       r.View,
-		"load_ms":    float64(r.Load.Microseconds()) / 1000,
-		"elapsed_ms": float64(r.Elapsed.Microseconds()) / 1000,
-		"reply":      r.Reply,
-	}
+type pushJSON struct {
+	Target    string  `json:"target"`
+	Protocol  string  `json:"protocol"`
+	Type      string  `json:"type"`
+	File      string  `json:"file"`
+	Cell      string  `json:"cell"`
+	View      int     `json:"view"`
+	LoadMS    float64 `json:"load_ms"`
+	ElapsedMS float64 `json:"elapsed_ms"`
+	Reply     string  `json:"reply"`
 }
 
-func ipcLoopback(addr string) bool {
-	if addr == "" {
-		return true
+func newPushJSON(target string, r *ipc.PushResult) pushJSON {
+	return pushJSON{
+		Target: target, Protocol: r.Protocol.String(), Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
+		LoadMS:    float64(r.Load.Microseconds()) / 1000,
+		ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
+		Reply:     r.Reply,
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func ipcDuration(d time.Duration) string {
