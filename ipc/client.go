@@ -250,3 +250,20 @@ func (c *Client) SaveImage(ctx context.Context, path string, w, h int) error {
 	}
 	return c.call(ctx, CmdSaveImage, root, map[string]any{"path": abs, "width": w, "height": h}, nil)
 }
+
+// Note shows a one-line note in KLayout's status bar, such as why a build
+// failed, until the next push (seconds 0) or for seconds; the layout shown
+// stays.
+func (c *Client) Note(ctx context.Context, text string, seconds float64) error {
+	return c.Call(ctx, CmdNote, map[string]any{"text": text, "seconds": seconds}, nil)
+}
+
+// Cells asks for every cell of view n's layout (see CellsReport); it reads
+// every shape in KLayout, so it is for small layouts and tests.
+func (c *Client) Cells(ctx context.Context, view int) (*CellsReport, error) {
+	var r CellsReport
+	if err := c.Call(ctx, CmdCells, map[string]any{"view": view}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

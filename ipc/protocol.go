@@ -95,6 +95,12 @@ type PushOptions struct {
 	// Mode overrides NewView with one of ModeReload, ModeNew, ModeReplace
 	// (lywatch protocol only).
 	Mode string
+	// Factories maps cell names to the factories that made them, to follow
+	// a renamed cell (lywatch protocol only; see Layout.Factories).
+	Factories map[string]string
+	// LayerProperties is a .lyp file's text, applied when a view opens
+	// (lywatch protocol only).
+	LayerProperties string
 }
 
 func (o PushOptions) mode() string {
@@ -118,6 +124,11 @@ type PushResult struct {
 	Elapsed  time.Duration // round trip seen by the client
 	Reply    string        // the raw reply (lyipc's ACK line, klive's JSON)
 	Instance string        // the server instance (lywatch protocol)
+	// Views is how many views were reloaded (or 1 opened); Followed and
+	// LeftAlone say what happened to the others (lywatch protocol).
+	Views     int
+	Followed  []Follow
+	LeftAlone []LeftAlone
 }
 
 // LoadInfo describes the server's last load.
@@ -163,7 +174,22 @@ type Status struct {
 	MaxHier        int       `json:"max_hier"`
 	VisibleLayers  []string  `json:"visible_layers"`
 	HiddenLayers   []string  `json:"hidden_layers"`
-	Layers         []Layer   `json:"layers"` // the current view's layer list, in order
+	Layers         []Layer   `json:"layers"`    // the current view's layer list, in order
+	AllViews       []View    `json:"all_views"` // every view, in tab order
+}
+
+// View is one view (tab) of KLayout's window, as status lists them.
+type View struct {
+	View       int       `json:"view"`
+	File       string    `json:"file"`
+	Cell       string    `json:"cell"`
+	Path       []string  `json:"path"` // the cell path shown, top first
+	Dirty      bool      `json:"dirty"`
+	Box        []float64 `json:"box"`
+	MinHier    int       `json:"min_hier"`
+	MaxHier    int       `json:"max_hier"`
+	Layers     []string  `json:"layers"`      // the layer list's sources ("L/D"), in order
+	LayerNames []string  `json:"layer_names"` // and their names
 }
 
 // StatusKeys lists the JSON keys of a Status, each always present.
@@ -171,7 +197,7 @@ func StatusKeys() []string {
 	return []string{"server_version", "protocol", "klayout_version", "pid", "port", "name", "instance",
 		"listening", "views", "current_view", "loads", "file_watcher", "lyipc", "klive", "allowed",
 		"image_dir", "note", "dialogs", "last_load", "file", "cell", "dirty", "dbu", "top_cells", "cellviews", "box",
-		"min_hier", "max_hier", "visible_layers", "hidden_layers", "layers"}
+		"min_hier", "max_hier", "visible_layers", "hidden_layers", "layers", "all_views"}
 }
 
 // Normalize makes the lists that a server left out empty lists, so the JSON
@@ -187,6 +213,9 @@ func (st *Status) Normalize() *Status {
 	}
 	if st.Layers == nil {
 		st.Layers = []Layer{}
+	}
+	if st.AllViews == nil {
+		st.AllViews = []View{}
 	}
 	return st
 }
@@ -312,11 +341,30 @@ const (
 	CmdHier            = "hier"
 	CmdSaveImage       = "save_image"
 	CmdQuit            = "quit"
+	CmdNote            = "note"
+	CmdCells           = "cells"
 )
 
 // Commands lists every command of lywatch's protocol the client knows, in
 // the order of the README's table.
 func Commands() []string {
 	return []string{CmdPing, CmdStatus, CmdLoad, CmdZoom, CmdZoomFit, CmdSetLayerVisible,
-		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage, CmdQuit}
+		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage, CmdQuit, CmdNote, CmdCells}
+}
+
+// CellsReport is the cells command's answer: every cell of a view's
+// layout, sorted by name.
+type CellsReport struct {
+	DBU   float64    `json:"dbu"`
+	Cells []CellInfo `json:"cells"`
+}
+
+// CellInfo is one cell as the server reads it from the open layout.
+type CellInfo struct {
+	Name      string         `json:"name"`
+	Layers    map[string]int `json:"layers"`    // shapes per "L/D"
+	Instances int            `json:"instances"` // child instances (an array counts once)
+	Ghost     bool           `json:"ghost"`     // referenced but never defined
+	Children  []string       `json:"children"`
+	Digest    string         `json:"digest"` // SHA-256 of its shapes and instances as KLayout prints them
 }

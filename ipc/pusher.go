@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,9 @@ type Pusher struct {
 	cancel context.CancelCauseFunc // of the push running, if any
 	gen    uint64                  // counts pushes begun
 	seen   map[string]string       // address -> instance of its last good push
+	// facts holds the factories of each path's last layout: a push names
+	// the factories of the cells it removed, too.
+	facts map[string]map[string]string
 }
 
 // NewPusher returns a Pusher.
@@ -215,30 +219,79 @@ func (p *Pusher) Push(ctx context.Context, l *Layout) (*Report, error) {
 	ctx, end := p.begin(ctx)
 	defer end()
 	addrs := p.targets()
+	opt, err := p.options(l)
+	if err != nil {
+		return nil, err
+	}
 	rep := &Report{Targets: make([]TargetReport, len(addrs))}
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep.Targets[i] = p.pushOne(ctx, addr, l)
+			rep.Targets[i] = p.pushOne(ctx, addr, l, opt)
 		}()
 	}
 	wg.Wait()
+	p.mu.Lock()
+	if p.facts == nil {
+		p.facts = map[string]map[string]string{}
+	}
+	p.facts[l.Path] = l.Factories
+	p.mu.Unlock()
 	return rep, rep.Err()
 }
 
-func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout) TargetReport {
+// options are the push options every target gets for l: the layer
+// properties' text and the factories of the cells of l and of the layout
+// before it (so that a renamed cell's old and new names both have theirs).
+func (p *Pusher) options(l *Layout) (PushOptions, error) {
+	var opt PushOptions
+	if l.LayerProperties != "" {
+		b, err := os.ReadFile(l.LayerProperties)
+		if err != nil {
+			return opt, fmt.Errorf("layer properties: %w", err)
+		}
+		opt.LayerProperties = string(b)
+	}
+	p.mu.Lock()
+	prev := p.facts[l.Path]
+	p.mu.Unlock()
+	if len(l.Factories)+len(prev) > 0 {
+		opt.Factories = make(map[string]string, len(l.Factories)+len(prev))
+		for _, m := range []map[string]string{prev, l.Factories} {
+			for k, v := range m {
+				opt.Factories[k] = v
+			}
+		}
+	}
+	return opt, nil
+}
+
+// Note shows a one-line note in every target's status bar (a failed build,
+// say) while the last good layout stays; the next push clears it.
+func (p *Pusher) Note(ctx context.Context, text string) error {
+	var errs []error
+	for _, addr := range p.targets() {
+		if err := p.client(addr).Note(ctx, text, 0); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOptions) TargetReport {
 	c := p.client(addr)
 	t := TargetReport{Addr: c.Address()}
 	start := time.Now()
-	res, err := c.Push(ctx, l.Path, PushOptions{})
+	res, err := c.Push(ctx, l.Path, opt)
 	t.Elapsed = time.Since(start)
 	if err != nil {
 		t.Err = err
 		return t
 	}
 	t.Type, t.Load, t.Instance = res.Type, res.Load, res.Instance
+	t.Followed, t.LeftAlone = res.Followed, res.LeftAlone
 	p.saw(t.Addr, t.Instance)
 	return t
 }

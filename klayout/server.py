@@ -327,6 +327,96 @@ def open_depth(cv):
         return 1
 
 
+def layout_cells(ly):
+    """A layout's cells as the cells command reports them, sorted by name."""
+    import hashlib
+    out = []
+    infos = {li: "%d/%d" % (ly.get_info(li).layer, ly.get_info(li).datatype) for li in ly.layer_indexes()}
+    for cell in ly.each_cell():
+        layers, h = {}, hashlib.sha256()
+        for li, name in sorted(infos.items(), key=lambda x: x[1]):
+            shapes = sorted(str(sh) for sh in cell.shapes(li).each())
+            if shapes:
+                layers[name] = len(shapes)
+                h.update(("%s\n%s\n" % (name, "\n".join(shapes))).encode())
+        insts = sorted("%s %s" % (ly.cell(i.cell_index).name, i.cell_inst.to_s()) for i in cell.each_inst())
+        h.update("\n".join(insts).encode())
+        out.append({"name": cell.name, "layers": layers, "instances": len(insts), "ghost": bool(cell.is_ghost_cell()),
+                    "children": sorted(ly.cell(k).name for k in cell.each_child_cell()), "digest": h.hexdigest()})
+    out.sort(key=lambda c: c["name"])
+    return {"dbu": ly.dbu, "cells": out}
+
+
+def _tokens(name):
+    return name.split("_")
+
+
+def _common_tokens(a, b):
+    """How many leading "_"-separated words two cell names share."""
+    n = 0
+    for x, y in zip(_tokens(a), _tokens(b)):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def replacement(old, candidates, factories):
+    """The cell among candidates (new cells in the same place) that the
+    factory of old made: the same factory by the client's factories map
+    (kfactory's function_name, or lywatch's graph), else kfactory's naming
+    rule, a factory name and then the parameters joined by "_": the
+    candidate sharing the longest prefix of words with old
+    (mmi1x2_W0p5_WM2p5 -> mmi1x2_W0p5_WM6). None when no candidate shares a
+    factory."""
+    candidates = sorted(candidates)
+    fac = factories.get(old)
+    same = [c for c in candidates if fac and factories.get(c) == fac]
+    if same:
+        candidates = same
+    elif fac:  # a cell another factory made is not a replacement
+        candidates = [c for c in candidates if not factories.get(c)]
+    best, score = None, (0, 0)
+    for c in candidates:
+        common = _common_tokens(old, c)
+        if common == 0 and not same:
+            continue
+        sc = (common, -abs(len(_tokens(c)) - len(_tokens(old))))
+        if best is None or sc > score:
+            best, score = c, sc
+    return best
+
+
+def follow_path(ly, old, old_children, old_tops, factories):
+    """The cell path (names, top first) to show after a reload, given the
+    path shown before (old), the children each cell on it had and the top
+    cells: each cell still in its place is kept; one the reload removed is
+    followed to its replacement among the new children of its parent (see
+    replacement); with none, the path ends at the parent. Returns the path
+    and what was followed: {"from", "to", "kind": "followed" | "parent"}."""
+    path, follows = [], []
+    tops = [ly.cell(k).name for k in ly.each_top_cell()]
+    for i, name in enumerate(old):
+        if path:
+            parent = ly.cell(ly.cell_by_name(path[-1]))
+            here = [ly.cell(k).name for k in parent.each_child_cell()]
+            before = old_children[i - 1] if i - 1 < len(old_children) else set()
+        else:
+            here, before = tops, old_tops
+        if name in here:
+            path.append(name)
+            continue
+        pick = replacement(name, [c for c in here if c not in before], factories)
+        if pick is None and not path and len(tops) == 1:
+            pick = tops[0]  # the only top cell: it replaced the old top
+        if pick is None:
+            follows.append({"from": name, "to": path[-1] if path else (tops[0] if tops else ""), "kind": "parent"})
+            break
+        follows.append({"from": name, "to": pick, "kind": "followed"})
+        path.append(pick)
+    return path, follows
+
+
 class Viewer(object):
     """Everything the server does to KLayout's window."""
 
@@ -339,91 +429,110 @@ class Viewer(object):
         # stop the next push.
         self.broken = {}
 
-    def find(self, path):
-        """(view_index, cellview_index) of a view showing path, or None."""
+    def find_all(self, path):
+        """Every (view_index, cellview_index) showing path."""
         mw = _main_window()
-        cur = mw.current_view_index
-        order = list(range(mw.views()))
-        if 0 <= cur < len(order):
-            order.remove(cur)
-            order.insert(0, cur)
-        for vi in order:
+        out = []
+        for vi in range(mw.views()):
             view = mw.view(vi)
             for ci in range(view.cellviews()):
                 if _same_file(view.cellview(ci).filename(), path):
-                    return vi, ci
-        return None
+                    out.append((vi, ci))
+        return out
 
-    def load(self, path, mode="reload", force=False):
-        """Shows the layout at path (absolute, checked by the Guard)."""
+    def load(self, path, mode="reload", force=False, extra=None):
+        """Shows the layout at path (absolute, checked by the Guard): every
+        view showing it is reloaded, each keeping its own view; a view with
+        edits made in KLayout is left alone (force reloads it too); with no
+        view of it, a new one opens. The current view changes only when a
+        view opens. extra holds the optional request fields: factories
+        (cell -> factory, to follow renamed cells), layer_properties (a
+        .lyp's XML, applied when a view opens)."""
         if mode not in ("reload", "new", "replace", "add"):
-            raise ValueError("load: unknown mode %r (want reload, new, replace or add)" % mode)
+            raise RequestError("bad_request", "load: unknown mode %r (want reload, new, replace or add)" % (mode,))
+        extra = extra or {}
         mw = _main_window()
         t0 = time.time()
-        kind = "open"
-        where = self.find(path) if mode == "reload" else None
-        if where is not None:
-            vi, ci = where
-            if not force and path not in self.broken and _dirty(mw.view(vi).cellview(ci)):
-                raise RuntimeError(
-                    "%s has unsaved edits in KLayout (view %d): save or discard them, "
-                    "or push with force (lywatch push --force) or into a new view" % (path, vi))
-            if mw.current_view_index != vi:
-                mw.select_view(vi)
-            self._reload_keeping_view(mw.view(vi), ci)
-            kind = "reload"
+        where = self.find_all(path) if mode == "reload" else []
+        followed, left_alone, reloaded = [], [], 0
+        for vi, ci in where:
+            view = mw.view(vi)
+            if not force and self.edited(view.cellview(ci), vi, ci):
+                left_alone.append({"view": vi, "reason": "unsaved edits in KLayout"})
+                continue
+            for f in self._reload_keeping_view(view, vi, ci, extra.get("factories") or {}):
+                f["view"] = vi
+                followed.append(f)
+            reloaded += 1
+        if where:
+            kind = "reload" if reloaded else "none"
         else:
-            lmode = {"reload": 1, "new": 1, "replace": 0, "add": 2}[mode]
-            if mw.current_view() is None:
-                lmode = 1
-            mw.load_layout(path, lmode)
-            view = mw.current_view()
-            if view is not None:
-                view.max_hier_levels = open_depth(view.active_cellview())
-                view.zoom_fit()
-        self.loads += 1
+            kind = "open"
+            self._open(mw, path, mode, extra.get("layer_properties"))
+        if kind != "none":
+            self.loads += 1
+            self.clear_note()
         ms = (time.time() - t0) * 1000.0
         view = mw.current_view()
         cv = view.active_cellview() if view is not None else None
-        self.last_load = {
-            "file": path,
-            "type": kind,
-            "mode": mode,
-            "load_ms": round(ms, 3),
-            "time": time.time(),
-        }
+        self.last_load = {"file": path, "type": kind, "mode": mode, "load_ms": round(ms, 3), "time": time.time()}
         return {
             "type": kind,
             "file": path,
             "cell": cv.cell_name if cv is not None and cv.is_valid() else "",
             "view": mw.current_view_index,
+            "views": reloaded if where else 1,
+            "followed": followed,
+            "left_alone": left_alone,
             "load_ms": round(ms, 3),
         }
 
-    def _reload_keeping_view(self, view, ci):
+    def _open(self, mw, path, mode, lyp_xml):
+        lmode = {"reload": 1, "new": 1, "replace": 0, "add": 2}[mode]
+        if mw.current_view() is None:
+            lmode = 1
+        mw.load_layout(path, lmode)
+        view = mw.current_view()
+        if view is None:
+            return
+        if lyp_xml:
+            self.apply_layer_properties(view, lyp_xml)
+        view.max_hier_levels = open_depth(view.active_cellview())
+        view.zoom_fit()
+
+    @staticmethod
+    def apply_layer_properties(view, xml):
+        """Applies a .lyp (its XML text) to the view, then adds the layers
+        it does not name."""
+        if not isinstance(xml, str) or len(xml) > MAX_LINE:
+            raise RequestError("bad_request", "load: layer_properties must be a .lyp file's text")
+        fd, tmp = tempfile.mkstemp(prefix="lywatch-", suffix=".lyp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(xml)
+            view.load_layer_props(tmp)
+        finally:
+            os.remove(tmp)
+        view.add_missing_layers()
+
+    def _reload_keeping_view(self, view, vi, ci, factories):
         """Reload cellview ci of view, keeping the view box, layer
-        properties, cell and hierarchy levels. When a reload fails KLayout
-        leaves the layout half read; the view as it was before is then kept
-        for the next reload of the same file."""
+        properties, cell path and hierarchy levels; a cell on the shown path
+        that the reload removed is followed to the cell that replaced it
+        (see follow_path). Returns what was followed. When a reload fails
+        KLayout leaves the layout half read; the view as it was before is
+        then kept for the next reload of the same file."""
         cv = view.cellview(ci)
-        path = os.path.abspath(cv.filename())
-        state = self.broken.get(path)
+        key = (os.path.abspath(cv.filename()), vi, ci)
+        state = self.broken.get(key)
         if state is None:
-            fd, props = tempfile.mkstemp(prefix="lywatch-", suffix=".lyp")
-            os.close(fd)
-            view.save_layer_props(props)
-            state = {
-                "box": view.box(),
-                "cell": cv.cell_name if cv.is_valid() else "",
-                "hier": (view.min_hier_levels, view.max_hier_levels),
-                "props": props,
-            }
+            state = self._view_state(view, cv)
         try:
             view.reload_layout(ci)
         except Exception:
-            self.broken[path] = state
+            self.broken[key] = state
             raise
-        self.broken.pop(path, None)
+        self.broken.pop(key, None)
         try:
             view.load_layer_props(state["props"])
         finally:
@@ -432,17 +541,71 @@ class Viewer(object):
             except OSError:
                 pass
         view.add_missing_layers()
-        cv = view.cellview(ci)
-        cell = state["cell"]
+        follows = self._restore_path(view, ci, state, factories)
+        view.min_hier_levels, view.max_hier_levels = state["hier"]
+        if any(f["kind"] == "parent" for f in follows):
+            view.zoom_fit()
+        else:
+            view.zoom_box(state["box"])
+        return follows
+
+    @staticmethod
+    def _view_state(view, cv):
+        """What a reload must keep of a view: its box, layer properties
+        (saved to a file), hierarchy levels, the shown cell path by name and
+        the children each cell on it had."""
+        fd, props = tempfile.mkstemp(prefix="lywatch-", suffix=".lyp")
+        os.close(fd)
+        view.save_layer_props(props)
+        names, children, tops = [], [], []
         if cv.is_valid():
             ly = cv.layout()
-            if cell and ly.has_cell(cell):
-                if cv.cell_name != cell:
-                    cv.cell_name = cell
-            elif not cv.cell_name and ly.top_cells():
-                cv.cell_name = ly.top_cells()[0].name
-        view.min_hier_levels, view.max_hier_levels = state["hier"]
-        view.zoom_box(state["box"])
+            names = [ly.cell(ci).name for ci in cv.path] or [cv.cell_name]
+            for n in names:
+                c = ly.cell(ly.cell_by_name(n)) if ly.has_cell(n) else None
+                children.append(set(ly.cell(k).name for k in c.each_child_cell()) if c is not None else set())
+            tops = set(ly.cell(k).name for k in ly.each_top_cell())
+        return {
+            "box": view.box(),
+            "path": names,
+            "children": children,
+            "tops": tops,
+            "hier": (view.min_hier_levels, view.max_hier_levels),
+            "props": props,
+        }
+
+    @staticmethod
+    def _restore_path(view, ci, state, factories):
+        cv = view.cellview(ci)
+        if not cv.is_valid():
+            return []
+        ly = cv.layout()
+        path, follows = follow_path(ly, state["path"], state["children"], state["tops"], factories)
+        if not path:
+            return follows
+        cur = [ly.cell(k).name for k in cv.path] if cv.is_valid() else []
+        if cur != path:
+            cv.path = [ly.cell_by_name(n) for n in path]
+        return follows
+
+    def show_note(self, text, seconds):
+        """Shows a one-line note in KLayout's status bar (a failed build,
+        say) until the next push, or for seconds."""
+        text = " ".join(str(text).split())[:300]
+        self.note = text
+        try:
+            _main_window().message(("lywatch: " + text) if text else "", int(seconds * 1000) if seconds else 24 * 3600 * 1000)
+        except Exception as exc:
+            _warn("note: %s" % exc)
+        return {"note": text}
+
+    def clear_note(self):
+        if self.note:
+            self.note = ""
+            try:
+                _main_window().message("", 1)
+            except Exception:
+                pass
 
     def edited_views(self):
         """Indexes of the views whose layouts hold edits made in KLayout."""
@@ -450,12 +613,15 @@ class Viewer(object):
         out = []
         for vi in range(mw.views()):
             view = mw.view(vi)
-            if any(self.edited(view.cellview(ci)) for ci in range(view.cellviews())):
+            if any(self.edited(view.cellview(ci), vi, ci) for ci in range(view.cellviews())):
                 out.append(vi)
         return out
 
-    def edited(self, cv):
-        return _dirty(cv) and os.path.abspath(cv.filename()) not in self.broken
+    def edited(self, cv, vi=None, ci=None):
+        """Whether cv holds edits made in KLayout (not a failed reload)."""
+        if vi is not None and (os.path.abspath(cv.filename()), vi, ci) in self.broken:
+            return False
+        return _dirty(cv)
 
     def reload_current(self):
         mw = _main_window()
@@ -465,10 +631,9 @@ class Viewer(object):
         ci = view.active_cellview_index()
         if ci < 0:
             raise RuntimeError("no layout in the current view")
-        cv = view.cellview(ci)
-        if os.path.abspath(cv.filename()) not in self.broken and _dirty(cv):
+        if self.edited(view.cellview(ci), mw.current_view_index, ci):
             raise RuntimeError("the current layout has unsaved edits in KLayout: save or discard them first")
-        self._reload_keeping_view(view, ci)
+        self._reload_keeping_view(view, mw.current_view_index, ci, {})
         self.loads += 1
         return view.cellview(ci).filename()
 
@@ -534,6 +699,23 @@ class Viewer(object):
                 os.remove(tmp)
         return {"path": path}
 
+    def _view_summary(self, view, vi):
+        cv = view.active_cellview()
+        ok = cv is not None and cv.is_valid()
+        ly = cv.layout() if ok else None
+        return {
+            "view": vi,
+            "file": os.path.abspath(cv.filename()) if ok and cv.filename() else "",
+            "cell": cv.cell_name if ok else "",
+            "path": [ly.cell(k).name for k in cv.path] if ok else [],
+            "dirty": bool(ok and self.edited(cv, vi, view.active_cellview_index())),
+            "box": self._box(view),
+            "min_hier": view.min_hier_levels,
+            "max_hier": view.max_hier_levels,
+            "layers": [_layer_name(n) for n in _each_layer(view)],
+            "layer_names": [n.name for n in _each_layer(view)],
+        }
+
     @staticmethod
     def _box(view):
         b = view.box()
@@ -565,7 +747,9 @@ class Viewer(object):
             # keep these values when no view is open.
             "file": "", "cell": "", "dirty": False, "dbu": 0.0, "top_cells": [], "cellviews": 0,
             "box": [], "min_hier": 0, "max_hier": 0, "visible_layers": [], "hidden_layers": [], "layers": [],
+            "all_views": [],
         }
+        st["all_views"] = [self._view_summary(mw.view(vi), vi) for vi in range(mw.views())]
         view = mw.current_view()
         if view is None:
             return st
@@ -965,9 +1149,36 @@ class Server(object):
 
     def cmd_load(self, req):
         path = self.guard.readable("load", req.get("path"))
-        res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")))
+        extra = {}
+        if isinstance(req.get("factories"), dict):
+            extra["factories"] = {str(k): str(v) for k, v in req["factories"].items()}
+        if req.get("layer_properties"):
+            extra["layer_properties"] = req.get("layer_properties")
+        res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")), extra)
         res["instance"] = self.instance
         return res
+
+    def cmd_cells(self, req):
+        """Every cell of a view's layout with its shapes per layer, its
+        child instances and a digest of its shapes (for comparing layouts,
+        as a test does; it reads every shape, so keep it to small ones)."""
+        mw = _main_window()
+        vi = req.get("view", mw.current_view_index)
+        vi = _int_in("cells", "view", vi, 0, max(0, mw.views() - 1))
+        if mw.views() == 0:
+            raise RequestError("bad_request", "cells: no view open")
+        cv = mw.view(vi).active_cellview()
+        if not cv.is_valid():
+            raise RequestError("bad_request", "cells: view %d shows no layout" % vi)
+        return layout_cells(cv.layout())
+
+    def cmd_note(self, req):
+        text = req.get("text")
+        if not isinstance(text, str):
+            raise RequestError("bad_request", "note: text must be a string")
+        seconds = req.get("seconds", 0)
+        _finite("note", "seconds", seconds)
+        return self.viewer.show_note(text, seconds)
 
     def cmd_zoom(self, req):
         box = req.get("box")
@@ -1070,6 +1281,8 @@ COMMANDS = {
     "hier": Server.cmd_hier,
     "save_image": Server.cmd_save_image,
     "quit": Server.cmd_quit,
+    "note": Server.cmd_note,
+    "cells": Server.cmd_cells,
 }
 
 

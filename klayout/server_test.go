@@ -49,3 +49,16 @@ func TestServerDiscoveryLifecycleInPython(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowRuleInPython checks the macro's rule for following a renamed
+// cell (replacement, follow_path) under plain python3 on stand-in layouts.
+func TestFollowRuleInPython(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	out, err := exec.Command(py, "-B", "testdata/follow_test.py", "server.py").CombinedOutput()
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
+		t.Fatalf("follow_test.py: %v\n%s", err, out)
+	}
+}

@@ -76,6 +76,48 @@ type GUIOptions struct {
 	Token string
 	// Env holds more environment variables for KLayout (LYWATCH_LYIPC=1).
 	Env []string
+	// ExtraMacro is a second macro run at start-up (-rm), such as
+	// EditMacro, for what a person would do in KLayout.
+	ExtraMacro []byte
+}
+
+// EditMacro is an ExtraMacro that edits a layout as a person would: when
+// the file HOME/edit-<N> appears it adds a box on layer 99/0 to the top
+// cell of view N inside an undoable transaction, then removes the file.
+// GUI.Edit triggers it.
+const EditMacro = `
+import os, pya
+_dir = os.environ["HOME"]
+def _poll():
+    mw = pya.Application.instance().main_window()
+    for n in range(mw.views()):
+        f = os.path.join(_dir, "edit-%d" % n)
+        if os.path.exists(f):
+            view = mw.view(n)
+            ly = view.active_cellview().layout()
+            view.transaction("an edit")
+            ly.top_cells()[0].shapes(ly.layer(99, 0)).insert(pya.Box(0, 0, 100, 100))
+            view.commit()
+            os.remove(f)
+_edit_timer = pya.QTimer()
+_edit_timer.timeout(_poll)
+_edit_timer.start(50)
+`
+
+// Edit has EditMacro edit the layout of view n, as a person would, and
+// waits until it did.
+func (g *GUI) Edit(n int) {
+	g.t.Helper()
+	f := filepath.Join(g.Home, "edit-"+strconv.Itoa(n))
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		g.t.Fatal(err)
+	}
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(f); err != nil {
+			return
+		}
+	}
+	g.t.Fatalf("KLayout did not make the edit of view %d (is EditMacro its ExtraMacro?)", n)
 }
 
 // GUI is a running KLayout GUI with lywatch's server macro.
@@ -127,6 +169,11 @@ func KLayoutGUI(t testing.TB, opts GUIOptions) *GUI {
 	}
 	if err := os.WriteFile(g.macro, opts.Macro, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if len(opts.ExtraMacro) > 0 {
+		if err := os.WriteFile(filepath.Join(opts.Home, "extra_macro.py"), opts.ExtraMacro, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tokenFile := filepath.Join(g.ConfigDir, "lywatch", "token")
 	if err := os.MkdirAll(filepath.Dir(tokenFile), 0o700); err != nil {
@@ -194,6 +241,9 @@ func (g *GUI) start(kl string) {
 	args := []string{"-e"}
 	if !g.opts.Autorun {
 		args = append(args, "-rm", g.macro)
+	}
+	if len(g.opts.ExtraMacro) > 0 {
+		args = append(args, "-rm", filepath.Join(g.Home, "extra_macro.py"))
 	}
 	cmd := exec.Command(kl, args...)
 	cmd.Dir = g.Home
