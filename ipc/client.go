@@ -111,6 +111,12 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 	return conn, stop, nil
 }
 
+// bodyBytes are a payload's description and its bytes.
+type bodyBytes struct {
+	info Payload
+	data []byte
+}
+
 // ctxErr is ctx's error, with its cause (such as ErrSuperseded) where it
 // has one: errors.Is matches both.
 func ctxErr(ctx context.Context) error {
@@ -144,10 +150,12 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 	if c.Protocol != ProtoLywatch {
 		return fmt.Errorf("%s: command %q needs the lywatch protocol, not %s", c.Address(), cmd, c.Protocol)
 	}
-	return c.call(ctx, cmd, c.Root, args, result)
+	return c.call(ctx, cmd, c.Root, args, nil, result)
 }
 
-func (c *Client) call(ctx context.Context, cmd, root string, args map[string]any, result any) error {
+// call sends one request (with its payload's bytes after the line, when
+// body is not nil: args["payload"] describes them) and decodes the reply.
+func (c *Client) call(ctx context.Context, cmd, root string, args map[string]any, body *bodyBytes, result any) error {
 	tok, err := c.token()
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", c.Address(), cmd, err)
@@ -159,11 +167,19 @@ func (c *Client) call(ctx context.Context, cmd, root string, args map[string]any
 	defer conn.Close()
 	defer stop()
 	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Token: tok, Root: root, Args: args}
+	if body != nil {
+		req.Payload = &body.info
+	}
 	line, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%s: encode %s request: %w", c.Address(), cmd, err)
 	}
-	if _, err := conn.Write(append(line, '\n')); err != nil {
+	out := append(line, '\n')
+	if body != nil {
+		// One write: the line and the layout together.
+		out = append(out, body.data...)
+	}
+	if _, err := conn.Write(out); err != nil {
 		return c.ioError(ctx, "send "+cmd+" to", err)
 	}
 	br := bufio.NewReader(conn)
@@ -248,7 +264,7 @@ func (c *Client) SaveImage(ctx context.Context, path string, w, h int) error {
 	if root == "" {
 		root = filepath.Dir(abs)
 	}
-	return c.call(ctx, CmdSaveImage, root, map[string]any{"path": abs, "width": w, "height": h}, nil)
+	return c.call(ctx, CmdSaveImage, root, map[string]any{"path": abs, "width": w, "height": h}, nil, nil)
 }
 
 // Note shows a one-line note in KLayout's status bar, such as why a build

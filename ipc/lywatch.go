@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"time"
 )
@@ -23,6 +24,7 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 		Views     int         `json:"views"`
 		Followed  []Follow    `json:"followed"`
 		LeftAlone []LeftAlone `json:"left_alone"`
+		Source    string      `json:"source"`
 	}
 	args := map[string]any{"path": req.path, "mode": req.opt.mode(), "force": req.opt.Force}
 	if len(req.opt.Factories) > 0 {
@@ -35,12 +37,20 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 	if root == "" {
 		root = filepath.Dir(req.path)
 	}
-	if err := c.call(ctx, CmdLoad, root, args, &r); err != nil {
+	var body *bodyBytes
+	if req.opt.Data != nil {
+		info, data, err := EncodePayload(req.opt.Data, PayloadFull)
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", req.path, err)
+		}
+		body = &bodyBytes{info: info, data: data}
+	}
+	if err := c.call(ctx, CmdLoad, root, args, body, &r); err != nil {
 		return nil, err
 	}
 	return &PushResult{
 		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View, Instance: r.Instance,
-		Views: r.Views, Followed: r.Followed, LeftAlone: r.LeftAlone,
+		Views: r.Views, Followed: r.Followed, LeftAlone: r.LeftAlone, Source: r.Source, Sent: body.size(),
 		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
 	}, nil
 }
@@ -51,4 +61,11 @@ func (lywatchWire) status(ctx context.Context, c *Client) (*Status, error) {
 		return nil, err
 	}
 	return st.Normalize(), nil
+}
+
+func (b *bodyBytes) size() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.info.Size
 }

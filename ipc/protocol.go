@@ -101,6 +101,11 @@ type PushOptions struct {
 	// LayerProperties is a .lyp file's text, applied when a view opens
 	// (lywatch protocol only).
 	LayerProperties string
+	// Data, when not nil, is the layout itself (the file's bytes), sent in
+	// the message gzip-compressed with its SHA-256, so KLayout needs no
+	// access to the file (lywatch protocol only): KLayout shows it from a
+	// copy named after the path.
+	Data []byte
 }
 
 func (o PushOptions) mode() string {
@@ -129,6 +134,10 @@ type PushResult struct {
 	Views     int
 	Followed  []Follow
 	LeftAlone []LeftAlone
+	// Sent is the bytes of layout on the wire (0 when only the path went);
+	// Source the path the layout came from, when File is KLayout's copy.
+	Sent   int64
+	Source string
 }
 
 // LoadInfo describes the server's last load.
@@ -236,7 +245,9 @@ type Request struct {
 	Cmd   string
 	Token string // the user's token (see LoadToken)
 	Root  string // the client's project root, a folder the server may then read
-	Args  map[string]any
+	// Payload, when not nil, describes the bytes that follow the line.
+	Payload *Payload
+	Args    map[string]any
 }
 
 // MarshalJSON writes the request as one flat JSON object.
@@ -252,6 +263,11 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		m["root"] = r.Root
 	} else {
 		delete(m, "root")
+	}
+	if r.Payload != nil {
+		m["payload"] = r.Payload
+	} else {
+		delete(m, "payload")
 	}
 	return json.Marshal(m)
 }
@@ -273,6 +289,7 @@ const (
 	CodeTooLarge     = "too_large"    // a line or a payload over the server's limit
 	CodeBusy         = "busy"         // too many connections
 	CodeDirty        = "dirty"        // KLayout holds unsaved edits (quit without force)
+	CodeBadPayload   = "bad_payload"  // the layout's bytes do not decompress or match their checksum
 )
 
 // ErrUnauthorized is matched (errors.Is) by a server's refusal of a missing

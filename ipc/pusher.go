@@ -52,6 +52,42 @@ type PusherOptions struct {
 	Timeout time.Duration
 	// Token and Root are sent with each request (see Client).
 	Token, Root string
+	// Bytes says when the layout itself travels in the message instead of
+	// its path: BytesAuto (the default) when the address is not loopback.
+	Bytes BytesMode
+}
+
+// BytesMode says when a push carries the layout's bytes.
+type BytesMode int
+
+// When the layout's bytes travel.
+const (
+	BytesAuto   BytesMode = iota // when the address is not loopback (another machine, a container's host)
+	BytesAlways                  // always: KLayout cannot see the file even on this machine
+	BytesNever                   // never: KLayout reads the path
+)
+
+// ParseBytesMode turns "auto", "always" or "never" into a BytesMode.
+func ParseBytesMode(s string) (BytesMode, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return BytesAuto, nil
+	case "always", "yes", "true":
+		return BytesAlways, nil
+	case "never", "no", "false":
+		return BytesNever, nil
+	}
+	return 0, fmt.Errorf("unknown bytes mode %q (want auto, always or never)", s)
+}
+
+func (m BytesMode) send(addr string) bool {
+	switch m {
+	case BytesAlways:
+		return true
+	case BytesNever:
+		return false
+	}
+	return !IsLoopback(addr)
 }
 
 // Pusher pushes each new layout to every target, one push at a time: a
@@ -284,6 +320,17 @@ func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOp
 	c := p.client(addr)
 	t := TargetReport{Addr: c.Address()}
 	start := time.Now()
+	if p.opts.Protocol == ProtoLywatch && p.opts.Bytes.send(t.Addr) {
+		data := l.Data
+		if data == nil {
+			var err error
+			if data, err = os.ReadFile(l.Path); err != nil {
+				t.Err = fmt.Errorf("push %s to %s: %w", l.Path, t.Addr, err)
+				return t
+			}
+		}
+		opt.Data = data
+	}
 	res, err := c.Push(ctx, l.Path, opt)
 	t.Elapsed = time.Since(start)
 	if err != nil {
@@ -291,7 +338,7 @@ func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOp
 		return t
 	}
 	t.Type, t.Load, t.Instance = res.Type, res.Load, res.Instance
-	t.Followed, t.LeftAlone = res.Followed, res.LeftAlone
+	t.Followed, t.LeftAlone, t.Sent = res.Followed, res.LeftAlone, res.Sent
 	p.saw(t.Addr, t.Instance)
 	return t
 }

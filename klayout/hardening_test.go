@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net"
@@ -26,7 +27,7 @@ import (
 // answers.
 func TestServerHardened(t *testing.T) {
 	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(),
-		Env: []string{"LYWATCH_LYIPC=1", "LYWATCH_IDLE_TIMEOUT=2"}})
+		Env: []string{"LYWATCH_LYIPC=1", "LYWATCH_IDLE_TIMEOUT=2", "LYWATCH_MAX_PAYLOAD=65536"}})
 	dir := t.TempDir()
 	v1, _ := makeLayouts(t, dir)
 	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 20 * time.Second, Root: dir}
@@ -171,6 +172,70 @@ for p in sys.argv[2:]:
 			if !errors.As(err, &se) || se.Code != ipc.CodeNotAllowed {
 				t.Errorf("save_image %s: %v, want not_allowed", p, err)
 			}
+		}
+		alive(t)
+	})
+
+	t.Run("payloads: checked, bounded, and the server keeps serving", func(t *testing.T) {
+		raw, err := os.ReadFile(v1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Push(ctxT(t, 20*time.Second), filepath.Join(dir, "sent.gds"), ipc.PushOptions{Data: raw})
+		if err != nil || res.Type != "open" || res.Source != filepath.Join(dir, "sent.gds") || res.File == res.Source || res.Sent == 0 {
+			t.Fatalf("push with bytes: %+v, %v", res, err)
+		}
+		res, err = c.Push(ctxT(t, 20*time.Second), filepath.Join(dir, "sent.gds"), ipc.PushOptions{Data: raw})
+		if err != nil || res.Type != "reload" {
+			t.Errorf("second push with bytes: %+v, %v; want a reload of the same copy", res, err)
+		}
+		info, body, err := ipc.EncodePayload(raw, ipc.PayloadFull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := bytes.Repeat([]byte{7}, 100_000)
+		bad := info
+		bad.SHA256 = strings.Repeat("0", 64)
+		garbage := ipc.Payload{Size: 5000, SHA256: info.SHA256, Encoding: "gzip", Kind: ipc.PayloadFull}
+		cases := []struct {
+			name  string
+			token string
+			info  ipc.Payload
+			body  []byte
+			code  string
+		}{
+			{"over the limit", g.Token, ipc.Payload{Size: int64(len(big)), SHA256: info.SHA256, Encoding: "gzip", Kind: ipc.PayloadFull}, big, ipc.CodeTooLarge},
+			{"no token", "", info, body, ipc.CodeUnauthorized},
+			{"wrong checksum", g.Token, bad, body, ipc.CodeBadPayload},
+			{"not gzip", g.Token, garbage, big[:5000], ipc.CodeBadPayload},
+		}
+		conn, err := net.Dial("tcp", g.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
+		br := bufio.NewReader(conn)
+		for i, tc := range cases {
+			p := tc.info
+			line, _ := json.Marshal(ipc.Request{ID: uint64(i + 1), Cmd: ipc.CmdLoad, Token: tc.token, Payload: &p,
+				Args: map[string]any{"path": filepath.Join(dir, "x.gds")}})
+			conn.Write(append(append(line, '\n'), tc.body...))
+			reply, err := ipc.ReadLine(br, ipc.MaxReplySize)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			rep, err := ipc.ParseReply(reply)
+			if err != nil || rep.OK || rep.Code != tc.code {
+				t.Errorf("%s: %s, want code %s", tc.name, reply, tc.code)
+			}
+		}
+		// The same connection still serves.
+		line, _ := json.Marshal(ipc.Request{ID: 99, Cmd: ipc.CmdStatus, Token: g.Token})
+		conn.Write(append(line, '\n'))
+		reply, err := ipc.ReadLine(br, ipc.MaxReplySize)
+		if rep, perr := ipc.ParseReply(reply); err != nil || perr != nil || !rep.OK {
+			t.Errorf("status after the refused payloads: %s, %v", reply, err)
 		}
 		alive(t)
 	})

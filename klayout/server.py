@@ -46,6 +46,8 @@ DEFAULT_BIND = "127.0.0.1"
 MAX_LINE = 1 << 20  # bytes in one request line
 MAX_CONNECTIONS = 16  # open at once; more are refused
 IDLE_TIMEOUT = 30.0  # seconds a connection may stay silent
+MAX_PAYLOAD = 1 << 30  # bytes of layout (compressed) one request may carry
+MAX_LAYOUT = 4 << 30  # bytes of layout once decompressed
 MAX_IMAGE_SIDE = 8192  # pixels
 MAX_IMAGE_PIXELS = 4096 * 4096
 NOT_ALLOWED = "not found or not allowed"  # one answer for missing, unreadable and outside the allowed folders
@@ -189,6 +191,18 @@ class Guard(object):
         if not ok:
             raise RequestError("not_allowed", "%s: %s: %s" % (cmd, path, NOT_ALLOWED))
         return target
+
+
+def zlib_error():
+    import zlib
+    return zlib.error
+
+
+def _loopback(host):
+    h = host.lower()
+    if h.startswith("::ffff:"):
+        h = h[7:]
+    return h.startswith("127.") or h == "::1" or h == "localhost"
 
 
 def _int_in(cmd, name, v, lo, hi):
@@ -789,16 +803,22 @@ class Connection(object):
     """One client: buffers bytes across readyRead signals and answers lines.
     A connection that stays silent for IDLE_TIMEOUT is closed."""
 
-    def __init__(self, server, sock, peer=""):
+    def __init__(self, server, sock, peer="", loopback=True):
         self.server = server
         self.sock = sock
         self.peer = peer
+        self.loopback = loopback  # the client is on this machine
         self.chunks = []  # the line so far, in pieces (no quadratic joins)
         self.size = 0
         self.mode = None  # "json" or "text", fixed by the first byte
         self.discarding = False
         self.closing = False
         self.last = time.time()
+        # A request's payload: bytes still to come, where they go (None:
+        # dropped), and the request they belong to.
+        self.payload_left = 0
+        self.payload_file = None
+        self.payload_req = None
 
     def on_ready_read(self):
         try:
@@ -812,6 +832,15 @@ class Connection(object):
 
     def feed(self, data):
         while data and not self.closing:
+            if self.payload_left > 0:
+                take = data[:self.payload_left]
+                data = data[len(take):]
+                self.payload_left -= len(take)
+                if self.payload_file is not None:
+                    self.payload_file.write(take)
+                if self.payload_left == 0:
+                    self.payload_done()
+                continue
             if self.mode is None:
                 stripped = data.lstrip()
                 if not stripped:
@@ -872,6 +901,16 @@ class Connection(object):
         if "cmd" not in req and "gds" in req:
             self.handle_klive(req)
             return
+        size = 0
+        if "payload" in req:
+            info = req.get("payload")
+            size = info.get("size") if isinstance(info, dict) else None
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                # The bytes that follow cannot be told from the next request.
+                self.send_json({"id": rid, "ok": False, "code": "bad_request",
+                                "error": "malformed request: payload.size must be a whole number of bytes"})
+                self.close()
+                return
         guard = self.server.guard
         if not guard.authorized(req):
             _warn("refused a %r request from %s: %s token" % (
@@ -879,10 +918,38 @@ class Connection(object):
             self.send_json({"id": rid, "ok": False, "code": "unauthorized", "error":
                             "unauthorized: missing or wrong token (lywatch sends the one in %s; "
                             "print it with 'lywatch klayout token')" % token_path()})
+            self.payload_left = size  # dropped
             return
         guard.allow(req.get("root"))
+        if size > self.server.settings.max_payload:
+            self.send_json({"id": rid, "ok": False, "code": "too_large", "error":
+                            "payload of %d bytes is over this server's limit of %d (LYWATCH_MAX_PAYLOAD)"
+                            % (size, self.server.settings.max_payload)})
+            self.payload_left = size  # dropped
+            return
+        if size > 0:
+            fd, path = tempfile.mkstemp(prefix="payload-", dir=self.server.spool_dir)
+            self.payload_file = os.fdopen(fd, "wb")
+            self.payload_req = (rid, req, path)
+            self.payload_left = size
+            return
+        self.run(rid, req, None)
+
+    def payload_done(self):
+        if self.payload_file is None:
+            return
+        self.payload_file.close()
+        rid, req, path = self.payload_req
+        self.payload_file, self.payload_req = None, None
         try:
-            result = self.server.dispatch(req)
+            self.run(rid, req, path)
+        finally:
+            if os.path.exists(path):
+                os.remove(path)
+
+    def run(self, rid, req, payload):
+        try:
+            result = self.server.dispatch(req, payload)
             self.send_json({"id": rid, "ok": True, "result": result})
         except RequestError as exc:
             self.send_json({"id": rid, "ok": False, "error": str(exc), "code": exc.code})
@@ -894,6 +961,9 @@ class Connection(object):
             if not self.server.settings.klive:
                 raise RuntimeError("klive compatibility is off in this lywatch server "
                                    "(start KLayout with 'lywatch klayout start --klive'; klive is unauthenticated)")
+            if not self.loopback:
+                _warn("refused a klive request from %s: not this machine" % self.peer)
+                raise RuntimeError("klive requests are answered from this machine only; use lywatch's protocol and token")
             path = self.server.guard.readable("load", req.get("gds"))
             res = self.server.viewer.load(path, "reload" if req.get("keep_position", True) else "new")
             self.send_json({
@@ -910,6 +980,9 @@ class Connection(object):
             if not self.server.settings.lyipc:
                 raise RuntimeError("lyipc compatibility is off in this lywatch server "
                                    "(start KLayout with 'lywatch klayout start --lyipc'; lyipc is unauthenticated)")
+            if not self.loopback:
+                _warn("refused a lyipc command from %s: not this machine" % self.peer)
+                raise RuntimeError("lyipc commands are answered from this machine only; use lywatch's protocol and token")
             reply = "ACK " + self.server.text_command(line.decode("utf-8", "replace"))
         except Exception as exc:
             reply = "ERR " + ("%s: %s" % (type(exc).__name__, exc)).replace("\n", " ")
@@ -952,6 +1025,8 @@ class Settings(object):
         self.name = str(_setting("lywatch_name", "LYWATCH_NAME", ""))
         self.port_auto = _flag("lywatch_port_auto", "LYWATCH_PORT_AUTO")
         self.launched = _flag("lywatch_launched", "LYWATCH_LAUNCHED")
+        self.max_payload = int(_setting("lywatch_max_payload", "LYWATCH_MAX_PAYLOAD", MAX_PAYLOAD))
+        self.max_layout = int(_setting("lywatch_max_layout", "LYWATCH_MAX_LAYOUT", MAX_LAYOUT))
         self.max_connections = int(_setting("lywatch_max_connections", "LYWATCH_MAX_CONNECTIONS", MAX_CONNECTIONS))
         self.idle_timeout = float(_setting("lywatch_idle_timeout", "LYWATCH_IDLE_TIMEOUT", IDLE_TIMEOUT))
 
@@ -972,6 +1047,7 @@ class Server(object):
         self.discovery = ""
         self.started = time.time()
         self.instance = secrets.token_hex(8)  # tells a restarted KLayout from the one before
+        self.spool_dir = tempfile.mkdtemp(prefix="lywatch-server-")  # payloads and the layouts they carried
         self.guard = Guard(None, self.settings.allow)
 
     def start(self):
@@ -1018,6 +1094,8 @@ class Server(object):
         atexit.register(self.stop)
 
     def stop(self):
+        import shutil
+        shutil.rmtree(self.spool_dir, ignore_errors=True)
         path = self.discovery
         if not path:
             return
@@ -1060,8 +1138,9 @@ class Server(object):
     def on_new_connection(self):
         while self.tcp.hasPendingConnections():
             sock = self.tcp.nextPendingConnection()
-            peer = "%s:%d" % (sock.peerAddress().toString(), sock.peerPort())
-            conn = Connection(self, sock, peer)
+            host = str(sock.peerAddress().toString())
+            peer = "%s:%d" % (host, sock.peerPort())
+            conn = Connection(self, sock, peer, _loopback(host))
             if len(self.conns) >= self.settings.max_connections:
                 self.evict_idlest(1.0)
             if len(self.conns) >= self.settings.max_connections:
@@ -1133,11 +1212,17 @@ class Server(object):
             except Exception:
                 pass
 
-    def dispatch(self, req):
+    def dispatch(self, req, payload=None):
+        """Runs a request; payload is the file holding the bytes that came
+        with it (only load takes them)."""
         cmd = req.get("cmd")
         handler = COMMANDS.get(cmd) if isinstance(cmd, str) else None
         if handler is None:
             raise RequestError("unknown_command", "unknown command %r" % (cmd,))
+        if cmd == "load":
+            return handler(self, req, payload)
+        if payload is not None:
+            raise RequestError("bad_request", "%s takes no payload" % cmd)
         return handler(self, req)
 
     def cmd_ping(self, req):
@@ -1147,8 +1232,11 @@ class Server(object):
     def cmd_status(self, req):
         return self.viewer.status(self)
 
-    def cmd_load(self, req):
-        path = self.guard.readable("load", req.get("path"))
+    def cmd_load(self, req, payload=None):
+        if payload is not None:
+            path = self.unpack(req, payload)
+        else:
+            path = self.guard.readable("load", req.get("path"))
         extra = {}
         if isinstance(req.get("factories"), dict):
             extra["factories"] = {str(k): str(v) for k, v in req["factories"].items()}
@@ -1156,7 +1244,58 @@ class Server(object):
             extra["layer_properties"] = req.get("layer_properties")
         res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")), extra)
         res["instance"] = self.instance
+        if payload is not None:
+            res["source"] = req.get("path")
         return res
+
+    def mirror_path(self, src):
+        """Where the layout a client sent for its path src is kept: the same
+        file each time, so a view of it is reloaded, keeping its view."""
+        import hashlib
+        key = hashlib.sha256(src.encode("utf-8", "replace")).hexdigest()[:16]
+        base = os.path.basename(src.replace("\\", "/")) or "layout.gds"
+        base = "".join(ch for ch in base if ch.isalnum() or ch in "._-")[:100] or "layout.gds"
+        d = os.path.join(self.spool_dir, "layouts", key)
+        os.makedirs(d, 0o700, exist_ok=True)
+        return os.path.join(d, base)
+
+    def unpack(self, req, payload):
+        """Writes the layout a request carried (gzip-compressed) to its
+        mirror file, checking its size and SHA-256, and returns the path."""
+        import gzip
+        import hashlib
+        info = req.get("payload")
+        src = req.get("path")
+        if not isinstance(src, str) or not src:
+            raise RequestError("bad_request", "load: path must name the layout (the client's path)")
+        if info.get("encoding", "gzip") != "gzip":
+            raise RequestError("bad_request", "load: payload encoding must be gzip")
+        want = info.get("sha256")
+        if not isinstance(want, str) or len(want) != 64:
+            raise RequestError("bad_request", "load: payload.sha256 must be the layout's SHA-256 (64 hex digits)")
+        dest = self.mirror_path(src)
+        fd, tmp = tempfile.mkstemp(prefix=".in-", dir=os.path.dirname(dest))
+        h, n, limit = hashlib.sha256(), 0, self.settings.max_layout
+        try:
+            with os.fdopen(fd, "wb") as out, gzip.open(payload, "rb") as zin:
+                while True:
+                    chunk = zin.read(1 << 20)
+                    if not chunk:
+                        break
+                    n += len(chunk)
+                    if n > limit:
+                        raise RequestError("too_large", "load: layout over this server's limit of %d bytes (LYWATCH_MAX_LAYOUT)" % limit)
+                    h.update(chunk)
+                    out.write(chunk)
+            if h.hexdigest() != want.lower():
+                raise RequestError("bad_payload", "load: the layout's SHA-256 is %s, the request says %s: damaged on the way" % (h.hexdigest(), want))
+            os.replace(tmp, dest)
+        except (OSError, EOFError, zlib_error()) as exc:
+            raise RequestError("bad_payload", "load: the payload is not gzip-compressed data: %s" % exc)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return dest
 
     def cmd_cells(self, req):
         """Every cell of a view's layout with its shapes per layer, its

@@ -77,6 +77,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	tf := addIPCTargetFlags(fs, ipc.DefaultTimeout)
 	newView := fs.Bool("new-view", false, "open in a new view even if the file is open already")
 	force := fs.Bool("force", false, "reload even a view with unsaved edits in KLayout (they are lost)")
+	bytesFlag := fs.String("bytes", "auto", "send the layout itself, not its path: auto (when the target is not this machine), always or never")
 	asJSON := fs.Bool("json", false, "print KLayout's confirmation as JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
 	pos, code, ok := parseArgs(fs, args)
@@ -98,11 +99,25 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	if _, err := os.Stat(path); err != nil {
 		return e.errorf("push: %v", err)
 	}
+	mode, err := ipc.ParseBytesMode(*bytesFlag)
+	if err != nil {
+		return e.errorf("push: --bytes: %v", err)
+	}
+	var data []byte
 	var results []pushJSON
 	failed := false
 	bold, dim := colors(e, *noColor)
 	for _, c := range cs {
-		res, err := c.Push(ctx, path, ipc.PushOptions{NewView: *newView, Force: *force})
+		opt := ipc.PushOptions{NewView: *newView, Force: *force}
+		if c.Protocol == ipc.ProtoLywatch && (mode == ipc.BytesAlways || (mode == ipc.BytesAuto && !ipc.IsLoopback(c.Address()))) {
+			if data == nil {
+				if data, err = os.ReadFile(path); err != nil {
+					return e.errorf("push: %v", err)
+				}
+			}
+			opt.Data = data
+		}
+		res, err := c.Push(ctx, path, opt)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "lywatch: push: %v\n", err)
 			failed = true
@@ -118,6 +133,9 @@ func runPush(ctx context.Context, e *env, args []string) int {
 		}
 		if detail != "" {
 			detail += ", "
+		}
+		if res.Sent > 0 {
+			detail += fmt.Sprintf("%s sent, ", byteSize(res.Sent))
 		}
 		fmt.Fprintf(e.stdout, "pushed %s %s\n", bold.Sprint(filepath.Base(path)),
 			dim.Sprintf("(%s%s via %s to %s)", detail, ipcDuration(res.Elapsed), res.Protocol, c.Address()))
@@ -145,6 +163,8 @@ type pushJSON struct {
 	View      int     `json:"view"`
 	LoadMS    float64 `json:"load_ms"`
 	ElapsedMS float64 `json:"elapsed_ms"`
+	Sent      int64   `json:"sent"` // bytes of layout in the message (0: the path only)
+	Source    string  `json:"source"`
 	Reply     string  `json:"reply"`
 }
 
@@ -153,7 +173,8 @@ func newPushJSON(target string, r *ipc.PushResult) pushJSON {
 		Target: target, Protocol: r.Protocol.String(), Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
 		LoadMS:    float64(r.Load.Microseconds()) / 1000,
 		ElapsedMS: float64(r.Elapsed.Microseconds()) / 1000,
-		Reply:     r.Reply,
+		Sent:      r.Sent, Source: r.Source,
+		Reply: r.Reply,
 	}
 }
 
@@ -165,4 +186,15 @@ func ipcDuration(d time.Duration) string {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// byteSize writes n bytes as people read them.
+func byteSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

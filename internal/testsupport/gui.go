@@ -76,6 +76,9 @@ type GUIOptions struct {
 	Token string
 	// Env holds more environment variables for KLayout (LYWATCH_LYIPC=1).
 	Env []string
+	// Listen is the address the server binds (LYWATCH_LISTEN); "":
+	// 127.0.0.1. GUI.Addr uses it.
+	Listen string
 	// ExtraMacro is a second macro run at start-up (-rm), such as
 	// EditMacro, for what a person would do in KLayout.
 	ExtraMacro []byte
@@ -161,8 +164,13 @@ func KLayoutGUI(t testing.TB, opts GUIOptions) *GUI {
 	if opts.Token == "" {
 		opts.Token = RandomToken(t)
 	}
+	host := "127.0.0.1"
+	if opts.Listen != "" {
+		host = opts.Listen
+		opts.Env = append(opts.Env, "LYWATCH_LISTEN="+opts.Listen)
+	}
 	g := &GUI{
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), Port: opts.Port,
+		Addr: net.JoinHostPort(host, strconv.Itoa(opts.Port)), Port: opts.Port,
 		Home: opts.Home, CacheDir: filepath.Join(opts.Home, ".cache"), Display: Xvfb(t),
 		Token: opts.Token, ConfigDir: filepath.Join(opts.Home, ".config"),
 		t: t, opts: opts, macro: filepath.Join(opts.Home, "lywatch_server.py"),

@@ -29,7 +29,7 @@ sys.modules["pya"] = pya
 spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
 srv = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(srv)
-srv.MAX_LINE = 120
+srv.MAX_LINE = 200
 
 
 class Sock:
@@ -53,17 +53,23 @@ TOKEN = "t" * 64
 class Settings:
     lyipc = True
     klive = True
+    max_payload = 50
 
 
 class FakeServer:
     def __init__(self, lyipc=True):
+        import tempfile
+        self.spool_dir = tempfile.mkdtemp()
         self.guard = srv.Guard(TOKEN, [])
         self.settings = Settings()
         self.settings.lyipc = lyipc
 
-    def dispatch(self, req):
+    def dispatch(self, req, payload=None):
         if req.get("cmd") == "boom":
             raise ValueError("boom")
+        if payload is not None:
+            with open(payload, "rb") as f:
+                return {"echo": req.get("cmd"), "payload": f.read().decode()}
         return {"echo": req.get("cmd")}
 
     def text_command(self, line):
@@ -88,7 +94,7 @@ T = b', "token": "' + TOKEN.encode() + b'"}'
 json_in = (b'{"id": 1, "cmd": "a"' + T + b'\n'
            b'  \n'
            b'{garbage\n'
-           b'{"cmd": "' + b"x" * 200 + b'"}\n'
+           b'{"cmd": "' + b"x" * 300 + b'"}\n'
            b'{"id": 2, "cmd": "boom"' + T + b'\r\n'
            b'[1]\n'
            b'{"id": 3, "cmd": "b"' + T + b'\n'
@@ -108,8 +114,24 @@ for chunk in (1, 5, 100):
     assert s.out == b"ACK pong\r\n" and s.closed, (chunk, s.out)
     s = run(b"\x00\xff\x01\n", chunk)
     assert s.out.startswith(b"ERR ") and s.closed, (chunk, s.out)
-    s = run(b"y" * 200 + b"\n", chunk)
+    s = run(b"y" * 300 + b"\n", chunk)
     assert s.out.startswith(b"ERR request longer"), (chunk, s.out)
+
+# Payloads: the bytes after a line go to the request, in any chunking; a
+# refused or over-long payload is dropped and the connection goes on; a
+# payload without a size ends the connection (its end cannot be found).
+pay = (b'{"id": 1, "cmd": "p", "payload": {"size": 5}' + T + b'\nab\ncd'
+       b'{"id": 2, "cmd": "p", "payload": {"size": 4}}\nwxyz'
+       b'{"id": 3, "cmd": "p", "payload": {"size": 60}' + T + b'\n' + b"z" * 60 +
+       b'{"id": 4, "cmd": "q"' + T + b'\n'
+       b'{"id": 5, "cmd": "p", "payload": {"size": -1}' + T + b'\n{"id": 6, "cmd": "q"' + T + b'\n')
+for chunk in (1, 2, 3, 7, 64, 1000):
+    s = run(pay, chunk)
+    r = replies(s)
+    got = [(x["id"], x["ok"], x.get("code")) for x in r]
+    assert got == [(1, True, None), (2, False, "unauthorized"), (3, False, "too_large"), (4, True, None), (5, False, "bad_request")], (chunk, got)
+    assert r[0]["result"]["payload"] == "ab\ncd", r[0]
+    assert s.closed, "a payload without a size must end the connection"
 
 s = run(b"ping\r\n", 1, FakeServer(lyipc=False))
 assert s.out.startswith(b"ERR ") and b"lyipc compatibility is off" in s.out and s.closed, s.out
