@@ -1,0 +1,159 @@
+package gds
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
+)
+
+// cellSpans returns each cell's records (BGNSTR to ENDSTR) of a stream by
+// name, the way a reader walks it.
+func cellSpans(t testing.TB, s []byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	start, name := -1, ""
+	for off := 0; off+4 <= len(s); {
+		n := int(binary.BigEndian.Uint16(s[off:]))
+		switch RecordType(s[off+2]) {
+		case recBGNSTR:
+			start = off
+		case recSTRNAME:
+			name = string(bytes.TrimRight(s[off+4:off+n], "\x00"))
+		case recENDSTR:
+			out[name] = s[start : off+n]
+		}
+		off += n
+	}
+	return out
+}
+
+func TestExtractCells(t *testing.T) {
+	for _, path := range testsupport.SharedGDSFiles(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lib, err := Read(bytes.NewReader(raw))
+			if err != nil {
+				t.Skipf("not readable here: %v", err)
+			}
+			// Every cell: the same layout, the same hashes.
+			all, dbu, err := ExtractCells(raw, func(string) bool { return true })
+			if err != nil || dbu != lib.DBU {
+				t.Fatalf("all cells: %v, dbu %g want %g", err, dbu, lib.DBU)
+			}
+			back, err := Read(bytes.NewReader(all))
+			if err != nil {
+				t.Fatalf("read all cells back: %v", err)
+			}
+			if !maps.Equal(mustHashes(t, back), mustHashes(t, lib)) {
+				t.Error("hashes differ after extracting every cell")
+			}
+			// Every other cell: those bytes exactly, references kept.
+			var want []string
+			for i, c := range lib.Cells {
+				if i%2 == 0 {
+					want = append(want, c.Name)
+				}
+			}
+			part, _, err := ExtractCells(raw, func(n string) bool { return slices.Contains(want, n) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, orig := cellSpans(t, part), cellSpans(t, raw)
+			if len(got) != len(want) {
+				t.Errorf("%d cells extracted, want %d", len(got), len(want))
+			}
+			for _, n := range want {
+				if !bytes.Equal(got[n], orig[n]) {
+					t.Errorf("cell %s not copied byte for byte", n)
+				}
+			}
+			if _, ok := got[ContextCellName]; ok {
+				t.Error("the context cell was copied")
+			}
+		})
+	}
+}
+
+func TestWriteCellsMatchesExtractCells(t *testing.T) {
+	lib, err := Read(bytes.NewReader(validStream()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full bytes.Buffer
+	if err := Write(&full, lib); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{lib.Cells[len(lib.Cells)-1].Name}
+	var w bytes.Buffer
+	if err := WriteCells(&w, lib, names); err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := ExtractCells(full.Bytes(), func(n string) bool { return slices.Contains(names, n) })
+	if err != nil || !bytes.Equal(w.Bytes(), x) {
+		t.Errorf("WriteCells and ExtractCells differ (%v)", err)
+	}
+}
+
+func TestExtractCellsErrors(t *testing.T) {
+	valid := validStream()
+	tests := []struct {
+		name string
+		in   []byte
+	}{
+		{"empty", nil},
+		{"half a header", valid[:3]},
+		{"length past the end", append(append([]byte{}, valid[:len(valid)-4]...), 0x00, 0x40, 0x04, 0x00)},
+		{"no ENDLIB", valid[:len(valid)-4]},
+		{"zero length", []byte{0, 0, 0, 0}},
+	}
+	for _, tt := range tests {
+		_, _, err := ExtractCells(tt.in, func(string) bool { return true })
+		var fe *FormatError
+		if err == nil || (!errors.As(err, &fe) && !errors.Is(err, ErrNoLibrary)) {
+			t.Errorf("%s: %v, want a FormatError or ErrNoLibrary", tt.name, err)
+		}
+	}
+}
+
+// FuzzExtractCells: any input gives a stream or an error, never a panic;
+// what reads and extracts whole reads back with the same hashes.
+func FuzzExtractCells(f *testing.F) {
+	f.Add(validStream(), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, mask uint8) {
+		i := 0
+		part, _, err := ExtractCells(data, func(string) bool { i++; return mask&(1<<(i%8)) != 0 })
+		if err != nil {
+			return
+		}
+		if len(part) > len(data) && !(len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+			t.Fatalf("extract grew the stream: %d > %d", len(part), len(data))
+		}
+		lib, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		all, _, err := ExtractCells(data, func(string) bool { return true })
+		if err != nil {
+			t.Fatalf("read but cannot extract: %v", err)
+		}
+		back, err := Read(bytes.NewReader(all))
+		if err != nil {
+			t.Fatalf("extracting every cell made a stream that does not read: %v", err)
+		}
+		h1, err1 := lib.Hashes()
+		h2, err2 := back.Hashes()
+		if (err1 == nil) != (err2 == nil) || !maps.Equal(h1, h2) {
+			t.Fatalf("hashes differ after extracting every cell")
+		}
+	})
+}
