@@ -233,6 +233,17 @@ func (c *Client) Push(ctx context.Context, path string, opt PushOptions) (*PushR
 	return res, nil
 }
 
+// pushPartial is an incremental push (lywatch protocol).
+func (c *Client) pushPartial(ctx context.Context, path string, opt PushOptions, pt *partial) (*PushResult, error) {
+	start := time.Now()
+	res, err := lywatchWire{}.push(ctx, c, &pushRequest{path: path, opt: opt, partial: pt})
+	if err != nil {
+		return nil, err
+	}
+	res.Protocol, res.Elapsed = ProtoLywatch, time.Since(start)
+	return res, nil
+}
+
 // Status asks the server for its state and the current view's. With lyipc it
 // only pings (the result has no view details); klive has no status.
 func (c *Client) Status(ctx context.Context) (*Status, error) {

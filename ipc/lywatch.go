@@ -25,6 +25,8 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 		Followed  []Follow    `json:"followed"`
 		LeftAlone []LeftAlone `json:"left_alone"`
 		Source    string      `json:"source"`
+		State     string      `json:"state"`
+		Fallback  string      `json:"fallback"`
 	}
 	args := map[string]any{"path": req.path, "mode": req.opt.mode(), "force": req.opt.Force}
 	if len(req.opt.Factories) > 0 {
@@ -38,7 +40,14 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 		root = filepath.Dir(req.path)
 	}
 	var body *bodyBytes
-	if req.opt.Data != nil {
+	if pt := req.partial; pt != nil {
+		info, data, err := EncodePayload(pt.data, PayloadPartial)
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", req.path, err)
+		}
+		body = &bodyBytes{info: info, data: data}
+		args["base"], args["removed"], args["cells"], args["dbu"], args["copy"] = pt.base, pt.removed, pt.cells, pt.dbu, pt.copy
+	} else if req.opt.Data != nil {
 		info, data, err := EncodePayload(req.opt.Data, PayloadFull)
 		if err != nil {
 			return nil, fmt.Errorf("push %s: %w", req.path, err)
@@ -51,6 +60,7 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 	return &PushResult{
 		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View, Instance: r.Instance,
 		Views: r.Views, Followed: r.Followed, LeftAlone: r.LeftAlone, Source: r.Source, Sent: body.size(),
+		State: r.State, Fallback: r.Fallback,
 		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
 	}, nil
 }

@@ -138,6 +138,11 @@ type PushResult struct {
 	// Source the path the layout came from, when File is KLayout's copy.
 	Sent   int64
 	Source string
+	// State names the layout the views show now (the next incremental push
+	// is sent against it); Fallback says why an incremental push became a
+	// full reload.
+	State    string
+	Fallback string
 }
 
 // LoadInfo describes the server's last load.
@@ -290,6 +295,7 @@ const (
 	CodeBusy         = "busy"         // too many connections
 	CodeDirty        = "dirty"        // KLayout holds unsaved edits (quit without force)
 	CodeBadPayload   = "bad_payload"  // the layout's bytes do not decompress or match their checksum
+	CodeMismatch     = "mismatch"     // an incremental push against a layout the views no longer show: send it whole
 )
 
 // ErrUnauthorized is matched (errors.Is) by a server's refusal of a missing
@@ -340,8 +346,20 @@ func clip(b []byte) string {
 
 // pushRequest is what a wire needs to push one layout.
 type pushRequest struct {
-	path string // absolute
-	opt  PushOptions
+	path    string // absolute
+	opt     PushOptions
+	partial *partial // only the new and changed cells (lywatch protocol)
+}
+
+// partial is an incremental push: a GDS stream with only the new and
+// changed cells, read into the open layout the last push (base) showed.
+type partial struct {
+	data    []byte   // the stream (gds.ExtractCells)
+	base    string   // the state the last push's reply gave
+	removed []string // cells to delete
+	cells   int      // the cell count the layout has after
+	dbu     float64  // metres
+	copy    bool     // the views show the server's copy (the layout came as bytes)
 }
 
 // The commands of lywatch's protocol that this client sends. The server's

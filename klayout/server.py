@@ -278,6 +278,46 @@ def _dirty(cv):
         return False
 
 
+STATE_KEY = "lywatch_state"  # layout meta info: the push it shows
+OURS_KEY = "lywatch_ours"  # "1": its edited flag comes from an incremental push
+
+
+def _layout_state(ly):
+    try:
+        return ly.meta_info_value(STATE_KEY) or ""
+    except Exception:
+        return ""
+
+
+def _set_layout_state(ly, state, ours):
+    """Marks a layout with the push it shows (a random id the client keeps
+    to send only changed cells next time) and whether its edited flag is
+    ours (an incremental push changes the open layout)."""
+    try:
+        ly.add_meta_info(pya.LayoutMetaInfo(STATE_KEY, state, "lywatch push"))
+        ly.add_meta_info(pya.LayoutMetaInfo(OURS_KEY, "1" if ours else "", "lywatch push"))
+    except Exception as exc:
+        _warn("layout state: %s" % exc)
+
+
+def _has_undo():
+    """Whether KLayout's undo stack holds an edit (made in any view)."""
+    try:
+        m = _main_window().manager
+        m = m() if callable(m) else m
+        return bool(m.has_undo())
+    except Exception:
+        return True
+
+
+def _cell_name(cv):
+    """The cell a cellview shows, or "" (none, or one just deleted)."""
+    try:
+        return cv.cell_name if cv is not None and cv.is_valid() else ""
+    except Exception:
+        return ""
+
+
 def _dialogs():
     """Titles of the dialogs KLayout shows (a modal one blocks the user)."""
     try:
@@ -353,7 +393,11 @@ def layout_cells(ly):
             if shapes:
                 layers[name] = len(shapes)
                 h.update(("%s\n%s\n" % (name, "\n".join(shapes))).encode())
-        insts = sorted("%s %s" % (ly.cell(i.cell_index).name, i.cell_inst.to_s()) for i in cell.each_inst())
+        insts = []
+        for i in cell.each_inst():
+            ia = i.cell_inst  # by the child's name: cell indexes differ between layouts
+            insts.append("%s %s %s %s %d %d" % (ly.cell(i.cell_index).name, ia.cplx_trans, ia.a, ia.b, ia.na, ia.nb))
+        insts.sort()
         h.update("\n".join(insts).encode())
         out.append({"name": cell.name, "layers": layers, "instances": len(insts), "ghost": bool(cell.is_ghost_cell()),
                     "children": sorted(ly.cell(k).name for k in cell.each_child_cell()), "digest": h.hexdigest()})
@@ -469,6 +513,7 @@ class Viewer(object):
         t0 = time.time()
         where = self.find_all(path) if mode == "reload" else []
         followed, left_alone, reloaded = [], [], 0
+        state = secrets.token_hex(8)
         for vi, ci in where:
             view = mw.view(vi)
             if not force and self.edited(view.cellview(ci), vi, ci):
@@ -477,12 +522,16 @@ class Viewer(object):
             for f in self._reload_keeping_view(view, vi, ci, extra.get("factories") or {}):
                 f["view"] = vi
                 followed.append(f)
+            _set_layout_state(view.cellview(ci).layout(), state, False)
             reloaded += 1
         if where:
             kind = "reload" if reloaded else "none"
         else:
             kind = "open"
             self._open(mw, path, mode, extra.get("layer_properties"))
+            view = mw.current_view()
+            if view is not None and view.active_cellview().is_valid():
+                _set_layout_state(view.active_cellview().layout(), state, False)
         if kind != "none":
             self.loads += 1
             self.clear_note()
@@ -493,13 +542,86 @@ class Viewer(object):
         return {
             "type": kind,
             "file": path,
-            "cell": cv.cell_name if cv is not None and cv.is_valid() else "",
+            "cell": _cell_name(cv),
             "view": mw.current_view_index,
             "views": reloaded if where else 1,
             "followed": followed,
             "left_alone": left_alone,
             "load_ms": round(ms, 3),
+            "state": state if kind != "none" else "",
         }
+
+    def apply_partial(self, path, part, p):
+        """Reads a layout holding only the new and changed cells (part) into
+        every open view of path whose layout is the one the client sent
+        them against (p["base"]), with OverwriteCell, deletes p["removed"]
+        and adds the new layers. Returns the result, or None and why not
+        when a view's layout is another (another writer, a restart), the
+        database unit differs, or the cell count after does not match
+        p["cells"]: then the whole layout must be loaded."""
+        mw = _main_window()
+        t0 = time.time()
+        where = self.find_all(path)
+        if not where:
+            return None, "no view shows %s" % path
+        targets, left_alone = [], []
+        for vi, ci in where:
+            cv = mw.view(vi).cellview(ci)
+            if not p["force"] and self.edited(cv, vi, ci):
+                left_alone.append({"view": vi, "reason": "unsaved edits in KLayout"})
+                continue
+            ly = cv.layout()
+            if _layout_state(ly) != p["base"]:
+                return None, "view %d does not show the layout the changed cells were sent against" % vi
+            if abs(ly.dbu - p["dbu"] * 1e6) > 1e-9 * ly.dbu:
+                return None, "the database unit changed"
+            targets.append((vi, ci))
+        state = secrets.token_hex(8)
+        followed = []
+        opts = pya.LoadLayoutOptions()
+        opts.cell_conflict_resolution = pya.LoadLayoutOptions.OverwriteCell
+        for vi, ci in targets:
+            view = mw.view(vi)
+            cv = view.cellview(ci)
+            ly = cv.layout()
+            before = self._path_state(cv)
+            ly.read(part, opts)
+            for name in p["removed"]:
+                if ly.has_cell(name):
+                    ly.delete_cell(ly.cell_by_name(name))
+            # cells() counts freed slots too: count the cells, and ghosts
+            # (a reference to a cell the layout did not have).
+            count, ghosts = 0, 0
+            for c in ly.each_cell():
+                count += 1
+                ghosts += 1 if c.is_ghost_cell() else 0
+            if count != p["cells"] or ghosts:
+                _set_layout_state(ly, "", False)
+                return None, "view %d has %d cells after the update (%d never defined), the layout %d" % (vi, count, ghosts, p["cells"])
+            view.add_missing_layers()
+            follows = self._restore_path(view, ci, before, p["factories"])
+            if any(f["kind"] == "parent" for f in follows):
+                view.zoom_fit()
+            for f in follows:
+                f["view"] = vi
+                followed.append(f)
+            view.clear_transactions()
+            _set_layout_state(ly, state, True)
+        kind = "incremental" if targets else "none"
+        ms = (time.time() - t0) * 1000.0
+        if targets:
+            self.loads += 1
+            self.clear_note()
+        self.last_load = {"file": path, "type": kind, "mode": "reload", "load_ms": round(ms, 3), "time": time.time()}
+        view = mw.current_view()
+        cv = view.active_cellview() if view is not None else None
+        return {
+            "type": kind, "file": path,
+            "cell": _cell_name(cv),
+            "view": mw.current_view_index, "views": len(targets),
+            "followed": followed, "left_alone": left_alone,
+            "load_ms": round(ms, 3), "state": state if targets else p["base"],
+        }, ""
 
     def _open(self, mw, path, mode, lyp_xml):
         lmode = {"reload": 1, "new": 1, "replace": 0, "add": 2}[mode]
@@ -571,22 +693,23 @@ class Viewer(object):
         fd, props = tempfile.mkstemp(prefix="lywatch-", suffix=".lyp")
         os.close(fd)
         view.save_layer_props(props)
-        names, children, tops = [], [], []
+        state = Viewer._path_state(cv)
+        state.update({"box": view.box(), "hier": (view.min_hier_levels, view.max_hier_levels), "props": props})
+        return state
+
+    @staticmethod
+    def _path_state(cv):
+        """The shown cell path by name, the children each cell on it has and
+        the top cells: what following a removed cell needs."""
+        names, children, tops = [], [], set()
         if cv.is_valid():
             ly = cv.layout()
-            names = [ly.cell(ci).name for ci in cv.path] or [cv.cell_name]
+            names = [ly.cell(ci).name for ci in cv.path] or [_cell_name(cv)]
             for n in names:
                 c = ly.cell(ly.cell_by_name(n)) if ly.has_cell(n) else None
                 children.append(set(ly.cell(k).name for k in c.each_child_cell()) if c is not None else set())
             tops = set(ly.cell(k).name for k in ly.each_top_cell())
-        return {
-            "box": view.box(),
-            "path": names,
-            "children": children,
-            "tops": tops,
-            "hier": (view.min_hier_levels, view.max_hier_levels),
-            "props": props,
-        }
+        return {"path": names, "children": children, "tops": tops}
 
     @staticmethod
     def _restore_path(view, ci, state, factories):
@@ -597,7 +720,10 @@ class Viewer(object):
         path, follows = follow_path(ly, state["path"], state["children"], state["tops"], factories)
         if not path:
             return follows
-        cur = [ly.cell(k).name for k in cv.path] if cv.is_valid() else []
+        try:
+            cur = [ly.cell(k).name for k in cv.path]
+        except Exception:
+            cur = None  # the path held a cell the update deleted
         if cur != path:
             cv.path = [ly.cell_by_name(n) for n in path]
         return follows
@@ -632,10 +758,18 @@ class Viewer(object):
         return out
 
     def edited(self, cv, vi=None, ci=None):
-        """Whether cv holds edits made in KLayout (not a failed reload)."""
+        """Whether cv holds edits made in KLayout: not a failed reload, nor
+        an incremental push (after which the undo stack was cleared, so an
+        edit since shows in it)."""
         if vi is not None and (os.path.abspath(cv.filename()), vi, ci) in self.broken:
             return False
-        return _dirty(cv)
+        if not _dirty(cv):
+            return False
+        try:
+            ours = cv.is_valid() and cv.layout().meta_info_value(OURS_KEY) == "1"
+        except Exception:
+            ours = False
+        return not (ours and not _has_undo())
 
     def reload_current(self):
         mw = _main_window()
@@ -720,7 +854,7 @@ class Viewer(object):
         return {
             "view": vi,
             "file": os.path.abspath(cv.filename()) if ok and cv.filename() else "",
-            "cell": cv.cell_name if ok else "",
+            "cell": _cell_name(cv),
             "path": [ly.cell(k).name for k in cv.path] if ok else [],
             "dirty": bool(ok and self.edited(cv, vi, view.active_cellview_index())),
             "box": self._box(view),
@@ -770,7 +904,7 @@ class Viewer(object):
         cv = view.active_cellview()
         if cv is not None and cv.is_valid():
             st["file"] = os.path.abspath(cv.filename()) if cv.filename() else ""
-            st["cell"] = cv.cell_name
+            st["cell"] = _cell_name(cv)
             st["dbu"] = cv.layout().dbu
             st["dirty"] = _dirty(cv)
             ly = cv.layout()
@@ -1233,25 +1367,69 @@ class Server(object):
         return self.viewer.status(self)
 
     def cmd_load(self, req, payload=None):
-        if payload is not None:
-            path = self.unpack(req, payload)
-        else:
-            path = self.guard.readable("load", req.get("path"))
         extra = {}
         if isinstance(req.get("factories"), dict):
             extra["factories"] = {str(k): str(v) for k, v in req["factories"].items()}
         if req.get("layer_properties"):
             extra["layer_properties"] = req.get("layer_properties")
+        if payload is not None and req["payload"].get("kind") == "partial":
+            return self.load_partial(req, payload, extra)
+        if payload is not None:
+            path = self.mirror_path(req.get("path"))
+            self.unpack(req, payload, path)
+        else:
+            path = self.guard.readable("load", req.get("path"))
         res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")), extra)
         res["instance"] = self.instance
         if payload is not None:
             res["source"] = req.get("path")
         return res
 
+    def load_partial(self, req, payload, extra):
+        """An incremental push: only the new and changed cells came, to read
+        into the open layout (see Viewer.apply_partial). When that cannot
+        be done, the whole file is reloaded from its path, or, for a layout
+        that came as bytes (copy), the client is told to send it whole
+        (code mismatch)."""
+        src = req.get("path")
+        copy = bool(req.get("copy"))
+        if copy:
+            if not isinstance(src, str) or not src:
+                raise RequestError("bad_request", "load: path must name the layout (the client's path)")
+            path = self.mirror_path(src)
+        else:
+            path = self.guard.readable("load", src)
+        removed = req.get("removed", [])
+        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
+            raise RequestError("bad_request", "load: removed must be a list of cell names")
+        p = {"base": req.get("base"), "removed": removed, "force": bool(req.get("force")),
+             "cells": _int_in("load", "cells", req.get("cells"), 0, 1 << 40),
+             "dbu": _finite("load", "dbu", req.get("dbu")), "factories": extra.get("factories") or {}}
+        if not isinstance(p["base"], str) or not p["base"]:
+            raise RequestError("bad_request", "load: base must be the state the last push answered")
+        fd, part = tempfile.mkstemp(prefix="partial-", suffix=".gds", dir=self.spool_dir)
+        os.close(fd)
+        try:
+            self.unpack(req, payload, part)
+            res, why = self.viewer.apply_partial(path, part, p)
+        finally:
+            os.remove(part)
+        if res is None:
+            if copy:
+                raise RequestError("mismatch", "load: %s: send the whole layout" % why)
+            res = self.viewer.load(path, "reload", p["force"], extra)
+            res["fallback"] = why
+        res["instance"] = self.instance
+        if copy:
+            res["source"] = src
+        return res
+
     def mirror_path(self, src):
         """Where the layout a client sent for its path src is kept: the same
         file each time, so a view of it is reloaded, keeping its view."""
         import hashlib
+        if not isinstance(src, str) or not src:
+            raise RequestError("bad_request", "load: path must name the layout (the client's path)")
         key = hashlib.sha256(src.encode("utf-8", "replace")).hexdigest()[:16]
         base = os.path.basename(src.replace("\\", "/")) or "layout.gds"
         base = "".join(ch for ch in base if ch.isalnum() or ch in "._-")[:100] or "layout.gds"
@@ -1259,21 +1437,17 @@ class Server(object):
         os.makedirs(d, 0o700, exist_ok=True)
         return os.path.join(d, base)
 
-    def unpack(self, req, payload):
-        """Writes the layout a request carried (gzip-compressed) to its
-        mirror file, checking its size and SHA-256, and returns the path."""
+    def unpack(self, req, payload, dest):
+        """Writes the layout a request carried (gzip-compressed) to dest,
+        checking its size and SHA-256."""
         import gzip
         import hashlib
         info = req.get("payload")
-        src = req.get("path")
-        if not isinstance(src, str) or not src:
-            raise RequestError("bad_request", "load: path must name the layout (the client's path)")
         if info.get("encoding", "gzip") != "gzip":
             raise RequestError("bad_request", "load: payload encoding must be gzip")
         want = info.get("sha256")
         if not isinstance(want, str) or len(want) != 64:
             raise RequestError("bad_request", "load: payload.sha256 must be the layout's SHA-256 (64 hex digits)")
-        dest = self.mirror_path(src)
         fd, tmp = tempfile.mkstemp(prefix=".in-", dir=os.path.dirname(dest))
         h, n, limit = hashlib.sha256(), 0, self.settings.max_layout
         try:
@@ -1295,7 +1469,6 @@ class Server(object):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-        return dest
 
     def cmd_cells(self, req):
         """Every cell of a view's layout with its shapes per layer, its
