@@ -14,20 +14,7 @@ func (lywatchWire) name() string        { return "lywatch" }
 func (lywatchWire) defaultAddr() string { return DefaultAddr }
 
 func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error) {
-	var r struct {
-		Type      string      `json:"type"`
-		File      string      `json:"file"`
-		Cell      string      `json:"cell"`
-		View      int         `json:"view"`
-		LoadMS    float64     `json:"load_ms"`
-		Instance  string      `json:"instance"`
-		Views     int         `json:"views"`
-		Followed  []Follow    `json:"followed"`
-		LeftAlone []LeftAlone `json:"left_alone"`
-		Source    string      `json:"source"`
-		State     string      `json:"state"`
-		Fallback  string      `json:"fallback"`
-	}
+	var r loadResult
 	args := map[string]any{"path": req.path, "mode": req.opt.mode(), "force": req.opt.Force}
 	if len(req.opt.Factories) > 0 {
 		args["factories"] = req.opt.Factories
@@ -78,4 +65,20 @@ func (b *bodyBytes) size() int64 {
 		return 0
 	}
 	return b.info.Size
+}
+
+// loadResult is the result of lywatch's load command.
+type loadResult struct {
+	Type      string      `json:"type"`
+	File      string      `json:"file"`
+	Cell      string      `json:"cell"`
+	View      int         `json:"view"`
+	LoadMS    float64     `json:"load_ms"`
+	Instance  string      `json:"instance"`
+	Views     int         `json:"views"`
+	Followed  []Follow    `json:"followed"`
+	LeftAlone []LeftAlone `json:"left_alone"`
+	Source    string      `json:"source"`
+	State     string      `json:"state"`
+	Fallback  string      `json:"fallback"`
 }

@@ -318,6 +318,22 @@ def _cell_name(cv):
         return ""
 
 
+def _forget_own_undo(had):
+    """Clears KLayout's undo stack (one for the whole window) after a push,
+    when it held nothing before: a push's own steps (loading the layer
+    properties, an incremental read) are not edits to undo, and an empty
+    stack is how an edit made since is told (Viewer.edited). A stack that
+    held a person's edits is left as it was."""
+    if had:
+        return
+    try:
+        mw = _main_window()
+        if mw.views() > 0:
+            mw.view(0).clear_transactions()
+    except Exception as exc:
+        _warn("undo stack: %s" % exc)
+
+
 def _dialogs():
     """Titles of the dialogs KLayout shows (a modal one blocks the user)."""
     try:
@@ -514,6 +530,7 @@ class Viewer(object):
         where = self.find_all(path) if mode == "reload" else []
         followed, left_alone, reloaded = [], [], 0
         state = secrets.token_hex(8)
+        had_undo = _has_undo()
         for vi, ci in where:
             view = mw.view(vi)
             if not force and self.edited(view.cellview(ci), vi, ci):
@@ -532,6 +549,7 @@ class Viewer(object):
             view = mw.current_view()
             if view is not None and view.active_cellview().is_valid():
                 _set_layout_state(view.active_cellview().layout(), state, False)
+        _forget_own_undo(had_undo)
         if kind != "none":
             self.loads += 1
             self.clear_note()
@@ -578,6 +596,7 @@ class Viewer(object):
             targets.append((vi, ci))
         state = secrets.token_hex(8)
         followed = []
+        had_undo = _has_undo()
         opts = pya.LoadLayoutOptions()
         opts.cell_conflict_resolution = pya.LoadLayoutOptions.OverwriteCell
         for vi, ci in targets:
@@ -605,8 +624,8 @@ class Viewer(object):
             for f in follows:
                 f["view"] = vi
                 followed.append(f)
-            view.clear_transactions()
             _set_layout_state(ly, state, True)
+        _forget_own_undo(had_undo)
         kind = "incremental" if targets else "none"
         ms = (time.time() - t0) * 1000.0
         if targets:

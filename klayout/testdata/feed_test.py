@@ -133,6 +133,33 @@ for chunk in (1, 2, 3, 7, 64, 1000):
     assert r[0]["result"]["payload"] == "ab\ncd", r[0]
     assert s.closed, "a payload without a size must end the connection"
 
+# Random requests in random pieces (a fixed seed, so a failure repeats):
+# the connection never raises, and every reply is a JSON line or ACK/ERR.
+import random
+rng = random.Random(12)
+parts = [b'{"id": 1, "cmd": "a"', T, b'}', b'\n', b'\r\n', b'{', b'"payload": {"size": 3}', b', ', b'"payload": 7',
+         b'"payload": {"size": 1e9}', b'"token": 5', b'xyz', b'\xff\xfe', b' ', b'[', b'"', b'{"gds": "/x"}', b'ping',
+         b'"id": [1]', b'"cmd": null', b'\x00']
+for _ in range(3000):
+    data = b"".join(rng.choice(parts) for _ in range(rng.randint(1, 12)))
+    if rng.random() < 0.2:
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(1, 40)))
+    sock = Sock()
+    conn = srv.Connection(FakeServer(lyipc=rng.random() < 0.5), sock)
+    i = 0
+    while i < len(data):
+        n = rng.randint(1, 9)
+        conn.feed(data[i:i + n])
+        i += n
+    for line in sock.out.split(b"\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(b"ACK") or line.startswith(b"ERR"):
+            continue
+        rep = json.loads(line)
+        assert isinstance(rep, dict) and (isinstance(rep.get("ok"), bool) or "version" in rep), (data, line)
+
 s = run(b"ping\r\n", 1, FakeServer(lyipc=False))
 assert s.out.startswith(b"ERR ") and b"lyipc compatibility is off" in s.out and s.closed, s.out
 print("ok")
