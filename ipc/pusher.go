@@ -481,7 +481,9 @@ func (p *Pusher) saw(addr, instance string) {
 // Pusher: a KLayout restarted since (its instance changed), one started
 // for the project since, or one that never got a push. The loop pushes the
 // last good layout to them at once (Push pushes to every target; those
-// already showing it are cheap when Layout.Cells is given).
+// already showing it cost nothing when Layout.Cells is given: the push is
+// "none"). What the Pusher knew of a restarted KLayout is forgotten, so
+// that push sends the whole layout.
 func (p *Pusher) Probe(ctx context.Context) []string {
 	if p.opts.Protocol != ProtoLywatch {
 		return nil
@@ -501,10 +503,15 @@ func (p *Pusher) Probe(ctx context.Context) []string {
 		}
 		p.mu.Lock()
 		last, ok := p.seen[c.Address()]
-		p.mu.Unlock()
 		if !ok || last != pong.Instance {
 			out = append(out, c.Address())
+			for k := range p.states { // what the KLayout before showed is gone
+				if k.addr == c.Address() {
+					delete(p.states, k)
+				}
+			}
 		}
+		p.mu.Unlock()
 	}
 	return out
 }

@@ -389,7 +389,7 @@ ly.write(out)
 
 	t.Run("a restarted KLayout is noticed and gets the last good layout at once", func(t *testing.T) {
 		p := ipc.NewPusher(ipc.PusherOptions{Targets: func() []string { return []string{g.Addr} }, Token: g.Token, Timeout: 20 * time.Second})
-		last := &ipc.Layout{Path: chip}
+		last := layoutOf(t, v2, chip) // with its hashes: a push of it again is "none"
 		if got := p.Probe(ctxT(t, 10*time.Second)); !slices.Equal(got, []string{g.Addr}) {
 			t.Errorf("probe before any push: %v, want %s", got, g.Addr)
 		}
@@ -399,8 +399,13 @@ ly.write(out)
 		if got := p.Probe(ctxT(t, 10*time.Second)); len(got) != 0 {
 			t.Errorf("probe after a push: %v, want none", got)
 		}
+		if rep, err := p.Push(ctxT(t, 20*time.Second), last); err != nil || rep.Targets[0].Type != "none" {
+			t.Errorf("the same layout again: %+v, %v; want none", rep, err)
+		}
 		g.Kill()
-		if _, err := p.Push(ctxT(t, 10*time.Second), last); !errors.Is(err, ipc.ErrNoServer) {
+		edited := layoutOf(t, v1, filepath.Join(dir, "edited.gds"))
+		edited.Path = chip
+		if _, err := p.Push(ctxT(t, 10*time.Second), edited); !errors.Is(err, ipc.ErrNoServer) {
 			t.Fatalf("push to a killed KLayout: %v, want ErrNoServer", err)
 		}
 		if got := p.Probe(ctxT(t, 10*time.Second)); len(got) != 0 {
@@ -411,8 +416,8 @@ ly.write(out)
 		if !slices.Equal(got, []string{g.Addr}) {
 			t.Fatalf("probe after the restart: %v, want %s", got, g.Addr)
 		}
-		if _, err := p.Push(ctxT(t, 20*time.Second), last); err != nil {
-			t.Fatal(err)
+		if rep, err := p.Push(ctxT(t, 20*time.Second), last); err != nil || rep.Targets[0].Type != "open" {
+			t.Fatalf("the last good layout into the restarted KLayout: %+v, %v; want open", rep, err)
 		}
 		if st := status(t, c); st.File != chip || st.Views != 1 {
 			t.Errorf("after restart: %+v", st)

@@ -151,13 +151,16 @@ func TestIncrementalPush(t *testing.T) {
 			t.Errorf("third push: %+v, want incremental with one cell", r)
 		}
 		copyFile(t, v["c"], full)
-		push(t, c, full, ipc.PushOptions{})
+		push(t, c, full, ipc.PushOptions{}) // a reload of another view (its layer properties kept: an undo entry)
 		sameCells(t, c, 0, 1)
+		if r := pushOne(t, p, layoutOf(t, v["b"], chip)); r.Type != "incremental" || len(r.LeftAlone) != 0 {
+			t.Errorf("an incremental push after another view's reload: %+v, want incremental", r)
+		}
 	})
 
 	t.Run("a restarted KLayout gets the whole layout", func(t *testing.T) {
 		g.Restart()
-		r := pushOne(t, p, layoutOf(t, v["b"], chip)) // sent against c: no view shows it
+		r := pushOne(t, p, layoutOf(t, v["c"], chip)) // sent against b: no view shows it
 		if r.Type != "open" || r.Fallback == "" {
 			t.Errorf("push after a restart: %+v, want a full open saying why", r)
 		}
