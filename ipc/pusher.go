@@ -63,7 +63,7 @@ type BytesMode int
 
 // When the layout's bytes travel.
 const (
-	BytesAuto   BytesMode = iota // when the address is not loopback (another machine, a container's host)
+	BytesAuto   BytesMode = iota // when the address is not loopback, or KLayout could not read the path sent
 	BytesAlways                  // always: KLayout cannot see the file even on this machine
 	BytesNever                   // never: KLayout reads the path
 )
@@ -109,6 +109,10 @@ type Pusher struct {
 	// states holds, per KLayout and file, what its last good push left
 	// there, for the next push to send only what changed.
 	states map[stateKey]*pushedState
+	// blind holds the loopback addresses whose KLayout could not read a
+	// path lywatch sent (a container's, a tunnel's end): BytesAuto sends
+	// them the bytes.
+	blind map[string]bool
 }
 
 // NewPusher returns a Pusher.
@@ -335,7 +339,7 @@ func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOp
 	start := time.Now()
 	defer func() { t.Elapsed = time.Since(start) }()
 	lywatch := p.opts.Protocol == ProtoLywatch
-	copyMode := lywatch && p.opts.Bytes.send(t.Addr)
+	copyMode := lywatch && (p.opts.Bytes.send(t.Addr) || (p.opts.Bytes == BytesAuto && p.isBlind(t.Addr)))
 	key := stateKey{addr: t.Addr, path: l.Path}
 	data := l.Data
 	if data == nil && (copyMode || (lywatch && l.Cells != nil && p.state(key) != nil)) {
@@ -356,6 +360,20 @@ func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOp
 		opt.Data = data
 	}
 	res, err := c.Push(ctx, l.Path, opt)
+	var se *ServerError
+	if lywatch && !copyMode && p.opts.Bytes == BytesAuto && errors.As(err, &se) && se.Code == CodeNotAllowed {
+		// This KLayout cannot read the path (another file system behind a
+		// loopback port): send the layout itself, now and from now on.
+		var rerr error
+		if data == nil {
+			data, rerr = os.ReadFile(l.Path)
+		}
+		if rerr == nil {
+			p.setBlind(t.Addr)
+			opt.Data, copyMode = data, true
+			res, err = c.Push(ctx, l.Path, opt)
+		}
+	}
 	if err != nil {
 		p.forget(key)
 		t.Err = err
@@ -363,6 +381,21 @@ func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOp
 	}
 	p.record(&t, key, res, l, copyMode)
 	return t
+}
+
+func (p *Pusher) isBlind(addr string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.blind[addr]
+}
+
+func (p *Pusher) setBlind(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.blind == nil {
+		p.blind = map[string]bool{}
+	}
+	p.blind[addr] = true
 }
 
 // pushPartial tries an incremental push: only the cells whose own content

@@ -205,4 +205,18 @@ func TestIncrementalPush(t *testing.T) {
 			t.Errorf("next push over the edit: %+v, want the view left alone", r)
 		}
 	})
+
+	t.Run("a KLayout that cannot read the path gets the layout itself", func(t *testing.T) {
+		elsewhere := t.TempDir() // a folder this KLayout was never allowed to read
+		pb := ipc.NewPusher(ipc.PusherOptions{Targets: func() []string { return []string{g.Addr} }, Token: g.Token,
+			Root: filepath.Join(elsewhere, "not-here")})
+		path := filepath.Join(elsewhere, "unseen.gds")
+		r := pushOne(t, pb, layoutOf(t, v["a"], path))
+		if r.Type != "open" || r.Sent == 0 {
+			t.Errorf("push of a path KLayout may not read: %+v, want the bytes sent", r)
+		}
+		if r := pushOne(t, pb, layoutOf(t, v["b"], path)); r.Type != "incremental" || r.Sent == 0 {
+			t.Errorf("the next push: %+v, want incremental bytes", r)
+		}
+	})
 }

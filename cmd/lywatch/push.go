@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -77,7 +78,7 @@ func runPush(ctx context.Context, e *env, args []string) int {
 	tf := addIPCTargetFlags(fs, ipc.DefaultTimeout)
 	newView := fs.Bool("new-view", false, "open in a new view even if the file is open already")
 	force := fs.Bool("force", false, "reload even a view with unsaved edits in KLayout (they are lost)")
-	bytesFlag := fs.String("bytes", "auto", "send the layout itself, not its path: auto (when the target is not this machine), always or never")
+	bytesFlag := fs.String("bytes", "auto", "send the layout itself, not its path: auto (when the target is not this machine, or KLayout cannot read the path), always or never")
 	asJSON := fs.Bool("json", false, "print KLayout's confirmation as JSON")
 	noColor := fs.Bool("no-color", false, "no colours")
 	pos, code, ok := parseArgs(fs, args)
@@ -118,6 +119,15 @@ func runPush(ctx context.Context, e *env, args []string) int {
 			opt.Data = data
 		}
 		res, err := c.Push(ctx, path, opt)
+		var se *ipc.ServerError
+		if err != nil && opt.Data == nil && mode == ipc.BytesAuto && errors.As(err, &se) && se.Code == ipc.CodeNotAllowed {
+			// KLayout cannot read this path (a container's, a tunnel's end): send the layout.
+			if data == nil {
+				data, _ = os.ReadFile(path)
+			}
+			opt.Data = data
+			res, err = c.Push(ctx, path, opt)
+		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "lywatch: push: %v\n", err)
 			failed = true
