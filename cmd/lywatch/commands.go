@@ -23,7 +23,7 @@ func commands() []command {
 	return []command{
 		{"gds", "gds info|diff ...", "read, hash and compare GDSII layouts", runGDS},
 		{"push", "push FILE [flags]", "push a layout into a running KLayout", runPush},
-		{"klayout", "klayout install|start|status", "manage lywatch's server inside KLayout", runKLayout},
+		{"klayout", "klayout install|start|list|status|stop|token", "manage lywatch's server inside KLayout", runKLayout},
 		{"graph", "graph [--json|--dot]", "print the dependency graph of the factories", runGraph},
 		{"why", "why NAME", "explain what NAME depends on and why it is stale", runWhy},
 		{"session", "session show|save|clear", "inspect and manage the saved session", runSession},
