@@ -81,6 +81,20 @@ func TestExtractCells(t *testing.T) {
 			if _, ok := got[ContextCellName]; ok {
 				t.Error("the context cell was copied")
 			}
+			// CutCells, the byte search, gives the same stream.
+			var names []string
+			for _, c := range lib.Cells {
+				if slices.Contains(want, c.Name) {
+					names = append(names, c.Name)
+				}
+			}
+			cut, cdbu, ok := CutCells(raw, names)
+			if !ok || cdbu != lib.DBU || !bytes.Equal(cut[:len(cut)-4], part[:len(part)-4]) {
+				t.Errorf("CutCells (ok %v) differs from ExtractCells", ok)
+			}
+			if _, _, ok := CutCells(raw, []string{"no such cell"}); ok {
+				t.Error("CutCells found a cell that is not there")
+			}
 		})
 	}
 }
@@ -151,6 +165,19 @@ func FuzzExtractCells(f *testing.F) {
 		if err != nil {
 			t.Fatalf("extracting every cell made a stream that does not read: %v", err)
 		}
+		// What CutCells finds is what ExtractCells walks to.
+		var names []string
+		for k, c := range lib.Cells {
+			if mask&(1<<(k%8)) != 0 {
+				names = append(names, c.Name)
+			}
+		}
+		if cut, _, ok := CutCells(data, names); ok {
+			walked, _, err := ExtractCells(data, func(n string) bool { return slices.Contains(names, n) })
+			if err != nil || !maps.EqualFunc(cellSpans(t, cut), cellSpans(t, walked), bytes.Equal) {
+				t.Fatalf("CutCells and ExtractCells cut different cells for %q (%v)", names, err)
+			}
+		}
 		h1, err1 := lib.Hashes()
 		h2, err2 := back.Hashes()
 		if (err1 == nil) != (err2 == nil) || !maps.Equal(h1, h2) {
@@ -160,7 +187,8 @@ func FuzzExtractCells(f *testing.F) {
 }
 
 // BenchmarkExtractCells cuts one cell out of a 40 MB stream (2,000 cells
-// of 500 boxes), as an incremental push of a one-cell edit does.
+// of 500 boxes), as an incremental push of a one-cell edit does: by walking
+// every record (ExtractCells) and by searching (CutCells).
 func BenchmarkExtractCells(b *testing.B) {
 	lib := &Library{Name: "B", UserUnit: 1e-3, DBU: 1e-9}
 	for i := range 2000 {
@@ -176,10 +204,20 @@ func BenchmarkExtractCells(b *testing.B) {
 		b.Fatal(err)
 	}
 	stream := buf.Bytes()
-	b.SetBytes(int64(len(stream)))
-	for b.Loop() {
-		if _, _, err := ExtractCells(stream, func(n string) bool { return n == "leaf_1234" }); err != nil {
-			b.Fatal(err)
+	b.Run("walk", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		for b.Loop() {
+			if _, _, err := ExtractCells(stream, func(n string) bool { return n == "leaf_1234" }); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("search", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		for b.Loop() {
+			if _, _, ok := CutCells(stream, []string{"leaf_1234"}); !ok {
+				b.Fatal("not found")
+			}
+		}
+	})
 }

@@ -26,9 +26,12 @@ func (p *Pusher) pushPartial(ctx context.Context, c *Client, l *Layout, data []b
 	for _, n := range changed {
 		keep[n] = true
 	}
-	part, dbu, err := gds.ExtractCells(data, func(n string) bool { return keep[n] })
-	if err != nil {
-		return false, "the layout's changed cells could not be cut out: " + err.Error()
+	part, dbu, ok := gds.CutCells(data, changed)
+	if !ok {
+		var err error
+		if part, dbu, err = gds.ExtractCells(data, func(n string) bool { return keep[n] }); err != nil {
+			return false, "the layout's changed cells could not be cut out: " + err.Error()
+		}
 	}
 	if len(part) > len(data)/2 {
 		return false, fmt.Sprintf("%d of %d cells changed", len(changed), len(l.Cells))
