@@ -10,6 +10,8 @@
 // away), pushes incr.gds with ipc.Pusher (incremental) and reloads full.gds
 // with a plain push (KLayout re-reads the file), and records the time from
 // the push to the server's reply, KLayout's own share, and the bytes sent.
+// Before each push it waits until KLayout is idle (its drawing of the
+// previous push done), so the two kinds do not slow each other down.
 // The token comes from LYWATCH_TOKEN or the user's token file.
 package main
 
@@ -21,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lywatch/lywatch/gds"
@@ -139,10 +143,37 @@ func run(addr, layout, dir string, n int) error {
 	return nil
 }
 
-// idle waits until KLayout answers a status: its event loop is free (the
-// previous push's drawing no longer holds it), so each push is timed alone.
+// idle waits until KLayout answers a status (its event loop is free) and
+// its process has used less than a tenth of a core for 300 ms (its drawing
+// threads are done with the previous push), so that each push is timed
+// alone, not against the redraw of the one before (at most 30 s).
 func idle(ctx context.Context, c *ipc.Client) {
-	c.Status(ctx)
+	st, err := c.Status(ctx)
+	if err != nil {
+		return
+	}
+	stat := "/proc/" + strconv.Itoa(st.PID) + "/stat"
+	ticks := func() int64 {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return -1
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			return -1
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64) // utime, in clock ticks (1/100 s)
+		s, _ := strconv.ParseInt(f[12], 10, 64) // stime
+		return u + s
+	}
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
+		a := ticks()
+		time.Sleep(300 * time.Millisecond)
+		b := ticks()
+		if a < 0 || b-a <= 3 {
+			return
+		}
+	}
 }
 
 // pickLeaf returns a cell that places no other, placed by some cell.
