@@ -60,6 +60,9 @@ type noStatusJSON struct {
 func printKLayoutStatus(e *env, st *ipc.Status, addr string, bold, dim func(...any) string) {
 	w := e.stdout
 	fmt.Fprintf(w, "%s on %s: %s, pid %d\n", bold("lywatch server "+st.ServerVersion), addr, st.KLayoutVersion, st.PID)
+	if st.Name != "" {
+		fmt.Fprintf(w, "  name %s\n", st.Name)
+	}
 	if st.ServerVersion != "" && st.ServerVersion != klayout.ServerVersion() {
 		fmt.Fprintf(w, "  %s\n", dim(fmt.Sprintf("this lywatch has server %s: run 'lywatch klayout install' and restart KLayout", klayout.ServerVersion())))
 	}
@@ -82,6 +85,15 @@ func printKLayoutStatus(e *env, st *ipc.Status, addr string, bold, dim func(...a
 	}
 	if st.FileWatcher {
 		fmt.Fprintf(w, "  %s\n", dim("KLayout's 'check files for updates' is on: its prompt may block reloads"))
+	}
+	if st.Note != "" {
+		fmt.Fprintf(w, "  note in KLayout: %s\n", st.Note)
+	}
+	if len(st.Dialogs) > 0 {
+		fmt.Fprintf(w, "  KLayout shows a dialog (%s): close it if pushes seem stuck\n", strings.Join(st.Dialogs, ", "))
+	}
+	if st.Lyipc || st.Klive {
+		fmt.Fprintf(w, "  %s\n", dim("unauthenticated lyipc/klive compatibility is on (this machine only)"))
 	}
 }
 
