@@ -160,6 +160,24 @@ for _ in range(3000):
         rep = json.loads(line)
         assert isinstance(rep, dict) and (isinstance(rep.get("ok"), bool) or "version" in rep), (data, line)
 
+# The token file: made 0600 on first use, the same token after; refused
+# when others can read it.
+import os
+import stat
+import tempfile
+d = tempfile.mkdtemp()
+path = os.path.join(d, "lywatch", "token")
+tok = srv.load_token(path)
+assert len(tok) == 64 and stat.S_IMODE(os.stat(path).st_mode) == 0o600, oct(os.stat(path).st_mode)
+assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+assert srv.load_token(path) == tok
+os.chmod(path, 0o644)
+try:
+    srv.load_token(path)
+    raise AssertionError("a world-readable token file was used")
+except RuntimeError as exc:
+    assert "chmod 600" in str(exc), exc
+
 s = run(b"ping\r\n", 1, FakeServer(lyipc=False))
 assert s.out.startswith(b"ERR ") and b"lyipc compatibility is off" in s.out and s.closed, s.out
 print("ok")
