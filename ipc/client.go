@@ -47,13 +47,27 @@ func (e *NoServerError) Is(target error) bool { return target == ErrNoServer }
 func (e *NoServerError) Unwrap() error { return e.Err }
 
 // Client talks to one KLayout. The zero value pushes to DefaultAddr with the
-// lywatch protocol. A Client holds no connection between calls and is safe
-// for concurrent use.
+// lywatch protocol and the user's token (LoadToken). A Client holds no
+// connection between calls and is safe for concurrent use.
 type Client struct {
 	Addr        string        // host:port; DefaultAddr if empty
 	Protocol    Protocol      // wire protocol; ProtoLywatch if zero
 	Timeout     time.Duration // whole request; DefaultTimeout if zero
 	DialTimeout time.Duration // connecting; DefaultDialTimeout (or Timeout if smaller) if zero
+	// Token is sent with every lywatch-protocol request; LoadToken's when
+	// empty.
+	Token string
+	// Root is the client's project root, sent with every request: the
+	// server then lets clients load layouts and save images under it. A
+	// push without one sends the layout's folder.
+	Root string
+}
+
+func (c *Client) token() (string, error) {
+	if c.Token != "" {
+		return c.Token, nil
+	}
+	return LoadToken()
 }
 
 // Address returns the address the client connects to: Addr, or the
@@ -62,8 +76,8 @@ func (c *Client) Address() string {
 	if c.Addr != "" {
 		return c.Addr
 	}
-	if c.Protocol == ProtoKlive {
-		return DefaultKliveAddr
+	if w, err := c.Protocol.wire(); err == nil {
+		return w.defaultAddr()
 	}
 	return DefaultAddr
 }
@@ -84,7 +98,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 	conn, err := d.DialContext(ctx, "tcp", c.Address())
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("connect to %s: %w", c.Address(), ctx.Err())
+			return nil, nil, fmt.Errorf("connect to %s: %w", c.Address(), ctxErr(ctx))
 		}
 		return nil, nil, &NoServerError{Addr: c.Address(), Err: err}
 	}
@@ -97,11 +111,27 @@ func (c *Client) dial(ctx context.Context) (net.Conn, func() bool, error) {
 	return conn, stop, nil
 }
 
+// bodyBytes are a payload's description and its bytes.
+type bodyBytes struct {
+	info Payload
+	data []byte
+}
+
+// ctxErr is ctx's error, with its cause (such as ErrSuperseded) where it
+// has one: errors.Is matches both.
+func ctxErr(ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || cause == err {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", cause, err)
+}
+
 // ioError wraps a read or write error with the address, command and the
 // reason (timeout, cancelled).
 func (c *Client) ioError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s %s: %w", what, c.Address(), ctx.Err())
+		return fmt.Errorf("%s %s: %w", what, c.Address(), ctxErr(ctx))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -120,18 +150,36 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 	if c.Protocol != ProtoLywatch {
 		return fmt.Errorf("%s: command %q needs the lywatch protocol, not %s", c.Address(), cmd, c.Protocol)
 	}
+	return c.call(ctx, cmd, c.Root, args, nil, result)
+}
+
+// call sends one request (with its payload's bytes after the line, when
+// body is not nil: args["payload"] describes them) and decodes the reply.
+func (c *Client) call(ctx context.Context, cmd, root string, args map[string]any, body *bodyBytes, result any) error {
+	tok, err := c.token()
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", c.Address(), cmd, err)
+	}
 	conn, stop, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	defer stop()
-	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Args: args}
+	req := Request{ID: 1 + rand.Uint64N(1<<31), Cmd: cmd, Token: tok, Root: root, Args: args}
+	if body != nil {
+		req.Payload = &body.info
+	}
 	line, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("%s: encode %s request: %w", c.Address(), cmd, err)
 	}
-	if _, err := conn.Write(append(line, '\n')); err != nil {
+	out := append(line, '\n')
+	if body != nil {
+		// One write: the line and the layout together.
+		out = append(out, body.data...)
+	}
+	if _, err := conn.Write(out); err != nil {
 		return c.ioError(ctx, "send "+cmd+" to", err)
 	}
 	br := bufio.NewReader(conn)
@@ -146,12 +194,12 @@ func (c *Client) Call(ctx context.Context, cmd string, args map[string]any, resu
 		}
 		if rep.ID == nil || *rep.ID != req.ID {
 			if !rep.OK && rep.ID == nil {
-				return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error}
+				return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
 			}
 			continue // a reply to someone else's request; not ours
 		}
 		if !rep.OK {
-			return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error}
+			return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
 		}
 		if result != nil && len(rep.Result) > 0 {
 			if err := json.Unmarshal(rep.Result, result); err != nil {
@@ -171,18 +219,12 @@ func (c *Client) Push(ctx context.Context, path string, opt PushOptions) (*PushR
 	if err != nil {
 		return nil, fmt.Errorf("push %s: %w", path, err)
 	}
-	start := time.Now()
-	var res *PushResult
-	switch c.Protocol {
-	case ProtoLywatch:
-		res, err = c.pushLywatch(ctx, abs, opt)
-	case ProtoLyipc:
-		res, err = c.pushLyipc(ctx, abs, opt)
-	case ProtoKlive:
-		res, err = c.pushKlive(ctx, abs, opt)
-	default:
-		err = fmt.Errorf("unknown protocol %v", c.Protocol)
+	w, err := c.Protocol.wire()
+	if err != nil {
+		return nil, err
 	}
+	start := time.Now()
+	res, err := w.push(ctx, c, &pushRequest{path: abs, opt: opt})
 	if err != nil {
 		return nil, err
 	}
@@ -191,50 +233,35 @@ func (c *Client) Push(ctx context.Context, path string, opt PushOptions) (*PushR
 	return res, nil
 }
 
-func (c *Client) pushLywatch(ctx context.Context, path string, opt PushOptions) (*PushResult, error) {
-	var r struct {
-		Type   string  `json:"type"`
-		File   string  `json:"file"`
-		Cell   string  `json:"cell"`
-		View   int     `json:"view"`
-		LoadMS float64 `json:"load_ms"`
-	}
-	if err := c.Call(ctx, "load", map[string]any{"path": path, "mode": opt.mode(), "force": opt.Force}, &r); err != nil {
+// pushPartial is an incremental push (lywatch protocol).
+func (c *Client) pushPartial(ctx context.Context, path string, opt PushOptions, pt *partial) (*PushResult, error) {
+	start := time.Now()
+	res, err := lywatchWire{}.push(ctx, c, &pushRequest{path: path, opt: opt, partial: pt})
+	if err != nil {
 		return nil, err
 	}
-	return &PushResult{
-		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
-		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
-	}, nil
+	res.Protocol, res.Elapsed = ProtoLywatch, time.Since(start)
+	return res, nil
 }
 
 // Status asks the server for its state and the current view's. With lyipc it
 // only pings (the result has no view details); klive has no status.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	switch c.Protocol {
-	case ProtoLywatch:
-		var st Status
-		if err := c.Call(ctx, "status", nil, &st); err != nil {
-			return nil, err
-		}
-		return &st, nil
-	case ProtoLyipc:
-		if _, err := c.Text(ctx, "ping"); err != nil {
-			return nil, err
-		}
-		return &Status{Listening: true}, nil
+	w, err := c.Protocol.wire()
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%s: the %s protocol has no status", c.Address(), c.Protocol)
+	return w.status(ctx, c)
 }
 
 // Zoom sets the current view's visible box (micrometres).
 func (c *Client) Zoom(ctx context.Context, left, bottom, right, top float64) error {
-	return c.Call(ctx, "zoom", map[string]any{"box": []float64{left, bottom, right, top}}, nil)
+	return c.Call(ctx, CmdZoom, map[string]any{"box": []float64{left, bottom, right, top}}, nil)
 }
 
 // SetLayerVisible shows or hides a layer ("L/D" or its name) in the current view.
 func (c *Client) SetLayerVisible(ctx context.Context, layer string, visible bool) error {
-	return c.Call(ctx, "set_layer_visible", map[string]any{"layer": layer, "visible": visible}, nil)
+	return c.Call(ctx, CmdSetLayerVisible, map[string]any{"layer": layer, "visible": visible}, nil)
 }
 
 // SaveImage has KLayout save the current view as a PNG of w×h pixels at path
@@ -244,5 +271,26 @@ func (c *Client) SaveImage(ctx context.Context, path string, w, h int) error {
 	if err != nil {
 		return err
 	}
-	return c.Call(ctx, "save_image", map[string]any{"path": abs, "width": w, "height": h}, nil)
+	root := c.Root
+	if root == "" {
+		root = filepath.Dir(abs)
+	}
+	return c.call(ctx, CmdSaveImage, root, map[string]any{"path": abs, "width": w, "height": h}, nil, nil)
+}
+
+// Note shows a one-line note in KLayout's status bar, such as why a build
+// failed, until the next push (seconds 0) or for seconds; the layout shown
+// stays.
+func (c *Client) Note(ctx context.Context, text string, seconds float64) error {
+	return c.Call(ctx, CmdNote, map[string]any{"text": text, "seconds": seconds}, nil)
+}
+
+// Cells asks for every cell of view n's layout (see CellsReport); it reads
+// every shape in KLayout, so it is for small layouts and tests.
+func (c *Client) Cells(ctx context.Context, view int) (*CellsReport, error) {
+	var r CellsReport
+	if err := c.Call(ctx, CmdCells, map[string]any{"view": view}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }

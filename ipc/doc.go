@@ -1,9 +1,8 @@
-// Package ipc pushes layouts into a running KLayout. It holds the server
-// macro that runs inside KLayout's GUI (embedded in the binary, see
-// ServerMacro and Install), the client for lywatch's line-delimited JSON
-// protocol, and clients for the stock lyipc (text commands on port 11078) and
-// klive (JSON on port 8082) servers, plus the discovery files the server
-// writes so lywatch can tell whether a KLayout is listening.
+// Package ipc pushes layouts into a running KLayout: the client and the wire
+// protocols it speaks, lywatch's own (line-delimited JSON, to the server
+// macro of package klayout) and those of the stock lyipc (text commands on
+// port 11078) and klive (JSON on port 8082) servers. Each protocol is one
+// file implementing a small interface (wire).
 //
 // A push is one connection: the client sends a request line, waits for the
 // reply (with connect and reply timeouts) and closes. Nothing listening is

@@ -38,7 +38,18 @@ func ParseKliveReply(r io.Reader) (*KliveReply, []byte, error) {
 	return &rep, raw, nil
 }
 
-func (c *Client) pushKlive(ctx context.Context, path string, opt PushOptions) (*PushResult, error) {
+// kliveWire is klive's protocol: a JSON request line, a JSON reply.
+type kliveWire struct{}
+
+func (kliveWire) name() string        { return "klive" }
+func (kliveWire) defaultAddr() string { return DefaultKliveAddr }
+
+func (kliveWire) status(_ context.Context, c *Client) (*Status, error) {
+	return nil, fmt.Errorf("%s: the klive protocol has no status", c.Address())
+}
+
+func (kliveWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error) {
+	path, opt := req.path, req.opt
 	conn, stop, err := c.dial(ctx)
 	if err != nil {
 		return nil, err

@@ -65,9 +65,23 @@ func (c *Client) Text(ctx context.Context, command string) (string, error) {
 	return rep.Value, nil
 }
 
-func (c *Client) pushLyipc(ctx context.Context, path string, opt PushOptions) (*PushResult, error) {
+// lyipcWire is lyipc's protocol: one text command per connection, ACK/ERR.
+type lyipcWire struct{}
+
+func (lyipcWire) name() string        { return "lyipc" }
+func (lyipcWire) defaultAddr() string { return DefaultAddr }
+
+func (lyipcWire) status(ctx context.Context, c *Client) (*Status, error) {
+	if _, err := c.Text(ctx, "ping"); err != nil {
+		return nil, err
+	}
+	return (&Status{Listening: true}).Normalize(), nil
+}
+
+func (lyipcWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushResult, error) {
+	path := req.path
 	cmd := "load " + QuoteTextArg(path)
-	switch opt.mode() {
+	switch req.opt.mode() {
 	case ModeNew:
 		cmd += " 1"
 	case ModeReplace:

@@ -30,8 +30,11 @@ done
 (cd "$root" && go build -o "$work/lywatch" ./cmd/lywatch)
 cp -r "$root/testdata/pdk" "$work/pdk"
 rm -rf "$work/pdk/build"
-export HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache"
+export HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache" XDG_CONFIG_HOME="$work/home/.config"
+unset LYWATCH_TOKEN
 mkdir -p "$HOME"
+LYWATCH_TOKEN=$("$work/lywatch" klayout token)  # every request carries it (driver.py too)
+export LYWATCH_TOKEN
 
 if [ -z "${DISPLAY:-}" ]; then
   command -v Xvfb >/dev/null || { echo "latency.sh: no DISPLAY and no Xvfb" >&2; exit 1; }

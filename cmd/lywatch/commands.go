@@ -27,7 +27,7 @@ func commands() []command {
 	return []command{
 		{"gds", "gds info|diff|gzip ...", "read, hash and compare GDSII layouts", []string{"info", "diff", "gzip"}, runGDS},
 		{"push", "push FILE [flags]", "push a layout into a running KLayout", nil, runPush},
-		{"klayout", "klayout install|start|status", "manage lywatch's server inside KLayout", []string{"install", "start", "status"}, runKLayout},
+		{"klayout", "klayout install|start|list|status|stop|token", "manage lywatch's server inside KLayout", []string{"install", "start", "list", "status", "stop", "token"}, runKLayout},
 		{"graph", "graph [--json|--dot]", "print the dependency graph of the factories", nil, runGraph},
 		{"why", "why NAME", "explain what NAME depends on and why it is stale", nil, runWhy},
 		{"session", "session show|save|clear|hash", "inspect and manage the saved session", []string{"show", "save", "clear", "hash"}, runSession},

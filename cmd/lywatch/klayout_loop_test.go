@@ -14,6 +14,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // klWaitStatus asks KLayout for its status until ok accepts it.
@@ -57,7 +58,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 		t.Skip("builds lywatch and runs the example PDK in a real KLayout")
 	}
 	kl := testsupport.KLayout(t)
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	root := testsupport.Root(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "lywatch")
@@ -73,7 +74,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 	cmd := exec.Command(bin, "--no-config", "--no-color", "--watch", pdk, "--output", chip, "--klayout", g.Addr,
 		"--", kl, "-b", "-r", filepath.Join(pdk, "build.py"), "-rd", "out="+chip)
 	cmd.Dir = pdk
-	cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
+	cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"), ipc.TokenEnv+"="+g.Token)
 	var out testsupport.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -92,7 +93,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 		}
 	})
 
-	c := &ipc.Client{Addr: g.Addr, Timeout: 10 * time.Second}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 10 * time.Second}
 	first := klWaitStatus(t, c, "the first build in KLayout", out.String, func(st *ipc.Status) bool {
 		return st.File == chip && st.Loads >= 1
 	})
@@ -172,7 +173,7 @@ func TestLoopPushesEditsKeepingTheView(t *testing.T) {
 	<-exited
 	restart := func() (*testsupport.Buffer, func()) {
 		cmd := exec.Command(cmd.Args[0], cmd.Args[1:]...)
-		cmd.Dir, cmd.Env = pdk, append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"))
+		cmd.Dir, cmd.Env = pdk, append(os.Environ(), "HOME="+tmp, "XDG_CACHE_HOME="+filepath.Join(tmp, ".cache"), ipc.TokenEnv+"="+g.Token)
 		out := &testsupport.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

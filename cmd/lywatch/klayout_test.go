@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 func TestKLayoutInstall(t *testing.T) {
@@ -30,7 +35,7 @@ func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
 	addr := testsupport.FreeAddr(t)
-	port := ipc.PortOf(addr)
+	port := klayout.PortOf(addr)
 	dir := filepath.Join(cache, "lywatch")
 	os.MkdirAll(dir, 0o755)
 	disc := `{"pid": ` + strconv.Itoa(os.Getpid()) + `, "port": ` + strconv.Itoa(port) + `, "listening": false, "error": "cannot listen on 127.0.0.1: address in use"}`
@@ -41,31 +46,140 @@ func TestKLayoutStatusExplainsPortTaken(t *testing.T) {
 	}
 }
 
-func TestKLayoutStart(t *testing.T) {
+// TestKLayoutInstancesPerProject starts two KLayouts with lywatch klayout
+// start from two projects while the default port is taken: each gets a free
+// port and its project's name, list shows both, each project's pushes reach
+// only its own KLayout, and stop ends each.
+func TestKLayoutInstancesPerProject(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a KLayout")
+		t.Skip("starts two KLayouts")
 	}
 	testsupport.KLayout(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("LYWATCH_TOKEN", "")
+	t.Setenv(EnvKLayout, "")
 	t.Setenv("DISPLAY", testsupport.Xvfb(t))
-	file := klSmallLayout(t, home)
-	port := strconv.Itoa(testsupport.FreePort(t))
-	code, out, stderr := runCmd(t, "klayout", "start", "--port", port, file)
-	if m := regexp.MustCompile(`pid (\d+)`).FindStringSubmatch(out); m != nil {
-		pid, _ := strconv.Atoi(m[1])
-		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if code != exitOK || !strings.Contains(out, "listening on 127.0.0.1:"+port) {
-		t.Fatalf("start: code %d, stdout %q, stderr %q", code, out, stderr)
+	defer taken.Close()
+	t.Setenv("LYWATCH_PORT", strconv.Itoa(taken.Addr().(*net.TCPAddr).Port))
+	projects := map[string]string{}
+	for _, name := range []string{"alpha", "beta"} {
+		dir := filepath.Join(home, name)
+		os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+		projects[name] = dir
 	}
-	code, out, _ = runCmd(t, "klayout", "status", "--klayout", "127.0.0.1:"+port, "--no-color")
-	if code != exitOK || !strings.Contains(out, file+", cell SMALL") {
-		t.Errorf("status after start: code %d, %q", code, out)
+	file := klSmallLayout(t, projects["alpha"])
+	pids := map[string]int{}
+	start := func(name string, args ...string) string {
+		t.Helper()
+		t.Chdir(projects[name])
+		code, out, stderr := runCmd(t, append([]string{"klayout", "start"}, args...)...)
+		if m := regexp.MustCompile(`\(pid (\d+)\)`).FindStringSubmatch(out); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			pids[name] = pid
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+		}
+		if code != exitOK {
+			t.Fatalf("start in %s: code %d, stdout %q, stderr %q", name, code, out, stderr)
+		}
+		return out
 	}
-	code, out, _ = runCmd(t, "klayout", "start", "--port", port)
-	if code != exitOK || !strings.Contains(out, "already answers") {
-		t.Errorf("second start: code %d, %q", code, out)
+	out := start("alpha", file)
+	if !strings.Contains(out, `name "`+projects["alpha"]+`"`) || !strings.Contains(out, "open "+file) || strings.Contains(out, ":"+os.Getenv("LYWATCH_PORT")+" ") {
+		t.Errorf("start in alpha: %q", out)
+	}
+	start("beta")
+
+	var list []listJSON
+	t.Chdir(projects["alpha"])
+	code, out, _ := runCmd(t, "klayout", "list", "--json")
+	if code != exitOK || json.Unmarshal([]byte(out), &list) != nil || len(list) != 2 {
+		t.Fatalf("list --json: code %d, %q", code, out)
+	}
+	addrs := map[string]string{}
+	for _, l := range list {
+		addrs[filepath.Base(l.Name)] = l.Addr
+		if !l.Answers || l.Stale || l.PID != pids[filepath.Base(l.Name)] {
+			t.Errorf("list entry %+v: want answering, pid %d", l, pids[filepath.Base(l.Name)])
+		}
+	}
+	if addrs["alpha"] == addrs["beta"] || addrs["alpha"] == "" {
+		t.Fatalf("instances' addresses %v", addrs)
+	}
+	if code, out, _ := runCmd(t, "klayout", "list", "--no-color"); code != exitOK || !strings.Contains(out, "* "+projects["alpha"]) {
+		t.Errorf("list: code %d, %q", code, out)
+	}
+
+	// Each project's push reaches its own KLayout only.
+	fileB := filepath.Join(projects["beta"], "b.gds")
+	b, _ := os.ReadFile(file)
+	os.WriteFile(fileB, b, 0o644)
+	t.Chdir(projects["beta"])
+	if code, out, stderr := runCmd(t, "push", fileB); code != exitOK || !strings.Contains(out, addrs["beta"]) {
+		t.Fatalf("push in beta: code %d, %q %q", code, out, stderr)
+	}
+	for name, want := range map[string]string{"alpha": file, "beta": fileB} {
+		st, err := (&ipc.Client{Addr: addrs[name]}).Status(context.Background())
+		if err != nil || st.File != want || st.Views != 1 || st.Name != projects[name] {
+			t.Errorf("%s's KLayout: %+v, %v; want only %s", name, st, err, want)
+		}
+		if len(st.Dialogs) != 0 {
+			// The start-up tip closes within a moment of the start.
+			waitUntil(t, "no dialog in "+name+"'s KLayout", func() bool {
+				st, err := (&ipc.Client{Addr: addrs[name]}).Status(context.Background())
+				return err == nil && len(st.Dialogs) == 0
+			}, func() string { return fmt.Sprint(st.Dialogs) })
+		}
+	}
+	t.Chdir(projects["alpha"])
+	if code, out, _ := runCmd(t, "klayout", "status", "--no-color"); code != exitOK || !strings.Contains(out, file+", cell SMALL") {
+		t.Errorf("status in alpha: code %d, %q", code, out)
+	}
+	if code, out, _ := runCmd(t, "klayout", "start"); code != exitOK || !strings.Contains(out, "already answers on "+addrs["alpha"]) {
+		t.Errorf("second start in alpha: code %d, %q", code, out)
+	}
+
+	// stop ends the instance started for the project, and only it.
+	t.Chdir(projects["beta"])
+	if code, out, stderr := runCmd(t, "klayout", "stop"); code != exitOK || !strings.Contains(out, "stopped KLayout (pid "+strconv.Itoa(pids["beta"])) {
+		t.Fatalf("stop in beta: code %d, %q %q", code, out, stderr)
+	}
+	if klayout.ProcessAlive(pids["beta"]) || !klayout.ProcessAlive(pids["alpha"]) {
+		t.Errorf("after stop in beta: beta alive %v, alpha alive %v", klayout.ProcessAlive(pids["beta"]), klayout.ProcessAlive(pids["alpha"]))
+	}
+	if code, _, stderr := runCmd(t, "klayout", "stop"); code != exitFail || !strings.Contains(stderr, "no KLayout named") {
+		t.Errorf("second stop in beta: code %d, %q", code, stderr)
+	}
+	t.Chdir(projects["alpha"])
+	if code, _, stderr := runCmd(t, "klayout", "stop"); code != exitOK || klayout.ProcessAlive(pids["alpha"]) {
+		t.Errorf("stop in alpha: code %d, %q", code, stderr)
+	}
+}
+
+func TestKLayoutToken(t *testing.T) {
+	cfg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	t.Setenv("LYWATCH_TOKEN", "")
+	t.Setenv("LYWATCH_TOKEN_FILE", "")
+	code, tok, _ := runCmd(t, "klayout", "token")
+	if code != exitOK || len(strings.TrimSpace(tok)) != 64 {
+		t.Fatalf("klayout token: code %d, %q", code, tok)
+	}
+	path := filepath.Join(cfg, "lywatch", "token")
+	if code, out, _ := runCmd(t, "klayout", "token", "--path"); code != exitOK || strings.TrimSpace(out) != path {
+		t.Errorf("klayout token --path: code %d, %q; want %s", code, out, path)
+	}
+	if _, again, _ := runCmd(t, "klayout", "token"); again != tok {
+		t.Errorf("second klayout token: %q, want %q", again, tok)
+	}
+	os.Chmod(path, 0o640)
+	if code, _, stderr := runCmd(t, "klayout", "token"); code == exitOK || !strings.Contains(stderr, "chmod 600") {
+		t.Errorf("a group-readable token file: code %d, %q", code, stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // klSmallLayout writes a one-cell layout with KLayout's batch mode.
@@ -53,8 +54,10 @@ func TestPushUsageAndNoServer(t *testing.T) {
 }
 
 func TestPushAndStatusWithKLayout(t *testing.T) {
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Env: []string{"LYWATCH_LYIPC=1"}})
+	t.Setenv(ipc.TokenEnv, g.Token)
 	file := klSmallLayout(t, t.TempDir())
+	checkStatusKeys(t, g.Addr, 0) // no view yet
 	code, out, stderr := runCmd(t, "push", file, "--klayout", g.Addr, "--no-color")
 	if code != exitOK || !strings.Contains(out, "pushed small.gds (open, cell SMALL") {
 		t.Fatalf("push: code %d, stdout %q, stderr %q", code, out, stderr)
@@ -73,8 +76,39 @@ func TestPushAndStatusWithKLayout(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &st) != nil || st.File != file || st.Cell != "SMALL" {
 		t.Errorf("status --json: code %d, %q", code, out)
 	}
+	checkStatusKeys(t, g.Addr, 1)
 	code, out, _ = runCmd(t, "klayout", "status", "--no-color", "--klayout", g.Addr)
 	if code != exitOK || !strings.Contains(out, "view 1 of 1: "+file+", cell SMALL") || !strings.Contains(out, "layers: 1 visible") {
 		t.Errorf("status: code %d, %q", code, out)
+	}
+}
+
+// checkStatusKeys runs klayout status --json and checks that every
+// documented key is there, lists as lists (issue 10, defect 7: dirty and
+// hidden_layers were left out when false or empty).
+func checkStatusKeys(t *testing.T, addr string, views int) {
+	t.Helper()
+	code, out, stderr := runCmd(t, "klayout", "status", "--json", "--klayout", addr)
+	var m map[string]json.RawMessage
+	if code != exitOK || json.Unmarshal([]byte(out), &m) != nil {
+		t.Fatalf("status --json: code %d, %q %q", code, out, stderr)
+	}
+	lists := map[string]bool{"allowed": true, "dialogs": true, "top_cells": true, "box": true,
+		"visible_layers": true, "hidden_layers": true, "layers": true}
+	for _, k := range ipc.StatusKeys() {
+		v, ok := m[k]
+		if !ok {
+			t.Errorf("status --json with %d views has no %q: %s", views, k, out)
+			continue
+		}
+		if lists[k] && (len(v) == 0 || v[0] != '[') {
+			t.Errorf("status --json: %q is %s, want a list", k, v)
+		}
+	}
+	if len(m) != len(ipc.StatusKeys()) {
+		t.Errorf("status --json has %d keys, ipc.StatusKeys %d: %s", len(m), len(ipc.StatusKeys()), out)
+	}
+	if string(m["dirty"]) != "false" || string(m["hidden_layers"]) != "[]" {
+		t.Errorf("dirty %s, hidden_layers %s; want false and []", m["dirty"], m["hidden_layers"])
 	}
 }

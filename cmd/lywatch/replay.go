@@ -43,7 +43,7 @@ given, or 'view' for the box KLayout shows now.
 // replayFlags are replay's flags.
 type replayFlags struct {
 	project        projectFlags
-	kl             addrFlags
+	kl             *ipcTargetFlags
 	target, into   string
 	from, to       int
 	build          int
@@ -57,7 +57,7 @@ type replayFlags struct {
 
 func (f *replayFlags) register(fs *flag.FlagSet) {
 	f.project.register(fs, false)
-	f.kl = addKLayoutFlags(fs, ipc.DefaultTimeout)
+	f.kl = addIPCTargetFlags(fs, ipc.DefaultTimeout)
 	fs.StringVar(&f.target, "target", "", "the target `NAME` (default: the session's one target)")
 	fs.IntVar(&f.from, "from", 0, "the first frame `N` shown (default the oldest kept)")
 	fs.IntVar(&f.to, "to", 0, "the last frame `M` shown (default the newest)")
@@ -173,7 +173,8 @@ func stepTitle(f session.Frame, i int, st session.TraceStep) string {
 type clientPusher struct{ c *ipc.Client }
 
 func (p clientPusher) Push(ctx context.Context, path string) (string, error) {
-	res, err := p.c.Push(ctx, path, ipc.PushOptions{})
+	// A replay is watched: its view becomes the current one.
+	res, err := p.c.Push(ctx, path, ipc.PushOptions{Activate: true})
 	if err != nil {
 		return "", err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/pipeline"
 )
@@ -45,8 +46,9 @@ func newReplayProject(t *testing.T) *replayProject {
 		t.Skip("git not installed")
 	}
 	p := &replayProject{t: t, kl: testsupport.KLayout(t)}
-	p.gui = testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
-	p.c = &ipc.Client{Addr: p.gui.Addr, Timeout: 20 * time.Second}
+	p.gui = testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
+	p.c = &ipc.Client{Addr: p.gui.Addr, Token: p.gui.Token, Timeout: 20 * time.Second}
+	t.Setenv(ipc.TokenEnv, p.gui.Token) // lywatch's own pushes carry it
 	root := testsupport.Root(t)
 	p.dir = filepath.Join(t.TempDir(), "pdk")
 	testsupport.CopyTree(t, filepath.Join(root, "testdata", "pdk"), p.dir)
@@ -271,6 +273,11 @@ func (r *replayRun) wait(t *testing.T) int {
 // zoomed zooms KLayout into the chip's lower left and returns its status.
 func zoomed(t *testing.T, p *replayProject) *ipc.Status {
 	t.Helper()
+	// The chip's view may not be the current one (a traced build's frames
+	// opened a view of their own): show it.
+	if _, err := p.c.Push(context.Background(), p.chip, ipc.PushOptions{Activate: true}); err != nil {
+		t.Fatal(err)
+	}
 	klWaitStatus(t, p.c, "the chip in KLayout", func() string { return "" }, func(st *ipc.Status) bool {
 		return st.File == p.chip && len(st.Box) == 4
 	})

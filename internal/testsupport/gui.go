@@ -4,6 +4,8 @@ package testsupport
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -71,6 +73,56 @@ type GUIOptions struct {
 	// NotListening expects the server to report that it could not listen
 	// (port taken) instead of failing the test on it.
 	NotListening bool
+	// Token is the user's token the server reads from its token file
+	// (Home/.config/lywatch/token); "": a fresh random one.
+	Token string
+	// Env holds more environment variables for KLayout (LYWATCH_LYIPC=1).
+	Env []string
+	// Listen is the address the server binds (LYWATCH_LISTEN); "":
+	// 127.0.0.1. GUI.Addr uses it.
+	Listen string
+	// ExtraMacro is a second macro run at start-up (-rm), such as
+	// EditMacro, for what a person would do in KLayout.
+	ExtraMacro []byte
+}
+
+// EditMacro is an ExtraMacro that edits a layout as a person would: when
+// the file HOME/edit-<N> appears it adds a box on layer 99/0 to the top
+// cell of view N inside an undoable transaction, then removes the file.
+// GUI.Edit triggers it.
+const EditMacro = `
+import os, pya
+_dir = os.environ["HOME"]
+def _poll():
+    mw = pya.Application.instance().main_window()
+    for n in range(mw.views()):
+        f = os.path.join(_dir, "edit-%d" % n)
+        if os.path.exists(f):
+            view = mw.view(n)
+            ly = view.active_cellview().layout()
+            view.transaction("an edit")
+            ly.top_cells()[0].shapes(ly.layer(99, 0)).insert(pya.Box(0, 0, 100, 100))
+            view.commit()
+            os.remove(f)
+_edit_timer = pya.QTimer()
+_edit_timer.timeout(_poll)
+_edit_timer.start(50)
+`
+
+// Edit has EditMacro edit the layout of view n, as a person would, and
+// waits until it did.
+func (g *GUI) Edit(n int) {
+	g.t.Helper()
+	f := filepath.Join(g.Home, "edit-"+strconv.Itoa(n))
+	if err := os.WriteFile(f, nil, 0o644); err != nil {
+		g.t.Fatal(err)
+	}
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(f); err != nil {
+			return
+		}
+	}
+	g.t.Fatalf("KLayout did not make the edit of view %d (is EditMacro its ExtraMacro?)", n)
 }
 
 // GUI is a running KLayout GUI with lywatch's server macro.
@@ -80,6 +132,10 @@ type GUI struct {
 	Home     string // HOME of the KLayout process
 	CacheDir string // XDG_CACHE_HOME of the KLayout process
 	Display  string // the Xvfb display KLayout runs on
+	Token    string // the token clients must send (GUIOptions.Token)
+	// ConfigDir is the XDG_CONFIG_HOME of the KLayout process, where its
+	// token file is.
+	ConfigDir string
 
 	t     testing.TB
 	opts  GUIOptions
@@ -107,12 +163,33 @@ func KLayoutGUI(t testing.TB, opts GUIOptions) *GUI {
 	if opts.Port == 0 {
 		opts.Port = FreePort(t)
 	}
+	if opts.Token == "" {
+		opts.Token = RandomToken(t)
+	}
+	host := "127.0.0.1"
+	if opts.Listen != "" {
+		host = opts.Listen
+		opts.Env = append(opts.Env, "LYWATCH_LISTEN="+opts.Listen)
+	}
 	g := &GUI{
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)), Port: opts.Port,
+		Addr: net.JoinHostPort(host, strconv.Itoa(opts.Port)), Port: opts.Port,
 		Home: opts.Home, CacheDir: filepath.Join(opts.Home, ".cache"), Display: Xvfb(t),
+		Token: opts.Token, ConfigDir: filepath.Join(opts.Home, ".config"),
 		t: t, opts: opts, macro: filepath.Join(opts.Home, "lywatch_server.py"),
 	}
 	if err := os.WriteFile(g.macro, opts.Macro, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if len(opts.ExtraMacro) > 0 {
+		if err := os.WriteFile(filepath.Join(opts.Home, "extra_macro.py"), opts.ExtraMacro, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokenFile := filepath.Join(g.ConfigDir, "lywatch", "token")
+	if err := os.MkdirAll(filepath.Dir(tokenFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tokenFile, []byte(opts.Token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Kill)
@@ -175,11 +252,15 @@ func (g *GUI) start(kl string) {
 	if !g.opts.Autorun {
 		args = append(args, "-rm", g.macro)
 	}
+	if len(g.opts.ExtraMacro) > 0 {
+		args = append(args, "-rm", filepath.Join(g.Home, "extra_macro.py"))
+	}
 	cmd := exec.Command(kl, args...)
 	cmd.Dir = g.Home
 	cmd.Env = append(os.Environ(),
-		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "DISPLAY="+g.Display,
+		"HOME="+g.Home, "XDG_CACHE_HOME="+g.CacheDir, "XDG_CONFIG_HOME="+g.ConfigDir, "DISPLAY="+g.Display,
 		"LYWATCH_PORT="+strconv.Itoa(g.Port), "QT_QPA_PLATFORM=xcb")
+	cmd.Env = append(cmd.Env, g.opts.Env...)
 	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -231,6 +312,15 @@ func (g *GUI) waitListening(pid int, done <-chan struct{}) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("server not listening on %s within %v", g.Addr, guiStartTimeout)
+}
+
+// RandomToken returns a fresh token of 64 hex digits, as lywatch makes one.
+func RandomToken(t testing.TB) string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

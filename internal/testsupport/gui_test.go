@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 func TestKLayoutGUIStartsKillsAndRestarts(t *testing.T) {
-	g := KLayoutGUI(t, GUIOptions{Macro: ipc.ServerMacro()})
+	g := KLayoutGUI(t, GUIOptions{Macro: klayout.ServerMacro()})
 	first := g.PID()
 	if _, err := os.Stat(g.DiscoveryFile()); err != nil {
 		t.Fatalf("no discovery file: %v", err)

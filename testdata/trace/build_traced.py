@@ -26,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _status(addr):
     host, port = addr.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(b'{"id": 1, "cmd": "status"}\n')
+        req = {"id": 1, "cmd": "status", "token": os.environ.get("LYWATCH_TOKEN", "")}
+        s.sendall((json.dumps(req) + "\n").encode())
         buf = b""
         while not buf.endswith(b"\n"):
             chunk = s.recv(65536)

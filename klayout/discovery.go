@@ -1,4 +1,4 @@
-package ipc
+package klayout
 
 import (
 	"encoding/json"
@@ -19,9 +19,15 @@ import (
 // that could not take its port writes klayout-<port>-<pid>.json (or the main
 // name if free) with Listening false and the reason in Error.
 type Discovery struct {
-	PID            int     `json:"pid"`
-	Port           int     `json:"port"`
-	Bind           string  `json:"bind"`
+	PID  int    `json:"pid"`
+	Port int    `json:"port"`
+	Bind string `json:"bind"`
+	// Name is the instance's name: the project directory it was started
+	// for (lywatch klayout start --name to choose), "" when started by hand.
+	Name string `json:"name"`
+	// Instance is a random id the server picks when it starts, so a
+	// restarted KLayout on the same port is told from the one before.
+	Instance       string  `json:"instance"`
 	Listening      bool    `json:"listening"`
 	Error          string  `json:"error"`
 	ServerVersion  string  `json:"server_version"`
@@ -90,6 +96,52 @@ func ReadDiscovery(port int) ([]*Discovery, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Listening && !out[j].Listening })
 	return out, nil
+}
+
+// Addr returns the address to connect to: the port on the address the
+// server listens on (127.0.0.1 when it listens on every address).
+func (d *Discovery) Addr() string {
+	host := d.Bind
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(d.Port))
+}
+
+// List returns the discovery file of every server whose KLayout still runs,
+// by port, and the stale ones (a KLayout killed without removing its file)
+// apart. A missing directory gives none and no error.
+func List() (live, stale []*Discovery, err error) {
+	dir, err := DiscoveryDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "klayout-*.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range paths {
+		d, err := ReadDiscoveryFile(p)
+		if err != nil {
+			continue // being written, or not ours to judge
+		}
+		if d.Alive() {
+			live = append(live, d)
+		} else {
+			stale = append(stale, d)
+		}
+	}
+	byPort := func(ds []*Discovery) {
+		sort.SliceStable(ds, func(i, j int) bool {
+			if ds[i].Port != ds[j].Port {
+				return ds[i].Port < ds[j].Port
+			}
+			return ds[i].Listening && !ds[j].Listening
+		})
+	}
+	byPort(live)
+	byPort(stale)
+	return live, stale, nil
 }
 
 // Alive reports whether the process that wrote d still runs (on Unix; on

@@ -50,7 +50,16 @@ class _TcpServer:
         return ""
 
 
+class _Timer:
+    def timeout(self, cb):
+        pass
+
+    def start(self, ms):
+        pass
+
+
 pya.Application = _App
+pya.QTimer = _Timer
 pya.QTcpServer = _TcpServer
 pya.QHostAddress = lambda a: a
 sys.modules["pya"] = pya

@@ -1,4 +1,4 @@
-package ipc
+package klayout
 
 import (
 	_ "embed"

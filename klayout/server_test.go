@@ -1,4 +1,4 @@
-package ipc
+package klayout
 
 import (
 	"os"
@@ -47,5 +47,18 @@ func TestServerDiscoveryLifecycleInPython(t *testing.T) {
 				t.Errorf("discovery files left after the interpreter ended: %v", left)
 			}
 		})
+	}
+}
+
+// TestFollowRuleInPython checks the macro's rule for following a renamed
+// cell (replacement, follow_path) under plain python3 on stand-in layouts.
+func TestFollowRuleInPython(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	out, err := exec.Command(py, "-B", "testdata/follow_test.py", "server.py").CombinedOutput()
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
+		t.Fatalf("follow_test.py: %v\n%s", err, out)
 	}
 }

@@ -1,4 +1,4 @@
-package ipc_test
+package klayout_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // BenchmarkPushReload pushes a layout that is open already into a real
 // KLayout (reload keeping the view); ns/op is the client's round trip,
 // load-ms/op KLayout's own share.
 func BenchmarkPushReload(b *testing.B) {
-	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
 	dir := b.TempDir()
 	chip := filepath.Join(dir, "chip.gds")
 	testsupport.Batch(b, `
@@ -29,7 +30,7 @@ for i in range(200):
     top.insert(pya.CellInstArray(c.cell_index(), pya.Trans(i * 3000, 0)))
 ly.write(out)
 `, map[string]string{"out": chip})
-	c := &ipc.Client{Addr: g.Addr, Timeout: 30 * time.Second}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 30 * time.Second}
 	ctx := context.Background()
 	if _, err := c.Push(ctx, chip, ipc.PushOptions{}); err != nil {
 		b.Fatal(err)
@@ -48,8 +49,8 @@ ly.write(out)
 
 // BenchmarkStatus measures one status request to a real KLayout.
 func BenchmarkStatus(b *testing.B) {
-	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
-	c := &ipc.Client{Addr: g.Addr}
+	g := testsupport.KLayoutGUI(b, testsupport.GUIOptions{Macro: klayout.ServerMacro()})
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token}
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := c.Status(ctx); err != nil {

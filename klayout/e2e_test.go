@@ -1,4 +1,4 @@
-package ipc_test
+package klayout_test
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 )
 
 // makeLayouts writes two versions of a small layout into dir with KLayout's
@@ -98,12 +99,26 @@ func sameBox(a, b []float64, tol float64) bool {
 // TestKLayoutEndToEnd drives one real KLayout GUI under Xvfb through the
 // pushes lywatch makes, then kills and restarts it.
 func TestKLayoutEndToEnd(t *testing.T) {
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Env: []string{"LYWATCH_LYIPC=1", "LYWATCH_KLIVE=1"}})
 	dir := t.TempDir()
 	v1, v2 := makeLayouts(t, dir)
 	chip := filepath.Join(dir, "chip.gds")
 	copyFile(t, v1, chip)
-	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
+	c := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 20 * time.Second}
+
+	t.Run("the running server answers every command the client sends", func(t *testing.T) {
+		var pong struct {
+			Commands []string `json:"commands"`
+		}
+		if err := c.Call(ctxT(t, 10*time.Second), ipc.CmdPing, nil, &pong); err != nil {
+			t.Fatal(err)
+		}
+		client := ipc.Commands()
+		slices.Sort(client)
+		if !slices.Equal(pong.Commands, client) {
+			t.Errorf("server's commands %v, client's %v", pong.Commands, client)
+		}
+	})
 
 	t.Run("push then status shows file and top cell", func(t *testing.T) {
 		res := push(t, c, chip, ipc.PushOptions{})
@@ -114,7 +129,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		if st.File != chip || st.Cell != "TOP" || !slices.Equal(st.TopCells, []string{"TOP"}) || st.Views != 1 {
 			t.Errorf("status %+v: want file %s, cell TOP, one view", st, chip)
 		}
-		if st.ServerVersion != ipc.ServerVersion() || !strings.HasPrefix(st.KLayoutVersion, "KLayout ") {
+		if st.ServerVersion != klayout.ServerVersion() || !strings.HasPrefix(st.KLayoutVersion, "KLayout ") {
 			t.Errorf("versions: server %q, klayout %q", st.ServerVersion, st.KLayoutVersion)
 		}
 	})
@@ -179,7 +194,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		os.Chtimes(chip, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
 		// Keep asking for a while: KLayout's check (were it on) would pop up
 		// its prompt within a second or so.
-		quick := &ipc.Client{Addr: g.Addr, Timeout: 2 * time.Second}
+		quick := &ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 2 * time.Second}
 		for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
 			if _, err := quick.Status(context.Background()); err != nil {
 				t.Fatalf("status after the file changed on disk: %v", err)
@@ -188,7 +203,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 		start := time.Now()
 		push(t, c, chip, ipc.PushOptions{})
-		if _, err := (&ipc.Client{Addr: g.Addr, Timeout: 2 * time.Second}).Status(context.Background()); err != nil {
+		if _, err := (&ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 2 * time.Second}).Status(context.Background()); err != nil {
 			t.Fatalf("status after the push: %v", err)
 		}
 		if d := time.Since(start); d > 4*time.Second {
@@ -219,7 +234,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			for range 100 {
 				w(chunk)
 			}
-			w([]byte("\"}\n{\"id\": 7, \"cmd\": \"status\"}\n"))
+			w([]byte("\"}\n{\"id\": 7, \"cmd\": \"status\", \"token\": \"" + g.Token + "\"}\n"))
 			errc <- err
 		}()
 		br := bufio.NewReaderSize(conn, 64<<10)
@@ -244,14 +259,14 @@ func TestKLayoutEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Binary garbage on a fresh connection is taken as a text command.
-		if _, err := (&ipc.Client{Addr: g.Addr, Timeout: 5 * time.Second}).Text(context.Background(), "\x01\x02\xff"); err == nil {
+		if _, err := (&ipc.Client{Addr: g.Addr, Token: g.Token, Timeout: 5 * time.Second}).Text(context.Background(), "\x01\x02\xff"); err == nil {
 			t.Error("binary garbage answered ACK")
 		}
 		status(t, c)
 	})
 
 	t.Run("lyipc load, reload view and cellview answer ACK", func(t *testing.T) {
-		ly := &ipc.Client{Addr: g.Addr, Protocol: ipc.ProtoLyipc, Timeout: 20 * time.Second}
+		ly := &ipc.Client{Addr: g.Addr, Token: g.Token, Protocol: ipc.ProtoLyipc, Timeout: 20 * time.Second}
 		ctx := ctxT(t, 30*time.Second)
 		for _, cmd := range []string{"ping", "load " + ipc.QuoteTextArg(chip), "reload view", "cellview SUB", "cellview TOP"} {
 			if _, err := ly.Text(ctx, cmd); err != nil {
@@ -270,7 +285,7 @@ func TestKLayoutEndToEnd(t *testing.T) {
 	})
 
 	t.Run("klive request reloads", func(t *testing.T) {
-		kl := &ipc.Client{Addr: g.Addr, Protocol: ipc.ProtoKlive, Timeout: 20 * time.Second}
+		kl := &ipc.Client{Addr: g.Addr, Token: g.Token, Protocol: ipc.ProtoKlive, Timeout: 20 * time.Second}
 		res, err := kl.Push(ctxT(t, 20*time.Second), chip, ipc.PushOptions{})
 		if err != nil || res.Type != "reload" {
 			t.Fatalf("klive push: %+v, %v", res, err)
@@ -309,14 +324,23 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 		_, err := c.Push(ctxT(t, 10*time.Second), filepath.Join(dir, "missing.gds"), ipc.PushOptions{})
 		var se *ipc.ServerError
-		if !errors.As(err, &se) || !strings.Contains(se.Msg, "no such file") {
-			t.Errorf("push of a missing file: %v, want a server error 'no such file'", err)
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, "not found or not allowed") {
+			t.Errorf("push of a missing file: %v, want a server error 'not found or not allowed'", err)
 		}
 	})
 
 	t.Run("a broken layout gets an error reply and the next good one loads", func(t *testing.T) {
-		push(t, c, chip, ipc.PushOptions{}) // back to chip's view
-		before := status(t, c)
+		push(t, c, chip, ipc.PushOptions{})
+		chipView := func() ipc.View {
+			for _, v := range status(t, c).AllViews {
+				if v.File == chip {
+					return v
+				}
+			}
+			t.Fatalf("no view shows %s", chip)
+			return ipc.View{}
+		}
+		before := chipView()
 		bad := filepath.Join(dir, "bad.gds")
 		os.WriteFile(bad, []byte("this is not a layout"), 0o644)
 		_, err := c.Push(ctxT(t, 10*time.Second), bad, ipc.PushOptions{})
@@ -331,21 +355,71 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		status(t, c)
 		copyFile(t, v1, chip)
 		push(t, c, chip, ipc.PushOptions{})
-		if st := status(t, c); st.File != chip || st.Cell != before.Cell || !sameBox(st.Box, before.Box, st.DBU) || st.Dirty {
-			t.Errorf("after the good push: file %q, cell %q, box %v, dirty %v; want %q, %v, not dirty", st.File, st.Cell, st.Box, st.Dirty, before.Cell, before.Box)
+		if st := chipView(); st.Cell != before.Cell || !sameBox(st.Box, before.Box, 0.001) || st.Dirty {
+			t.Errorf("after the good push: cell %q, box %v, dirty %v; want %q, %v, not dirty", st.Cell, st.Box, st.Dirty, before.Cell, before.Box)
 		}
 	})
 
-	t.Run("killed and restarted KLayout gets the next push", func(t *testing.T) {
+	t.Run("a deep, large layout opens at a depth KLayout draws quickly", func(t *testing.T) {
+		deep := filepath.Join(dir, "deep.gds")
+		testsupport.Batch(t, `
+import pya
+ly = pya.Layout()
+child = ly.create_cell("L0")
+for k in range(20):
+    child.shapes(ly.layer(1, 0)).insert(pya.Box(k * 10, 0, k * 10 + 5, 5))
+for lvl in range(1, 9):
+    c = ly.create_cell("L%d" % lvl)
+    c.insert(pya.CellInstArray(child.cell_index(), pya.Trans(), pya.Vector(1000 * 4 ** lvl, 0), pya.Vector(0, 1000 * 4 ** lvl), 3, 3))
+    child = c
+ly.write(out)
+`, map[string]string{"out": deep})
+		small := push(t, c, chip, ipc.PushOptions{NewView: true})
+		if st := status(t, c); small.Type != "open" || st.MaxHier < 2 {
+			t.Errorf("a small layout opened at depth %d, want its full depth (2)", st.MaxHier)
+		}
+		res := push(t, c, deep, ipc.PushOptions{NewView: true})
+		st := status(t, c)
+		// 8 levels of 9 placements each: 9^8 × 20 = 861 million shapes at
+		// full depth; KLayout would draw for minutes.
+		if res.Type != "open" || st.File != deep || st.MaxHier >= 8 || st.MaxHier < 1 {
+			t.Errorf("deep layout opened at hierarchy levels %d..%d, want fewer than its 8", st.MinHier, st.MaxHier)
+		}
+	})
+
+	t.Run("a restarted KLayout is noticed and gets the last good layout at once", func(t *testing.T) {
+		p := ipc.NewPusher(ipc.PusherOptions{Targets: func() []string { return []string{g.Addr} }, Token: g.Token, Timeout: 20 * time.Second})
+		last := layoutOf(t, v2, chip) // with its hashes: a push of it again is "none"
+		if got := p.Probe(ctxT(t, 10*time.Second)); !slices.Equal(got, []string{g.Addr}) {
+			t.Errorf("probe before any push: %v, want %s", got, g.Addr)
+		}
+		if _, err := p.Push(ctxT(t, 20*time.Second), last); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Probe(ctxT(t, 10*time.Second)); len(got) != 0 {
+			t.Errorf("probe after a push: %v, want none", got)
+		}
+		if rep, err := p.Push(ctxT(t, 20*time.Second), last); err != nil || rep.Targets[0].Type != "none" {
+			t.Errorf("the same layout again: %+v, %v; want none", rep, err)
+		}
 		g.Kill()
-		_, err := c.Push(ctxT(t, 10*time.Second), chip, ipc.PushOptions{})
-		if !errors.Is(err, ipc.ErrNoServer) {
+		edited := layoutOf(t, v1, filepath.Join(dir, "edited.gds"))
+		edited.Path = chip
+		if _, err := p.Push(ctxT(t, 10*time.Second), edited); !errors.Is(err, ipc.ErrNoServer) {
 			t.Fatalf("push to a killed KLayout: %v, want ErrNoServer", err)
 		}
+		if got := p.Probe(ctxT(t, 10*time.Second)); len(got) != 0 {
+			t.Errorf("probe of a killed KLayout: %v, want none", got)
+		}
 		g.Restart()
-		copyFile(t, v2, chip)
-		push(t, c, chip, ipc.PushOptions{})
-		if st := status(t, c); st.File != chip || !slices.Contains(st.VisibleLayers, "3/0") {
+		got := p.Probe(ctxT(t, 10*time.Second))
+		if !slices.Equal(got, []string{g.Addr}) {
+			t.Fatalf("probe after the restart: %v, want %s", got, g.Addr)
+		}
+		if rep, err := p.Push(ctxT(t, 20*time.Second), last); err != nil || rep.Targets[0].Type != "open" {
+			t.Fatalf("the last good layout into the restarted KLayout: %+v, %v; want open", rep, err)
+		}
+		if st := status(t, c); st.File != chip || st.Views != 1 {
 			t.Errorf("after restart: %+v", st)
 		}
 	})
@@ -400,9 +474,9 @@ func TestKLayoutPortTaken(t *testing.T) {
 	}
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro(), Port: port, NotListening: true})
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Port: port, NotListening: true})
 	t.Setenv("XDG_CACHE_HOME", g.CacheDir)
-	ds, err := ipc.ReadDiscovery(port)
+	ds, err := klayout.ReadDiscovery(port)
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("discovery: %v, %d files", err, len(ds))
 	}
@@ -421,12 +495,12 @@ func TestKLayoutAutorunInstall(t *testing.T) {
 		t.Skip("starts a KLayout")
 	}
 	home := t.TempDir()
-	path, changed, err := ipc.Install(filepath.Join(home, ".klayout", "pymacros"))
+	path, changed, err := klayout.Install(filepath.Join(home, ".klayout", "pymacros"))
 	if err != nil || !changed {
 		t.Fatalf("install: %s, %v, %v", path, changed, err)
 	}
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro(), Home: home, Autorun: true})
-	st, err := (&ipc.Client{Addr: g.Addr}).Status(ctxT(t, 10*time.Second))
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: klayout.ServerMacro(), Home: home, Autorun: true})
+	st, err := (&ipc.Client{Addr: g.Addr, Token: g.Token}).Status(ctxT(t, 10*time.Second))
 	if err != nil || st.PID != g.PID() {
 		t.Fatalf("status of the autorun server: %+v, %v", st, err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package ipc
+package klayout
 
 import "syscall"
 
