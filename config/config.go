@@ -67,6 +67,13 @@ type Config struct {
 	// PushTimeout bounds one push: a KLayout that takes longer (or never
 	// answers) is given up on, and the loop goes on.
 	PushTimeout time.Duration `toml:"-"`
+	// KLayoutName names the KLayout instance this project pushes to (one
+	// started with `lywatch klayout start --name`); default the project
+	// directory.
+	KLayoutName string `toml:"klayout_name"`
+	// LayerProperties is the PDK's .lyp file: KLayout applies it when a
+	// view opens and keeps it on reload.
+	LayerProperties string `toml:"layer_properties"`
 	// Protocol is the push protocol: "lywatch" (default), "lyipc" or "klive".
 	Protocol string `toml:"protocol"`
 	// Push pushes each good layout into KLayout (default true).

@@ -61,6 +61,8 @@ type rawConfig struct {
 	SessionDir   *string     `toml:"session_dir"`
 	NoSession    *bool       `toml:"no_session"`
 	KLayout      any         `toml:"klayout"`
+	KLayoutName  *string     `toml:"klayout_name"`
+	LayerProps   *string     `toml:"layer_properties"`
 	Protocol     *string     `toml:"protocol"`
 	Push         *bool       `toml:"push"`
 	Decorators   any         `toml:"decorators"`
@@ -311,6 +313,10 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 		}
 	}
 	setString(&c.OnBusy, raw.OnBusy)
+	setString(&c.KLayoutName, raw.KLayoutName)
+	if raw.LayerProps != nil {
+		c.LayerProperties = f.resolve(*raw.LayerProps)
+	}
 	setString(&c.Protocol, raw.Protocol)
 	setString(&c.Granularity, raw.Granularity)
 	if raw.Output != nil {

@@ -26,6 +26,7 @@ type flags struct {
 	debounce, pollInterval         time.Duration
 	pushTimeout                    time.Duration
 	onBusy, output, config         string
+	klayoutName, layerProps        string
 	protocol, sessionDir           string
 	granularity                    string
 	poll, clear, once, noInitial   bool
@@ -63,6 +64,8 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push into KLayout")
 	fs.Var(&f.klayout, "klayout", "`ADDR` of KLayout's lywatch server (repeatable: pushes go to each; default the KLayout of this project, else "+DefaultKLayout+")")
 	fs.DurationVar(&f.pushTimeout, "push-timeout", DefaultPushTimeout, "give up on a push KLayout has not answered in this time (an edit stops it sooner)")
+	fs.StringVar(&f.klayoutName, "klayout-name", "", "push to the KLayout started with this `NAME` (default: the project directory's)")
+	fs.StringVar(&f.layerProps, "layer-properties", "", "the PDK's layer properties `FILE` (.lyp), applied when KLayout opens a view")
 	fs.StringVar(&f.protocol, "protocol", DefaultProtocol, "push protocol: lywatch, lyipc or klive")
 	fs.StringVar(&f.sessionDir, "session-dir", "", "where the session is kept (default: $LYWATCH_SESSION_DIR, else build/session under the git root)")
 	fs.StringVar(&f.granularity, "granularity", DefaultGranularity, "what an edit invalidates: `function` (what it touched) or file (kfactory's whole file)")
@@ -179,6 +182,12 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	if set["on-busy"] {
 		c.OnBusy = f.onBusy
+	}
+	if set["klayout-name"] {
+		c.KLayoutName = f.klayoutName
+	}
+	if set["layer-properties"] {
+		c.LayerProperties = abs(f.layerProps)
 	}
 	if set["push-timeout"] {
 		c.PushTimeout = f.pushTimeout

@@ -38,6 +38,10 @@ type Layout struct {
 	// function_name, or the graph's rule), to follow a renamed cell.
 	// Optional; the server falls back on the naming rule.
 	Factories map[string]string
+	// Activate makes the layout's view the current one, even when the
+	// push only reloads it (the layout that ends a traced build, whose
+	// frames opened a view of their own; a replay).
+	Activate bool
 }
 
 // PusherOptions configures a Pusher.
@@ -191,7 +195,7 @@ func (p *Pusher) Push(ctx context.Context, l *Layout) (*Report, error) {
 // properties' text and the factories of the cells of l and of the layout
 // before it (so that a renamed cell's old and new names both have theirs).
 func (p *Pusher) options(l *Layout) (PushOptions, error) {
-	var opt PushOptions
+	opt := PushOptions{Activate: l.Activate}
 	if l.LayerProperties != "" {
 		b, err := os.ReadFile(l.LayerProperties)
 		if err != nil {

@@ -544,8 +544,8 @@ class Viewer(object):
             reloaded += 1
         if where:
             kind = "reload" if reloaded else "none"
-            if extra.get("activate") and mw.current_view_index != where[0][0]:
-                mw.select_view(where[0][0])
+            if extra.get("activate"):
+                self.activate(path)
         else:
             kind = "open"
             self._open(mw, path, mode, extra.get("layer_properties"))
@@ -571,6 +571,13 @@ class Viewer(object):
             "load_ms": round(ms, 3),
             "state": state if kind != "none" else "",
         }
+
+    def activate(self, path):
+        """Makes the first view of path the current one."""
+        mw = _main_window()
+        where = self.find_all(path)
+        if where and mw.current_view_index != where[0][0]:
+            mw.select_view(where[0][0])
 
     def apply_partial(self, path, part, p):
         """Reads a layout holding only the new and changed cells (part) into
@@ -1446,6 +1453,8 @@ class Server(object):
         res["instance"] = self.instance
         if copy:
             res["source"] = src
+        if extra.get("activate"):
+            self.viewer.activate(path)
         return res
 
     def mirror_path(self, src):

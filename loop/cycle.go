@@ -100,6 +100,9 @@ func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
 			code = failCode(res)
 			l.print(parts)
 			rep.Builds = append(rep.Builds, br)
+			if l.o.Hooks.Failed != nil {
+				l.o.Hooks.Failed(ctx, t, res)
+			}
 			continue
 		}
 		if t.Output != "" {

@@ -79,6 +79,9 @@ type Hooks struct {
 	// do, in the order the summary line shows them; a report with an Error
 	// fails the build.
 	After func(ctx context.Context, b *Build) []StageReport
+	// Failed, if set, is told of each failed build (not a stopped one):
+	// KLayout can say so while it keeps showing the last good layout.
+	Failed func(ctx context.Context, t Target, res *runner.Result)
 	// Cached shows a target that the plan lists in Plan.Cached: its last
 	// good layout, served without a build. It returns stage reports as
 	// After does.

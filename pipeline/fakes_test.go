@@ -14,6 +14,7 @@ import (
 
 	"github.com/lywatch/lywatch/config"
 	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/project"
 	"github.com/lywatch/lywatch/session"
 )
@@ -93,19 +94,38 @@ func (s *fakeStore) SaveDependencies(session.Dependencies) error { return nil }
 
 // fakePusher records what it was asked to show.
 type fakePusher struct {
-	mu     sync.Mutex
-	paths  []string
-	pushed chan string // each push, if set
+	mu      sync.Mutex
+	paths   []string
+	layouts []*ipc.Layout
+	notes   []string
+	pushed  chan string // each push, if set
+	probed  []string    // what Probe returns once
 }
 
-func (p *fakePusher) Push(_ context.Context, path string) (string, error) {
+func (p *fakePusher) Push(_ context.Context, l *ipc.Layout) (string, error) {
 	p.mu.Lock()
-	p.paths = append(p.paths, path)
+	p.paths = append(p.paths, l.Path)
+	p.layouts = append(p.layouts, l)
 	p.mu.Unlock()
 	if p.pushed != nil {
-		p.pushed <- path
+		p.pushed <- l.Path
 	}
 	return "reload", nil
+}
+
+func (p *fakePusher) Note(_ context.Context, text string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notes = append(p.notes, text)
+	return nil
+}
+
+func (p *fakePusher) Probe(context.Context) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.probed
+	p.probed = nil
+	return out
 }
 
 func (p *fakePusher) count() int {

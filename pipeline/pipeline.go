@@ -120,6 +120,7 @@ type Pipeline struct {
 	carried   watcher.ChangeSet
 	layouts   map[string]layoutState
 	manifests map[string]*session.Manifest // as restored, per target key
+	lastShown map[string]string            // target key -> the layout last pushed
 	initial   *loop.Plan                   // the start-up cycle's plan
 	fresh     map[string]bool              // target keys the session serves
 

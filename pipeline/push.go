@@ -3,107 +3,130 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/lywatch/lywatch/ipc"
 )
 
-// Pusher shows a layout in KLayout. KLayout returns the one over lywatch's
-// client; tests give fakes.
+// Pusher shows layouts in KLayout: KLayout over lywatch's ipc.Pusher, or a
+// fake in tests.
 type Pusher interface {
-	// Push shows the layout at path. The note says what KLayout did
-	// ("reload", "open"), for the summary line.
-	Push(ctx context.Context, path string) (note string, err error)
+	// Push shows l. The note says what KLayout did ("reload, followed A
+	// → B", "incremental (3 cells)"), for the summary line.
+	Push(ctx context.Context, l *ipc.Layout) (note string, err error)
+	// Note shows a one-line note in KLayout (a failed build) while the
+	// last good layout stays; the next push clears it.
+	Note(ctx context.Context, text string) error
+	// Probe returns the KLayouts that have not been shown the last good
+	// layout: started or restarted since.
+	Probe(ctx context.Context) []string
 }
 
-// pushStage shows a good build's layout (or the cached one) in KLayout.
+// pushStage shows a good build's layout (or the cached one) in KLayout:
+// the bytes that were read and hashed, with the cells' hashes so that only
+// the changed cells travel to a KLayout already showing the layout before.
 type pushStage struct{ p *Pipeline }
 
 func (pushStage) name() string { return "push" }
 
 func (s pushStage) run(ctx context.Context, b *built) (string, error) {
-	if s.p.push == nil || b.target.Output == "" {
+	p := s.p
+	if p.push == nil || b.target.Output == "" {
 		return "", errQuiet
 	}
-	return s.p.push.Push(ctx, b.target.Output)
+	l := &ipc.Layout{Path: b.target.Output, Data: b.data, Cells: b.hashes,
+		LayerProperties: p.proj.Config.LayerProperties, Activate: len(b.trace) > 0}
+	if b.lib != nil {
+		if tops := b.lib.TopCells(); len(tops) > 0 {
+			l.Top = tops[0]
+		}
+		l.Factories = p.factories(b)
+	}
+	note, err := p.push.Push(ctx, l)
+	if err == nil {
+		p.shown(b.target.Key(), b.target.Output)
+	}
+	return note, err
 }
 
-// KLayout returns a Pusher into the KLayout servers at addrs (none: the
-// protocol's default address), each sent every layout. With nothing
-// listening at an address it says so once through logf, with the remedy,
-// and the push counts as done: lywatch keeps watching.
-//
-// A push is given up on after timeout (a KLayout that accepts and never
-// answers does not hold the loop), and a push still under way when the
-// next one starts is cancelled: only the newest layout is worth showing.
-func KLayout(addrs []string, proto ipc.Protocol, timeout time.Duration, logf func(string, ...any)) Pusher {
-	if len(addrs) == 0 {
-		addrs = []string{""}
+// factories names the factory of each cell of a good build, so that the
+// view can follow a cell the edit renamed.
+func (p *Pipeline) factories(b *built) map[string]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]string, len(b.cells))
+	for _, c := range b.cells {
+		f := c.Factory
+		if f == "" && p.graph != nil {
+			f = p.graph.FactoryOf(c)
+		}
+		if f != "" {
+			out[c.Name] = f
+		}
 	}
-	k := &klayout{logf: logf}
-	for _, a := range addrs {
-		k.clients = append(k.clients, &ipc.Client{Addr: a, Protocol: proto, Timeout: timeout})
+	return out
+}
+
+// shown records the layout last shown for a target: what a KLayout that
+// comes back is shown again.
+func (p *Pipeline) shown(key, path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lastShown == nil {
+		p.lastShown = map[string]string{}
 	}
-	k.told = make([]bool, len(k.clients))
-	return k
+	p.lastShown[key] = path
+}
+
+// KLayout makes a Pusher of lywatch's client. With nothing listening it
+// says so once through logf, with the remedy, and the push counts as done:
+// lywatch keeps watching. A push cancelled because a newer one started
+// counts as done too.
+func KLayout(p *ipc.Pusher, logf func(string, ...any)) Pusher {
+	return &klayout{p: p, logf: logf}
 }
 
 type klayout struct {
-	clients []*ipc.Client
-	logf    func(string, ...any)
-	mu      sync.Mutex
-	told    []bool             // "no KLayout listening" said for this client
-	cancel  context.CancelFunc // the push under way
+	p    *ipc.Pusher
+	logf func(string, ...any)
+	mu   sync.Mutex
+	told bool // "no KLayout listening" said since the last good push
 }
 
-func (k *klayout) Push(ctx context.Context, path string) (string, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	k.mu.Lock()
-	if k.cancel != nil {
-		k.cancel() // a newer layout: the older push is not worth finishing
-	}
-	k.cancel = cancel
-	k.mu.Unlock()
-	var notes []string
-	var errs []error
-	for i, c := range k.clients {
-		note, err := k.pushOne(ctx, i, c, path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		notes = append(notes, note)
-	}
-	note := ""
-	for i, n := range notes {
-		if i > 0 {
-			note += ", "
-		}
-		note += n
-	}
-	return note, errors.Join(errs...)
-}
-
-func (k *klayout) pushOne(ctx context.Context, i int, c *ipc.Client, path string) (string, error) {
-	res, err := c.Push(ctx, path, ipc.PushOptions{})
+func (k *klayout) Push(ctx context.Context, l *ipc.Layout) (string, error) {
+	rep, err := k.p.Push(ctx, l)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if errors.Is(err, ipc.ErrNoServer) {
-		if !k.told[i] {
-			k.told[i] = true
-			k.logf("no KLayout listening on %s, run 'lywatch klayout start'", c.Address())
+	switch {
+	case errors.Is(err, ipc.ErrNoServer):
+		if !k.told {
+			k.told = true
+			k.logf("%v", err)
 		}
 		return "no KLayout", nil
-	}
-	if err != nil {
-		if len(k.clients) > 1 {
-			return "", fmt.Errorf("%s: %w", c.Address(), err)
-		}
+	case errors.Is(err, ipc.ErrSuperseded) || errors.Is(context.Cause(ctx), ipc.ErrSuperseded):
+		return "superseded by a newer layout", nil
+	case err != nil:
 		return "", err
 	}
-	k.told[i] = false
-	return res.Type, nil
+	k.told = false
+	return rep.Summary(), nil
+}
+
+func (k *klayout) Note(ctx context.Context, text string) error { return k.p.Note(ctx, text) }
+
+func (k *klayout) Probe(ctx context.Context) []string { return k.p.Probe(ctx) }
+
+// lastGood is the layout at path, shown whole (its bytes are read from
+// the file when they must travel).
+func lastGood(path string) *ipc.Layout { return &ipc.Layout{Path: path} }
+
+// relTo shows p relative to root when it is below it.
+func relTo(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
 }

@@ -36,7 +36,9 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	}
 	lib, err := gds.ReadContext(ctx, bytes.NewReader(data), gds.ReadOptions{HashOnly: true})
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", b.target.Output, err)
+		err = fmt.Errorf("%s: %w", b.target.Output, err)
+		p.note(ctx, "the layout does not read: "+err.Error())
+		return "", err
 	}
 	b.data = data
 	hashes, err := lib.Hashes()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/session"
 	"github.com/lywatch/lywatch/tracing"
@@ -128,7 +129,7 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	}
 	err := copyAtomic(f.Path, view)
 	if err == nil {
-		_, err = p.push.Push(ctx, view)
+		_, err = p.push.Push(ctx, &ipc.Layout{Path: view})
 	}
 	if err != nil && ctx.Err() == nil {
 		p.tracer.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/fatih/color"
@@ -16,6 +17,7 @@ type prefixer struct {
 	mu             sync.Mutex
 	stdout, stderr io.Writer
 	outTag, errTag string
+	last           string // the last line with text, either stream
 }
 
 func newPrefixer(stdout, stderr io.Writer, label string, on bool) *prefixer {
@@ -74,6 +76,9 @@ func (p *prefixer) copy(r io.Reader, isErr bool) {
 func (p *prefixer) write(isErr bool, line []byte, complete bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if t := strings.TrimSpace(string(line)); t != "" {
+		p.last = t
+	}
 	w, tag := p.stdout, p.outTag
 	if isErr {
 		w, tag = p.stderr, p.errTag
@@ -85,6 +90,13 @@ func (p *prefixer) write(isErr bool, line []byte, complete bool) {
 		buf = append(buf, '\n')
 	}
 	w.Write(buf)
+}
+
+// lastLine returns the last line with text the build printed.
+func (p *prefixer) lastLine() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
 }
 
 // abandon sends whatever is read from now on to nothing, and writes msg

@@ -97,6 +97,9 @@ type Result struct {
 	TimedOut bool
 	// Err is set when the build could not be started or cleaned up.
 	Err error
+	// LastLine is the last line with text the build printed (a Python
+	// traceback's exception, say), trimmed.
+	LastLine string
 }
 
 // OK reports whether the build ran to its end and exited 0.
@@ -195,6 +198,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	res.ExitCode, res.Signal, res.Err = p.result()
 	res.Duration = time.Since(start)
 	r.drain(label, out, copied)
+	res.LastLine = out.lastLine()
 	return res
 }
 

@@ -118,6 +118,21 @@ func TestOutputIsPrefixed(t *testing.T) {
 	})
 }
 
+// A failed build's last line (a Python traceback's exception) is kept for
+// whoever tells the user, KLayout's status bar among them.
+func TestLastLine(t *testing.T) {
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		r.NoStatus = true
+		script := `echo building; echo 'Traceback (most recent call last):' >&2; echo 'ZeroDivisionError: division by zero' >&2; echo >&2; exit 1`
+		res := r.Run(context.Background(), Request{Label: "chip", Command: []string{"sh", "-c", script}})
+		if res.OK() || res.LastLine != "ZeroDivisionError: division by zero" {
+			t.Errorf("result %+v, want the exception as its last line", res)
+		}
+	})
+}
+
 func TestEnvironment(t *testing.T) {
 	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
 		dir := t.TempDir()

@@ -64,7 +64,7 @@ MSG
 fi
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "$(uname)" != Linux ]; then
-  if start_out=$("$bin" klayout start --port "$port" 2>&1); then
+  if start_out=$("$bin" klayout start --name lywatch-demo --port "$port" 2>&1); then
     echo "$start_out"
     if [ "${headless:-}" = 1 ]; then
       pid=$(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' <<<"$start_out" | head -1)
@@ -84,5 +84,7 @@ demo: watching $pdk
 
 MSG
 cd "$pdk"
-"$bin" --watch . --output build/chip.gds --klayout "127.0.0.1:$port" \
+# The KLayout started above, by its name (it took another port if $port was
+# taken); the PDK's layer properties name its layers.
+"$bin" --watch . --output build/chip.gds --klayout-name lywatch-demo --layer-properties mypdk/layers.lyp \
   -- klayout -b -r build.py -rd out=build/chip.gds || true

@@ -11,6 +11,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/lywatch/lywatch/config"
 	"github.com/lywatch/lywatch/ipc"
+	"github.com/lywatch/lywatch/klayout"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/project"
@@ -53,11 +54,11 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	}
 	var pusher pipeline.Pusher
 	if cfg.Push && hasOutput(proj.Targets) {
-		proto, err := ipc.ParseProtocol(cfg.Protocol)
+		p, err := klayoutPusher(cfg, proj)
 		if err != nil {
 			return e.errorf("%v", err)
 		}
-		pusher = pipeline.KLayout(cfg.KLayout, proto, cfg.PushTimeout, logf)
+		pusher = pipeline.KLayout(p, logf)
 	}
 	// The watcher starts first: its first scan is the baseline the session
 	// is compared with, and every change after it is reported, so an edit
@@ -125,7 +126,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		Color:     colorOn,
 		Root:      proj.Sources, // summary paths read relative to the watched project
 		Logf:      verbose,
-		Hooks:     loop.Hooks{Plan: p.Plan, After: p.After, Cached: p.Cached},
+		Hooks:     loop.Hooks{Plan: p.Plan, After: p.After, Cached: p.Cached, Failed: p.Failed},
 	}
 	if cfg.JSON {
 		o.JSON = e.stdout
@@ -136,7 +137,23 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	// The start-up scans and each cycle leave garbage that Go would hand back
 	// to the system only minutes later; lywatch then sits idle for hours, so
 	// give it back as soon as the loop waits (idle: about 30 MB, not 47).
-	o.Hooks.Idle = func() { go debug.FreeOSMemory() }
+	o.Hooks.Idle = func() {
+		go debug.FreeOSMemory()
+		go p.Reshow(ctx) // a KLayout that came back while a cycle ran
+	}
+	if pusher != nil && !cfg.Once {
+		// A KLayout started or restarted while lywatch waits is shown
+		// the last good layout at once.
+		if back, err := klayout.WatchDiscovery(ctx); err == nil {
+			go func() {
+				for range back {
+					p.Reshow(ctx)
+				}
+			}()
+		} else {
+			verbose("KLayouts coming back are noticed only after a build: %v", err)
+		}
+	}
 	o.Hooks.Idle() // after the watcher's start-up scan
 	code, err := loop.Run(ctx, o)
 	if err != nil {
@@ -146,6 +163,32 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		return e.errorf("%v", stopped)
 	}
 	return code
+}
+
+// klayoutPusher pushes into the KLayouts the settings name (--klayout),
+// else the one started for this project (klayout_name, else the project
+// directory), else the only one running, else the protocol's default
+// address: asked again before each push, so a KLayout started later is
+// found.
+func klayoutPusher(cfg *config.Config, proj *project.Project) (*ipc.Pusher, error) {
+	proto, err := ipc.ParseProtocol(cfg.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.KLayoutName
+	if name == "" {
+		name = proj.Dir
+	}
+	targets := func() []string { return klayout.Resolve(name, cfg.KLayout) }
+	if proto != ipc.ProtoLywatch {
+		targets = func() []string {
+			if len(cfg.KLayout) > 0 {
+				return cfg.KLayout
+			}
+			return []string{""} // the protocol's default address
+		}
+	}
+	return ipc.NewPusher(ipc.PusherOptions{Targets: targets, Protocol: proto, Timeout: cfg.PushTimeout, Root: proj.Root}), nil
 }
 
 // inputs is the watcher as the pipeline's Inputs (none with --once).
