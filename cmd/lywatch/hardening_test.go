@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"os"
 
 	"net"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/session"
 )
 
 // heldServer is a stand-in lyipc server that records each command and
@@ -158,5 +161,102 @@ func TestGhostCellLayoutInTheLoop(t *testing.T) {
 	}
 	if !strings.Contains(r.errb.String(), "sky130_fd_sc_hd__inv_1") {
 		t.Errorf("no warning naming the ghost cell:\n%s", r.errb.String())
+	}
+}
+
+// Issue 16, case 4: the command after -- wins over the configuration's,
+// for every target; and outside git the configuration search does not
+// climb above the current directory (a lywatch.toml in /tmp, say).
+func TestTheUsersCommandWins(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, mkdirs(t, filepath.Join(dir, ".git", "HEAD")), "")
+	writeFile(t, filepath.Join(dir, "lywatch.toml"), "push = false\n\n[[targets]]\nname = \"a\"\ncommand = \"echo the repository's command\"\n\n"+
+		"[[targets]]\nname = \"b\"\ncommand = \"echo the repository's other command\"\n")
+	t.Chdir(dir)
+	code, out, errb := runCmd(t, "--once", "--no-session", "--", "echo", "my command")
+	if code != exitOK || strings.Contains(out, "repository") || strings.Count(out, "my command") != 2 {
+		t.Errorf("lywatch --once -- echo my command: %d\n%s%s", code, out, errb)
+	}
+
+	above := t.TempDir() // no git, not below HOME
+	t.Setenv("HOME", t.TempDir())
+	writeFile(t, filepath.Join(above, "lywatch.toml"), "command = \"echo planted\"\n")
+	sub := filepath.Join(above, "project")
+	mkdirs(t, filepath.Join(sub, "x"))
+	t.Chdir(sub)
+	code, out, errb = runCmd(t, "--once", "--no-session", "--no-push")
+	if code != exitError || strings.Contains(out, "planted") || !strings.Contains(errb, "no build command") {
+		t.Errorf("a lywatch.toml above the project was read: %d\n%s%s", code, out, errb)
+	}
+}
+
+// Issue 16, case 8: the output is read once. A process the build left
+// behind keeps rewriting the output; the layout the session keeps is
+// always the one whose cells the manifest hashed.
+func TestOutputIsReadOnce(t *testing.T) {
+	dir, _, _, _ := fresh(t)
+	// Two layouts of a few MB each, so that reading one takes a while.
+	big := func(name string, layer int16) string {
+		lib := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{{Name: "TOP"}}}
+		for i := range 100000 {
+			x := int32(i) * 30
+			lib.Cells[0].Shapes = append(lib.Cells[0].Shapes, gds.Shape{Kind: gds.Boundary, Layer: layer,
+				XY: []gds.Point{{X: x, Y: 0}, {X: x, Y: 20}, {X: x + 20, Y: 20}, {X: x + 20, Y: 0}, {X: x, Y: 0}}})
+		}
+		p := filepath.Join(t.TempDir(), name)
+		if err := gds.WriteFile(p, lib); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := big("a.gds", 1), big("b.gds", 2)
+	out := filepath.Join(dir, "build", "chip.gds")
+	stop := filepath.Join(t.TempDir(), "stop")
+	// The daemon swaps A and B in (atomically) as fast as it can, from
+	// before the build ends (it sleeps a little after starting it) until
+	// the test is over.
+	daemon := `setsid sh -c 'while [ ! -e "` + stop + `" ]; do cp "` + b + `" "` + out + `.b" && mv "` + out + `.b" "` + out + `"; cp "` + a + `" "` + out + `.a" && mv "` + out + `.a" "` + out + `"; done; touch "` + stop + `.done"' </dev/null >/dev/null 2>&1 &`
+	// stopDaemon ends the daemon and waits until it has.
+	running := false
+	stopDaemon := func() {
+		if !running {
+			return
+		}
+		running = false
+		writeFile(t, stop, "")
+		waitUntil(t, "the daemon's end", func() bool { _, err := os.Stat(stop + ".done"); return err == nil })
+		os.Remove(stop)
+		os.Remove(stop + ".done")
+	}
+	t.Cleanup(stopDaemon)
+	t.Chdir(dir)
+	for i := range 5 {
+		code, o, errb := runCmd(t, "--once", "--no-config", "--no-push", "--output", out, "--", "sh", "-c", "mkdir -p build && cp \""+a+"\" \""+out+"\"; "+daemon+" sleep 0.1")
+		running = true
+		if code != exitOK {
+			t.Fatalf("run %d: %d\n%s%s", i, code, o, errb)
+		}
+		st, err := session.OpenReadOnly(filepath.Join(dir, "build", "session"), session.Options{Root: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := st.Load("default")
+		if err != nil || m == nil {
+			t.Fatalf("run %d: no session: %v", i, err)
+		}
+		data, err := st.LayoutBytes(context.Background(), "default", m)
+		st.Close()
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		saved, err := gds.Read(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes, _ := saved.Hashes()
+		if c := m.Cell("TOP"); c == nil || hashes["TOP"].Deep != c.Deep {
+			t.Fatalf("run %d: the saved layout's TOP is not the one the manifest hashed", i)
+		}
+		stopDaemon()
 	}
 }
