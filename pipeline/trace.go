@@ -1,12 +1,14 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/session"
@@ -127,9 +129,18 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	if view == "" {
 		return
 	}
-	err := copyAtomic(f.Path, view)
+	data, err := os.ReadFile(f.Path)
 	if err == nil {
-		_, err = p.push.Push(ctx, &ipc.Layout{Path: view})
+		err = writeView(view, data)
+	}
+	if err == nil {
+		// With the cells' hashes, a frame that changes a few cells sends
+		// only those to a KLayout showing the frame before.
+		l := &ipc.Layout{Path: view, Data: data}
+		if lib, rerr := gds.ReadContext(ctx, bytes.NewReader(data), gds.ReadOptions{HashOnly: true}); rerr == nil {
+			l.Cells, _ = lib.Hashes()
+		}
+		_, err = p.push.Push(ctx, l)
 	}
 	if err != nil && ctx.Err() == nil {
 		p.tracer.mu.Lock()
@@ -142,12 +153,8 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	}
 }
 
-// copyAtomic makes dst hold src's bytes, replaced atomically.
-func copyAtomic(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
+// writeView makes dst hold b, replaced atomically.
+func writeView(dst string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
