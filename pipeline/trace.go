@@ -1,14 +1,12 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
-	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/session"
@@ -129,18 +127,9 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	if view == "" {
 		return
 	}
-	data, err := os.ReadFile(f.Path)
+	err := copyAtomic(f.Path, view)
 	if err == nil {
-		err = writeView(view, data)
-	}
-	if err == nil {
-		// With the cells' hashes, a frame that changes a few cells sends
-		// only those to a KLayout showing the frame before.
-		l := &ipc.Layout{Path: view, Data: data}
-		if lib, rerr := gds.ReadContext(ctx, bytes.NewReader(data), gds.ReadOptions{HashOnly: true}); rerr == nil {
-			l.Cells, _ = lib.Hashes()
-		}
-		_, err = p.push.Push(ctx, l)
+		_, err = p.push.Push(ctx, &ipc.Layout{Path: view})
 	}
 	if err != nil && ctx.Err() == nil {
 		p.tracer.mu.Lock()
@@ -153,8 +142,12 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	}
 }
 
-// writeView makes dst hold b, replaced atomically.
-func writeView(dst string, b []byte) error {
+// copyAtomic makes dst hold src's bytes, replaced atomically.
+func copyAtomic(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
