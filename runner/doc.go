@@ -1,5 +1,5 @@
-// Package runner runs build commands for lywatch: one build at a time, each in
-// a process group of its own, with its output streamed live behind a coloured
+// Package runner runs build commands for lywatch, each build in a process
+// group of its own (builds may run side by side), with its output streamed live behind a coloured
 // prefix and one status line (exit code and duration) when it ends.
 //
 // Stopping a build (its context is cancelled, for a restart or because lywatch

@@ -11,20 +11,20 @@ import (
 
 // prefixer writes a build's output line by line, each line behind the
 // label ("[build] "), stdout lines to one writer and stderr lines to the
-// other; a lock keeps lines of the two streams whole.
+// other; a lock, shared by every build of a Runner, keeps lines whole.
 type prefixer struct {
-	mu             sync.Mutex
+	mu             *sync.Mutex
 	stdout, stderr io.Writer
 	outTag, errTag string
 }
 
-func newPrefixer(stdout, stderr io.Writer, label string, on bool) *prefixer {
+func newPrefixer(mu *sync.Mutex, stdout, stderr io.Writer, label string, on bool) *prefixer {
 	o := color.New(color.FgCyan)
 	e := color.New(color.FgMagenta)
 	setColor(o, on)
 	setColor(e, on)
 	tag := "[" + label + "] "
-	return &prefixer{stdout: stdout, stderr: stderr, outTag: o.Sprint(tag), errTag: e.Sprint(tag)}
+	return &prefixer{mu: mu, stdout: stdout, stderr: stderr, outTag: o.Sprint(tag), errTag: e.Sprint(tag)}
 }
 
 // start copies the build's two pipes, closing each at its end; the channel

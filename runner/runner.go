@@ -33,8 +33,10 @@ const drainTimeout = 250 * time.Millisecond
 // before its group gets SIGKILL.
 const DefaultGrace = 2 * time.Second
 
-// Runner runs builds, one at a time: Run blocks while another build of the
-// same Runner runs. The zero value is not usable; fill Stdout and Stderr.
+// Runner runs builds. Run may be called from several goroutines at once:
+// each build is a process tree of its own, and the lines of builds running
+// side by side (and their status lines) are written whole, one at a time.
+// The zero value is not usable; fill Stdout and Stderr.
 type Runner struct {
 	// Dir is the working directory of the builds ("" = lywatch's own).
 	Dir string
@@ -57,7 +59,7 @@ type Runner struct {
 	// Logf, when set, receives diagnostics (group clean-up, signals sent).
 	Logf func(format string, args ...any)
 
-	mu sync.Mutex // held for the whole of a build: never two at once
+	out sync.Mutex // held while a line is written to Stdout or Stderr
 }
 
 // Request is one build to run.
@@ -125,8 +127,6 @@ func (r *Result) String() string {
 // have ended. Cancelling ctx stops the build (SIGTERM to its group, Grace,
 // SIGKILL) and Run returns a Result with Stopped set once the group is gone.
 func (r *Runner) Run(ctx context.Context, req Request) *Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	label := req.Label
 	if label == "" {
 		label = "build"
@@ -151,7 +151,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	}
 	defer events.close()
 
-	out := newPrefixer(r.Stdout, r.Stderr, label, r.Color)
+	out := r.prefixer(label)
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
@@ -163,7 +163,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
 	}
 	start := time.Now()
-	p, err := r.start(req.Command, env, outW, errW, events.removeOnExit())
+	p, err := r.start(req.Command, env, outW, errW, events.removeOnExit(), nil)
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -246,7 +246,20 @@ func (r *Runner) status(label string, res *Result) {
 	if res.OK() {
 		what = "exit 0"
 	}
-	fmt.Fprintf(r.Stderr, "%s\n", c.Sprintf("%s %s in %s", label, what, FormatDuration(res.Duration)))
+	r.line(c.Sprintf("%s %s in %s", label, what, FormatDuration(res.Duration)) + "\n")
+}
+
+// line writes one whole line of lywatch's own (a status line, a note) to
+// Stderr, between the lines of builds.
+func (r *Runner) line(s string) {
+	r.out.Lock()
+	defer r.out.Unlock()
+	io.WriteString(r.Stderr, s)
+}
+
+// prefixer returns the writer of one build's output lines.
+func (r *Runner) prefixer(label string) *prefixer {
+	return newPrefixer(&r.out, r.Stdout, r.Stderr, label, r.Color)
 }
 
 func setColor(c *color.Color, on bool) {
