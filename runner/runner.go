@@ -80,6 +80,10 @@ type Request struct {
 	// the way a cancelled one is stopped (SIGTERM to its group, Grace,
 	// SIGKILL); Result.TimedOut then says so. Zero means no limit.
 	Timeout time.Duration
+	// Reload names the project's Python modules whose code changed, or
+	// that import one that did (for a Worker: their code is compiled
+	// again, never taken from memory or __pycache__).
+	Reload []string
 }
 
 // Result says how a build ended.
@@ -99,7 +103,17 @@ type Result struct {
 	TimedOut bool
 	// Err is set when the build could not be started or cleaned up.
 	Err error
+	// Worker says how a Worker ran the build: WorkerWarm in an
+	// interpreter kept from an earlier build, WorkerNew in one started for
+	// it; "" for a build run on its own.
+	Worker string
 }
+
+// The values of Result.Worker.
+const (
+	WorkerWarm = "warm"
+	WorkerNew  = "new worker"
+)
 
 // OK reports whether the build ran to its end and exited 0.
 func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && !r.TimedOut && r.ExitCode == 0 }
@@ -246,7 +260,11 @@ func (r *Runner) status(label string, res *Result) {
 	if res.OK() {
 		what = "exit 0"
 	}
-	r.line(c.Sprintf("%s %s in %s", label, what, FormatDuration(res.Duration)) + "\n")
+	how := ""
+	if res.Worker != "" {
+		how = " (" + res.Worker + ")"
+	}
+	r.line(c.Sprintf("%s %s in %s%s", label, what, FormatDuration(res.Duration), how) + "\n")
 }
 
 // line writes one whole line of lywatch's own (a status line, a note) to
