@@ -49,3 +49,22 @@ func (g *Graph) Reload(inv *Invalidation) []string {
 	sort.Strings(out)
 	return out
 }
+
+// FileHash returns the hex SHA-256 of a file's content as the graph last
+// read it: a Python source or a data file of the graph, by path; "" when
+// the graph holds none for it.
+func (g *Graph) FileHash(path string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	key := g.rel(path)
+	if key == "" {
+		return ""
+	}
+	if fi := g.files[key]; fi != nil {
+		return fi.Hash
+	}
+	if d := g.data[key]; d != nil {
+		return d.hash
+	}
+	return ""
+}

@@ -1,6 +1,8 @@
 package depgraph
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -115,5 +117,23 @@ func TestReloadFollowsImporters(t *testing.T) {
 		if got := e.g.Reload(inv); !slices.Equal(got, wantList) {
 			t.Errorf("a comment in %s: Reload = %v, want %v (its importers by Python's ast)", rel, got, wantList)
 		}
+	}
+}
+
+// TestFileHash: the graph tells the hash it read of its sources and data
+// files, and nothing of a file it does not hold.
+func TestFileHash(t *testing.T) {
+	e := newPDK(t, Options{})
+	p := filepath.Join(e.dir, "mypdk", "helpers.py")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := e.g.FileHash(p); got != hex.EncodeToString(sum[:]) {
+		t.Errorf("FileHash(%s) = %q, want the file's SHA-256", p, got)
+	}
+	if got := e.g.FileHash(filepath.Join(e.dir, "nope.py")); got != "" {
+		t.Errorf("FileHash of a file the graph does not hold = %q", got)
 	}
 }
