@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -68,6 +69,12 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 			break
 		}
 	}
+	if reached == nil && !p.graphSawBefore(c.Changes) {
+		// The graph read a file after this edit (at start-up, while the
+		// first builds ran): it cannot say what the edit reaches, and
+		// a build under way may have read the content before it.
+		reached = p.keys()
+	}
 	var inv *depgraph.Invalidation
 	var err error
 	if c.Changes.Rescan {
@@ -90,7 +97,7 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 		Env:         []string{EnvInvalidated + "=" + strings.Join(factories, "\n")},
 		Invalidated: factories,
 		Uses:        p.uses(),
-		Reached:     p.loopNames(append(reached, inv.Targets...)),
+		Reached:     p.loopNames(union(reached, inv.Targets)),
 		Reload:      p.graph.Reload(inv),
 		TargetEnv:   p.targetEnv(keys),
 		Generation:  p.gen,
@@ -120,6 +127,33 @@ func (p *Pipeline) Plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	}
 	p.building(pl.Targets)
 	return pl, nil
+}
+
+// union returns the strings of a and b, each once, in order.
+func union(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// graphSawBefore reports whether the graph holds, for every file of the
+// change set it knows, the content the change started from: then its
+// invalidation says all that the change reaches. After lost events
+// (Rescan) it cannot say. The caller holds p.mu.
+func (p *Pipeline) graphSawBefore(cs watcher.ChangeSet) bool {
+	if cs.Rescan {
+		return false
+	}
+	for _, ch := range cs.Changes {
+		if h := p.graph.FileHash(ch.Path); h != "" && h != ch.OldHash {
+			return false
+		}
+	}
+	return true
 }
 
 // uses says, by the loop's target names, which targets' layouts each

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"reflect"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/watcher"
 )
 
 // TestPlanHandsTheLoopItsSchedule: a plan says which targets each target's
@@ -22,8 +25,10 @@ func TestPlanHandsTheLoopItsSchedule(t *testing.T) {
 	build(t, p, "chip", map[string][]string{"chip": {"LIBTOP"}, "LIBTOP": nil}, nil)
 	build(t, p, "lib", map[string][]string{"LIBTOP": nil}, nil)
 	// bend is used by chip alone; lib stays built.
-	writeTestFile(t, filepath.Join(proj.Dir, "pdk/parts.py"), strings.Replace(pdk["pdk/parts.py"], "return 2", "return 3", 1))
-	pl, err := p.Plan(ctx, &loop.Cycle{N: 2, Changes: edit(filepath.Join(proj.Dir, "pdk/parts.py"), "b")})
+	parts := filepath.Join(proj.Dir, "pdk/parts.py")
+	now := strings.Replace(pdk["pdk/parts.py"], "return 2", "return 3", 1)
+	writeTestFile(t, parts, now)
+	pl, err := p.Plan(ctx, &loop.Cycle{N: 2, Changes: editOf(parts, pdk["pdk/parts.py"], now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +44,25 @@ func TestPlanHandsTheLoopItsSchedule(t *testing.T) {
 	if pl.Generation <= first.Generation {
 		t.Errorf("generations %d then %d: want them to grow", first.Generation, pl.Generation)
 	}
+	// An edit whose old content is not what the graph read (it read the
+	// file after the edit, at start-up): the graph cannot tell what it
+	// reaches, so it reaches every target.
+	again := strings.Replace(now, "return 3", "return 4", 1)
+	writeTestFile(t, parts, again)
+	pl, _ = p.Plan(ctx, &loop.Cycle{N: 3, Changes: editOf(parts, "something else", again)})
+	if !reflect.DeepEqual(pl.Reached, []string{"chip", "lib"}) {
+		t.Errorf("an edit the graph did not see start: Reached %v, want every target", pl.Reached)
+	}
+}
+
+// editOf is the change of a file from one content to another.
+func editOf(path, was, now string) watcher.ChangeSet {
+	return watcher.ChangeSet{Changes: []watcher.Change{{Path: path, Kind: watcher.Modified, OldHash: sha(was), NewHash: sha(now)}}}
+}
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // TestGoodBuildSettlesOnlyWhatItsPlanSaw: a build made with an earlier
