@@ -256,11 +256,11 @@ func (s *sched) watch() (int, error) {
 			switch {
 			case !s.busy() || pending.Empty():
 			case s.o.OnBusy == runner.Restart:
-				s.logf("changes during a build: planning them now")
+				s.logf("changes during cycle %d: planning them now", s.n)
 				s.cycle(&Cycle{Changes: pending})
 				pending = watcher.ChangeSet{}
 			default:
-				s.logf("changes during a build: %d queued", len(pending.Changes))
+				s.logf("changes during cycle %d: %d queued", s.n, len(pending.Changes))
 			}
 		case ev := <-s.events:
 			s.finished(ev)
