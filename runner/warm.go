@@ -352,6 +352,7 @@ func (p *workerProc) run(ctx context.Context, req Request, env []string, grace t
 				return outcome{stale: m.Why}
 			case m.Op == opDone:
 				p.waitMarkers(ro)
+				p.stopLeftovers(grace)
 				if stopped || m.Stopped {
 					return outcome{res: &Result{ExitCode: -1, Stopped: true}, keep: p.broken == ""}
 				}
@@ -389,6 +390,43 @@ func (p *workerProc) wait(grace time.Duration) {
 	case <-t.C:
 		p.proc.stop()
 		<-p.proc.done()
+	}
+}
+
+// stopLeftovers stops the processes a build left in the worker's process
+// group (everything but the worker itself), as a build run on its own
+// has its leftovers stopped: SIGTERM, up to grace, SIGKILL. (On systems
+// without /proc they end with the worker.)
+func (p *workerProc) stopLeftovers(grace time.Duration) {
+	if p.pid == 0 {
+		return
+	}
+	left := func() []int {
+		var out []int
+		for _, pid := range groupMembers(p.pid) {
+			if pid != p.pid {
+				out = append(out, pid)
+			}
+		}
+		return out
+	}
+	pids := left()
+	if len(pids) == 0 {
+		return
+	}
+	p.logf("warm worker %d: stopping what the build left: %v", p.pid, pids)
+	// Each round signals what is there now: a process the build left may
+	// start another before it ends.
+	deadline := time.Now().Add(grace)
+	for len(pids) > 0 {
+		kill := time.Now().After(deadline)
+		signalAll(pids, kill)
+		if kill && time.Now().After(deadline.Add(goneTimeout)) {
+			p.broken = fmt.Sprintf("processes it left are still there after SIGKILL: %v", pids)
+			return
+		}
+		time.Sleep(pollEvery)
+		pids = left()
 	}
 }
 

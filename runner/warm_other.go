@@ -12,3 +12,6 @@ func (w *Worker) startProc(spec *warmSpec, env []string, label, driver string) (
 
 // interrupt is not used where startProc fails.
 func (p *workerProc) interrupt() error { return errors.New("not supported") }
+
+// signalAll is not used where startProc fails.
+func signalAll(pids []int, kill bool) {}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -413,6 +414,45 @@ func TestWarmCloseLeavesNoProcess(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWarmLeftoversStopped: processes a warm build leaves behind are
+// stopped when it ends, as a cold build's are; the worker stays.
+func TestWarmLeftoversStopped(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("leftovers are found through /proc")
+	}
+	eachGuard(t, func(t *testing.T, guard string) {
+		g := newWarmRig(t, guard, map[string]string{
+			"build.py": "import os, subprocess\nprint('pid', os.getpid())\n" +
+				"p = subprocess.Popen(['sh', '-c', 'sleep 60 & echo $! > orphan; exec sleep 60'])\nprint('child', p.pid)\n" +
+				"import time\nwhile not os.path.exists('orphan') or not open('orphan').read().endswith('\\n'):\n    time.sleep(0.01)\n",
+		})
+		req := Request{Command: []string{"python3", "build.py"}}
+		res, out := g.run(req)
+		if !res.OK() {
+			t.Fatalf("build: %v\n%s", res, out)
+		}
+		child, _ := strconv.Atoi(regexp.MustCompile(`child (\d+)`).FindStringSubmatch(out)[1])
+		orphan, _ := strconv.Atoi(strings.TrimSpace(readFile(t, filepath.Join(g.dir, "orphan"))))
+		for _, p := range []int{child, orphan} {
+			if !processGone(p) {
+				t.Errorf("process %d the build left outlived its status line", p)
+			}
+		}
+		if res, out2 := g.run(req); res.Worker != WorkerWarm || pidOf(t, out2) != pidOf(t, out) {
+			t.Errorf("the next build: %v (%s), want the same worker", res, res.Worker)
+		}
+	})
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestColdFallback: a command that cannot run warm is built on its own,

@@ -119,3 +119,14 @@ func driverConn(conn net.Conn, logf func(string, ...any)) (func(any) error, <-ch
 func (p *workerProc) interrupt() error {
 	return unix.Kill(p.pid, unix.SIGINT)
 }
+
+// signalAll sends SIGTERM (or SIGKILL) to each process.
+func signalAll(pids []int, kill bool) {
+	sig := unix.SIGTERM
+	if kill {
+		sig = unix.SIGKILL
+	}
+	for _, pid := range pids {
+		unix.Kill(pid, sig)
+	}
+}
