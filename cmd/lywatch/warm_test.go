@@ -235,6 +235,15 @@ func TestWarmBuildsMatchColdBuilds(t *testing.T) {
 	if n := strings.Count(stderr.String(), "(warm)"); n < len(edits)-1 {
 		t.Errorf("%d builds ran warm, want every build after the first", n)
 	}
+	// The example PDK reuses the cells of factories no edit reached.
+	if n := strings.Count(stderr.String(), " from the last good build)"); n < len(edits)/2 {
+		t.Errorf("%d builds reused cells of the last good build, want most", n)
+	}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "] built ") || strings.Contains(l, " → build ") {
+			t.Log(l)
+		}
+	}
 }
 
 // cellHashes reads a layout's cell hashes.
