@@ -49,6 +49,7 @@ func (s *sched) cycle(c *Cycle) {
 				}
 			}
 		}
+		cr.rep.PlanMS = ms(time.Since(start))
 		s.logf("cycle %d: plan took %s", c.N, runner.FormatDuration(time.Since(start)))
 	}
 	// The jobs this cycle takes over bring their changes along, so that

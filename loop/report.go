@@ -35,6 +35,9 @@ type Report struct {
 	Status string `json:"status"`
 	// PlanError says why the plan failed; every target is then built.
 	PlanError string `json:"plan_error,omitzero"`
+	// PlanMS is the time the plan took, in milliseconds (0 without a
+	// planner).
+	PlanMS float64 `json:"plan_ms,omitzero"`
 	// DurationMS is the cycle's wall time in milliseconds.
 	DurationMS float64 `json:"duration_ms"`
 }
