@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 )
@@ -35,4 +36,25 @@ func groupMembers(pgid int) []int {
 		}
 	}
 	return out
+}
+
+// residentSize is a process's resident memory in bytes (VmRSS), 0 when
+// unknown.
+func residentSize(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("VmRSS:")); ok {
+			f := bytes.Fields(rest)
+			if len(f) == 2 && string(f[1]) == "kB" {
+				n, err := strconv.ParseInt(string(f[0]), 10, 64)
+				if err == nil {
+					return n << 10
+				}
+			}
+		}
+	}
+	return 0
 }

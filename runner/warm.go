@@ -67,6 +67,12 @@ var driverSource string
 // build has no timeout of its own.
 const workerStart = 2 * time.Minute
 
+// maxGrowth bounds a worker's memory: once its resident size is more than
+// this many times what it was after its first build (state piling up in
+// third-party modules, or in the interpreter itself), the next build
+// starts a new worker.
+const maxGrowth = 2
+
 // markerWait bounds the wait for a run's output markers after its end.
 const markerWait = time.Second
 
@@ -140,6 +146,7 @@ func (w *Worker) run(ctx context.Context, label string, req Request) *Result {
 		switch {
 		case o.res != nil:
 			w.p.runs++
+			w.p.checkMemory()
 			o.res.Worker = WorkerWarm
 			if fresh {
 				o.res.Worker = WorkerNew
@@ -240,8 +247,9 @@ type workerProc struct {
 	env    []string
 	exe    string // the interpreter's program, and its stamp
 	stamp  string
-	pid    int // the driver's, from its hello
-	runs   int // builds it ran
+	pid    int   // the driver's, from its hello
+	runs   int   // builds it ran
+	rss0   int64 // its resident size after its first build, in bytes
 	nextID int64
 	broken string // why it must not run another build
 	logf   func(string, ...any)
@@ -390,6 +398,22 @@ func (p *workerProc) wait(grace time.Duration) {
 	case <-t.C:
 		p.proc.stop()
 		<-p.proc.done()
+	}
+}
+
+// checkMemory notes the worker's resident size after its first build, and
+// marks it for replacement once it has grown past maxGrowth times that.
+func (p *workerProc) checkMemory() {
+	if p.pid == 0 {
+		return
+	}
+	rss := residentSize(p.pid)
+	switch {
+	case rss <= 0:
+	case p.rss0 == 0:
+		p.rss0 = rss
+	case rss > maxGrowth*p.rss0 && p.broken == "":
+		p.broken = fmt.Sprintf("its memory grew from %d MB to %d MB over %d builds", p.rss0>>20, rss>>20, p.runs)
 	}
 }
 

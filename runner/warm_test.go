@@ -446,6 +446,33 @@ func TestWarmLeftoversStopped(t *testing.T) {
 	})
 }
 
+// TestWarmMemoryBound: a worker whose memory grows past twice what it was
+// after its first build (state piling up in a third-party module) is
+// replaced before the next build, which says so.
+func TestWarmMemoryBound(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("memory is read from /proc")
+	}
+	g := newWarmRig(t, "", map[string]string{
+		"build.py": "import os, thirdparty\nthirdparty.kept = getattr(thirdparty, 'kept', [])\nthirdparty.kept.append(bytearray(8 << 20))\n" +
+			"for b in thirdparty.kept[-1:]:\n    b[::4096] = b'x' * len(b[::4096])\nprint('pid', os.getpid())\n",
+	})
+	lib := writeTree(t, t.TempDir(), fixture)
+	req := Request{Command: []string{"python3", "build.py"}, Env: []string{"PYTHONPATH=" + lib}}
+	_, out := g.run(req)
+	first := pidOf(t, out)
+	for i := 0; i < 20; i++ {
+		res, out := g.run(req)
+		if res.Worker == WorkerNew {
+			if !strings.Contains(out, "starting a new warm worker: its memory grew from ") || pidOf(t, out) == first {
+				t.Errorf("a new worker without a word of why:\n%s", out)
+			}
+			return
+		}
+	}
+	t.Errorf("a worker growing by 8 MB a build was never replaced")
+}
+
 func readFile(t *testing.T, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)
