@@ -53,11 +53,18 @@ func (p *prefixer) start(outR, errR *os.File) <-chan struct{} {
 // copy reads r until EOF and writes each line with the prefix. A last line
 // without a newline is written with one.
 func (p *prefixer) copy(r io.Reader, isErr bool) {
+	eachLine(r, func(line []byte, complete bool) { p.write(isErr, line, complete) })
+}
+
+// eachLine reads r until EOF and calls f with each line, newline included;
+// complete is false for a last line without one and for each piece of a
+// line longer than the read buffer.
+func eachLine(r io.Reader, f func(line []byte, complete bool)) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
-			p.write(isErr, line, err == nil)
+			f(line, err == nil)
 		}
 		if err == bufio.ErrBufferFull {
 			continue

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -91,19 +90,7 @@ func (o *warmOutput) copy(r io.Reader, isErr bool) {
 	if isErr {
 		stream = 1
 	}
-	br := bufio.NewReaderSize(r, 64*1024)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			o.line(stream, line, err == nil)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			return
-		}
-	}
+	eachLine(r, func(line []byte, complete bool) { o.line(stream, line, complete) })
 }
 
 // line shows one line (or piece of one) of a stream, unless it ends with

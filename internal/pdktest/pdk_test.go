@@ -27,16 +27,17 @@ func pdkDir(t *testing.T) string {
 	return filepath.Join(testsupport.Root(t), "testdata", "pdk")
 }
 
-// build runs `klayout -b -r build.py -rd out=out` in dir and returns its
-// combined output and error.
-func build(t *testing.T, dir, out string) (string, error) {
+// build runs `klayout -b -r build.py -rd out=out` in dir, with more
+// environment variables if given, and returns its combined output and
+// error.
+func build(t *testing.T, dir, out string, env ...string) (string, error) {
 	t.Helper()
 	kl := testsupport.KLayout(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kl, "-b", "-r", "build.py", "-rd", "out="+out)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir()), env...)
 	b, err := cmd.CombinedOutput()
 	return string(b), err
 }
@@ -297,17 +298,11 @@ func TestCellNames(t *testing.T) {
 // when the build fails, and returns the build's output.
 func buildEnv(t *testing.T, dir, out string, env ...string) string {
 	t.Helper()
-	kl := testsupport.KLayout(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, kl, "-b", "-r", "build.py", "-rd", "out="+out)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir()), env...)
-	b, err := cmd.CombinedOutput()
+	msg, err := build(t, dir, out, env...)
 	if err != nil {
-		t.Fatalf("build in %s: %v\n%s", dir, err, b)
+		t.Fatalf("build in %s: %v\n%s", dir, err, msg)
 	}
-	return string(b)
+	return msg
 }
 
 // gzipFile writes data gzipped, as the session keeps a layout.
