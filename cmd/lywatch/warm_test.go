@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -184,13 +185,27 @@ func TestWarmBuildsMatchColdBuilds(t *testing.T) {
 	keep(0)
 	coldBuild(0)
 	for i, e := range edits {
-		for name, text := range e.files {
+		// New files first and deletions last, so that no moment between
+		// the writes imports a module that is not there.
+		names := slices.Sorted(maps.Keys(e.files))
+		rank := func(name string) int {
+			_, err := os.Stat(filepath.Join(dir, name))
+			switch {
+			case e.files[name] == "":
+				return 2
+			case err != nil:
+				return 0
+			}
+			return 1
+		}
+		slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
+		for _, name := range names {
 			p := filepath.Join(dir, name)
-			if text == "" {
+			if e.files[name] == "" {
 				os.Remove(p)
 				continue
 			}
-			writeFile(t, p, text)
+			writeFile(t, p, e.files[name])
 		}
 		r := next(e.name)
 		if failed := r.Status == loop.StatusFailed; failed != e.fails {
