@@ -159,6 +159,29 @@ func TestWarmSeesWhatAColdBuildSees(t *testing.T) {
 	})
 }
 
+// TestWarmModuleEntry: a build run as python3 -m MODULE sees, warm, the
+// argv, __name__, sys.path[0] and imports it sees cold.
+func TestWarmModuleEntry(t *testing.T) {
+	g := newWarmRig(t, Self(), map[string]string{
+		"pkg/__init__.py": "",
+		"pkg/mod.py":      "VALUE = 1\n",
+		"pkg/build.py": "import os, sys\nfrom pkg import mod\nprint('argv', sys.argv, __name__, __package__)\nprint('path0', sys.path[0])\n" +
+			"print('value', mod.VALUE)\nprint('main', sys.modules['__main__'].__file__)\n",
+	})
+	req := Request{Command: []string{"python3", "-m", "pkg.build", "x"}}
+	var cold *Result
+	coldOut := g.record(func() { cold = g.r.Run(context.Background(), req) })
+	if !cold.OK() {
+		t.Fatalf("cold: %v\n%s", cold, coldOut)
+	}
+	for i := range 2 {
+		res, out := g.run(req)
+		if !res.OK() || body(out) != body(coldOut) {
+			t.Errorf("warm build %d (%s): %v\n%s\nwhere cold:\n%s", i, res.Worker, res, body(out), body(coldOut))
+		}
+	}
+}
+
 // body is a build's output (see record) without lywatch's lines.
 func body(out string) string {
 	var keep []string
@@ -344,6 +367,46 @@ func TestWarmThirdPartyEditRestarts(t *testing.T) {
 	req.Command = []string{"python3", "-B", "build.py"}
 	if res, out := g.run(req); res.Worker != WorkerNew || !strings.Contains(out, "the command changed") {
 		t.Errorf("after a change of the command: %v (%s)\n%s", res, res.Worker, out)
+	}
+}
+
+// TestWarmInterpreterChangeRestarts: a change of the interpreter's program
+// (an upgrade; here a python3 shim on PATH, rewritten) starts a new worker.
+func TestWarmInterpreterChangeRestarts(t *testing.T) {
+	real := python3(t)
+	bin := t.TempDir()
+	shim := filepath.Join(bin, "python3")
+	write := func(comment string) {
+		if err := os.WriteFile(shim, []byte("#!/bin/sh\n# "+comment+"\nexec "+real+" \"$@\"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first")
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	g := newWarmRig(t, Self(), map[string]string{"build.py": "import os\nprint('pid', os.getpid())\n"})
+	req := Request{Command: []string{"python3", "build.py"}}
+	g.run(req)
+	if res, _ := g.run(req); res.Worker != WorkerWarm {
+		t.Fatalf("second build: %s, want warm", res.Worker)
+	}
+	write("second, a longer one")
+	res, out := g.run(req)
+	if res.Worker != WorkerNew || !strings.Contains(out, "starting a new warm worker: "+shim+" changed") {
+		t.Errorf("after the interpreter changed: %v (%s)\n%s", res, res.Worker, out)
+	}
+}
+
+// TestWarmResetHookFailing: a lywatch_reset() that raises starts a new
+// worker, saying so, and the build runs in it.
+func TestWarmResetHookFailing(t *testing.T) {
+	g := newWarmRig(t, "", map[string]string{
+		"build.py": "import os\nprint('pid', os.getpid())\ndef lywatch_reset():\n    raise RuntimeError('cannot reset')\n",
+	})
+	req := Request{Command: []string{"python3", "build.py"}}
+	g.run(req)
+	res, out := g.run(req)
+	if !res.OK() || res.Worker != WorkerNew || !strings.Contains(out, "starting a new warm worker: lywatch_reset() raised RuntimeError: cannot reset") {
+		t.Errorf("after a failing reset: %v (%s)\n%s", res, res.Worker, out)
 	}
 }
 
