@@ -276,9 +276,27 @@ class ProjectLoader(importlib.machinery.SourceFileLoader):
         if isinstance(e, SyntaxError):
             print("ERROR: %s:%s: %s" % (e.filename, e.lineno, e.msg), file=sys.stderr)
             return
-        print("ERROR: %s" % (e,), file=sys.stderr)
+        print("ERROR: %s" % klayout_message(e), file=sys.stderr)
         for fs in reversed(te.stack):
             print("  %s:%d" % (fs.filename, fs.lineno), file=sys.stderr)
+
+    def klayout_message(e):
+        """The message KLayout prints for an exception: its text, or its class's name."""
+        if type(e) is KeyError and len(e.args) == 1 and not raised_by_code(e):
+            return str(e.args)  # a lookup's KeyError reaches KLayout as the tuple (key,)
+        return str(e) or type(e).__name__
+
+    def raised_by_code(e):
+        """Whether the exception came from a raise statement (not from C, as a dict lookup's)."""
+        import dis
+
+        tb = e.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is None:
+            return True
+        code = tb.tb_frame.f_code.co_code
+        return 0 <= tb.tb_lasti < len(code) and dis.opname[code[tb.tb_lasti]] in ("RAISE_VARARGS", "RERAISE")
 
     def flush():
         for s in {sys.stdout, sys.stderr, *base_streams}:

@@ -182,6 +182,39 @@ func TestWarmModuleEntry(t *testing.T) {
 	}
 }
 
+// TestWarmKLayoutDefines: a klayout -b -r build sees, warm, the -rd
+// defines as globals, the argv, __file__ and the error report it sees
+// cold, build after build.
+func TestWarmKLayoutDefines(t *testing.T) {
+	kl := testsupport.KLayout(t)
+	g := newWarmRig(t, Self(), map[string]string{
+		"s.py": "import os, sys\nprint('defines', repr(globals().get('name')), repr(globals().get('flag')), 'pya' in globals())\n" +
+			"print('argv', sys.argv, __file__, __name__)\nprint('globals', sorted(k for k in globals() if not k.startswith('_')))\n" +
+			"if os.path.exists('fail'):\n    {}['missing']\nif os.path.exists('raise'):\n    raise KeyError('raised')\nif os.path.exists('empty'):\n    raise Exception()\n",
+	})
+	req := Request{Command: []string{kl, "-b", "-r", "s.py", "-rd", "name=a value", "-rd", "flag"}}
+	for _, fail := range []string{"", "fail", "raise", "empty"} {
+		if fail != "" {
+			g.write(fail, "")
+		}
+		var cold *Result
+		coldOut := g.record(func() { cold = g.r.Run(context.Background(), req) })
+		runs := 1
+		if fail == "" {
+			runs = 2 // the worker's start, then warm
+		}
+		for i := range runs {
+			res, out := g.run(req)
+			if res.ExitCode != cold.ExitCode || body(out) != body(coldOut) {
+				t.Errorf("%q: warm build %d (%s): %v\n%s\nwhere cold (%v):\n%s", fail, i, res.Worker, res, body(out), cold, body(coldOut))
+			}
+		}
+		if fail != "" {
+			os.Remove(filepath.Join(g.dir, fail))
+		}
+	}
+}
+
 // body is a build's output (see record) without lywatch's lines.
 func body(out string) string {
 	var keep []string
