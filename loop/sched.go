@@ -119,6 +119,14 @@ func (s *sched) startReady() {
 		s.start(j)
 	}
 	s.queue = keep
+	if len(s.live) == 0 && len(s.queue) > 0 && s.ctx.Err() == nil {
+		// Nothing runs and nothing may start: jobs of two plans wait for
+		// each other (their layouts came to place each other between the
+		// plans). The oldest goes first.
+		s.logf("targets %q and others wait for each other: building %q first", s.queue[0].t.Name, s.queue[0].t.Name)
+		s.start(s.queue[0])
+		s.queue = s.queue[1:]
+	}
 }
 
 func (s *sched) ready(j *job) bool {

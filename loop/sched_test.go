@@ -183,3 +183,41 @@ func TestWarmTargetsKeepTheirWorkers(t *testing.T) {
 		t.Errorf("the warm worker (pid %d) outlived the loop", pid)
 	}
 }
+
+// TestJobsWaitingForEachOtherGoOn: when the layouts of two targets come to
+// place each other between two plans, so that a job of each waits for the
+// other's, the oldest builds first and both end.
+func TestJobsWaitingForEachOtherGoOn(t *testing.T) {
+	dir := t.TempDir()
+	var out testsupport.Buffer
+	script := `echo "$LYWATCH_TARGET $LYWATCH_CYCLE" >> log
+if [ "$LYWATCH_TARGET" = a ] && [ "$LYWATCH_CYCLE" = 1 ]; then sleep 1000; fi; touch "$LYWATCH_TARGET.gds"`
+	target := func(name string) Target {
+		return Target{Name: name, Command: []string{"sh", "-c", script}, Output: filepath.Join(dir, name+".gds")}
+	}
+	src := newFakeSource()
+	o := Options{
+		Source: src, Targets: []Target{target("a"), target("b")},
+		Runner: &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out, Grace: time.Second},
+		Out:    &out, Root: dir, Jobs: 2, Logf: func(string, ...any) {},
+		Hooks: Hooks{Plan: func(_ context.Context, c *Cycle) (*Plan, error) {
+			if c.Initial {
+				return &Plan{Targets: []string{"a", "b"}, Uses: map[string][]string{"b": {"a"}}}, nil
+			}
+			return &Plan{Targets: []string{"a"}, Reached: []string{"a"}, Uses: map[string][]string{"a": {"b"}}}, nil
+		}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { Run(ctx, o); close(done) }()
+	log := func() string { b, _ := os.ReadFile(filepath.Join(dir, "log")); return string(b) }
+	waitFor(t, "a's first build", func() bool { return strings.Contains(log(), "a 1\n") })
+	src.send(t, filepath.Join(dir, "a.py"))
+	waitFor(t, "both built", func() bool { return strings.Count(out.String(), " ok → ") == 2 })
+	cancel()
+	<-done
+	if got := log(); got != "a 1\nb 1\na 2\n" {
+		t.Errorf("builds started %q, want a (stopped), then b of cycle 1, then a of cycle 2", got)
+	}
+}
