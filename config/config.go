@@ -52,6 +52,14 @@ type Config struct {
 	// Timeout stops a build that runs longer (0, the default: no limit);
 	// it is also the timeout of targets that set none.
 	Timeout time.Duration `toml:"-"`
+	// Warm keeps each target's interpreter between builds (a warm
+	// worker); the default of targets that set none. WarmFromFlag says it
+	// came from --warm, which then holds for every target.
+	Warm         bool `toml:"warm"`
+	WarmFromFlag bool `toml:"-"`
+	// Jobs is how many builds may run at once (0, the default: the number
+	// of CPUs).
+	Jobs int `toml:"jobs"`
 	// SessionDir is where the session lives; "" leaves the choice to the
 	// session package (LYWATCH_SESSION_DIR, else build/session under the git
 	// root). SessionDirFromFlag says it came from --session-dir, which beats
@@ -140,6 +148,9 @@ type Target struct {
 	// Timeout stops the target's build when it runs longer (0: no limit);
 	// the top-level timeout when the table sets none.
 	Timeout time.Duration
+	// Warm keeps the target's interpreter between builds; the top-level
+	// warm when the table sets none.
+	Warm bool
 }
 
 // Default returns the configuration with every default filled in.
@@ -193,6 +204,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TraceFrames < 0 || c.TraceBytes <= 0 {
 		return fmt.Errorf("trace_frames %d, trace_bytes %d: want frames >= 0 (0: no tracing) and bytes > 0", c.TraceFrames, c.TraceBytes)
+	}
+	if c.Jobs < 0 {
+		return fmt.Errorf("jobs %d: must not be negative (0: the number of CPUs)", c.Jobs)
 	}
 	return nil
 }

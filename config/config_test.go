@@ -48,6 +48,8 @@ decorators = ["cell", "gf.cell"]
 granularity = "file"
 python_roots = ["."]
 timeout = "10m"
+warm = true
+jobs = 3
 
 [[tool.lywatch.targets]]
 name = "chip"
@@ -55,6 +57,7 @@ command = ["python", "chip.py"]
 output = "build/chip.gds"
 entry = ["chip.py"]
 timeout = 90000
+warm = false
 
 [[tool.lywatch.targets]]
 name = "ring"
@@ -88,10 +91,11 @@ func TestLoadPyproject(t *testing.T) {
 	want.Granularity = "file"
 	want.PythonRoots = []string{dir}
 	want.Timeout = 10 * time.Minute
+	want.Warm, want.Jobs = true, 3
 	want.Targets = []Target{
 		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}, Timeout: 90 * time.Second},
-		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}, Timeout: 10 * time.Minute},
-		{Name: "slow"},
+		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}, Timeout: 10 * time.Minute, Warm: true},
+		{Name: "slow", Warm: true},
 	}
 	want.File = p
 	if !reflect.DeepEqual(c, want) {
@@ -133,6 +137,9 @@ func TestFileErrorsNameFileAndLine(t *testing.T) {
 		{"bad protocol", "[tool.lywatch]\nprotocol = \"http\"\n", 2, "protocol"},
 		{"bad timeout", "[tool.lywatch]\ntimeout = \"soon\"\n", 2, "timeout: \"soon\" is not a duration"},
 		{"negative target timeout", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\ntimeout = -5\n", 4, "targets[0].timeout: -5 is negative"},
+		{"negative jobs", "[tool.lywatch]\ncommand = 'make'\njobs = -2\n", 3, "jobs: -2: want a number of builds at once, or 0 for one per CPU"},
+		{"jobs not a number", "[tool.lywatch]\njobs = \"all\"\n", 2, "jobs: value is a string, want an integer"},
+		{"warm not a boolean", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\nwarm = 1\n", 4, "warm: value is an integer, want a boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +206,22 @@ func TestParseFlagsOverrideFile(t *testing.T) {
 	}
 }
 
+// TestWarmAndJobsFlags: --warm holds for every target, whatever the file
+// says of each; --jobs sets how many builds run at once.
+func TestWarmAndJobsFlags(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	writeFile(t, dir, "lywatch.toml", "jobs = 4\n[[targets]]\nname = 'a'\ncommand = 'make a'\nwarm = false\n[[targets]]\nname = 'b'\ncommand = 'make b'\n")
+	c, err := Parse(nil, dir, io.Discard)
+	if err != nil || c.Jobs != 4 || c.Warm || c.WarmFromFlag || c.Targets[0].Warm || c.Targets[1].Warm {
+		t.Fatalf("from the file: %+v, %v", c, err)
+	}
+	c, err = Parse([]string{"--warm", "--jobs", "2"}, dir, io.Discard)
+	if err != nil || c.Jobs != 2 || !c.Warm || !c.WarmFromFlag {
+		t.Errorf("--warm --jobs 2: %+v, %v", c, err)
+	}
+}
+
 func TestParseDefaultsAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, ".git/HEAD", "")
@@ -212,7 +235,7 @@ func TestParseDefaultsAndErrors(t *testing.T) {
 	if _, err := Parse(nil, dir, io.Discard); err == nil {
 		t.Error("no command: no error")
 	}
-	for _, bad := range [][]string{{"--on-busy", "never"}, {"--protocol", "http"}, {"--granularity", "line"}} {
+	for _, bad := range [][]string{{"--on-busy", "never"}, {"--protocol", "http"}, {"--granularity", "line"}, {"--jobs", "-1"}} {
 		_, err := Parse(append(bad, "--", "make"), dir, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), bad[1]) {
 			t.Errorf("%s %s: %v, want an error naming the value", bad[0], bad[1], err)

@@ -41,6 +41,7 @@ type rawTarget struct {
 	Output  string `toml:"output"`
 	Entry   any    `toml:"entry"`
 	Timeout any    `toml:"timeout"`
+	Warm    *bool  `toml:"warm"`
 }
 
 // rawConfig is the table as written: pointers and any so that unset keys
@@ -72,6 +73,8 @@ type rawConfig struct {
 	MaxFileSize  *int64      `toml:"max_file_size"`
 	TraceFrames  *int        `toml:"trace_frames"`
 	TraceBytes   *int64      `toml:"trace_bytes"`
+	Warm         *bool       `toml:"warm"`
+	Jobs         *int64      `toml:"jobs"`
 	Targets      []rawTarget `toml:"targets"`
 }
 
@@ -348,6 +351,13 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	setBool(&c.NoInitial, raw.NoInitial)
 	setBool(&c.Push, raw.Push)
 	setBool(&c.NoSession, raw.NoSession)
+	setBool(&c.Warm, raw.Warm)
+	if raw.Jobs != nil {
+		if *raw.Jobs < 0 || *raw.Jobs > 1<<16 {
+			return f.errAt(-1, "jobs", "%d: want a number of builds at once, or 0 for one per CPU", *raw.Jobs)
+		}
+		c.Jobs = int(*raw.Jobs)
+	}
 	if err := f.checkValues(c); err != nil {
 		return err
 	}
@@ -427,7 +437,8 @@ func (f *fileReader) applyTargets(c *Config, raw []rawTarget) error {
 			return f.errAt(i, "name", "%q used by two targets", rt.Name)
 		}
 		seen[rt.Name] = true
-		t := Target{Name: rt.Name, Output: rt.Output, Timeout: c.Timeout}
+		t := Target{Name: rt.Name, Output: rt.Output, Timeout: c.Timeout, Warm: c.Warm}
+		setBool(&t.Warm, rt.Warm)
 		if t.Output != "" {
 			t.Output = f.resolve(t.Output)
 		}

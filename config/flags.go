@@ -32,8 +32,8 @@ type flags struct {
 	poll, clear, once, noInitial   bool
 	noColor, verbose, push, noPush bool
 	noConfig, noSession, json      bool
-	allowOutside                   bool
-	traceFrames                    int
+	allowOutside, warm             bool
+	traceFrames, jobs              int
 	traceBytes                     int64
 }
 
@@ -54,6 +54,8 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.StringVar(&f.output, "output", "", "the layout `PATH` the build writes (never watched; pushed after a good build)")
 	fs.BoolVar(&f.clear, "clear", false, "clear the terminal before each build")
 	fs.BoolVar(&f.once, "once", false, "run one build and exit with its status")
+	fs.BoolVar(&f.warm, "warm", false, "keep each target's python3 or klayout -b between builds (every target; warm = true in the configuration for some)")
+	fs.IntVar(&f.jobs, "jobs", 0, "build at most `N` targets at once (default: one per CPU)")
 	fs.BoolVar(&f.noInitial, "no-initial", false, "do not build at start-up, wait for a change")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	fs.BoolVar(&f.verbose, "v", false, "print diagnostics")
@@ -191,6 +193,12 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	if set["push-timeout"] {
 		c.PushTimeout = f.pushTimeout
+	}
+	if set["warm"] {
+		c.Warm, c.WarmFromFlag = f.warm, true
+	}
+	if set["jobs"] {
+		c.Jobs = f.jobs
 	}
 	if set["poll-interval"] {
 		c.PollInterval = f.pollInterval

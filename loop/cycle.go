@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/lywatch/lywatch/runner"
@@ -14,143 +15,185 @@ import (
 // clearScreen moves the cursor home and clears the terminal.
 const clearScreen = "\033[H\033[2J"
 
-// cycle plans, shows the targets the plan serves from the cache, builds
-// the others in the plan's order and runs the after-build stages of the
-// good builds. bctx stops the plan and builds (restart); ctx stops all.
-func (l *loop) cycle(ctx, bctx context.Context, c *Cycle) (out outcome) {
+// cycle starts a cycle for c: it plans, shows the targets the plan serves
+// from the cache, and makes a job for each target to build. A target
+// whose job from an earlier cycle still waits moves into this one; one
+// whose job runs is stopped and built again when the changes reach it,
+// and left to finish otherwise.
+func (s *sched) cycle(c *Cycle) {
+	s.n++
+	c.N = s.n
 	start := time.Now()
-	rep := newReport(c, start)
-	defer func() {
-		switch {
-		case out.stopped:
-			rep.Status = StatusStopped
-		case rep.Status != "":
-		case out.code != 0:
-			rep.Status = StatusFailed
-		default:
-			rep.Status = StatusOK
-		}
-		l.report(rep, start)
-	}()
-	if l.o.Clear {
-		fmt.Fprint(l.o.Out, clearScreen)
+	if s.o.Clear && !s.busy() {
+		fmt.Fprint(s.o.Out, clearScreen)
 	}
-	head := l.describe(c)
-	targets, cached := l.o.Targets, []Target(nil)
-	if l.o.Hooks.Plan != nil {
-		start := time.Now()
-		p, err := l.o.Hooks.Plan(bctx, c)
-		if bctx.Err() != nil {
-			return outcome{stopped: true, code: 1}
-		}
+	cr := &cycleRun{c: c, start: start}
+	cr.rep = newReport(c, start)
+	targets, cached, reached := s.o.Targets, []Target(nil), map[string]bool(nil)
+	var planErr string
+	if s.o.Hooks.Plan != nil {
+		p, err := s.o.Hooks.Plan(s.ctx, c)
 		switch {
 		case err != nil:
-			head = append(head, l.bad("plan failed: %v", err))
-			rep.PlanError = err.Error()
+			planErr = err.Error()
 		case p != nil:
 			c.Plan = p
-			if p.Note != "" {
-				head = append(head, p.Note)
-			}
-			rep.Note, rep.Invalidated = p.Note, p.Invalidated
-			targets = l.selectTargets(p.Targets)
+			targets = s.selectTargets(p.Targets)
 			if len(p.Cached) > 0 {
-				cached = l.selectTargets(p.Cached)
+				cached = s.selectTargets(p.Cached)
 			}
-		}
-		l.logf("cycle %d: plan took %s", c.N, runner.FormatDuration(time.Since(start)))
-	}
-	code := 0
-	for _, t := range cached {
-		br := BuildReport{Target: t.Name, Output: t.Output, Status: StatusCached}
-		parts := append(append([]string{}, head...), l.good("%s from the cache, no build", l.rel(t.Output)))
-		if l.o.Hooks.Cached != nil {
-			stages := l.o.Hooks.Cached(ctx, t)
-			br.Stages = stages
-			more, ok := l.stageParts(stages)
-			parts = append(parts, more...)
-			if !ok {
-				br.Status, br.Error, code = StatusFailed, stages[len(stages)-1].Error, 1
-			}
-		}
-		rep.Builds = append(rep.Builds, br)
-		l.print(parts)
-	}
-	if len(targets) == 0 {
-		if len(cached) == 0 {
-			l.print(append(head, "nothing to rebuild"))
-			rep.Status = StatusNothing
-		} else if code == 0 {
-			rep.Status = StatusCached
-		}
-		return outcome{code: code}
-	}
-	for _, t := range targets {
-		if bctx.Err() != nil {
-			return outcome{stopped: true, code: 1}
-		}
-		res := l.o.Runner.Run(bctx, l.request(c, t))
-		br := buildReport(t, res)
-		if res.Stopped {
-			rep.Builds = append(rep.Builds, br)
-			return outcome{stopped: true, code: 1}
-		}
-		parts := append(append([]string{}, head...), l.buildPart(t, res, len(l.o.Targets) > 1))
-		if !res.OK() {
-			code = failCode(res)
-			l.print(parts)
-			rep.Builds = append(rep.Builds, br)
-			if l.o.Hooks.Failed != nil {
-				l.o.Hooks.Failed(ctx, t, res)
-			}
-			continue
-		}
-		if t.Output != "" {
-			if _, err := os.Stat(t.Output); err != nil {
-				parts = append(parts, l.warn("%s missing", l.rel(t.Output)))
-			} else {
-				parts = append(parts, l.rel(t.Output))
-			}
-		}
-		if l.o.Hooks.After != nil {
-			// A change that restarts the cycle also stops its stages: a
-			// push of a layout already superseded is not waited for.
-			stages := l.o.Hooks.After(bctx, &Build{Cycle: c, Target: t, Result: res})
-			if bctx.Err() != nil && ctx.Err() == nil {
-				br.Status, br.Stages = StatusStopped, stages
-				rep.Builds = append(rep.Builds, br)
-				l.print(append(parts, l.warn("stopped by a change")))
-				return outcome{stopped: true, code: 1}
-			}
-			br.Stages = stages
-			more, ok := l.stageParts(stages)
-			parts = append(parts, more...)
-			if !ok {
-				br.Status, br.Error = StatusFailed, stages[len(stages)-1].Error
-				if code == 0 {
-					code = 1
+			if p.Reached != nil {
+				reached = map[string]bool{}
+				for _, n := range p.Reached {
+					reached[n] = true
 				}
 			}
 		}
-		rep.Builds = append(rep.Builds, br)
-		l.print(parts)
+		cr.rep.PlanMS = ms(time.Since(start))
+		s.logf("cycle %d: plan took %s", c.N, runner.FormatDuration(time.Since(start)))
 	}
-	return outcome{code: code}
+	// The jobs this cycle takes over bring their changes along, so that
+	// the summary and the builds tell of every change since their target's
+	// last build.
+	var jobs []*job
+	for _, t := range targets {
+		old := s.latest[t.Name]
+		switch {
+		case old == nil || old.state == ended:
+		case old.state == waiting:
+			s.queue = slices.DeleteFunc(s.queue, func(j *job) bool { return j == old })
+			old.state = ended
+			old.cyc.stopped = true // it no longer builds everything it planned
+			c.Changes = watcher.Merge(old.changes, c.Changes)
+			s.leave(old.cyc)
+		case reached != nil && !reached[t.Name]:
+			continue // still running for an earlier change this one does not reach
+		default:
+			s.logf("cycle %d: stopping the build of %q from cycle %d", c.N, t.Name, old.cyc.c.N)
+			old.cancel()
+			c.Changes = watcher.Merge(old.changes, c.Changes)
+		}
+		jobs = append(jobs, &job{t: t, cyc: cr, plan: c.Plan})
+	}
+	cr.rep.Changes, cr.rep.Rescan = c.Changes.Changes, c.Changes.Rescan
+	if cr.rep.Changes == nil {
+		cr.rep.Changes = []watcher.Change{}
+	}
+	cr.head = s.describe(c)
+	switch {
+	case planErr != "":
+		cr.head = append(cr.head, s.bad("plan failed: %s", planErr))
+		cr.rep.PlanError = planErr
+	case c.Plan != nil:
+		if c.Plan.Note != "" {
+			cr.head = append(cr.head, c.Plan.Note)
+		}
+		cr.rep.Note, cr.rep.Invalidated = c.Plan.Note, c.Plan.Invalidated
+	}
+	s.active = append(s.active, cr)
+	for _, t := range cached {
+		s.add(&job{t: t, cyc: cr, plan: c.Plan, cached: true})
+	}
+	for _, j := range jobs {
+		j.changes = c.Changes
+		s.add(j)
+	}
+	if cr.jobs == 0 {
+		s.print(append(slices.Clone(cr.head), "nothing to rebuild"))
+		cr.rep.Status = StatusNothing
+		s.end(cr)
+		return
+	}
+	s.startReady()
+}
+
+// add queues a job as its target's newest.
+func (s *sched) add(j *job) {
+	j.cyc.jobs++
+	s.queue = append(s.queue, j)
+	if !j.cached {
+		s.latest[j.t.Name] = j
+	}
+}
+
+// runJob runs one job on its own goroutine: the build and the stages after
+// it, or the stages that show a cached layout; it fills in j's report and
+// summary line.
+func (s *sched) runJob(ctx context.Context, j *job, w *runner.Worker) {
+	head := slices.Clone(j.cyc.head)
+	if j.cached {
+		j.br = BuildReport{Target: j.t.Name, Output: j.t.Output, Status: StatusCached}
+		j.parts = append(head, s.good("%s from the cache, no build", s.rel(j.t.Output)))
+		if s.o.Hooks.Cached != nil {
+			stages := s.o.Hooks.Cached(s.ctx, j.t)
+			j.br.Stages = stages
+			more, ok := s.stageParts(stages)
+			j.parts = append(j.parts, more...)
+			if !ok {
+				j.br.Status, j.br.Error, j.fail = StatusFailed, stages[len(stages)-1].Error, 1
+			}
+		}
+		return
+	}
+	req := s.request(j)
+	var res *runner.Result
+	if w != nil {
+		res = w.Run(ctx, req)
+	} else {
+		res = s.o.Runner.Run(ctx, req)
+	}
+	j.br = buildReport(j.t, res)
+	if res.Stopped {
+		j.stopped = true
+		return
+	}
+	j.parts = append(head, s.buildPart(res))
+	if !res.OK() {
+		j.fail = failCode(res)
+		if s.o.Hooks.Failed != nil {
+			s.o.Hooks.Failed(s.ctx, j.t, res)
+		}
+		return
+	}
+	if j.t.Output != "" {
+		if _, err := os.Stat(j.t.Output); err != nil {
+			j.parts = append(j.parts, s.warn("%s missing", s.rel(j.t.Output)))
+		} else {
+			j.parts = append(j.parts, s.rel(j.t.Output))
+		}
+	}
+	if s.o.Hooks.After == nil {
+		return
+	}
+	// A change that stops the build's job also stops its stages: a push
+	// of a layout already superseded is not waited for.
+	stages := s.o.Hooks.After(ctx, &Build{Cycle: j.cyc.c, Target: j.t, Result: res, Plan: j.plan})
+	j.br.Stages = stages
+	if ctx.Err() != nil && s.ctx.Err() == nil {
+		j.br.Status, j.stopped = StatusStopped, true
+		j.parts = append(j.parts, s.warn("stopped by a change"))
+		return
+	}
+	more, ok := s.stageParts(stages)
+	j.parts = append(j.parts, more...)
+	if !ok {
+		j.br.Status, j.br.Error, j.fail = StatusFailed, stages[len(stages)-1].Error, 1
+	}
 }
 
 // stageParts turns stage reports into summary parts ("read 4 ms (15
 // cells)", "push failed: ..."); ok is false when one failed.
-func (l *loop) stageParts(stages []StageReport) (parts []string, ok bool) {
+func (s *sched) stageParts(stages []StageReport) (parts []string, ok bool) {
 	ok = true
-	for _, s := range stages {
-		if s.Error != "" {
-			parts = append(parts, l.bad("%s failed: %s", s.Name, s.Error))
+	for _, st := range stages {
+		if st.Error != "" {
+			parts = append(parts, s.bad("%s failed: %s", st.Name, st.Error))
 			ok = false
 			continue
 		}
-		p := s.Name + " " + runner.FormatDuration(time.Duration(s.DurationMS*float64(time.Millisecond)))
-		if s.Note != "" {
-			p += " (" + s.Note + ")"
+		p := st.Name + " " + runner.FormatDuration(time.Duration(st.DurationMS*float64(time.Millisecond)))
+		if st.Note != "" {
+			p += " (" + st.Note + ")"
 		}
 		parts = append(parts, p)
 	}
@@ -167,22 +210,18 @@ func failCode(res *runner.Result) int {
 
 // selectTargets returns the targets named, in the order named (nil: all,
 // in the order of Options.Targets).
-func (l *loop) selectTargets(names []string) []Target {
+func (s *sched) selectTargets(names []string) []Target {
 	if names == nil {
-		return l.o.Targets
+		return s.o.Targets
 	}
 	out := []Target{}
 	for _, n := range names {
-		found := false
-		for _, t := range l.o.Targets {
-			if t.Name == n {
-				out, found = append(out, t), true
-				break
-			}
+		i := slices.IndexFunc(s.o.Targets, func(t Target) bool { return t.Name == n })
+		if i < 0 {
+			s.logf("plan names unknown target %q", n)
+			continue
 		}
-		if !found {
-			l.logf("plan names unknown target %q", n)
-		}
+		out = append(out, s.o.Targets[i])
 	}
 	return out
 }
@@ -197,11 +236,12 @@ type Events struct {
 	Changes []watcher.Change `json:"changes"`
 }
 
-// request builds the runner request for target t in cycle c.
-func (l *loop) request(c *Cycle, t Target) runner.Request {
-	cs := c.Changes
-	if c.Plan != nil && c.Plan.Changes != nil {
-		cs = *c.Plan.Changes
+// request builds the runner request of a job.
+func (s *sched) request(j *job) runner.Request {
+	c, t, p := j.cyc.c, j.t, j.plan
+	cs := j.changes
+	if p != nil && p.Changes != nil {
+		cs = *p.Changes
 	}
 	ev := Events{Cycle: c.N, Initial: c.Initial, Rescan: cs.Rescan, Target: t.Name, Output: t.Output, Changes: cs.Changes}
 	if ev.Changes == nil {
@@ -210,7 +250,7 @@ func (l *loop) request(c *Cycle, t Target) runner.Request {
 	data, err := json.MarshalIndent(ev, "", "  ")
 	if err != nil {
 		data = []byte("{}")
-		l.logf("events: %v", err)
+		s.logf("events: %v", err)
 	}
 	initial := "0"
 	if c.Initial {
@@ -222,12 +262,21 @@ func (l *loop) request(c *Cycle, t Target) runner.Request {
 		EnvOutput + "=" + t.Output,
 		EnvInitial + "=" + initial,
 	}
-	if c.Plan != nil {
-		env = append(env, c.Plan.Env...)
+	var reload []string
+	if p != nil {
+		env = append(env, p.Env...)
+		env = append(env, p.TargetEnv[t.Name]...)
+		reload = p.Reload
 	}
 	label := "build"
 	if t.Name != "" {
 		label = t.Name
 	}
-	return runner.Request{Command: t.Command, Label: label, Changed: cs.Paths(), Events: data, Env: env, Timeout: t.Timeout}
+	return runner.Request{Command: t.Command, Label: label, Changed: cs.Paths(), Events: data, Env: env, Timeout: t.Timeout, Reload: reload}
+}
+
+func (s *sched) logf(format string, args ...any) {
+	if s.o.Logf != nil {
+		s.o.Logf(format, args...)
+	}
 }

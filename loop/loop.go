@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/lywatch/lywatch/runner"
@@ -35,6 +36,9 @@ type Target struct {
 	// Timeout stops the target's build when it runs longer (0: no limit);
 	// the build then fails as "timed out".
 	Timeout time.Duration
+	// Warm runs the target's builds in a runner.Worker of its own, which
+	// keeps the interpreter between builds.
+	Warm bool
 }
 
 // Options configure Run.
@@ -47,6 +51,11 @@ type Options struct {
 	Runner *runner.Runner
 	// OnBusy says what a change during a build does.
 	OnBusy runner.OnBusy
+	// Jobs is how many builds may run at once (0: the number of CPUs).
+	Jobs int
+	// WarmRoots are the directories of the project's own Python code, for
+	// the warm workers of Target.Warm (see runner.Runner.NewWorker).
+	WarmRoots []string
 	// NoInitial skips the build at start-up.
 	NoInitial bool
 	// Once runs one cycle (the start-up build) and returns.
@@ -86,9 +95,9 @@ type Hooks struct {
 	// good layout, served without a build. It returns stage reports as
 	// After does.
 	Cached func(ctx context.Context, t Target) []StageReport
-	// Idle, if set, is called when a cycle ends with nothing waiting, as
-	// the loop goes back to waiting for changes. It runs on the loop's
-	// goroutine: it must return at once.
+	// Idle, if set, is called when the last build ends with nothing
+	// waiting, as the loop goes back to waiting for changes. It runs on
+	// the loop's goroutine: it must return at once.
 	Idle func()
 }
 
@@ -124,6 +133,26 @@ type Plan struct {
 	// (LYWATCH_CHANGED, the events file) instead of the cycle's own: the
 	// cycle's and those of earlier cycles whose builds did not succeed.
 	Changes *watcher.ChangeSet
+	// Uses names, per target, the targets whose layouts its layout
+	// places: its build waits for theirs (the latest build of each, in
+	// this cycle or one still running from an earlier cycle). Targets not
+	// linked this way build side by side, up to Options.Jobs. A target
+	// listed after its own target in Targets is not waited for (the
+	// order breaks cycles).
+	Uses map[string][]string
+	// Reached names the targets the cycle's changes reach (nil: all of
+	// Targets). A build of another target still running from an earlier
+	// cycle goes on; a build of a reached one is stopped and built again.
+	Reached []string
+	// Reload names the project modules whose code changed, or that import
+	// one that did (runner.Request.Reload, for warm workers).
+	Reload []string
+	// TargetEnv holds KEY=VALUE pairs added to one target's build
+	// environment, by target name.
+	TargetEnv map[string][]string
+	// Generation is the planner's own count of its plans; it comes back
+	// in Build.Plan.
+	Generation int64
 }
 
 // Build is one target's good build in a cycle, as Hooks.After sees it.
@@ -134,6 +163,8 @@ type Build struct {
 	Target Target
 	// Result is the build's outcome (always good when hooks see it).
 	Result *runner.Result
+	// Plan is the plan the build was made with (nil without a planner).
+	Plan *Plan
 }
 
 // Environment variables the loop adds to each build, beside runner's.
@@ -147,22 +178,9 @@ const (
 // ErrNoTargets is returned by Run when Options.Targets is empty.
 var ErrNoTargets = errors.New("loop: no build target")
 
-// outcome is how a cycle ended.
-type outcome struct {
-	stopped bool // a build was stopped (restart or quitting)
-	code    int  // exit status for --once: 0 when every build and hook was good
-}
-
-// running is the cycle under way.
-type running struct {
-	cycle  *Cycle
-	cancel context.CancelFunc // stops its build
-	done   chan outcome
-}
-
 // Run runs the loop until ctx is done (then it returns 0 and nil), or, with
-// Once, for one cycle, returning its status: 0 when the build and its hooks
-// were good, else the build's exit code or 1.
+// Once, for one cycle, returning its status: 0 when every build and its
+// hooks were good, else a failed build's exit code or 1.
 func Run(ctx context.Context, o Options) (int, error) {
 	if len(o.Targets) == 0 {
 		return exitError, ErrNoTargets
@@ -173,10 +191,15 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	l := &loop{o: o}
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.NumCPU()
+	}
+	s := newSched(ctx, o)
+	defer s.close()
 	if o.Once {
-		out := l.cycle(ctx, ctx, &Cycle{N: 1, Initial: true})
-		return out.code, nil
+		s.cycle(&Cycle{Initial: true})
+		s.drain()
+		return s.code, nil
 	}
 	if o.Source == nil {
 		return exitError, errors.New("loop: no source of changes")
@@ -186,54 +209,37 @@ func Run(ctx context.Context, o Options) (int, error) {
 			o.Source.IgnorePath(t.Output)
 		}
 	}
-	return l.live(ctx)
+	return s.watch()
 }
 
 const exitError = 2
 
-type loop struct {
-	o Options
-	n int // cycles started
-}
-
-// live is the select loop: it never blocks on a build, so changes are
-// merged and restarts decided while a build runs.
-func (l *loop) live(ctx context.Context) (int, error) {
-	wctx, stopWatch := context.WithCancel(ctx)
+// watch is the select loop: it never blocks on a build, so changes are
+// planned and restarts decided while builds run.
+func (s *sched) watch() (int, error) {
+	wctx, stopWatch := context.WithCancel(s.ctx)
 	defer stopWatch()
 	watchErr := make(chan error, 1)
-	go func() { watchErr <- l.o.Source.Run(wctx) }()
-	changes := l.o.Source.Changes()
-
-	var (
-		pending watcher.ChangeSet
-		force   = !l.o.NoInitial // a cycle is to start even with no change
-		initial = !l.o.NoInitial
-		cur     *running
-	)
+	go func() { watchErr <- s.o.Source.Run(wctx) }()
+	changes := s.o.Source.Changes()
+	var pending watcher.ChangeSet
+	if !s.o.NoInitial {
+		s.cycle(&Cycle{Initial: true})
+	}
 	for {
-		if cur == nil && (force || !pending.Empty()) && ctx.Err() == nil {
-			cur = l.start(ctx, &Cycle{Initial: initial, Changes: pending})
-			pending, force, initial = watcher.ChangeSet{}, false, false
-		}
-		var done chan outcome
-		if cur != nil {
-			done = cur.done
+		if !s.busy() && !pending.Empty() && s.ctx.Err() == nil {
+			s.cycle(&Cycle{Changes: pending})
+			pending = watcher.ChangeSet{}
 		}
 		select {
-		case <-ctx.Done():
-			if cur != nil {
-				cur.cancel()
-				<-cur.done
-			}
+		case <-s.ctx.Done():
+			s.drain()
 			<-watchErr
 			return 0, nil
 		case err := <-watchErr:
-			if cur != nil {
-				cur.cancel()
-				<-cur.done
-			}
-			if ctx.Err() != nil { // quitting: the watcher saw it first
+			s.stopAll()
+			s.drain()
+			if s.ctx.Err() != nil { // quitting: the watcher saw it first
 				return 0, nil
 			}
 			if err == nil {
@@ -251,45 +257,19 @@ func (l *loop) live(ctx context.Context) (int, error) {
 			// A change undone before its build started drops out here.
 			pending = watcher.Merge(pending, cs)
 			switch {
-			case cur == nil:
-			case l.o.OnBusy == runner.Restart:
-				l.logf("changes during cycle %d: restarting", cur.cycle.N)
-				cur.cancel()
+			case !s.busy() || pending.Empty():
+			case s.o.OnBusy == runner.Restart:
+				s.logf("changes during cycle %d: planning them now", s.n)
+				s.cycle(&Cycle{Changes: pending})
+				pending = watcher.ChangeSet{}
 			default:
-				l.logf("changes during cycle %d: %d queued", cur.cycle.N, len(pending.Changes))
+				s.logf("changes during cycle %d: %d queued", s.n, len(pending.Changes))
 			}
-		case out := <-done:
-			if out.stopped {
-				// Nothing of the stopped cycle is lost: its changes go into
-				// the next, which runs even if they cancel out (the stopped
-				// build may have left a half-written output).
-				pending = watcher.Merge(cur.cycle.Changes, pending)
-				initial = initial || cur.cycle.Initial
-				force = true
-			}
-			cur = nil
-			if pending.Empty() && !force && l.o.Hooks.Idle != nil {
-				l.o.Hooks.Idle()
+		case ev := <-s.events:
+			s.finished(ev)
+			if !s.busy() && pending.Empty() && s.o.Hooks.Idle != nil {
+				s.o.Hooks.Idle()
 			}
 		}
-	}
-}
-
-// start runs a cycle in its own goroutine.
-func (l *loop) start(ctx context.Context, c *Cycle) *running {
-	l.n++
-	c.N = l.n
-	bctx, cancel := context.WithCancel(ctx)
-	r := &running{cycle: c, cancel: cancel, done: make(chan outcome, 1)}
-	go func() {
-		defer cancel()
-		r.done <- l.cycle(ctx, bctx, c)
-	}()
-	return r
-}
-
-func (l *loop) logf(format string, args ...any) {
-	if l.o.Logf != nil {
-		l.o.Logf(format, args...)
 	}
 }

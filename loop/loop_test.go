@@ -260,15 +260,16 @@ func TestHooksAndPlan(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "stale")); string(b) != "ring_cell\n" {
 		t.Errorf("plan env not given to the build: %q", b)
 	}
-	want := "start-up → 1 cell stale → build ring "
+	want := "ring: start-up → 1 cell stale → build "
 	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), " ok → ring.gds → read ") ||
 		!strings.Contains(out.String(), " (2 cells) → push failed: refused\n") {
 		t.Errorf("summary:\n%s\nwant %q ... read ... (2 cells) → push failed: refused", out.String(), want)
 	}
 }
 
-// The plan's order is the build order, whatever the configuration's; the
-// targets it serves from the cache are shown first, with no build.
+// With one job at a time, the plan's order is the build order, whatever
+// the configuration's; the targets it serves from the cache are shown
+// first, with no build.
 func TestPlanOrderAndCached(t *testing.T) {
 	dir := t.TempDir()
 	var out testsupport.Buffer
@@ -280,7 +281,7 @@ func TestPlanOrderAndCached(t *testing.T) {
 	o := Options{
 		Targets: []Target{build("chip"), build("lib"), build("pads")},
 		Runner:  &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out},
-		Out:     &out, Root: dir, Once: true,
+		Out:     &out, Root: dir, Once: true, Jobs: 1,
 		Hooks: Hooks{
 			Plan: func(context.Context, *Cycle) (*Plan, error) {
 				return &Plan{Targets: []string{"lib", "chip"}, Cached: []string{"pads"}}, nil
@@ -297,7 +298,7 @@ func TestPlanOrderAndCached(t *testing.T) {
 	if b, _ := os.ReadFile(log); string(b) != "lib\nchip\n" {
 		t.Errorf("built %q, want lib then chip (the plan's order)", b)
 	}
-	if !reflect.DeepEqual(shown, []string{"pads"}) || !strings.Contains(out.String(), "start-up → pads.gds from the cache, no build → push 3 ms (open)\n") {
+	if !reflect.DeepEqual(shown, []string{"pads"}) || !strings.Contains(out.String(), "pads: start-up → pads.gds from the cache, no build → push 3 ms (open)\n") {
 		t.Errorf("cached targets shown %v; summary:\n%s", shown, out.String())
 	}
 }

@@ -27,7 +27,7 @@ type Report struct {
 	Note string `json:"note,omitzero"`
 	// Invalidated are the factory names the plan found invalidated.
 	Invalidated []string `json:"invalidated,omitzero"`
-	// Builds are the target builds run, in order.
+	// Builds are the target builds run, in the order they ended.
 	Builds []BuildReport `json:"builds"`
 	// Status is "ok" (every build and stage good), "failed", "stopped" (a
 	// restart or lywatch quitting), "nothing to rebuild" or "cached" (every
@@ -35,6 +35,9 @@ type Report struct {
 	Status string `json:"status"`
 	// PlanError says why the plan failed; every target is then built.
 	PlanError string `json:"plan_error,omitzero"`
+	// PlanMS is the time the plan took, in milliseconds (0 without a
+	// planner).
+	PlanMS float64 `json:"plan_ms,omitzero"`
 	// DurationMS is the cycle's wall time in milliseconds.
 	DurationMS float64 `json:"duration_ms"`
 }
@@ -126,17 +129,17 @@ func buildReport(t Target, res *runner.Result) BuildReport {
 }
 
 // report writes r as one line of JSON to Options.JSON, if set.
-func (l *loop) report(r *Report, start time.Time) {
-	if l.o.JSON == nil {
+func (s *sched) report(r *Report, start time.Time) {
+	if s.o.JSON == nil {
 		return
 	}
 	r.DurationMS = ms(time.Since(start))
 	data, err := json.Marshal(r)
 	if err != nil {
-		l.logf("json report: %v", err)
+		s.logf("json report: %v", err)
 		return
 	}
-	if _, err := l.o.JSON.Write(append(data, '\n')); err != nil {
-		l.logf("json report: %v", err)
+	if _, err := s.o.JSON.Write(append(data, '\n')); err != nil {
+		s.logf("json report: %v", err)
 	}
 }

@@ -130,7 +130,7 @@ func TestReportOnce(t *testing.T) {
 
 // clearTimes zeroes what differs from run to run.
 func clearTimes(r Report) Report {
-	r.Cycle, r.Time, r.DurationMS = 0, time.Time{}, 0
+	r.Cycle, r.Time, r.DurationMS, r.PlanMS = 0, time.Time{}, 0, 0
 	builds := append([]BuildReport{}, r.Builds...)
 	for i := range builds {
 		builds[i].DurationMS = 0

@@ -14,25 +14,25 @@ import (
 const arrow = " → "
 
 // describe returns the first part of the summary line: what changed.
-func (l *loop) describe(c *Cycle) []string {
+func (s *sched) describe(c *Cycle) []string {
 	cs := c.Changes
-	var s string
+	var d string
 	switch {
-	case c.Initial:
-		s = "start-up"
+	case c.Initial && cs.Empty():
+		d = "start-up"
 	case cs.Empty():
-		s = "no change"
+		d = "no change"
 	case len(cs.Changes) == 1:
-		s = l.rel(cs.Changes[0].Path) + " " + verb(cs.Changes[0].Kind)
+		d = s.rel(cs.Changes[0].Path) + " " + verb(cs.Changes[0].Kind)
 	case len(cs.Changes) == 2:
-		s = l.rel(cs.Changes[0].Path) + ", " + l.rel(cs.Changes[1].Path) + " changed"
+		d = s.rel(cs.Changes[0].Path) + ", " + s.rel(cs.Changes[1].Path) + " changed"
 	default:
-		s = fmt.Sprintf("%s and %d more files changed", l.rel(cs.Changes[0].Path), len(cs.Changes)-1)
+		d = fmt.Sprintf("%s and %d more files changed", s.rel(cs.Changes[0].Path), len(cs.Changes)-1)
 	}
 	if cs.Rescan {
-		s += " (rescan)"
+		d += " (rescan)"
 	}
-	return []string{s}
+	return []string{d}
 }
 
 func verb(k watcher.Kind) string {
@@ -42,43 +42,45 @@ func verb(k watcher.Kind) string {
 	return k.String()
 }
 
-// buildPart is "build 1.24 s ok", "build chip 0.31 s failed (exit 2)".
-func (l *loop) buildPart(t Target, res *runner.Result, named bool) string {
-	name := "build"
-	if named && t.Name != "" {
-		name += " " + t.Name
-	}
+// buildPart is "build 1.24 s ok", "build 12 ms ok (warm)", "build 0.31 s
+// failed (exit 2)". (The line of a named target among several starts with
+// its name.)
+func (s *sched) buildPart(res *runner.Result) string {
 	d := runner.FormatDuration(res.Duration)
+	how := ""
+	if res.Worker != "" {
+		how = " (" + res.Worker + ")"
+	}
 	switch {
 	case res.OK():
-		return l.good("%s %s ok", name, d)
+		return s.good("build %s ok%s", d, how)
 	case res.Err != nil:
-		return l.bad("%s failed: %v", name, res.Err)
+		return s.bad("build failed: %v", res.Err)
 	default:
-		return l.bad("%s %s failed (%s)", name, d, res)
+		return s.bad("build %s failed (%s)%s", d, res, how)
 	}
 }
 
 // print writes one summary line.
-func (l *loop) print(parts []string) {
-	fmt.Fprintln(l.o.Out, strings.Join(parts, arrow))
+func (s *sched) print(parts []string) {
+	fmt.Fprintln(s.o.Out, strings.Join(parts, arrow))
 }
 
 // rel shows p relative to Root when it is below it.
-func (l *loop) rel(p string) string {
-	if l.o.Root == "" {
+func (s *sched) rel(p string) string {
+	if s.o.Root == "" {
 		return p
 	}
-	r, err := filepath.Rel(l.o.Root, p)
+	r, err := filepath.Rel(s.o.Root, p)
 	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return p
 	}
 	return r
 }
 
-func (l *loop) paint(attr color.Attribute, format string, args ...any) string {
+func (s *sched) paint(attr color.Attribute, format string, args ...any) string {
 	c := color.New(attr)
-	if l.o.Color {
+	if s.o.Color {
 		c.EnableColor()
 	} else {
 		c.DisableColor()
@@ -86,14 +88,14 @@ func (l *loop) paint(attr color.Attribute, format string, args ...any) string {
 	return c.Sprintf(format, args...)
 }
 
-func (l *loop) good(format string, args ...any) string {
-	return l.paint(color.FgGreen, format, args...)
+func (s *sched) good(format string, args ...any) string {
+	return s.paint(color.FgGreen, format, args...)
 }
 
-func (l *loop) bad(format string, args ...any) string {
-	return l.paint(color.FgRed, format, args...)
+func (s *sched) bad(format string, args ...any) string {
+	return s.paint(color.FgRed, format, args...)
 }
 
-func (l *loop) warn(format string, args ...any) string {
-	return l.paint(color.FgYellow, format, args...)
+func (s *sched) warn(format string, args ...any) string {
+	return s.paint(color.FgYellow, format, args...)
 }

@@ -10,8 +10,13 @@
 //	    build, through Cached) and which are stale.
 //	  - Plan turns a change set into the targets to rebuild, through the
 //	    dependency graph's invalidation, in build order (a target after those
-//	    whose layouts it places). A target stays invalidated until a build of
-//	    it succeeds, so a failed or stopped build loses nothing.
+//	    whose layouts it places), with what the loop schedules by: which
+//	    target's layout places which others' (loop.Plan.Uses), which targets
+//	    the change reaches, the modules a warm worker compiles again, and the
+//	    session layout a build may reuse cells from (EnvSessionLayout). A
+//	    target stays invalidated until a build of it succeeds, so a failed or
+//	    stopped build loses nothing; a good build settles only the edits its
+//	    plan saw.
 //	  - After runs the stages after a good build, declared in one place
 //	    (stages.go) with typed data between them: read the layout and hash its
 //	    cells, then push it into KLayout and save the session side by side, so

@@ -111,6 +111,12 @@ type Pipeline struct {
 	// until a build of it succeeds: the graph has absorbed the edit and
 	// would not report it again.
 	pending map[string]*pendingTarget
+	// gen counts plans: marks in pending carry the plan that made them,
+	// and a good build settles only the marks of its plan and earlier.
+	gen int64
+	// settled counts each target's good builds read; saved is the count
+	// of the one whose layout the session holds (see reusable).
+	settled, saved map[string]int64
 	// layouts are the last good layouts' cells (deep hashes) and top
 	// cells, per target key: what the build order and the cell counts
 	// come from.
@@ -129,8 +135,10 @@ type Pipeline struct {
 
 // pendingTarget is one target waiting for a good build.
 type pendingTarget struct {
-	factories map[string]bool
-	failed    bool // a build of it failed or stopped since it was marked
+	factories map[string]int64 // invalidated factory -> the plan that marked it
+	all       int64            // the plan that marked the whole target (0: none did)
+	marked    int64            // the latest plan that marked it
+	failed    bool             // a build of it failed or stopped since it was marked
 }
 
 // layoutState is what the pipeline keeps of a target's last good layout.
@@ -161,6 +169,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline, env: o.Environ, built: map[string]*buildKey{}, in: o.Inputs, roots: map[string]bool{},
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
+		settled: map[string]int64{}, saved: map[string]int64{},
 	}
 	if p.logf == nil {
 		p.logf = func(string, ...any) {}
@@ -241,7 +250,7 @@ func (p *Pipeline) Targets() []loop.Target {
 	var out []loop.Target
 	for _, k := range p.order(p.keys()) {
 		t := byKey[k]
-		out = append(out, loop.Target{Name: t.Name, Command: t.Command, Output: t.Output, Entry: t.Entry, Timeout: t.Timeout})
+		out = append(out, loop.Target{Name: t.Name, Command: t.Command, Output: t.Output, Entry: t.Entry, Timeout: t.Timeout, Warm: t.Warm})
 	}
 	return out
 }
@@ -284,17 +293,32 @@ func (p *Pipeline) loopNames(keys []string) []string {
 	return out
 }
 
+// WarmRoots are the directories of the project's own Python code, for
+// warm workers (loop.Options.WarmRoots): the scanned sources and the
+// Python roots.
+func (p *Pipeline) WarmRoots() []string {
+	return append([]string{p.gopts.Dir}, p.gopts.Roots...)
+}
+
 // markPending records factories as invalidated for a target until its next
-// good build. A nil list marks the whole target. The caller holds p.mu
-// or owns p alone.
+// good build of the current plan or a later one. A nil list marks the
+// whole target (no cell of its last layout may be reused). The caller
+// holds p.mu or owns p alone.
 func (p *Pipeline) markPending(target string, factories []string) {
 	pt := p.pending[target]
 	if pt == nil {
-		pt = &pendingTarget{factories: map[string]bool{}}
+		pt = &pendingTarget{factories: map[string]int64{}}
 		p.pending[target] = pt
 	}
+	pt.marked = p.gen
+	if factories == nil {
+		pt.all = p.gen
+		if pt.all == 0 {
+			pt.all = -1 // marked before the first plan
+		}
+	}
 	for _, f := range factories {
-		pt.factories[f] = true
+		pt.factories[f] = p.gen
 	}
 }
 

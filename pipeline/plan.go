@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,6 +17,12 @@ import (
 // names, one per line.
 const EnvInvalidated = "LYWATCH_INVALIDATED"
 
+// EnvSessionLayout names the target's last good layout in the session,
+// in a build's environment, when the factories of EnvInvalidated are all
+// that changed since it was built: a factory not among them may load its
+// cell from there instead of computing it (see the README).
+const EnvSessionLayout = "LYWATCH_SESSION_LAYOUT"
+
 // plan is the loop's planner (Plan adds the trace channel): it turns a
 // cycle's change set into the targets to build, through the dependency
 // graph, in build order, keeping the targets whose last build did not
@@ -25,6 +32,7 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	if c.Initial {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		p.gen++
 		pl := loop.Plan{Targets: p.loopNames(p.order(p.keys()))}
 		if p.initial != nil {
 			pl = *p.initial
@@ -33,18 +41,21 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 			keys, _, _ := p.pendingTargets()
 			p.initial = &loop.Plan{Targets: p.loopNames(p.order(keys)), Note: pl.Note}
 		}
+		pl.Uses, pl.Generation = p.uses(), p.gen
 		p.building(pl.Targets)
 		return &pl, nil
 	}
 	p.LoadGraph(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gen++
 	p.noteChanges(c.Changes)
 	if p.graph == nil {
 		return nil, nil
 	}
 	paths := c.Changes.Paths()
 	note := ""
+	var reached []string
 	for _, f := range paths {
 		if !p.covered(f) {
 			// Outside the scanned tree: the graph cannot say who reads
@@ -54,8 +65,15 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 				p.markPending(k, nil)
 			}
 			note = "a file the graph does not cover changed"
+			reached = p.keys()
 			break
 		}
+	}
+	if reached == nil && !p.graphSawBefore(c.Changes) {
+		// The graph read a file after this edit (at start-up, while the
+		// first builds ran): it cannot say what the edit reaches, and
+		// a build under way may have read the content before it.
+		reached = p.keys()
 	}
 	var inv *depgraph.Invalidation
 	var err error
@@ -79,6 +97,11 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 		Targets:     p.loopNames(p.order(keys)),
 		Env:         []string{EnvInvalidated + "=" + strings.Join(factories, "\n")},
 		Invalidated: factories,
+		Uses:        p.uses(),
+		Reached:     p.loopNames(union(reached, inv.Targets)),
+		Reload:      p.graph.Reload(inv),
+		TargetEnv:   p.targetEnv(keys),
+		Generation:  p.gen,
 	}
 	switch {
 	case note != "":
@@ -105,6 +128,70 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	}
 	p.building(pl.Targets)
 	return pl, nil
+}
+
+// union returns the strings of a and b, each once, in order.
+func union(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// graphSawBefore reports whether the graph holds, for every file of the
+// change set it knows, the content the change started from: then its
+// invalidation says all that the change reaches. After lost events
+// (Rescan) it cannot say. The caller holds p.mu.
+func (p *Pipeline) graphSawBefore(cs watcher.ChangeSet) bool {
+	if cs.Rescan {
+		return false
+	}
+	for _, ch := range cs.Changes {
+		if h := p.graph.FileHash(ch.Path); h != "" && h != ch.OldHash {
+			return false
+		}
+	}
+	return true
+}
+
+// uses says, by the loop's target names, which targets' layouts each
+// target's last good layout places. The caller holds p.mu.
+func (p *Pipeline) uses() map[string][]string {
+	out := map[string][]string{}
+	for k, us := range p.dependencies() {
+		if t, ok := p.proj.Target(k); ok {
+			out[t.Name] = p.loopNames(us)
+		}
+	}
+	return out
+}
+
+// targetEnv gives the targets whose session layout may be reused their
+// EnvSessionLayout. The caller holds p.mu.
+func (p *Pipeline) targetEnv(keys []string) map[string][]string {
+	out := map[string][]string{}
+	for _, k := range keys {
+		if p.reusable(k) {
+			t, _ := p.proj.Target(k)
+			out[t.Name] = []string{EnvSessionLayout + "=" + p.store.LayoutPath(k)}
+		}
+	}
+	return out
+}
+
+// reusable reports whether a build of target k may take cells from its
+// session layout: the session holds the layout of its last good build,
+// and what changed since is known factory by factory (no mark of the
+// whole target). The caller holds p.mu.
+func (p *Pipeline) reusable(k string) bool {
+	if p.store == nil || p.settled[k] == 0 || p.saved[k] != p.settled[k] {
+		return false
+	}
+	pt := p.pending[k]
+	return pt == nil || pt.all == 0
 }
 
 // building notes that the targets named are about to be built: they count

@@ -24,7 +24,7 @@ func (readStage) name() string { return "read" }
 func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	p, key := s.p, b.target.Key()
 	if b.target.Output == "" {
-		p.settle(key, nil, nil, b)
+		p.settle(key, b.gen, nil, nil, b)
 		return "", errQuiet
 	}
 	// The output is read once: a process the build left behind that
@@ -53,7 +53,10 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	}
 	p.mu.Unlock()
 	p.previousLayout(key)
-	own, below := p.settle(key, hashes, lib.TopCells(), b)
+	own, below := p.settle(key, b.gen, hashes, lib.TopCells(), b)
+	p.mu.Lock()
+	b.settled = p.settled[key]
+	p.mu.Unlock()
 	note := fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), own)
 	if below > 0 {
 		note += fmt.Sprintf(", %d with changed children", below)
@@ -71,21 +74,38 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	return note, nil
 }
 
-// settle records a target's good build: it is no longer pending, and its
-// layout is the last good one. It counts the cells that changed their own
-// content (new, or another local hash) and those changed only through a
-// child (the same local hash, another deep hash), and names both, and the
-// cells removed, in b.
-func (p *Pipeline) settle(target string, hashes map[string]gds.CellHash, tops []string, b *built) (own, below int) {
+// settle records a target's good build of plan gen: what plan gen and
+// earlier plans marked is no longer pending (marks of later plans stay:
+// the build did not see their edits), and its layout is the last good
+// one. It counts the cells that changed their own content (new, or
+// another local hash) and those changed only through a child (the same
+// local hash, another deep hash), and names both, and the cells removed,
+// in b.
+func (p *Pipeline) settle(target string, gen int64, hashes map[string]gds.CellHash, tops []string, b *built) (own, below int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.pending, target)
+	if pt := p.pending[target]; pt != nil {
+		if pt.marked <= gen {
+			delete(p.pending, target)
+		} else {
+			pt.failed = false
+			if pt.all <= gen {
+				pt.all = 0
+			}
+			for f, g := range pt.factories {
+				if g <= gen {
+					delete(pt.factories, f)
+				}
+			}
+		}
+	}
 	if len(p.pending) == 0 {
 		p.carried = watcher.ChangeSet{}
 	}
 	if hashes == nil {
 		return 0, 0
 	}
+	p.settled[target]++
 	prev := p.layouts[target]
 	next := layoutState{deep: make(map[string]string, len(hashes)), local: make(map[string]string, len(hashes)), tops: tops}
 	for n, h := range hashes {

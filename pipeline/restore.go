@@ -75,6 +75,7 @@ func (p *Pipeline) restore(ctx context.Context) {
 		if ok {
 			fresh = append(fresh, k)
 			p.fresh[k] = true
+			p.settled[k], p.saved[k] = 1, 1 // the session holds its last good layout
 			continue
 		}
 		stale = append(stale, k)

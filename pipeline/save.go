@@ -37,6 +37,9 @@ func (s saveStage) run(ctx context.Context, b *built) (string, error) {
 		return "", err
 	}
 	p.mu.Lock()
+	if b.settled > p.saved[b.target.Key()] {
+		p.saved[b.target.Key()] = b.settled
+	}
 	deps := p.dependencies()
 	p.mu.Unlock()
 	if err := p.store.SaveDependencies(deps); err != nil {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 // each stage reads what the earlier ones filled in.
 type built struct {
 	target project.Target
+	// gen is the plan the build was made with (see settle); settled
+	// counts the target's good builds as of this one (filled in by read).
+	gen, settled int64
 	// Filled in by read: the output's bytes, read once (what is hashed
 	// is what is saved), and what they hold.
 	data   []byte
@@ -80,7 +84,11 @@ func (p *Pipeline) fromCache() [][]stage {
 // After is the loop's after-build hook: it runs the stages of afterBuild
 // for a good build of b.Target and reports each.
 func (p *Pipeline) After(ctx context.Context, b *loop.Build) []loop.StageReport {
-	return runSteps(ctx, p.afterBuild(), &built{target: p.target(b.Target)})
+	gen := int64(math.MaxInt64) // a build of no plan of ours settles every mark
+	if b.Plan != nil && b.Plan.Generation > 0 {
+		gen = b.Plan.Generation
+	}
+	return runSteps(ctx, p.afterBuild(), &built{target: p.target(b.Target), gen: gen})
 }
 
 // Cached is the loop's hook for a target the session serves: it restores

@@ -68,6 +68,8 @@ type Target struct {
 	Entry []string
 	// Timeout stops the build when it runs longer (0: no limit).
 	Timeout time.Duration
+	// Warm runs the builds in a warm worker that keeps the interpreter.
+	Warm bool
 }
 
 // Key is the name the session and the graph know the target by.
@@ -182,7 +184,7 @@ func targets(cfg *config.Config, dir string) []Target {
 		if len(cfg.Command) == 0 {
 			return nil
 		}
-		return []Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(dir, cfg.Entry, cfg.Command), Timeout: cfg.Timeout}}
+		return []Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(dir, cfg.Entry, cfg.Command), Timeout: cfg.Timeout, Warm: cfg.Warm}}
 	}
 	out := make([]Target, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
@@ -194,7 +196,11 @@ func targets(cfg *config.Config, dir string) []Target {
 		if cfg.CommandFromFlags && len(t.Command) > 0 {
 			entry = entries(dir, nil, cmd)
 		}
-		out = append(out, Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: entry, Timeout: t.Timeout})
+		warm := t.Warm
+		if cfg.WarmFromFlag {
+			warm = cfg.Warm
+		}
+		out = append(out, Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: entry, Timeout: t.Timeout, Warm: warm})
 	}
 	return out
 }

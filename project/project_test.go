@@ -89,6 +89,35 @@ func TestCommandAfterDashDashWins(t *testing.T) {
 	}
 }
 
+// Each target is warm as its table (or the top level) says; --warm makes
+// every target warm, and --warm=false none.
+func TestWarmTargets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Dir, cfg.Watch = dir, []string{dir}
+	cfg.Targets = []config.Target{{Name: "a", Command: []string{"x"}, Warm: true}, {Name: "b", Command: []string{"y"}}}
+	warm := func() []bool {
+		p := resolve(t, cfg, Options{})
+		return []bool{p.Targets[0].Warm, p.Targets[1].Warm}
+	}
+	if got := warm(); !reflect.DeepEqual(got, []bool{true, false}) {
+		t.Errorf("from the tables: %v", got)
+	}
+	cfg.Warm, cfg.WarmFromFlag = true, true
+	if got := warm(); !reflect.DeepEqual(got, []bool{true, true}) {
+		t.Errorf("with --warm: %v", got)
+	}
+	cfg.Warm = false
+	if got := warm(); !reflect.DeepEqual(got, []bool{false, false}) {
+		t.Errorf("with --warm=false: %v", got)
+	}
+	single := config.Default()
+	single.Dir, single.Watch, single.Command, single.Warm = dir, []string{dir}, []string{"python3", "b.py"}, true
+	if p := resolve(t, single, Options{}); !p.Targets[0].Warm {
+		t.Errorf("the single target of a warm configuration is not warm")
+	}
+}
+
 func TestWithin(t *testing.T) {
 	for _, tc := range []struct {
 		dir, p string

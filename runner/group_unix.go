@@ -71,13 +71,14 @@ func reapGroup(pgid int) {
 
 // startLocal runs argv in a process group of its own, supervised from
 // lywatch itself.
-func (r *Runner) startLocal(argv, env []string, stdout, stderr *os.File) (proc, error) {
+func (r *Runner) startLocal(argv, env []string, stdout, stderr *os.File, extra []*os.File) (proc, error) {
 	setSubreaper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = r.Dir
 	cmd.Env = env
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
+	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)

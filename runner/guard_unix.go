@@ -17,10 +17,12 @@ import (
 
 // The file descriptors a guard process gets beside stdin, stdout and
 // stderr: the read end of the life pipe (EOF: stop the build) and the
-// write end of the status pipe (guardMsg lines).
+// write end of the status pipe (guardMsg lines). The files it passes on
+// to the build (guardSpec.files) follow from firstExtraFD.
 const (
-	lifeFD   = 3
-	statusFD = 4
+	lifeFD       = 3
+	statusFD     = 4
+	firstExtraFD = 5
 )
 
 // GuardMain runs the guard process when args (os.Args[1:]) start with
@@ -66,6 +68,10 @@ func runGuard(args []string) int {
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 	cmd := exec.Command(spec.argv[0], spec.argv[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	for i := range spec.files {
+		unix.CloseOnExec(firstExtraFD + i) // the build gets them as 3, 4, ...
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(firstExtraFD+i), "extra"))
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		rep.send(msgError, fmt.Sprintf("start %s: %v", spec.argv[0], err))

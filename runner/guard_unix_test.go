@@ -5,6 +5,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,4 +181,35 @@ func TestNotAGuard(t *testing.T) {
 			t.Errorf("Guard %s: got %+v, want an error naming it", guard, res)
 		}
 	}
+}
+
+// TestExtraFiles: files given to start reach the build as descriptors 3,
+// 4, ..., through the guard too, and no other of lywatch's descriptors
+// (the guard's life and status pipes) does.
+func TestExtraFiles(t *testing.T) {
+	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
+		var out testsupport.Buffer
+		r := newRunner(&out)
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer null.Close()
+		script := `echo on3 >&3; if (: >&4) 2>/dev/null; then echo fd4 open >&3; fi`
+		p, err := r.start([]string{"sh", "-c", script}, os.Environ(), null, null, "", []*os.File{pw})
+		pw.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-p.done()
+		got, _ := io.ReadAll(pr)
+		if string(got) != "on3\n" {
+			t.Errorf("the build wrote %q on its descriptor 3; want \"on3\\n\" alone", got)
+		}
+	})
 }

@@ -37,8 +37,9 @@ type guarded struct {
 }
 
 // startGuarded starts argv under the guard r.Guard. remove is a file the
-// guard removes when it exits ("" for none).
-func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remove string) (proc, error) {
+// guard removes when it exits ("" for none); extra are files the guard
+// passes on to the build as its descriptors 3, 4, ...
+func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remove string, extra []*os.File) (proc, error) {
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("pipe: %w", err)
@@ -49,12 +50,12 @@ func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remov
 		lifeW.Close()
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
-	spec := guardSpec{grace: r.grace(), remove: remove, argv: argv}
+	spec := guardSpec{grace: r.grace(), remove: remove, files: len(extra), argv: argv}
 	cmd := exec.Command(r.Guard, spec.args()...)
 	cmd.Args[0] = "lywatch-guard" // as ps shows it
 	cmd.Dir, cmd.Env = r.Dir, env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.ExtraFiles = []*os.File{lifeR, statW} // lifeFD, statusFD
+	cmd.ExtraFiles = append([]*os.File{lifeR, statW}, extra...) // lifeFD, statusFD, then extra
 	// A group of its own: Ctrl-C and a signal to lywatch's group do not
 	// reach it, so it outlives lywatch long enough to stop the build.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -57,29 +57,38 @@ func (m guardMsg) number() (int, error) {
 }
 
 // guardSpec is what a guard is told by its arguments: GuardArg, the grace
-// period, a file to remove when it exits ("" for none), "--" and the
-// build's command.
+// period, a file to remove when it exits ("" for none), the number of
+// files it passes on to the build (from its descriptor 5 on, as the
+// build's 3 on), "--" and the build's command.
 type guardSpec struct {
 	grace  time.Duration
 	remove string
+	files  int
 	argv   []string
 }
 
+// maxGuardFiles bounds guardSpec.files.
+const maxGuardFiles = 16
+
 func (s guardSpec) args() []string {
-	return append([]string{GuardArg, s.grace.String(), s.remove, "--"}, s.argv...)
+	return append([]string{GuardArg, s.grace.String(), s.remove, strconv.Itoa(s.files), "--"}, s.argv...)
 }
 
 // parseGuardArgs reads the arguments after the program name.
 func parseGuardArgs(args []string) (guardSpec, error) {
-	if len(args) < 5 || args[0] != GuardArg || args[3] != "--" {
-		return guardSpec{}, fmt.Errorf("guard: arguments %.200q: want %s GRACE REMOVE -- COMMAND [ARGS]", args, GuardArg)
+	if len(args) < 6 || args[0] != GuardArg || args[4] != "--" {
+		return guardSpec{}, fmt.Errorf("guard: arguments %.200q: want %s GRACE REMOVE FILES -- COMMAND [ARGS]", args, GuardArg)
 	}
 	grace, err := time.ParseDuration(args[1])
 	if err != nil || grace <= 0 {
 		return guardSpec{}, fmt.Errorf("guard: grace %q: want a positive duration", args[1])
 	}
-	if args[4] == "" {
+	files, err := strconv.Atoi(args[3])
+	if err != nil || files < 0 || files > maxGuardFiles {
+		return guardSpec{}, fmt.Errorf("guard: files %q: want a number from 0 to %d", args[3], maxGuardFiles)
+	}
+	if args[5] == "" {
 		return guardSpec{}, errors.New("guard: empty command")
 	}
-	return guardSpec{grace: grace, remove: args[2], argv: args[4:]}, nil
+	return guardSpec{grace: grace, remove: args[2], files: files, argv: args[5:]}, nil
 }

@@ -40,19 +40,23 @@ func TestParseGuardMsg(t *testing.T) {
 }
 
 func TestParseGuardArgs(t *testing.T) {
-	spec := guardSpec{grace: 1500 * time.Millisecond, remove: "/tmp/x y", argv: []string{"sh", "-c", "echo --"}}
+	spec := guardSpec{grace: 1500 * time.Millisecond, remove: "/tmp/x y", files: 2, argv: []string{"sh", "-c", "echo --"}}
 	got, err := parseGuardArgs(spec.args())
-	if err != nil || got.grace != spec.grace || got.remove != spec.remove || !slices.Equal(got.argv, spec.argv) {
+	if err != nil || got.grace != spec.grace || got.remove != spec.remove || got.files != spec.files || !slices.Equal(got.argv, spec.argv) {
 		t.Errorf("round trip of %+v: %+v, %v", spec, got, err)
 	}
 	for _, args := range [][]string{
 		nil,
-		{GuardArg, "2s", "", "--"},
-		{"other", "2s", "", "--", "true"},
-		{GuardArg, "2", "", "--", "true"},
-		{GuardArg, "-1s", "", "--", "true"},
-		{GuardArg, "2s", "", "-", "true"},
-		{GuardArg, "2s", "", "--", ""},
+		{GuardArg, "2s", "", "0", "--"},
+		{"other", "2s", "", "0", "--", "true"},
+		{GuardArg, "2", "", "0", "--", "true"},
+		{GuardArg, "-1s", "", "0", "--", "true"},
+		{GuardArg, "2s", "", "0", "-", "true"},
+		{GuardArg, "2s", "", "0", "--", ""},
+		{GuardArg, "2s", "", "-1", "--", "true"},
+		{GuardArg, "2s", "", "x", "--", "true"},
+		{GuardArg, "2s", "", "17", "--", "true"},
+		{GuardArg, "2s", "", "--", "true"},
 	} {
 		if _, err := parseGuardArgs(args); err == nil {
 			t.Errorf("parseGuardArgs(%q): no error", args)

@@ -133,8 +133,12 @@ func (j *job) close() { windows.CloseHandle(j.h) }
 
 // start runs argv in a Job Object of its own, supervised by lywatch.
 // Runner.Guard is not used: the job already ends the build with lywatch.
-// The events file is removed by Run (remove is for guards).
-func (r *Runner) start(argv, env []string, stdout, stderr *os.File, remove string) (proc, error) {
+// The events file is removed by Run (remove is for guards). Extra
+// descriptors (extra, for warm workers) are not supported here.
+func (r *Runner) start(argv, env []string, stdout, stderr *os.File, remove string, extra []*os.File) (proc, error) {
+	if len(extra) > 0 {
+		return nil, errors.New("runner: passing descriptors to a build is not supported on Windows")
+	}
 	j, err := newJob(r.logf)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,14 @@ import (
 // exited is closed when lywatch has exited; *werr is then Wait's error.
 func startLywatch(t *testing.T, bin, dir, tmp, script string) (cmd *exec.Cmd, output func() string, exited <-chan struct{}, werr *error) {
 	t.Helper()
-	cmd = exec.Command(bin, "--no-push", "--no-config", "--no-session", "--no-color", "--", "sh", "-c", script)
+	return startLywatchArgs(t, bin, dir, tmp, "--", "sh", "-c", script)
+}
+
+// startLywatchArgs is startLywatch with more flags and any command: args
+// follow lywatch's own flags.
+func startLywatchArgs(t *testing.T, bin, dir, tmp string, args ...string) (cmd *exec.Cmd, output func() string, exited <-chan struct{}, werr *error) {
+	t.Helper()
+	cmd = exec.Command(bin, append([]string{"--no-push", "--no-config", "--no-session", "--no-color"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -115,4 +122,35 @@ func TestLywatchBinary(t *testing.T) {
 			t.Log(out())
 		}
 	})
+
+	// A warm worker (its python3, and a process its build left) ends with
+	// lywatch: on Ctrl-C, and on kill -9 through its guard.
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run("warm worker, "+sig.String(), func(t *testing.T) {
+			if _, err := exec.LookPath("python3"); err != nil {
+				t.Skip("python3 not installed")
+			}
+			dir, tmp := t.TempDir(), t.TempDir()
+			entry := "import os, subprocess\nopen('worker.tmp', 'w').write('%d\\n' % os.getpid())\nos.rename('worker.tmp', 'worker')\n" +
+				"p = subprocess.Popen(['sleep', '1000'])\nopen('child.tmp', 'w').write('%d\\n' % p.pid)\nos.rename('child.tmp', 'child')\n"
+			if err := os.WriteFile(filepath.Join(dir, "build.py"), []byte(entry), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd, out, exited, _ := startLywatchArgs(t, bin, dir, tmp, "--warm", "--", "python3", "build.py")
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Log(out())
+				}
+			})
+			pids := readPids(t, dir, "worker", "child")
+			waitFor(t, "the warm build's status", func() bool { return strings.Contains(out(), "build exit 0 in ") })
+			cmd.Process.Signal(sig)
+			select {
+			case <-exited:
+			case <-time.After(DefaultGrace + 10*time.Second):
+				t.Fatalf("lywatch still running after %v\n%s", sig, out())
+			}
+			waitAllGone(t, pids)
+		})
+	}
 }

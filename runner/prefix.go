@@ -12,21 +12,21 @@ import (
 
 // prefixer writes a build's output line by line, each line behind the
 // label ("[build] "), stdout lines to one writer and stderr lines to the
-// other; a lock keeps lines of the two streams whole.
+// other; a lock, shared by every build of a Runner, keeps lines whole.
 type prefixer struct {
-	mu             sync.Mutex
+	mu             *sync.Mutex
 	stdout, stderr io.Writer
 	outTag, errTag string
 	last           string // the last line with text, either stream
 }
 
-func newPrefixer(stdout, stderr io.Writer, label string, on bool) *prefixer {
+func newPrefixer(mu *sync.Mutex, stdout, stderr io.Writer, label string, on bool) *prefixer {
 	o := color.New(color.FgCyan)
 	e := color.New(color.FgMagenta)
 	setColor(o, on)
 	setColor(e, on)
 	tag := "[" + label + "] "
-	return &prefixer{stdout: stdout, stderr: stderr, outTag: o.Sprint(tag), errTag: e.Sprint(tag)}
+	return &prefixer{mu: mu, stdout: stdout, stderr: stderr, outTag: o.Sprint(tag), errTag: e.Sprint(tag)}
 }
 
 // start copies the build's two pipes, closing each at its end; the channel
@@ -55,11 +55,18 @@ func (p *prefixer) start(outR, errR *os.File) <-chan struct{} {
 // copy reads r until EOF and writes each line with the prefix. A last line
 // without a newline is written with one.
 func (p *prefixer) copy(r io.Reader, isErr bool) {
+	eachLine(r, func(line []byte, complete bool) { p.write(isErr, line, complete) })
+}
+
+// eachLine reads r until EOF and calls f with each line, newline included;
+// complete is false for a last line without one and for each piece of a
+// line longer than the read buffer.
+func eachLine(r io.Reader, f func(line []byte, complete bool)) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
-			p.write(isErr, line, err == nil)
+			f(line, err == nil)
 		}
 		if err == bufio.ErrBufferFull {
 			continue

@@ -33,8 +33,10 @@ const drainTimeout = 250 * time.Millisecond
 // before its group gets SIGKILL.
 const DefaultGrace = 2 * time.Second
 
-// Runner runs builds, one at a time: Run blocks while another build of the
-// same Runner runs. The zero value is not usable; fill Stdout and Stderr.
+// Runner runs builds. Run may be called from several goroutines at once:
+// each build is a process tree of its own, and the lines of builds running
+// side by side (and their status lines) are written whole, one at a time.
+// The zero value is not usable; fill Stdout and Stderr.
 type Runner struct {
 	// Dir is the working directory of the builds ("" = lywatch's own).
 	Dir string
@@ -57,7 +59,7 @@ type Runner struct {
 	// Logf, when set, receives diagnostics (group clean-up, signals sent).
 	Logf func(format string, args ...any)
 
-	mu sync.Mutex // held for the whole of a build: never two at once
+	out sync.Mutex // held while a line is written to Stdout or Stderr
 }
 
 // Request is one build to run.
@@ -78,6 +80,10 @@ type Request struct {
 	// the way a cancelled one is stopped (SIGTERM to its group, Grace,
 	// SIGKILL); Result.TimedOut then says so. Zero means no limit.
 	Timeout time.Duration
+	// Reload names the project's Python modules whose code changed, or
+	// that import one that did (for a Worker: their code is compiled
+	// again, never taken from memory or __pycache__).
+	Reload []string
 }
 
 // Result says how a build ended.
@@ -100,7 +106,17 @@ type Result struct {
 	// LastLine is the last line with text the build printed (a Python
 	// traceback's exception, say), trimmed.
 	LastLine string
+	// Worker says how a Worker ran the build: WorkerWarm in an
+	// interpreter kept from an earlier build, WorkerNew in one started for
+	// it; "" for a build run on its own.
+	Worker string
 }
+
+// The values of Result.Worker.
+const (
+	WorkerWarm = "warm"
+	WorkerNew  = "new worker"
+)
 
 // OK reports whether the build ran to its end and exited 0.
 func (r *Result) OK() bool { return r.Err == nil && !r.Stopped && !r.TimedOut && r.ExitCode == 0 }
@@ -128,8 +144,6 @@ func (r *Result) String() string {
 // have ended. Cancelling ctx stops the build (SIGTERM to its group, Grace,
 // SIGKILL) and Run returns a Result with Stopped set once the group is gone.
 func (r *Runner) Run(ctx context.Context, req Request) *Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	label := req.Label
 	if label == "" {
 		label = "build"
@@ -154,7 +168,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 	}
 	defer events.close()
 
-	out := newPrefixer(r.Stdout, r.Stderr, label, r.Color)
+	out := r.prefixer(label)
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
@@ -166,7 +180,7 @@ func (r *Runner) run(ctx context.Context, label string, req Request) *Result {
 		return &Result{ExitCode: -1, Err: fmt.Errorf("pipe: %w", err)}
 	}
 	start := time.Now()
-	p, err := r.start(req.Command, env, outW, errW, events.removeOnExit())
+	p, err := r.start(req.Command, env, outW, errW, events.removeOnExit(), nil)
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -250,7 +264,24 @@ func (r *Runner) status(label string, res *Result) {
 	if res.OK() {
 		what = "exit 0"
 	}
-	fmt.Fprintf(r.Stderr, "%s\n", c.Sprintf("%s %s in %s", label, what, FormatDuration(res.Duration)))
+	how := ""
+	if res.Worker != "" {
+		how = " (" + res.Worker + ")"
+	}
+	r.line(c.Sprintf("%s %s in %s%s", label, what, FormatDuration(res.Duration), how) + "\n")
+}
+
+// line writes one whole line of lywatch's own (a status line, a note) to
+// Stderr, between the lines of builds.
+func (r *Runner) line(s string) {
+	r.out.Lock()
+	defer r.out.Unlock()
+	io.WriteString(r.Stderr, s)
+}
+
+// prefixer returns the writer of one build's output lines.
+func (r *Runner) prefixer(label string) *prefixer {
+	return newPrefixer(&r.out, r.Stdout, r.Stderr, label, r.Color)
 }
 
 func setColor(c *color.Color, on bool) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -258,27 +259,42 @@ func TestLeftoversStoppedAfterExit(t *testing.T) {
 	})
 }
 
-func TestNeverTwoAtOnce(t *testing.T) {
+// TestBuildsSideBySide: builds of one Runner run at the same time (each
+// waits until all have started), and the lines of each, and their status
+// lines, come out whole.
+func TestBuildsSideBySide(t *testing.T) {
 	eachMode(t, func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner) {
 		dir := t.TempDir()
 		var out testsupport.Buffer
 		r := newRunner(&out)
 		r.Dir = dir
-		// mkdir fails when another build holds the directory.
-		script := `mkdir held || exit 9; sleep 0.05; rmdir held`
+		const n = 4
+		line := strings.Repeat("x", 3000)
 		var wg sync.WaitGroup
-		results := make([]*Result, 4)
+		results := make([]*Result, n)
 		for i := range results {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = r.Run(context.Background(), Request{Command: []string{"sh", "-c", script}})
+				script := fmt.Sprintf(`touch started%d; while [ $(ls | grep -c started) -lt %d ]; do sleep 0.01; done; for j in 1 2 3 4 5 6 7 8 9 10; do echo %d%s; done`, i, n, i, line)
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				results[i] = r.Run(ctx, Request{Command: []string{"sh", "-c", script}, Label: fmt.Sprint("b", i)})
 			}()
 		}
 		wg.Wait()
 		for i, res := range results {
 			if !res.OK() {
-				t.Errorf("build %d: %+v (overlapping builds?)", i, res)
+				t.Errorf("build %d: %+v (did they run one at a time?)", i, res)
+			}
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+			ok := strings.Contains(l, " exit 0 in ")
+			for i := range n {
+				ok = ok || l == fmt.Sprintf("[b%d] %d%s", i, i, line)
+			}
+			if !ok {
+				t.Fatalf("a line not whole: %.120q", l)
 			}
 		}
 	})

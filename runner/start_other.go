@@ -9,6 +9,6 @@ import (
 )
 
 // start fails: builds need process groups (Unix) or Job Objects (Windows).
-func (r *Runner) start(argv, env []string, stdout, stderr *os.File, remove string) (proc, error) {
+func (r *Runner) start(argv, env []string, stdout, stderr *os.File, remove string, extra []*os.File) (proc, error) {
 	return nil, errors.New("runner: running builds is not supported on " + runtime.GOOS + " (Unix and Windows only)")
 }

@@ -9,12 +9,13 @@ import (
 
 // start runs argv: under the guard when Runner.Guard is set, else
 // supervised by lywatch itself. remove is the events file to remove when
-// the guard exits, if it is on disk.
-func (r *Runner) start(argv, env []string, stdout, stderr *os.File, remove string) (proc, error) {
+// the guard exits, if it is on disk. extra are files the build gets as
+// file descriptors 3, 4, ... (a warm worker's control socket).
+func (r *Runner) start(argv, env []string, stdout, stderr *os.File, remove string, extra []*os.File) (proc, error) {
 	if r.Guard != "" {
-		return r.startGuarded(argv, env, stdout, stderr, remove)
+		return r.startGuarded(argv, env, stdout, stderr, remove, extra)
 	}
-	return r.startLocal(argv, env, stdout, stderr)
+	return r.startLocal(argv, env, stdout, stderr, extra)
 }
 
 // Self returns the path that runs this very executable again, for

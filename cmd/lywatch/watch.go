@@ -119,6 +119,8 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		Targets:   p.Targets(),
 		Runner:    &runner.Runner{Dir: proj.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Guard: runner.Self(), Logf: verbose},
 		OnBusy:    onBusy,
+		Jobs:      cfg.Jobs,
+		WarmRoots: p.WarmRoots(),
 		NoInitial: cfg.NoInitial && !p.ServesCache(),
 		Once:      cfg.Once,
 		Clear:     cfg.Clear,

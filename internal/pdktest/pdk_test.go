@@ -2,11 +2,13 @@ package pdktest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha3"
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
@@ -24,16 +27,17 @@ func pdkDir(t *testing.T) string {
 	return filepath.Join(testsupport.Root(t), "testdata", "pdk")
 }
 
-// build runs `klayout -b -r build.py -rd out=out` in dir and returns its
-// combined output and error.
-func build(t *testing.T, dir, out string) (string, error) {
+// build runs `klayout -b -r build.py -rd out=out` in dir, with more
+// environment variables if given, and returns its combined output and
+// error.
+func build(t *testing.T, dir, out string, env ...string) (string, error) {
 	t.Helper()
 	kl := testsupport.KLayout(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kl, "-b", "-r", "build.py", "-rd", "out="+out)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir()), env...)
 	b, err := cmd.CombinedOutput()
 	return string(b), err
 }
@@ -288,4 +292,82 @@ func TestCellNames(t *testing.T) {
 			t.Errorf("name %q is %d characters, want <= 99", got[i], len(got[i]))
 		}
 	}
+}
+
+// buildEnv is build with more environment variables; it fails the test
+// when the build fails, and returns the build's output.
+func buildEnv(t *testing.T, dir, out string, env ...string) string {
+	t.Helper()
+	msg, err := build(t, dir, out, env...)
+	if err != nil {
+		t.Fatalf("build in %s: %v\n%s", dir, err, msg)
+	}
+	return msg
+}
+
+// gzipFile writes data gzipped, as the session keeps a layout.
+func gzipFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	zw.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReuseFromLastGoodBuild: given its last good layout
+// (LYWATCH_SESSION_LAYOUT) and the factories invalidated since
+// (LYWATCH_INVALIDATED), a build loads the cells of the other factories
+// from that layout, and writes the cells a build from scratch writes. A
+// layout that is not the one its .cells.json describes, or
+// MYPDK_NO_REUSE, reuses nothing.
+func TestReuseFromLastGoodBuild(t *testing.T) {
+	dir := testsupport.CopyPDK(t)
+	out := filepath.Join(dir, "build", "chip.gds")
+	first := mustBuild(t, dir, out)
+	session := filepath.Join(t.TempDir(), "cells.gds.gz")
+	gzipFile(t, session, first)
+	editFile(t, dir, "mypdk/components/mmi.py", "width_mmi: float = 2.5", "width_mmi: float = 2.6")
+	scratch := testsupport.CopyPDK(t)
+	editFile(t, scratch, "mypdk/components/mmi.py", "width_mmi: float = 2.5", "width_mmi: float = 2.6")
+	want := mustBuild(t, scratch, filepath.Join(scratch, "build", "chip.gds"))
+
+	env := []string{"LYWATCH_SESSION_LAYOUT=" + session, "LYWATCH_INVALIDATED=chip\nmmi1x2\nmzi", "LYWATCH_OUTPUT=" + out}
+	msg := buildEnv(t, dir, out, env...)
+	if !strings.Contains(msg, "15 cells (10 from the last good build)") {
+		t.Errorf("build with the session layout: %q, want 10 of 15 cells reused (all but chip, the MZIs and the MMI)", msg)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := cellHashes(t, got), cellHashes(t, want); !maps.Equal(g, w) {
+		t.Errorf("the build reusing cells wrote other cells than a build from scratch")
+	}
+	// The session now holds another layout than the .cells.json beside
+	// the output describes.
+	gzipFile(t, session, first)
+	if msg := buildEnv(t, dir, out, env...); strings.Contains(msg, "from the last good build") {
+		t.Errorf("reused cells of a layout its .cells.json does not describe: %q", msg)
+	}
+	gzipFile(t, session, mustBuild(t, dir, out)) // the layout and .cells.json agree again
+	if msg := buildEnv(t, dir, out, append(env, "MYPDK_NO_REUSE=1")...); strings.Contains(msg, "from the last good build") {
+		t.Errorf("reused cells with MYPDK_NO_REUSE=1: %q", msg)
+	}
+}
+
+// cellHashes reads a GDS file's cell hashes.
+func cellHashes(t *testing.T, data []byte) map[string]gds.CellHash {
+	t.Helper()
+	lib, err := gds.Read(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := lib.Hashes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

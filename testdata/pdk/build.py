@@ -6,10 +6,13 @@ The out define (default build/chip.gds) is relative to this directory unless
 absolute. The GDS is written to a temporary file beside the target and renamed
 into place, so readers never see a half-written file, and carries no
 timestamps, so the same sources give the same bytes. Next to it goes
-<out minus .gds>.cells.json: cell name -> factory, module and parameters (KLayout
-0.28 cannot store per-cell metadata in GDS). Exits 1 on any error.
+<out minus .gds>.cells.json: cell name -> factory, module, parameters and ports
+(KLayout 0.28 cannot store per-cell metadata in GDS), and the SHA-256 of the GDS,
+with which mypdk.cell reuses the cells of the last good build under lywatch.
+Exits 1 on any error.
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -58,11 +61,14 @@ def main(out):
     opts.gds2_write_timestamps = False  # same sources, same bytes
     _write_atomic(out, lambda tmp: mypdk.kcl.write(tmp, opts))
 
-    meta = {"top": top.name, "cells": mypdk.METADATA}
+    with open(out, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    meta = {"top": top.name, "cells": mypdk.METADATA, "gds_sha256": digest}
     side = (out[:-4] if out.endswith(".gds") else out) + ".cells.json"
     text = json.dumps(meta, indent=1, sort_keys=True, default=repr) + "\n"
     _write_atomic(side, lambda tmp: open(tmp, "w").write(text))
-    print("built %s: top %s, %d cells, %.0f ms" % (out, top.name, mypdk.kcl.cells(), (time.time() - t0) * 1000))
+    reused = " (%d from the last good build)" % len(mypdk.REUSED) if mypdk.REUSED else ""
+    print("built %s: top %s, %d cells%s, %.0f ms" % (out, top.name, mypdk.kcl.cells(), reused, (time.time() - t0) * 1000))
 
 
 failed = False

@@ -13,7 +13,7 @@ except ImportError:
     pya = None
 
 if pya is not None:
-    from mypdk.cell import FACTORIES, METADATA, cell
+    from mypdk.cell import FACTORIES, METADATA, REUSED, cell
     from mypdk.kcell import KCell, kcl, layer
 
-__all__ = ["FACTORIES", "KCell", "METADATA", "cell", "kcl", "layer", "layers"]
+__all__ = ["FACTORIES", "KCell", "METADATA", "REUSED", "cell", "kcl", "layer", "layers"]

@@ -51,8 +51,9 @@ class Instance:
 class KCell:
     """A pya.Cell in kcl with ports, as kfactory's KCell (much reduced)."""
 
-    def __init__(self, name="Unnamed_"):
-        self.cell = kcl.create_cell(name)
+    def __init__(self, name="Unnamed_", cell=None):
+        """Create a cell in kcl, or wrap the cell of kcl given."""
+        self.cell = cell if cell is not None else kcl.create_cell(name)
         self.ports = {}
         self.info = {}
 
