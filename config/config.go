@@ -38,6 +38,10 @@ type Config struct {
 	// Output is the layout the build writes (never watched; read, saved
 	// and pushed after a good build).
 	Output string `toml:"output"`
+	// Reference is the layout `lywatch check` compares the output with (a
+	// file kept in git, such as tests/ref/chip.gds; `check --update`
+	// writes it).
+	Reference string `toml:"reference"`
 	// Clear clears the terminal before each build.
 	Clear bool `toml:"clear"`
 	// Command is the build: a list runs as is, a string through `sh -c`.
@@ -110,10 +114,11 @@ type Config struct {
 // Target is one `[[tool.lywatch.targets]]` table: a named build with its own
 // command and output, and the entry files whose dependencies it builds.
 type Target struct {
-	Name    string
-	Command []string
-	Output  string
-	Entry   []string
+	Name      string
+	Command   []string
+	Output    string
+	Entry     []string
+	Reference string // the layout `lywatch check` compares Output with
 }
 
 // Default returns the configuration with every default filled in.

@@ -39,6 +39,7 @@ exclude = ["pdk/scratch/**"]
 debounce = "30ms"
 on_busy = "queue"
 output = "build/chip.gds"
+reference = "tests/ref/chip.gds"
 command = "python -m pdk.build"
 session_dir = "build/sess"
 klayout = "127.0.0.1:9999"
@@ -53,6 +54,7 @@ name = "chip"
 command = ["python", "chip.py"]
 output = "build/chip.gds"
 entry = ["chip.py"]
+reference = "tests/ref/chip.gds"
 
 [[tool.lywatch.targets]]
 name = "ring"
@@ -73,6 +75,7 @@ func TestLoadPyproject(t *testing.T) {
 	want.Debounce = 30 * time.Millisecond
 	want.OnBusy = "queue"
 	want.Output = filepath.Join(dir, "build/chip.gds")
+	want.Reference = filepath.Join(dir, "tests/ref/chip.gds")
 	want.Command = []string{"sh", "-c", "python -m pdk.build"}
 	want.SessionDir = filepath.Join(dir, "build/sess")
 	want.KLayout = []string{"127.0.0.1:9999"}
@@ -82,7 +85,8 @@ func TestLoadPyproject(t *testing.T) {
 	want.Granularity = "file"
 	want.PythonRoots = []string{dir}
 	want.Targets = []Target{
-		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}},
+		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")},
+			Reference: filepath.Join(dir, "tests/ref/chip.gds")},
 		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}},
 	}
 	want.File = p
@@ -337,6 +341,8 @@ func TestPathsOutsideTheProjectNeedAFlag(t *testing.T) {
 		{"output", "output = \"../victim/.bashrc\"\ncommand = \"echo\"\n", "lywatch.toml:1: output"},
 		{"session_dir", "command = \"echo\"\nsession_dir = \"/tmp/elsewhere\"\n", "lywatch.toml:2: session_dir"},
 		{"target output", "[[targets]]\nname = \"a\"\ncommand = \"echo\"\noutput = \"../../x.gds\"\n", "lywatch.toml:4: targets[0].output"},
+		{"reference", "command = \"echo\"\nreference = \"/tmp/ref.gds\"\n", "lywatch.toml:2: reference"},
+		{"target reference", "[[targets]]\nname = \"a\"\ncommand = \"echo\"\n\nreference = \"../r.gds\"\n", "lywatch.toml:5: targets[0].reference"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -38,8 +38,9 @@ func (e *FileError) Error() string {
 type rawTarget struct {
 	Name    string `toml:"name"`
 	Command any    `toml:"command"`
-	Output  string `toml:"output"`
-	Entry   any    `toml:"entry"`
+	Output    string `toml:"output"`
+	Entry     any    `toml:"entry"`
+	Reference string `toml:"reference"`
 }
 
 // rawConfig is the table as written: pointers and any so that unset keys
@@ -53,6 +54,7 @@ type rawConfig struct {
 	Poll         *bool       `toml:"poll"`
 	PollInterval any         `toml:"poll_interval"`
 	Output       *string     `toml:"output"`
+	Reference    *string     `toml:"reference"`
 	Clear        *bool       `toml:"clear"`
 	Command      any         `toml:"command"`
 	NoInitial    *bool       `toml:"no_initial"`
@@ -301,6 +303,9 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	if raw.Output != nil {
 		c.Output = f.resolve(*raw.Output)
 	}
+	if raw.Reference != nil {
+		c.Reference = f.resolve(*raw.Reference)
+	}
 	if raw.SessionDir != nil {
 		c.SessionDir = f.resolve(*raw.SessionDir)
 	}
@@ -342,11 +347,17 @@ func (f *fileReader) checkInside(c *Config) error {
 	if err := check(-1, "output", c.Output); err != nil {
 		return err
 	}
+	if err := check(-1, "reference", c.Reference); err != nil {
+		return err
+	}
 	if err := check(-1, "session_dir", c.SessionDir); err != nil {
 		return err
 	}
 	for i, t := range c.Targets {
 		if err := check(i, "output", t.Output); err != nil {
+			return err
+		}
+		if err := check(i, "reference", t.Reference); err != nil {
 			return err
 		}
 	}
@@ -394,10 +405,7 @@ func (f *fileReader) applyTargets(c *Config, raw []rawTarget) error {
 			return f.errAt(i, "name", "%q used by two targets", rt.Name)
 		}
 		seen[rt.Name] = true
-		t := Target{Name: rt.Name, Output: rt.Output}
-		if t.Output != "" {
-			t.Output = f.resolve(t.Output)
-		}
+		t := Target{Name: rt.Name, Output: f.resolve(rt.Output), Reference: f.resolve(rt.Reference)}
 		var err error
 		if rt.Command != nil {
 			if t.Command, err = command(rt.Command); err != nil {

@@ -65,6 +65,9 @@ type Target struct {
 	// Entry lists the source files the build starts from: given, or the
 	// .py arguments of the command. With none, every edit reaches it.
 	Entry []string
+	// Reference is the layout `lywatch check` compares Output with ("":
+	// none).
+	Reference string
 }
 
 // Key is the name the session and the graph know the target by.
@@ -179,7 +182,7 @@ func targets(cfg *config.Config, dir string) []Target {
 		if len(cfg.Command) == 0 {
 			return nil
 		}
-		return []Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(dir, cfg.Entry, cfg.Command)}}
+		return []Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(dir, cfg.Entry, cfg.Command), Reference: cfg.Reference}}
 	}
 	out := make([]Target, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
@@ -191,7 +194,7 @@ func targets(cfg *config.Config, dir string) []Target {
 		if cfg.CommandFromFlags && len(t.Command) > 0 {
 			entry = entries(dir, nil, cmd)
 		}
-		out = append(out, Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: entry})
+		out = append(out, Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: entry, Reference: t.Reference})
 	}
 	return out
 }
