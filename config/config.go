@@ -85,8 +85,15 @@ type Config struct {
 	// the command count too.
 	Entry []string `toml:"-"`
 
-	// Once runs one build and exits with its status (flag only).
+	// Once runs one cycle and exits with its status (flag only): the
+	// targets the session serves are shown from it, the others built.
 	Once bool `toml:"-"`
+	// Force, with Once, builds every target whatever the session says
+	// (flag only).
+	Force bool `toml:"-"`
+	// ShowDiff shows in KLayout, after each build, what changed since the
+	// previous good layout: the XOR as a report database.
+	ShowDiff bool `toml:"show_diff"`
 	// NoColor turns colour off (flag only; NO_COLOR is honoured too).
 	NoColor bool `toml:"-"`
 	// Verbose prints diagnostics (flag only).

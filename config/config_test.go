@@ -45,6 +45,7 @@ session_dir = "build/sess"
 klayout = "127.0.0.1:9999"
 protocol = "klive"
 push = false
+show_diff = true
 decorators = ["cell", "gf.cell"]
 granularity = "file"
 python_roots = ["."]
@@ -81,6 +82,7 @@ func TestLoadPyproject(t *testing.T) {
 	want.KLayout = []string{"127.0.0.1:9999"}
 	want.Protocol = "klive"
 	want.Push = false
+	want.ShowDiff = true
 	want.Decorators = []string{"cell", "gf.cell"}
 	want.Granularity = "file"
 	want.PythonRoots = []string{dir}
@@ -327,8 +329,8 @@ func TestParseUnexpectedArgument(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want an UnexpectedArgError", args, err)
 		}
 	}
-	c, err := Parse([]string{"--once", "--", "make", "all"}, dir, io.Discard)
-	if err != nil || !reflect.DeepEqual(c.Command, []string{"make", "all"}) || !c.CommandFromFlags {
+	c, err := Parse([]string{"--once", "--force", "--show-diff", "--", "make", "all"}, dir, io.Discard)
+	if err != nil || !reflect.DeepEqual(c.Command, []string{"make", "all"}) || !c.CommandFromFlags || !c.Force || !c.ShowDiff {
 		t.Errorf("Parse with -- = %+v, %v", c, err)
 	}
 }

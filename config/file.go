@@ -36,8 +36,8 @@ func (e *FileError) Error() string {
 
 // rawTarget is one [[targets]] table as written.
 type rawTarget struct {
-	Name    string `toml:"name"`
-	Command any    `toml:"command"`
+	Name      string `toml:"name"`
+	Command   any    `toml:"command"`
 	Output    string `toml:"output"`
 	Entry     any    `toml:"entry"`
 	Reference string `toml:"reference"`
@@ -63,6 +63,7 @@ type rawConfig struct {
 	KLayout      any         `toml:"klayout"`
 	Protocol     *string     `toml:"protocol"`
 	Push         *bool       `toml:"push"`
+	ShowDiff     *bool       `toml:"show_diff"`
 	Decorators   any         `toml:"decorators"`
 	Granularity  *string     `toml:"granularity"`
 	PythonRoots  any         `toml:"python_roots"`
@@ -319,6 +320,7 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	setBool(&c.Clear, raw.Clear)
 	setBool(&c.NoInitial, raw.NoInitial)
 	setBool(&c.Push, raw.Push)
+	setBool(&c.ShowDiff, raw.ShowDiff)
 	setBool(&c.NoSession, raw.NoSession)
 	if err := f.checkValues(c); err != nil {
 		return err

@@ -30,7 +30,7 @@ type flags struct {
 	poll, clear, once, noInitial   bool
 	noColor, verbose, push, noPush bool
 	noConfig, noSession, json      bool
-	allowOutside                   bool
+	allowOutside, force, showDiff  bool
 }
 
 // newFlagSet returns the flag set of the live loop, writing usage to w. The
@@ -49,7 +49,9 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.DurationVar(&f.pollInterval, "poll-interval", DefaultPollInterval, "period of --poll")
 	fs.StringVar(&f.output, "output", "", "the layout `PATH` the build writes (never watched; pushed after a good build)")
 	fs.BoolVar(&f.clear, "clear", false, "clear the terminal before each build")
-	fs.BoolVar(&f.once, "once", false, "run one build and exit with its status")
+	fs.BoolVar(&f.once, "once", false, "run one cycle and exit with its status: serve each target the session holds a current layout of, build the others")
+	fs.BoolVar(&f.force, "force", false, "with --once: build every target, even those the session serves")
+	fs.BoolVar(&f.showDiff, "show-diff", false, "after each build, show in KLayout what changed since the previous good layout (an XOR as a report database)")
 	fs.BoolVar(&f.noInitial, "no-initial", false, "do not build at start-up, wait for a change")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	fs.BoolVar(&f.verbose, "v", false, "print diagnostics")
@@ -199,12 +201,13 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	for name, b := range map[string]struct{ dst, v *bool }{
 		"poll": {&c.Poll, &f.poll}, "clear": {&c.Clear, &f.clear}, "no-initial": {&c.NoInitial, &f.noInitial},
+		"show-diff": {&c.ShowDiff, &f.showDiff},
 	} {
 		if set[name] {
 			*b.dst = *b.v
 		}
 	}
-	c.Once, c.NoColor, c.Verbose, c.JSON = f.once, f.noColor, f.verbose, f.json
+	c.Once, c.Force, c.NoColor, c.Verbose, c.JSON = f.once, f.force, f.noColor, f.verbose, f.json
 	if set["push"] {
 		c.Push = f.push
 	}
