@@ -46,6 +46,10 @@ type Options struct {
 	NoInitial bool
 	// Rebuild builds every target at start-up, whatever the session says.
 	Rebuild bool
+	// ReadOnly reads the session and never writes it: nothing is saved
+	// (lywatch check, and lywatch --once beside a loop that holds the
+	// session). Store is then one opened with session.OpenReadOnly.
+	ReadOnly bool
 	// Logf receives warnings and one-time notes; nil drops them.
 	Logf func(format string, args ...any)
 	// Stop is called when the pipeline cannot go on: another lywatch took
@@ -63,6 +67,8 @@ type Pipeline struct {
 	gopts depgraph.Options
 	logf  func(string, ...any)
 	stop  func(error)
+	// readOnly: the session is read, never saved into.
+	readOnly bool
 
 	graphOnce sync.Once // LoadGraph
 
@@ -117,7 +123,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, errors.New("pipeline: no project")
 	}
 	p := &Pipeline{
-		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop,
+		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, readOnly: o.ReadOnly,
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
 	}
