@@ -15,6 +15,7 @@ import (
 	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/project"
 	"github.com/lywatch/lywatch/runner"
+	"github.com/lywatch/lywatch/session"
 	"github.com/lywatch/lywatch/watcher"
 )
 
@@ -58,18 +59,30 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		}
 		pusher = pipeline.KLayout(cfg.KLayout, proto, logf)
 	}
-	store, err := pipeline.OpenSession(proj, append([]string{"lywatch"}, args...))
-	if err != nil {
+	var store pipeline.Store
+	own, err := pipeline.OpenSession(proj, append([]string{"lywatch"}, args...))
+	readOnly := false
+	switch {
+	case err != nil && cfg.Once && errors.Is(err, session.ErrLocked):
+		// --once beside a running loop: see once.go.
+		b, oerr := openBesideLoop(proj, err)
+		if oerr != nil {
+			return e.errorf("%v", oerr)
+		}
+		defer b.store.Close()
+		logf("%s", b.note(err))
+		proj, store, pusher, readOnly = b.proj, b.store, nil, true
+	case err != nil:
 		return e.errorf("%v", err)
-	}
-	if store != nil {
-		defer store.Close()
+	case own != nil:
+		defer own.Close()
+		store = own
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stopped error // why the pipeline could not go on
 	p, err := pipeline.Open(ctx, pipeline.Options{
-		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf,
+		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Force, ReadOnly: readOnly, Logf: logf,
 		Stop: func(err error) { stopped = err; cancel() },
 	})
 	if err != nil {
