@@ -193,18 +193,23 @@ func (c *Client) Push(ctx context.Context, path string, opt PushOptions) (*PushR
 
 func (c *Client) pushLywatch(ctx context.Context, path string, opt PushOptions) (*PushResult, error) {
 	var r struct {
-		Type   string  `json:"type"`
-		File   string  `json:"file"`
-		Cell   string  `json:"cell"`
-		View   int     `json:"view"`
-		LoadMS float64 `json:"load_ms"`
+		Type   string   `json:"type"`
+		File   string   `json:"file"`
+		Cell   string   `json:"cell"`
+		View   int      `json:"view"`
+		LoadMS float64  `json:"load_ms"`
+		RDB    *RDBInfo `json:"rdb"`
 	}
-	if err := c.Call(ctx, "load", map[string]any{"path": path, "mode": opt.mode(), "force": opt.Force}, &r); err != nil {
+	args := map[string]any{"path": path, "mode": opt.mode(), "force": opt.Force}
+	if opt.RDB != "" {
+		args["lyrdb"] = abs(opt.RDB)
+	}
+	if err := c.Call(ctx, "load", args, &r); err != nil {
 		return nil, err
 	}
 	return &PushResult{
 		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View,
-		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
+		Load: time.Duration(r.LoadMS * float64(time.Millisecond)), RDB: r.RDB,
 	}, nil
 }
 

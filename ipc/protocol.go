@@ -70,6 +70,11 @@ type PushOptions struct {
 	// Mode overrides NewView with one of ModeReload, ModeNew, ModeReplace
 	// (lywatch protocol only).
 	Mode string
+	// RDB is a report database (.lyrdb) to show with the layout, in
+	// KLayout's marker browser, replacing the one lywatch showed before
+	// (lywatch protocol, with a server that shows them: PushResult.RDB
+	// says; klive: its lyrdb field).
+	RDB string
 }
 
 func (o PushOptions) mode() string {
@@ -92,6 +97,7 @@ type PushResult struct {
 	Load     time.Duration // KLayout's own load time, where the server says
 	Elapsed  time.Duration // round trip seen by the client
 	Reply    string        // the raw reply (lyipc's ACK line, klive's JSON)
+	RDB      *RDBInfo      // the report database shown (PushOptions.RDB); nil when the server did not show it
 }
 
 // LoadInfo describes the server's last load.
