@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lywatch/lywatch/geomdiff"
+	"github.com/lywatch/lywatch/internal/testsupport"
+	"github.com/lywatch/lywatch/ipc"
+)
+
+// diffPair builds the example PDK before and after a width edit of the MMI
+// (which renames the cell with its parameter) and a smaller pad opening,
+// and copies both layouts, without the cells files beside them, to a
+// folder of their own. It returns the PDK's folder and the two layouts.
+func diffPair(t *testing.T) (pdk, a, b string) {
+	t.Helper()
+	pdk = checkPDK(t)
+	out := t.TempDir()
+	a, b = filepath.Join(out, "a.gds"), filepath.Join(out, "b.gds")
+	writeFile(t, a, string(mustRead(t, filepath.Join(pdk, "tests/ref/chip.gds"))))
+	editPDK(t, pdk, "mypdk/components/mmi.py", "width_mmi: float = 2.5", "width_mmi: float = 6")
+	editPDK(t, pdk, "mypdk/components/pads.py", "OPENING_INSET = 5.0", "OPENING_INSET = 6.0")
+	built := pdkBuild(t, pdk, "build.py", filepath.Join(t.TempDir(), "b.gds"))
+	writeFile(t, b, string(mustRead(t, built)))
+	return pdk, a, b
+}
+
+// TestGDSDiffXOR: gds diff --xor prints what check prints; inside a
+// project the renamed MMI is paired with its old name through the
+// project's factories (the layouts carry no factory names of their own),
+// outside it is one cell removed and one added.
+func TestGDSDiffXOR(t *testing.T) {
+	pdk, a, b := diffPair(t)
+	code, out, errb := runCmd(t, "gds", "diff", a, b)
+	if code != exitFail || !strings.Contains(out, "~ cell "+mmiNew+" modified (renamed from "+mmiOld+")") {
+		t.Errorf("gds diff in the project: code %d\n%s%s", code, out, errb)
+	}
+	code, out, errb = runCmd(t, "gds", "diff", a, b, "--xor")
+	for _, w := range []string{
+		"~ cell " + mmiNew + " modified (renamed from " + mmiOld + ", made by mmi1x2)",
+		"    layer 1/0: XOR 19.25 µm² (+19.25 -0), 2 polygons, box (10,-3;15.5,3)",
+		"~ cell pad_S80\n    layer 46/0: XOR 276 µm² (+0 -276), 1 polygon, box (-35,-35;35,35)",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("gds diff --xor: missing %q", w)
+		}
+	}
+	if code != exitFail || t.Failed() {
+		t.Fatalf("gds diff --xor: code %d\n%s%s", code, out, errb)
+	}
+	rdb := filepath.Join(t.TempDir(), "d.lyrdb")
+	code, out, _ = runCmd(t, "gds", "diff", a, b, "--xor", "--json", "--rdb", rdb)
+	var res geomdiff.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitFail || len(res.Cells) != 2 || res.RDB != rdb {
+		t.Errorf("--json: code %d, %v\n%s", code, err, out)
+	}
+	if _, err := os.Stat(rdb); err != nil {
+		t.Errorf("--rdb: %v", err)
+	}
+	if code, out, _ = runCmd(t, "gds", "diff", a, a, "--xor"); code != exitOK || !strings.Contains(out, "are equal") {
+		t.Errorf("the same layout: code %d\n%s", code, out)
+	}
+	// Outside the project, nothing names the MMI's factory.
+	t.Chdir(t.TempDir())
+	code, out, _ = runCmd(t, "gds", "diff", a, b)
+	if code != exitFail || !strings.Contains(out, "- cell "+mmiOld) || !strings.Contains(out, "+ cell "+mmiNew) {
+		t.Errorf("gds diff outside the project: code %d\n%s", code, out)
+	}
+	_ = pdk
+}
+
+// TestGDSDiffShowsTheXORInKLayout pushes a diff into a real KLayout under
+// Xvfb and reads back, through the server, the report database's
+// categories and item counts: one category per differing layer, one item
+// per differing region; a second push replaces it.
+func TestGDSDiffShowsTheXORInKLayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a KLayout")
+	}
+	_, a, b := diffPair(t)
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
+	if _, err := c.RDBs(context.Background()); err != nil {
+		if strings.Contains(err.Error(), "unknown command") {
+			t.Skipf("lywatch's server in KLayout does not show report databases yet (%v): apply docs/server-rdb.patch to ipc/server.py (issue 14)", err)
+		}
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var res geomdiff.Result
+	for i := range 2 {
+		code, out, errb := runCmd(t, "gds", "diff", a, b, "--show", "--json", "--klayout", g.Addr)
+		if code != exitFail || json.Unmarshal([]byte(out), &res) != nil || !strings.Contains(errb, "with the XOR in the marker browser") {
+			t.Fatalf("push %d: code %d\n%s%s\nKLayout:\n%s", i+1, code, out, errb, g.Output())
+		}
+	}
+	want := map[string]int{}
+	for _, cell := range res.Cells {
+		for _, l := range cell.Layers {
+			want[l.String()] += l.Polygons
+		}
+	}
+	rdbs, err := c.RDBs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rdbs) != 1 {
+		t.Fatalf("%d report databases in the view after two pushes, want 1 (replaced, not piled up): %+v", len(rdbs), rdbs)
+	}
+	got := map[string]int{}
+	for _, cat := range rdbs[0].Categories {
+		got[strings.Fields(cat.Name)[0]] = cat.Items
+	}
+	if len(got) != len(want) || len(want) != 3 {
+		t.Errorf("categories %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("category %s: %d items, want %d", k, got[k], n)
+		}
+	}
+	st, err := c.Status(context.Background())
+	if err != nil || !strings.HasSuffix(st.File, "b.gds") {
+		t.Errorf("KLayout shows %q (%v), want B", st.File, err)
+	}
+}
