@@ -130,3 +130,43 @@ func TestGDSDiffShowsTheXORInKLayout(t *testing.T) {
 		t.Errorf("KLayout shows %q (%v), want B", st.File, err)
 	}
 }
+
+// TestShowDiffInTheLiveLoop: with --show-diff the live loop compares each
+// good build with the previous one and shows the XOR in KLayout, replacing
+// the report database of the build before.
+func TestShowDiffInTheLiveLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a KLayout")
+	}
+	testsupport.KLayout(t)
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
+	if _, err := c.RDBs(context.Background()); err != nil {
+		if strings.Contains(err.Error(), "unknown command") {
+			t.Skipf("lywatch's server in KLayout does not show report databases yet (%v): apply docs/server-rdb.patch to ipc/server.py (issue 14)", err)
+		}
+		t.Fatal(err)
+	}
+	dir := testsupport.CopyPDK(t)
+	t.Setenv("NO_COLOR", "1")
+	r := startRun(t, dir, []string{"--show-diff", "--klayout", g.Addr, "--debounce", "5ms", "--output", "build/chip.gds",
+		"--", "klayout", "-b", "-r", "build.py", "-rd", "out=build/chip.gds"})
+	waitUntil(t, "the first build's push", func() bool { return strings.Contains(r.out.String(), "→ push") }, r.out.String, r.errb.String)
+	for i, inset := range []string{"6.0", "7.0"} {
+		old := "OPENING_INSET = 5.0"
+		if i > 0 {
+			old = "OPENING_INSET = 6.0"
+		}
+		editPDK(t, dir, "mypdk/components/pads.py", old, "OPENING_INSET = "+inset)
+		want := "→ diff "
+		waitUntil(t, "the diff after edit "+inset, func() bool { return strings.Count(r.out.String(), want) == i+1 }, r.out.String, r.errb.String)
+	}
+	r.stop()
+	if !strings.Contains(r.out.String(), "(1 cell differs: 268 µm² on 46/0; shown, 1 item)") {
+		t.Errorf("summary:\n%s", r.out.String())
+	}
+	rdbs, err := c.RDBs(context.Background())
+	if err != nil || len(rdbs) != 1 || len(rdbs[0].Categories) != 1 || rdbs[0].Categories[0].Items != 1 {
+		t.Errorf("report databases after two diffs: %+v, %v; want one, with one item on 46/0", rdbs, err)
+	}
+}

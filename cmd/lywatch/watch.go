@@ -78,11 +78,18 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 		defer own.Close()
 		store = own
 	}
+	diffDir := ""
+	if cfg.ShowDiff {
+		if diffDir, err = os.MkdirTemp("", "lywatch-diff-"); err != nil {
+			return e.errorf("--show-diff: %v", err)
+		}
+		defer os.RemoveAll(diffDir)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stopped error // why the pipeline could not go on
 	p, err := pipeline.Open(ctx, pipeline.Options{
-		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Force, ReadOnly: readOnly, Logf: logf,
+		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Force, ReadOnly: readOnly, DiffDir: diffDir, Logf: logf,
 		Stop: func(err error) { stopped = err; cancel() },
 	})
 	if err != nil {
