@@ -72,6 +72,8 @@ type CheckReport struct {
 // TargetCheck is one target's result.
 type TargetCheck struct {
 	Target string `json:"target"`
+	// Output is the target's own output (never written by Check).
+	Output string `json:"output,omitempty"`
 	// Built is true when the changes reached the target and it was built;
 	// false when the session's last good layout was current.
 	Built bool `json:"built"`
@@ -155,7 +157,7 @@ func Check(ctx context.Context, proj *project.Project, o CheckOptions) (*CheckRe
 		}
 		t, _ := built.Target(tc.Target)
 		orig, _ := sel.Target(tc.Target)
-		tc.Reference = orig.Reference
+		tc.Reference, tc.Output = orig.Reference, orig.Output
 		compareTarget(ctx, tc, proj.Dir, t.Output, orig, FactoryRule(graph, t.Output, orig.Reference), o)
 	}
 	if o.Artifacts != "" {

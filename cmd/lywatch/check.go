@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/lywatch/lywatch/pipeline"
+	"github.com/lywatch/lywatch/project"
 )
 
 const checkUsage = `Usage: lywatch check [--target T]... [--json] [--reference FILE] [--update] [--artifacts DIR] [--tolerance DBU]
@@ -112,6 +113,10 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 func printCheck(w io.Writer, rep *pipeline.CheckReport, dir string, p xorPalette) {
 	different := 0
 	for _, t := range rep.Targets {
+		name := t.Target
+		if name == project.DefaultTarget && t.Output != "" {
+			name = rel(dir, t.Output) // the single unnamed target
+		}
 		from := "from the session"
 		if t.Built {
 			from = "built"
@@ -123,19 +128,19 @@ func printCheck(w io.Writer, rep *pipeline.CheckReport, dir string, p xorPalette
 			if t.Diff != nil && t.Diff.Identical {
 				note = "same as " + ref
 			}
-			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(t.Target), from, p.green.Sprint(note))
+			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(name), from, p.green.Sprint(note))
 		case pipeline.CheckDifferent:
 			different++
-			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(t.Target), from, p.red.Sprintf("differs from %s", ref))
+			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(name), from, p.red.Sprintf("differs from %s", ref))
 		case pipeline.CheckUpdated:
-			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(t.Target), from, p.green.Sprintf("written to %s (the new reference)", ref))
+			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(name), from, p.green.Sprintf("written to %s (the new reference)", ref))
 		case pipeline.CheckNoReference:
 			different++
-			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(t.Target), from, p.red.Sprint(t.Error))
+			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(name), from, p.red.Sprint(t.Error))
 		case pipeline.CheckUnchecked:
-			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(t.Target), from, p.dim.Sprint(t.Error))
+			fmt.Fprintf(w, "%s: %s, %s\n", p.bold.Sprint(name), from, p.dim.Sprint(t.Error))
 		default:
-			fmt.Fprintf(w, "%s: %s\n", p.bold.Sprint(t.Target), p.red.Sprint("error: "+t.Error))
+			fmt.Fprintf(w, "%s: %s\n", p.bold.Sprint(name), p.red.Sprint("error: "+t.Error))
 		}
 		if t.Diff != nil {
 			printXOR(w, "  ", t.Diff, p)
