@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,10 +82,15 @@ func runXOR(ctx context.Context, a, b string, la, lb *gds.Library, pairs []pair,
 		rootsA, rootsB = append(rootsA, p.A), append(rootsB, p.B)
 	}
 	s := spec{Pairs: pairs, Renames: map[string]string{}, Tolerance: o.Tolerance, MaxItems: o.MaxItems, Result: filepath.Join(dir, "result.json"), RDB: o.RDB}
-	if s.A, err = subsetFile(ctx, a, dir, la, rootsA, "a"); err != nil {
-		return err
-	}
-	if s.B, err = subsetFile(ctx, b, dir, lb, rootsB, "b"); err != nil {
+	var errB error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.B, errB = subsetFile(ctx, b, dir, lb, rootsB, "b")
+	}()
+	s.A, err = subsetFile(ctx, a, dir, la, rootsA, "a")
+	<-done
+	if err = errors.Join(err, errB); err != nil {
 		return err
 	}
 	for _, c := range diff.Changed {

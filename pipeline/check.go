@@ -145,6 +145,9 @@ func Check(ctx context.Context, proj *project.Project, o CheckOptions) (*CheckRe
 	}
 	defer os.RemoveAll(tmp)
 	built := Redirect(sel, tmp)
+	if err := MakeOutputDirs(built); err != nil {
+		return nil, err
+	}
 	rep, p, err := buildOnce(ctx, built, o)
 	if err != nil {
 		return nil, err

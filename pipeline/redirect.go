@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -46,6 +47,19 @@ func Redirect(p *project.Project, dir string) *project.Project {
 		out.Targets[i].Command = cmd
 	}
 	return &out
+}
+
+// MakeOutputDirs makes the folders of the targets' outputs, for builds
+// that write into a folder they expect to exist.
+func MakeOutputDirs(p *project.Project) error {
+	for _, t := range p.Targets {
+		if t.Output != "" {
+			if err := os.MkdirAll(filepath.Dir(absIn(p.Dir, t.Output)), 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // redirectArg replaces an output named by the argument, whole or after

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -30,5 +31,16 @@ func TestRedirect(t *testing.T) {
 	}
 	if proj.Targets[0].Output != filepath.Join(dir, "build/chip.gds") || proj.Targets[0].Command[5] != "out=build/chip.gds" {
 		t.Error("Redirect changed the project it was given")
+	}
+}
+
+func TestMakeOutputDirs(t *testing.T) {
+	dir := t.TempDir()
+	proj := Redirect(&project.Project{Dir: dir, Targets: []project.Target{{Name: "a", Output: "build/a.gds"}, {Name: "b"}}}, filepath.Join(dir, "tmp"))
+	if err := MakeOutputDirs(proj); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "tmp", "a")); err != nil || !fi.IsDir() {
+		t.Errorf("the redirected output's folder: %v", err)
 	}
 }

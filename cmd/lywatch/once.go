@@ -36,7 +36,12 @@ func openBesideLoop(proj *project.Project, locked error) (*onceBesideLoop, error
 		st.Close()
 		return nil, err
 	}
-	return &onceBesideLoop{proj: pipeline.Redirect(proj, dir), store: st, dir: dir}, nil
+	redirected := pipeline.Redirect(proj, dir)
+	if err := pipeline.MakeOutputDirs(redirected); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &onceBesideLoop{proj: redirected, store: st, dir: dir}, nil
 }
 
 // note is what the user is told.
