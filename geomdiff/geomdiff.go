@@ -257,13 +257,14 @@ func readBoth(ctx context.Context, a, b string, opts gds.ReadOptions) ([2]*gds.L
 // all of it, else a new file in dir written from a whole read of it.
 func subsetFile(ctx context.Context, path, dir string, lib *gds.Library, roots []string, side string) (string, error) {
 	keep := closure(lib, roots)
-	defined := 0
+	all := true
 	for _, c := range lib.Cells {
-		if !c.Ghost {
-			defined++
+		if !c.Ghost && !keep[c.Name] {
+			all = false
+			break
 		}
 	}
-	if len(keep) >= defined {
+	if all {
 		return path, nil
 	}
 	full, err := gds.ReadFileContext(ctx, path, gds.ReadOptions{})
