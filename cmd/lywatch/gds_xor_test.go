@@ -36,7 +36,7 @@ func diffPair(t *testing.T) (pdk, a, b string) {
 // project's factories (the layouts carry no factory names of their own),
 // outside it is one cell removed and one added.
 func TestGDSDiffXOR(t *testing.T) {
-	pdk, a, b := diffPair(t)
+	_, a, b := diffPair(t)
 	code, out, errb := runCmd(t, "gds", "diff", a, b)
 	if code != exitFail || !strings.Contains(out, "~ cell "+mmiNew+" modified (renamed from "+mmiOld+")") {
 		t.Errorf("gds diff in the project: code %d\n%s%s", code, out, errb)
@@ -72,7 +72,22 @@ func TestGDSDiffXOR(t *testing.T) {
 	if code != exitFail || !strings.Contains(out, "- cell "+mmiOld) || !strings.Contains(out, "+ cell "+mmiNew) {
 		t.Errorf("gds diff outside the project: code %d\n%s", code, out)
 	}
-	_ = pdk
+}
+
+// rdbKLayout starts a real KLayout with lywatch's server under Xvfb, and
+// skips the test, saying why, while the server does not show report
+// databases.
+func rdbKLayout(t *testing.T) (*testsupport.GUI, *ipc.Client) {
+	t.Helper()
+	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
+	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
+	if _, err := c.RDBs(context.Background()); err != nil {
+		if strings.Contains(err.Error(), "unknown command") {
+			t.Skipf("lywatch's server in KLayout does not show report databases yet (%v): apply docs/server-rdb.patch to ipc/server.py (issue 14)", err)
+		}
+		t.Fatal(err)
+	}
+	return g, c
 }
 
 // TestGDSDiffShowsTheXORInKLayout pushes a diff into a real KLayout under
@@ -84,14 +99,7 @@ func TestGDSDiffShowsTheXORInKLayout(t *testing.T) {
 		t.Skip("starts a KLayout")
 	}
 	_, a, b := diffPair(t)
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
-	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
-	if _, err := c.RDBs(context.Background()); err != nil {
-		if strings.Contains(err.Error(), "unknown command") {
-			t.Skipf("lywatch's server in KLayout does not show report databases yet (%v): apply docs/server-rdb.patch to ipc/server.py (issue 14)", err)
-		}
-		t.Fatal(err)
-	}
+	g, c := rdbKLayout(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	var res geomdiff.Result
 	for i := range 2 {
@@ -138,15 +146,7 @@ func TestShowDiffInTheLiveLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a KLayout")
 	}
-	testsupport.KLayout(t)
-	g := testsupport.KLayoutGUI(t, testsupport.GUIOptions{Macro: ipc.ServerMacro()})
-	c := &ipc.Client{Addr: g.Addr, Timeout: 20 * time.Second}
-	if _, err := c.RDBs(context.Background()); err != nil {
-		if strings.Contains(err.Error(), "unknown command") {
-			t.Skipf("lywatch's server in KLayout does not show report databases yet (%v): apply docs/server-rdb.patch to ipc/server.py (issue 14)", err)
-		}
-		t.Fatal(err)
-	}
+	g, c := rdbKLayout(t)
 	dir := testsupport.CopyPDK(t)
 	t.Setenv("NO_COLOR", "1")
 	r := startRun(t, dir, []string{"--show-diff", "--klayout", g.Addr, "--debounce", "5ms", "--output", "build/chip.gds",
