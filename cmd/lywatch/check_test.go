@@ -321,5 +321,13 @@ entry = ["build.py"]
 	if code, out, errb = runCmd(t, "check", "--session"); code != exitOK || !strings.Contains(out, "chip: up to date") {
 		t.Fatalf("after the loop's second build: code %d\n%s%s", code, out, errb)
 	}
+	// The whole check runs beside the loop too, reading its session.
+	saved = mustRead(t, manifest)
+	if code, out, errb = runCmd(t, "check"); code != exitOK || !strings.Contains(out, "chip: from the session, no reference layout") {
+		t.Errorf("check beside the loop: code %d\n%s%s", code, out, errb)
+	}
+	if !bytes.Equal(mustRead(t, manifest), saved) {
+		t.Error("check wrote the loop's session")
+	}
 	r.stop()
 }

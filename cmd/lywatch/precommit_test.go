@@ -80,7 +80,7 @@ func TestPreCommitHook(t *testing.T) {
 	env := []string{
 		"PRE_COMMIT_HOME=" + filepath.Join(home, "pre-commit"),
 		// The hook is built offline, from the module cache.
-		"GOMODCACHE=" + strings.TrimSpace(string(gomodcache)), "GOPROXY=off", "GOFLAGS=-mod=mod -trimpath", "GOTOOLCHAIN=local",
+		"GOMODCACHE=" + strings.TrimSpace(string(gomodcache)), "GOPROXY=off", "GOFLAGS=-trimpath", "GOTOOLCHAIN=local",
 		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
 		"GIT_CONFIG_GLOBAL=" + filepath.Join(home, "gitconfig"), "NO_COLOR=1",
 	}
