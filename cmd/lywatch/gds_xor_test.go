@@ -103,8 +103,8 @@ func TestGDSDiffShowsTheXORInKLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a KLayout")
 	}
-	_, a, b := diffPair(t)
 	g, c := rdbKLayout(t)
+	_, a, b := diffPair(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	var res geomdiff.Result
 	for i := range 2 {
