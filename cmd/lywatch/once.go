@@ -49,7 +49,7 @@ func (o *onceBesideLoop) note(locked error) string {
 	var le *session.LockedError
 	holder := "another lywatch"
 	if errors.As(locked, &le) {
-		holder = fmt.Sprintf("a live loop (pid %d)", le.Holder.PID)
+		holder = fmt.Sprintf("another lywatch (pid %d)", le.Holder.PID)
 	}
 	return fmt.Sprintf("the session is in use by %s: reading it without the lock; building into %s, saving nothing, pushing nothing", holder, o.dir)
 }

@@ -58,7 +58,7 @@ func TestOnceBesideALiveLoop(t *testing.T) {
 	if code != exitOK || buildCount(t, log) != 1 || !strings.Contains(out, "session valid") {
 		t.Fatalf("--once beside a loop: code %d, %d builds\n%s%s", code, buildCount(t, log), out, errb)
 	}
-	if !strings.Contains(errb, "the session is in use by a live loop") || !strings.Contains(errb, "saving nothing, pushing nothing") {
+	if !strings.Contains(errb, "the session is in use by another lywatch (pid ") || !strings.Contains(errb, "saving nothing, pushing nothing") {
 		t.Errorf("no word of the loop holding the session:\n%s", errb)
 	}
 	// Forced: it builds, into its own folder.
