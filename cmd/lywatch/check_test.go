@@ -54,17 +54,16 @@ reference = "tests/ref/mmi.gds"
 
 // checkPDK copies the example PDK with two targets, chip and mmi, builds
 // them once with lywatch --once (a session) and takes those layouts as
-// their references. It returns the folder (the current directory from then
-// on).
+// their references. It returns the folder; its lywatch.toml is
+// dir/lywatch.toml (commands name it with --config: tests that run in
+// parallel cannot change directory).
 func checkPDK(t *testing.T) string {
 	t.Helper()
 	testsupport.KLayout(t)
 	dir := testsupport.CopyPDK(t)
 	writeFile(t, filepath.Join(dir, "build_mmi.py"), buildMMI)
 	writeFile(t, filepath.Join(dir, "lywatch.toml"), checkConfig)
-	t.Setenv("NO_COLOR", "1")
-	t.Chdir(dir)
-	if code, out, errb := runCmd(t, "--once", "--no-push"); code != exitOK {
+	if code, out, errb := runCmd(t, "--once", "--no-push", "--config", filepath.Join(dir, "lywatch.toml")); code != exitOK {
 		t.Fatalf("the first build: code %d\n%s%s", code, out, errb)
 	}
 	os.MkdirAll(filepath.Join(dir, "tests/ref"), 0o755)
@@ -100,9 +99,9 @@ func editPDK(t *testing.T, dir, rel, old, new string) {
 }
 
 // checkJSON runs lywatch check --json and decodes its report.
-func checkJSON(t *testing.T, args ...string) (int, *pipeline.CheckReport, string) {
+func checkJSON(t *testing.T, dir string, args ...string) (int, *pipeline.CheckReport, string) {
 	t.Helper()
-	code, out, errb := runCmd(t, append([]string{"check", "--json"}, args...)...)
+	code, out, errb := runCmd(t, append([]string{"check", "--json", "--config", filepath.Join(dir, "lywatch.toml")}, args...)...)
 	var rep pipeline.CheckReport
 	if code != exitError || out != "" {
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -148,13 +147,14 @@ const (
 // nothing changed, a refactor, a width edit, --update, a broken factory.
 // The user's outputs and the session are never written.
 func TestCheckOnTheExamplePDK(t *testing.T) {
+	t.Parallel()
 	dir := checkPDK(t)
 	same := untouched(t, filepath.Join(dir, "build/chip.gds"), filepath.Join(dir, "build/mmi.gds"),
 		filepath.Join(dir, "build/session/targets/chip/manifest.json"), filepath.Join(dir, "build/session/targets/mmi/manifest.json"))
 	defer same()
 
 	// No change: nothing built, both the same as their references.
-	code, rep, errb := checkJSON(t)
+	code, rep, errb := checkJSON(t, dir)
 	for _, tc := range rep.Targets {
 		if tc.Built || tc.Status != pipeline.CheckSame {
 			t.Errorf("no change: %s built %v, %s %s", tc.Target, tc.Built, tc.Status, tc.Error)
@@ -166,7 +166,7 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 
 	// A refactor of the pads keeps the geometry; it reaches the chip only.
 	editPDK(t, dir, "mypdk/components/pads.py", "h = size / 2", "h = 0.5 * size")
-	code, rep, errb = checkJSON(t)
+	code, rep, errb = checkJSON(t, dir)
 	got := targetsOf(rep)
 	if code != exitOK || !got["chip"].Built || got["mmi"].Built || got["chip"].Status != pipeline.CheckSame {
 		t.Fatalf("refactor: code %d, %+v\n%s", code, got, errb)
@@ -175,7 +175,7 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 	// A width edit: the MMI is renamed with its parameter and both targets
 	// differ, by the area KLayout's own XOR of the two layouts gives.
 	editPDK(t, dir, "mypdk/components/mmi.py", "width_mmi: float = 2.5", "width_mmi: float = 6")
-	code, rep, errb = checkJSON(t)
+	code, rep, errb = checkJSON(t, dir)
 	got = targetsOf(rep)
 	if code != exitFail || got["chip"].Status != pipeline.CheckDifferent || got["mmi"].Status != pipeline.CheckDifferent {
 		t.Fatalf("width edit: code %d, %+v\n%s", code, got, errb)
@@ -189,7 +189,7 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 	// passes.
 	oldRef := filepath.Join(t.TempDir(), "chip.gds")
 	writeFile(t, oldRef, string(mustRead(t, filepath.Join(dir, "tests/ref/chip.gds"))))
-	code, out, errb := runCmd(t, "check", "--update", "--artifacts", filepath.Join(dir, "art"))
+	code, out, errb := runCmd(t, "check", "--config", filepath.Join(dir, "lywatch.toml"), "--update", "--artifacts", filepath.Join(dir, "art"))
 	for _, w := range []string{
 		"chip: built, written to tests/ref/chip.gds (the new reference)",
 		"~ cell " + mmiNew + " modified (renamed from " + mmiOld + ", made by mmi1x2)",
@@ -218,13 +218,13 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 			t.Errorf("layer %s: area %g, KLayout's XOR of the two layouts: %g", l, l.Area, o)
 		}
 	}
-	if code, rep, errb = checkJSON(t); code != exitOK {
+	if code, rep, errb = checkJSON(t, dir); code != exitOK {
 		t.Fatalf("after --update: code %d, %+v\n%s", code, rep, errb)
 	}
 
 	// A broken factory: exit 2, and the traceback.
 	editPDK(t, dir, "mypdk/components/pads.py", "h = 0.5 * size", "h = 0.5 * size\n    raise ValueError('pad too small: %g' % size)")
-	code, rep, errb = checkJSON(t, "--target", "chip")
+	code, rep, errb = checkJSON(t, dir, "--target", "chip")
 	if code != exitError || targetsOf(rep)["chip"].Status != pipeline.CheckFailed ||
 		!strings.Contains(errb, "Traceback") || !strings.Contains(errb, "ValueError: pad too small: 80") ||
 		!strings.Contains(rep.BuildOutput, "ValueError: pad too small") {

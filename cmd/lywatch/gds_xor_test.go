@@ -22,6 +22,7 @@ import (
 func diffPair(t *testing.T) (pdk, a, b string) {
 	t.Helper()
 	pdk = checkPDK(t)
+	t.Chdir(pdk) // gds diff finds the project from the current directory
 	out := t.TempDir()
 	a, b = filepath.Join(out, "a.gds"), filepath.Join(out, "b.gds")
 	writeFile(t, a, string(mustRead(t, filepath.Join(pdk, "tests/ref/chip.gds"))))

@@ -70,6 +70,7 @@ func TestPreCommitHook(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds lywatch with pre-commit")
 	}
+	t.Parallel()
 	testsupport.KLayout(t)
 	testsupport.PreCommit(t)
 	gomodcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
