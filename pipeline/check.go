@@ -155,12 +155,12 @@ func Check(ctx context.Context, proj *project.Project, o CheckOptions) (*CheckRe
 	graph := p.Graph(ctx)
 	for i := range rep.Targets {
 		tc := &rep.Targets[i]
-		if tc.Status != "" {
-			continue
-		}
 		t, _ := built.Target(tc.Target)
 		orig, _ := sel.Target(tc.Target)
 		tc.Reference, tc.Output = orig.Reference, orig.Output
+		if tc.Status != "" {
+			continue
+		}
 		compareTarget(ctx, tc, proj.Dir, t.Output, orig, FactoryRule(graph, t.Output, orig.Reference), o)
 	}
 	if o.Artifacts != "" {
@@ -184,10 +184,11 @@ func selectTargets(proj *project.Project, names []string) (*project.Project, err
 	if len(proj.Targets) == 0 {
 		return nil, errors.New("no target to check: set command and output (and reference) in lywatch.toml or [tool.lywatch], or [[targets]]")
 	}
+	out.Targets = nil
 	if len(names) == 0 {
+		out.Targets = append(out.Targets, proj.Targets...) // a copy: Check may set a reference
 		return &out, nil
 	}
-	out.Targets = nil
 	for _, n := range names {
 		t, ok := proj.Target(n)
 		if !ok {
