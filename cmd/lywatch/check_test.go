@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/pipeline"
@@ -232,6 +233,23 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 	}
 }
 
+// waitKLayout waits for cond like waitUntil, with a deadline that leaves
+// room for KLayout builds on a machine shared with other work.
+func waitKLayout(t *testing.T, what string, cond func() bool, detail ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			msg := ""
+			for _, d := range detail {
+				msg += "\n" + d()
+			}
+			t.Fatalf("timed out waiting for %s%s", what, msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // klayoutXOR is KLayout's own XOR of cell ca of a and cell cb of b, both
 // flattened: the area per layer in square micrometres.
 func klayoutXOR(t *testing.T, a, ca, b, cb string) map[string]float64 {
@@ -296,7 +314,7 @@ entry = ["build.py"]
 `)
 	r := startRun(t, dir, []string{"--no-push", "--debounce", "5ms"})
 	manifest := filepath.Join(dir, "build/session/targets/chip/manifest.json")
-	waitUntil(t, "the loop's first save", func() bool { return strings.Contains(r.out.String(), "→ save") }, r.out.String, r.errb.String)
+	waitKLayout(t, "the loop's first save", func() bool { return strings.Contains(r.out.String(), "→ save") }, r.out.String, r.errb.String)
 	code, out, errb := runCmd(t, "check", "--session")
 	if code != exitOK || !strings.Contains(out, "chip: up to date") {
 		t.Fatalf("after the loop's build: code %d\n%s%s", code, out, errb)
@@ -322,7 +340,7 @@ entry = ["build.py"]
 	writeFile(t, gate, "")
 	// The summary line comes once the save is done (the manifest is
 	// written before the layout is put in place).
-	waitUntil(t, "the loop's save of the edit", func() bool { return strings.Count(r.out.String(), "→ save") == 2 }, r.out.String, r.errb.String)
+	waitKLayout(t, "the loop's save of the edit", func() bool { return strings.Count(r.out.String(), "→ save") == 2 }, r.out.String, r.errb.String)
 	if bytes.Equal(mustRead(t, manifest), saved) {
 		t.Fatal("the loop's second build saved nothing")
 	}

@@ -157,7 +157,7 @@ func TestShowDiffInTheLiveLoop(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	r := startRun(t, dir, []string{"--show-diff", "--klayout", g.Addr, "--debounce", "5ms", "--output", "build/chip.gds",
 		"--", "klayout", "-b", "-r", "build.py", "-rd", "out=build/chip.gds"})
-	waitUntil(t, "the first build's push", func() bool { return strings.Contains(r.out.String(), "→ push") }, r.out.String, r.errb.String)
+	waitKLayout(t, "the first build's push", func() bool { return strings.Contains(r.out.String(), "→ push") }, r.out.String, r.errb.String)
 	for i, inset := range []string{"6.0", "7.0"} {
 		old := "OPENING_INSET = 5.0"
 		if i > 0 {
@@ -165,7 +165,7 @@ func TestShowDiffInTheLiveLoop(t *testing.T) {
 		}
 		editPDK(t, dir, "mypdk/components/pads.py", old, "OPENING_INSET = "+inset)
 		want := "→ diff "
-		waitUntil(t, "the diff after edit "+inset, func() bool { return strings.Count(r.out.String(), want) == i+1 }, r.out.String, r.errb.String)
+		waitKLayout(t, "the diff after edit "+inset, func() bool { return strings.Count(r.out.String(), want) == i+1 }, r.out.String, r.errb.String)
 	}
 	r.stop()
 	if !strings.Contains(r.out.String(), "(1 cell differs: 268 µm² on 46/0; shown, 1 item)") {
