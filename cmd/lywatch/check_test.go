@@ -237,17 +237,7 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 // room for KLayout builds on a machine shared with other work.
 func waitKLayout(t *testing.T, what string, cond func() bool, detail ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			msg := ""
-			for _, d := range detail {
-				msg += "\n" + d()
-			}
-			t.Fatalf("timed out waiting for %s%s", what, msg)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, 2*time.Minute, what, cond, detail...)
 }
 
 // klayoutXOR is KLayout's own XOR of cell ca of a and cell cb of b, both
