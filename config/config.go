@@ -43,6 +43,10 @@ type Config struct {
 	// Output is the layout the build writes (never watched; read, saved
 	// and pushed after a good build).
 	Output string `toml:"output"`
+	// Reference is the layout `lywatch check` compares the output with (a
+	// file kept in git, such as tests/ref/chip.gds; `check --update`
+	// writes it).
+	Reference string `toml:"reference"`
 	// Clear clears the terminal before each build.
 	Clear bool `toml:"clear"`
 	// Command is the build: a list runs as is, a string through `sh -c`.
@@ -112,8 +116,15 @@ type Config struct {
 	// the command count too.
 	Entry []string `toml:"-"`
 
-	// Once runs one build and exits with its status (flag only).
+	// Once runs one cycle and exits with its status (flag only): the
+	// targets the session serves are shown from it, the others built.
 	Once bool `toml:"-"`
+	// Force, with Once, builds every target whatever the session says
+	// (flag only).
+	Force bool `toml:"-"`
+	// ShowDiff shows in KLayout, after each build, what changed since the
+	// previous good layout: the XOR as a report database.
+	ShowDiff bool `toml:"show_diff"`
 	// NoColor turns colour off (flag only; NO_COLOR is honoured too).
 	NoColor bool `toml:"-"`
 	// Verbose prints diagnostics (flag only).
@@ -151,6 +162,8 @@ type Target struct {
 	// Warm keeps the target's interpreter between builds; the top-level
 	// warm when the table sets none.
 	Warm bool
+	// Reference is the layout `lywatch check` compares Output with.
+	Reference string
 }
 
 // Default returns the configuration with every default filled in.

@@ -39,11 +39,13 @@ exclude = ["pdk/scratch/**"]
 debounce = "30ms"
 on_busy = "queue"
 output = "build/chip.gds"
+reference = "tests/ref/chip.gds"
 command = "python -m pdk.build"
 session_dir = "build/sess"
 klayout = "127.0.0.1:9999"
 protocol = "klive"
 push = false
+show_diff = true
 decorators = ["cell", "gf.cell"]
 granularity = "file"
 python_roots = ["."]
@@ -58,6 +60,7 @@ output = "build/chip.gds"
 entry = ["chip.py"]
 timeout = 90000
 warm = false
+reference = "tests/ref/chip.gds"
 
 [[tool.lywatch.targets]]
 name = "ring"
@@ -82,18 +85,21 @@ func TestLoadPyproject(t *testing.T) {
 	want.Debounce = 30 * time.Millisecond
 	want.OnBusy = "queue"
 	want.Output = filepath.Join(dir, "build/chip.gds")
+	want.Reference = filepath.Join(dir, "tests/ref/chip.gds")
 	want.Command = []string{"sh", "-c", "python -m pdk.build"}
 	want.SessionDir = filepath.Join(dir, "build/sess")
 	want.KLayout = []string{"127.0.0.1:9999"}
 	want.Protocol = "klive"
 	want.Push = false
+	want.ShowDiff = true
 	want.Decorators = []string{"cell", "gf.cell"}
 	want.Granularity = "file"
 	want.PythonRoots = []string{dir}
 	want.Timeout = 10 * time.Minute
 	want.Warm, want.Jobs = true, 3
 	want.Targets = []Target{
-		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}, Timeout: 90 * time.Second},
+		{Name: "chip", Command: []string{"python", "chip.py"}, Output: filepath.Join(dir, "build/chip.gds"), Entry: []string{filepath.Join(dir, "chip.py")}, Timeout: 90 * time.Second,
+			Reference: filepath.Join(dir, "tests/ref/chip.gds")},
 		{Name: "ring", Command: []string{"sh", "-c", "python ring.py"}, Timeout: 10 * time.Minute, Warm: true},
 		{Name: "slow", Warm: true},
 	}
@@ -356,8 +362,8 @@ func TestParseUnexpectedArgument(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want an UnexpectedArgError", args, err)
 		}
 	}
-	c, err := Parse([]string{"--once", "--", "make", "all"}, dir, io.Discard)
-	if err != nil || !reflect.DeepEqual(c.Command, []string{"make", "all"}) || !c.CommandFromFlags {
+	c, err := Parse([]string{"--once", "--force", "--show-diff", "--", "make", "all"}, dir, io.Discard)
+	if err != nil || !reflect.DeepEqual(c.Command, []string{"make", "all"}) || !c.CommandFromFlags || !c.Force || !c.ShowDiff {
 		t.Errorf("Parse with -- = %+v, %v", c, err)
 	}
 }
@@ -370,6 +376,8 @@ func TestPathsOutsideTheProjectNeedAFlag(t *testing.T) {
 		{"output", "output = \"../victim/.bashrc\"\ncommand = \"echo\"\n", "lywatch.toml:1: output"},
 		{"session_dir", "command = \"echo\"\nsession_dir = \"/tmp/elsewhere\"\n", "lywatch.toml:2: session_dir"},
 		{"target output", "[[targets]]\nname = \"a\"\ncommand = \"echo\"\noutput = \"../../x.gds\"\n", "lywatch.toml:4: targets[0].output"},
+		{"reference", "command = \"echo\"\nreference = \"/tmp/ref.gds\"\n", "lywatch.toml:2: reference"},
+		{"target reference", "[[targets]]\nname = \"a\"\ncommand = \"echo\"\n\nreference = \"../r.gds\"\n", "lywatch.toml:5: targets[0].reference"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -36,12 +36,13 @@ func (e *FileError) Error() string {
 
 // rawTarget is one [[targets]] table as written.
 type rawTarget struct {
-	Name    string `toml:"name"`
-	Command any    `toml:"command"`
-	Output  string `toml:"output"`
-	Entry   any    `toml:"entry"`
-	Timeout any    `toml:"timeout"`
-	Warm    *bool  `toml:"warm"`
+	Name      string `toml:"name"`
+	Command   any    `toml:"command"`
+	Output    string `toml:"output"`
+	Entry     any    `toml:"entry"`
+	Timeout   any    `toml:"timeout"`
+	Warm      *bool  `toml:"warm"`
+	Reference string `toml:"reference"`
 }
 
 // rawConfig is the table as written: pointers and any so that unset keys
@@ -56,6 +57,7 @@ type rawConfig struct {
 	PollInterval any         `toml:"poll_interval"`
 	PushTimeout  any         `toml:"push_timeout"`
 	Output       *string     `toml:"output"`
+	Reference    *string     `toml:"reference"`
 	Clear        *bool       `toml:"clear"`
 	Command      any         `toml:"command"`
 	NoInitial    *bool       `toml:"no_initial"`
@@ -66,6 +68,7 @@ type rawConfig struct {
 	LayerProps   *string     `toml:"layer_properties"`
 	Protocol     *string     `toml:"protocol"`
 	Push         *bool       `toml:"push"`
+	ShowDiff     *bool       `toml:"show_diff"`
 	Decorators   any         `toml:"decorators"`
 	Granularity  *string     `toml:"granularity"`
 	PythonRoots  any         `toml:"python_roots"`
@@ -325,6 +328,9 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	if raw.Output != nil {
 		c.Output = f.resolve(*raw.Output)
 	}
+	if raw.Reference != nil {
+		c.Reference = f.resolve(*raw.Reference)
+	}
 	if raw.SessionDir != nil {
 		c.SessionDir = f.resolve(*raw.SessionDir)
 	}
@@ -350,6 +356,7 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	setBool(&c.Clear, raw.Clear)
 	setBool(&c.NoInitial, raw.NoInitial)
 	setBool(&c.Push, raw.Push)
+	setBool(&c.ShowDiff, raw.ShowDiff)
 	setBool(&c.NoSession, raw.NoSession)
 	setBool(&c.Warm, raw.Warm)
 	if raw.Jobs != nil {
@@ -385,11 +392,17 @@ func (f *fileReader) checkInside(c *Config) error {
 	if err := check(-1, "output", c.Output); err != nil {
 		return err
 	}
+	if err := check(-1, "reference", c.Reference); err != nil {
+		return err
+	}
 	if err := check(-1, "session_dir", c.SessionDir); err != nil {
 		return err
 	}
 	for i, t := range c.Targets {
 		if err := check(i, "output", t.Output); err != nil {
+			return err
+		}
+		if err := check(i, "reference", t.Reference); err != nil {
 			return err
 		}
 	}
@@ -437,7 +450,7 @@ func (f *fileReader) applyTargets(c *Config, raw []rawTarget) error {
 			return f.errAt(i, "name", "%q used by two targets", rt.Name)
 		}
 		seen[rt.Name] = true
-		t := Target{Name: rt.Name, Output: rt.Output, Timeout: c.Timeout, Warm: c.Warm}
+		t := Target{Name: rt.Name, Output: rt.Output, Timeout: c.Timeout, Warm: c.Warm, Reference: f.resolve(rt.Reference)}
 		setBool(&t.Warm, rt.Warm)
 		if t.Output != "" {
 			t.Output = f.resolve(t.Output)

@@ -33,6 +33,7 @@ type flags struct {
 	noColor, verbose, push, noPush bool
 	noConfig, noSession, json      bool
 	allowOutside, warm             bool
+	force, showDiff                bool
 	traceFrames, jobs              int
 	traceBytes                     int64
 }
@@ -53,7 +54,9 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, *flags) {
 	fs.DurationVar(&f.pollInterval, "poll-interval", DefaultPollInterval, "period of --poll")
 	fs.StringVar(&f.output, "output", "", "the layout `PATH` the build writes (never watched; pushed after a good build)")
 	fs.BoolVar(&f.clear, "clear", false, "clear the terminal before each build")
-	fs.BoolVar(&f.once, "once", false, "run one build and exit with its status")
+	fs.BoolVar(&f.once, "once", false, "run one cycle and exit with its status: serve each target the session holds a current layout of, build the others")
+	fs.BoolVar(&f.force, "force", false, "with --once: build every target, even those the session serves")
+	fs.BoolVar(&f.showDiff, "show-diff", false, "after each build, show in KLayout what changed since the previous good layout (an XOR as a report database)")
 	fs.BoolVar(&f.warm, "warm", false, "keep each target's python3 or klayout -b between builds (every target; warm = true in the configuration for some)")
 	fs.IntVar(&f.jobs, "jobs", 0, "build at most `N` targets at once (default: one per CPU)")
 	fs.BoolVar(&f.noInitial, "no-initial", false, "do not build at start-up, wait for a change")
@@ -231,12 +234,13 @@ func (f *flags) apply(c *Config, set map[string]bool, dir string) {
 	}
 	for name, b := range map[string]struct{ dst, v *bool }{
 		"poll": {&c.Poll, &f.poll}, "clear": {&c.Clear, &f.clear}, "no-initial": {&c.NoInitial, &f.noInitial},
+		"show-diff": {&c.ShowDiff, &f.showDiff},
 	} {
 		if set[name] {
 			*b.dst = *b.v
 		}
 	}
-	c.Once, c.NoColor, c.Verbose, c.JSON = f.once, f.noColor, f.verbose, f.json
+	c.Once, c.Force, c.NoColor, c.Verbose, c.JSON = f.once, f.force, f.noColor, f.verbose, f.json
 	if set["push"] {
 		c.Push = f.push
 	}

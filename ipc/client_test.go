@@ -135,10 +135,16 @@ func isTimeout(err error) bool {
 func TestPushRequests(t *testing.T) {
 	got := make(chan string, 10)
 	lyw := jsonServer(t, func(req map[string]any) string {
-		got <- fmt.Sprintf("%v %v %v", req["cmd"], req["path"], req["mode"])
+		line := fmt.Sprintf("%v %v %v", req["cmd"], req["path"], req["mode"])
+		rdb := ""
+		if req["lyrdb"] != nil {
+			line += fmt.Sprintf(" %v", req["lyrdb"])
+			rdb = `, "rdb": {"index": 0, "items": 3, "categories": [{"name": "1/0", "items": 3}]}`
+		}
+		got <- line
 		// Someone else's reply first: the client skips it.
 		return `{"id": 1, "ok": true, "result": {}}` + "\n" +
-			fmt.Sprintf(`{"id": %v, "ok": true, "result": {"type": "reload", "file": "/a b.gds", "cell": "TOP", "view": 0, "load_ms": 12.5}}`+"\n", req["id"])
+			fmt.Sprintf(`{"id": %v, "ok": true, "result": {"type": "reload", "file": "/a b.gds", "cell": "TOP", "view": 0, "load_ms": 12.5%s}}`+"\n", req["id"], rdb)
 	})
 	lyipc := fakeServer(t, func(c net.Conn) {
 		line, _ := bufio.NewReader(c).ReadString('\n')
@@ -159,10 +165,12 @@ func TestPushRequests(t *testing.T) {
 		{ProtoLywatch, lyw, PushOptions{}, "load /a b.gds reload"},
 		{ProtoLywatch, lyw, PushOptions{NewView: true}, "load /a b.gds new"},
 		{ProtoLywatch, lyw, PushOptions{Mode: ModeReplace}, "load /a b.gds replace"},
+		{ProtoLywatch, lyw, PushOptions{RDB: "/d.lyrdb"}, "load /a b.gds reload /d.lyrdb"},
 		{ProtoLyipc, lyipc, PushOptions{}, `load "/a b.gds"`},
 		{ProtoLyipc, lyipc, PushOptions{NewView: true}, `load "/a b.gds" 1`},
 		{ProtoKlive, klive, PushOptions{}, `{"gds":"/a b.gds","keep_position":true}`},
 		{ProtoKlive, klive, PushOptions{NewView: true}, `{"gds":"/a b.gds","keep_position":false}`},
+		{ProtoKlive, klive, PushOptions{RDB: "/d.lyrdb"}, `{"gds":"/a b.gds","keep_position":true,"lyrdb":"/d.lyrdb"}`},
 	}
 	for _, tt := range tests {
 		c := &Client{Addr: tt.addr, Protocol: tt.proto, Timeout: 2 * time.Second}
@@ -179,6 +187,9 @@ func TestPushRequests(t *testing.T) {
 		}
 		if tt.proto == ProtoLywatch && (res.Type != "reload" || res.Cell != "TOP" || res.Load != 12500*time.Microsecond) {
 			t.Errorf("lywatch result %+v", res)
+		}
+		if wantRDB := tt.proto == ProtoLywatch && tt.opt.RDB != ""; wantRDB != (res.RDB != nil) || wantRDB && res.RDB.Items != 3 {
+			t.Errorf("%v %+v: report database %+v", tt.proto, tt.opt, res.RDB)
 		}
 	}
 }

@@ -12,6 +12,7 @@ type KliveRequest struct {
 	GDS          string `json:"gds"`
 	KeepPosition bool   `json:"keep_position"`
 	Technology   string `json:"technology,omitempty"`
+	LyRDB        string `json:"lyrdb,omitempty"` // a report database to show
 }
 
 // KliveReply is the JSON object a klive server answers with (no newline).
@@ -56,7 +57,7 @@ func (kliveWire) push(ctx context.Context, c *Client, req *pushRequest) (*PushRe
 	}
 	defer conn.Close()
 	defer stop()
-	line, err := json.Marshal(KliveRequest{GDS: path, KeepPosition: opt.mode() == ModeReload})
+	line, err := json.Marshal(KliveRequest{GDS: path, KeepPosition: opt.mode() == ModeReload, LyRDB: abs(opt.RDB)})
 	if err != nil {
 		return nil, err
 	}

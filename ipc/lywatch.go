@@ -25,6 +25,9 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 	if req.opt.Activate {
 		args["activate"] = true
 	}
+	if req.opt.RDB != "" {
+		args["lyrdb"] = abs(req.opt.RDB)
+	}
 	root := c.Root
 	if root == "" {
 		root = filepath.Dir(req.path)
@@ -50,7 +53,7 @@ func (lywatchWire) push(ctx context.Context, c *Client, req *pushRequest) (*Push
 	return &PushResult{
 		Type: r.Type, File: r.File, Cell: r.Cell, View: r.View, Instance: r.Instance,
 		Views: r.Views, Followed: r.Followed, LeftAlone: r.LeftAlone, Source: r.Source, Sent: body.size(),
-		State: r.State, Fallback: r.Fallback,
+		State: r.State, Fallback: r.Fallback, RDB: r.RDB,
 		Load: time.Duration(r.LoadMS * float64(time.Millisecond)),
 	}, nil
 }
@@ -84,4 +87,5 @@ type loadResult struct {
 	Source    string      `json:"source"`
 	State     string      `json:"state"`
 	Fallback  string      `json:"fallback"`
+	RDB       *RDBInfo    `json:"rdb"`
 }

@@ -110,6 +110,11 @@ type PushOptions struct {
 	// access to the file (lywatch protocol only): KLayout shows it from a
 	// copy named after the path.
 	Data []byte
+	// RDB is a report database (.lyrdb) to show with the layout, in
+	// KLayout's marker browser, replacing the one lywatch showed before
+	// (lywatch protocol, with a server that shows them: PushResult.RDB
+	// says; klive: its lyrdb field).
+	RDB string
 }
 
 func (o PushOptions) mode() string {
@@ -147,6 +152,9 @@ type PushResult struct {
 	// full reload.
 	State    string
 	Fallback string
+	// RDB is the report database shown (PushOptions.RDB); nil when the
+	// server did not show it.
+	RDB *RDBInfo
 }
 
 // Request is one lywatch-protocol request line. Args are merged into the
@@ -284,11 +292,12 @@ const (
 	CmdQuit            = "quit"
 	CmdNote            = "note"
 	CmdCells           = "cells"
+	CmdRDB             = "rdb"
 )
 
 // Commands lists every command of lywatch's protocol the client knows, in
 // the order of the README's table.
 func Commands() []string {
 	return []string{CmdPing, CmdStatus, CmdLoad, CmdZoom, CmdZoomFit, CmdSetLayerVisible,
-		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage, CmdQuit, CmdNote, CmdCells}
+		CmdSetLayerColor, CmdCell, CmdHier, CmdSaveImage, CmdQuit, CmdNote, CmdCells, CmdRDB}
 }

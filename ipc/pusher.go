@@ -229,6 +229,23 @@ func (p *Pusher) Note(ctx context.Context, text string) error {
 	return errors.Join(errs...)
 }
 
+// ShowRDB shows the report database at path in every target's current
+// view (KLayout's marker browser), replacing the one lywatch showed there
+// before. The error joins the targets' errors.
+func (p *Pusher) ShowRDB(ctx context.Context, path string) ([]*RDBInfo, error) {
+	var out []*RDBInfo
+	var errs []error
+	for _, addr := range p.targets() {
+		info, err := p.client(addr).ShowRDB(ctx, path)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, info)
+	}
+	return out, errors.Join(errs...)
+}
+
 func (p *Pusher) pushOne(ctx context.Context, addr string, l *Layout, opt PushOptions) (t TargetReport) {
 	c := p.client(addr)
 	t.Addr = c.Address()

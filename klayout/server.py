@@ -820,6 +820,42 @@ class Viewer(object):
             raise RuntimeError("no view open")
         return view
 
+    def show_rdb(self, path):
+        """Loads the report database at path (absolute, checked by the
+        Guard) into the current view and shows it in the marker browser,
+        replacing the one lywatch showed there before (the same file, or
+        one lywatch wrote): one per view, never piled up."""
+        view = self.view()
+        rdb = pya.ReportDatabase("lywatch")
+        rdb.load(path)
+        index = None
+        for i in range(view.num_rdbs()):
+            old = view.rdb(i)
+            if _same_file(old.filename(), path) or (old.generator or "").startswith("lywatch"):
+                index = i
+                break
+        if index is None:
+            index = view.add_rdb(rdb)
+        else:
+            view.replace_rdb(index, rdb)
+        ci = view.active_cellview_index()
+        view.show_rdb(index, ci if ci >= 0 else 0)
+        return self._rdb_info(view, index)
+
+    @staticmethod
+    def _rdb_info(view, index):
+        rdb = view.rdb(index)
+        cats = [{"name": c.name(), "items": c.num_items()} for c in rdb.each_category()]
+        return {"index": index, "name": rdb.name(), "file": rdb.filename(),
+                "generator": rdb.generator, "items": rdb.num_items(), "categories": cats}
+
+    def rdbs(self):
+        """The report databases of the current view (none without one)."""
+        view = _main_window().current_view()
+        if view is None:
+            return {"rdbs": []}
+        return {"rdbs": [self._rdb_info(view, i) for i in range(view.num_rdbs())]}
+
     def zoom(self, box):
         view = self.view()
         view.zoom_box(pya.DBox(float(box[0]), float(box[1]), float(box[2]), float(box[3])))
@@ -1129,6 +1165,8 @@ class Connection(object):
                 raise RuntimeError("klive requests are answered from this machine only; use lywatch's protocol and token")
             path = self.server.guard.readable("load", req.get("gds"))
             res = self.server.viewer.load(path, "reload" if req.get("keep_position", True) else "new")
+            if req.get("lyrdb"):
+                self.server.viewer.show_rdb(self.server.guard.readable("load", req.get("lyrdb")))
             self.send_json({
                 "version": SERVER_VERSION,
                 "klayout_version": klayout_version().replace("KLayout ", ""),
@@ -1414,6 +1452,8 @@ class Server(object):
         res["instance"] = self.instance
         if payload is not None:
             res["source"] = req.get("path")
+        if req.get("lyrdb"):
+            res["rdb"] = self.viewer.show_rdb(self.guard.readable("load", req.get("lyrdb")))
         return res
 
     def load_partial(self, req, payload, extra):
@@ -1502,6 +1542,13 @@ class Server(object):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
+
+    def cmd_rdb(self, req):
+        """Shows the report database at path in the current view, replacing
+        the one lywatch showed before; with no path, lists the view's."""
+        if req.get("path"):
+            return self.viewer.show_rdb(self.guard.readable("rdb", req.get("path")))
+        return self.viewer.rdbs()
 
     def cmd_cells(self, req):
         """Every cell of a view's layout with its shapes per layer, its
@@ -1628,6 +1675,7 @@ COMMANDS = {
     "quit": Server.cmd_quit,
     "note": Server.cmd_note,
     "cells": Server.cmd_cells,
+    "rdb": Server.cmd_rdb,
 }
 
 

@@ -78,6 +78,9 @@ func recordedKey(m *session.Manifest) *buildKey {
 // site-packages come from recorded while its files are unchanged; the
 // packages are read again where recorded lists them.
 func (p *Pipeline) currentKey(ctx context.Context, t project.Target, recorded *buildKey) (*buildKey, error) {
+	if t.Home != nil {
+		t = *t.Home // redirected: the session knows the target as configured
+	}
 	k := &buildKey{Command: t.Command, Env: buildEnv(p.environ())}
 	k.Dir, _ = relAny(p.proj.Root, p.proj.Dir)
 	if t.Output != "" {

@@ -24,7 +24,14 @@
 //	    in that list.
 //	  - Status, Why and Graph answer `lywatch session show`, `why` and
 //	    `graph` from the same graph and session the loop uses: there is one
-//	    invalidation engine and one rule for which factory made a cell.
+//	    invalidation engine and one rule for which factory made a cell
+//	    (FactoryRule hands it to the layout comparisons).
+//	  - Check is the cycle run once without a watcher (`lywatch check`):
+//	    the session read-only, the builds redirected into a folder of their
+//	    own (Redirect), each layout compared with its reference by package
+//	    geomdiff. CheckSession says what is stale without building. With
+//	    Options.DiffDir, the diff stage shows each build's XOR with the
+//	    previous good layout in KLayout (`--show-diff`).
 //
 // The pipeline knows nothing of flags or terminal wording; package loop
 // schedules it, and cmd/lywatch prints it.

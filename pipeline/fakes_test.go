@@ -90,6 +90,10 @@ func (s *fakeStore) RestoreLayout(_ context.Context, target string, _ *session.M
 	return os.WriteFile(dst, b, 0o644)
 }
 
+func (s *fakeStore) LayoutBytes(_ context.Context, target string, _ *session.Manifest) ([]byte, error) {
+	return os.ReadFile(s.LayoutPath(target))
+}
+
 func (s *fakeStore) SaveDependencies(session.Dependencies) error { return nil }
 
 // fakePusher records what it was asked to show.

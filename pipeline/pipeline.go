@@ -29,6 +29,9 @@ type Store interface {
 	// RestoreLayout makes dst hold a target's stored layout, checked
 	// against its manifest before anything is written.
 	RestoreLayout(ctx context.Context, target string, m *session.Manifest, dst string) error
+	// LayoutBytes returns a target's stored layout, checked against its
+	// manifest.
+	LayoutBytes(ctx context.Context, target string, m *session.Manifest) ([]byte, error)
 	// SaveDependencies records which target's layout uses which others'.
 	SaveDependencies(d session.Dependencies) error
 }
@@ -68,6 +71,16 @@ type Options struct {
 	// elsewhere), whenever the graph learns of new ones; *watcher.Watcher
 	// is one.
 	Inputs Inputs
+	// ReadOnly reads the session and never writes it: nothing is saved
+	// (lywatch check, and lywatch --once beside a loop that holds the
+	// session). Store is then one opened with session.OpenReadOnly.
+	ReadOnly bool
+	// DiffDir, when set, turns on the diff stage (lywatch --show-diff):
+	// each good build is compared with the target's previous good layout
+	// by KLayout's XOR and the result shown in KLayout as a report
+	// database. The folder keeps those layouts and report databases; the
+	// caller makes it and removes it.
+	DiffDir string
 	// Logf receives warnings and one-time notes; nil drops them.
 	Logf func(format string, args ...any)
 	// Stop is called when the pipeline cannot go on: another lywatch took
@@ -97,6 +110,10 @@ type Pipeline struct {
 
 	keyMu sync.Mutex
 	built map[string]*buildKey // target key -> what it is built with now
+	// readOnly: the session is read, never saved into.
+	readOnly bool
+	// diffDir is Options.DiffDir.
+	diffDir string
 
 	graphOnce sync.Once // LoadGraph
 
@@ -167,6 +184,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	}
 	p := &Pipeline{
 		proj: o.Project, store: o.Store, push: o.Pusher, logf: o.Logf, stop: o.Stop, base: o.Baseline, env: o.Environ, built: map[string]*buildKey{}, in: o.Inputs, roots: map[string]bool{},
+		readOnly: o.ReadOnly, diffDir: o.DiffDir,
 		changes: map[string]session.File{}, pending: map[string]*pendingTarget{},
 		layouts: map[string]layoutState{}, manifests: map[string]*session.Manifest{}, fresh: map[string]bool{},
 		settled: map[string]int64{}, saved: map[string]int64{},

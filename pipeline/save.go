@@ -23,7 +23,7 @@ func (saveStage) name() string { return "save" }
 
 func (s saveStage) run(ctx context.Context, b *built) (string, error) {
 	p := s.p
-	if p.store == nil || b.lib == nil {
+	if p.store == nil || p.readOnly || b.lib == nil {
 		return "", errQuiet
 	}
 	m, err := p.manifest(b)

@@ -63,12 +63,13 @@ var errQuiet = errors.New("quiet")
 // afterBuild declares the stages after a good build, in order: the
 // stages of a step run side by side, a step starts when the one before
 // it is done, and a failed stage stops the steps after its own. Showing
-// never waits for saving: the push and the save run side by side.
+// never waits for saving: the push and the save run side by side; the diff
+// (--show-diff) runs after both, as it needs the time of a KLayout.
 func (p *Pipeline) afterBuild() [][]stage {
 	return [][]stage{
-		{readStage{p}, traceStage{p}},
+		{readStage{p}, traceStage{p}, keepPreviousStage{p}},
 		{pushStage{p}, saveStage{p}},
-		{historyStage{p}},
+		{historyStage{p}, diffStage{p}},
 	}
 }
 
@@ -76,7 +77,7 @@ func (p *Pipeline) afterBuild() [][]stage {
 // without a build: its output is restored from the cache, then pushed.
 func (p *Pipeline) fromCache() [][]stage {
 	return [][]stage{
-		{restoreStage{p}},
+		{restoreStage{p}, keepPreviousStage{p}},
 		{pushStage{p}},
 	}
 }

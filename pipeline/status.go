@@ -37,6 +37,12 @@ type Staleness struct {
 	Files     []string `json:"files"`
 	Factories []string `json:"factories"`
 	Cells     []string `json:"cells"`
+	// Reaches is true when the changes reach the target (its build would
+	// run): false when they change only code the target does not use.
+	Reaches bool `json:"reaches"`
+	// Chain goes from an edit to the target, one step a line, when the
+	// changes reach it (depgraph.Invalidation.Explain).
+	Chain []string `json:"chain,omitempty"`
 	// Error says why the graph could not tell (everything is then stale).
 	Error string `json:"error,omitempty"`
 }
@@ -88,7 +94,7 @@ func SessionStatus(ctx context.Context, proj *project.Project, only ...string) (
 // staleness catches the graph saved with a target's last good build up
 // with its changed files, as the loop's restore does.
 func staleness(ctx context.Context, st Store, gopts depgraph.Options, root string, t session.TargetStatus) *Staleness {
-	s := &Staleness{Files: []string{}, Factories: []string{}, Cells: []string{}}
+	s := &Staleness{Files: []string{}, Factories: []string{}, Cells: []string{}, Reaches: true}
 	for _, c := range t.Changed {
 		s.Files = append(s.Files, c.Path)
 	}
@@ -112,6 +118,10 @@ func staleness(ctx context.Context, st Store, gopts depgraph.Options, root strin
 	if err != nil {
 		s.Error = err.Error()
 		return s
+	}
+	s.Reaches = slices.Contains(inv.Targets, t.Target)
+	if s.Reaches {
+		s.Chain = inv.Explain(t.Target)
 	}
 	s.Factories = append(s.Factories, inv.Factories...)
 	for _, c := range inv.Cells {

@@ -70,6 +70,13 @@ type Target struct {
 	Timeout time.Duration
 	// Warm runs the builds in a warm worker that keeps the interpreter.
 	Warm bool
+	// Reference is the layout `lywatch check` compares Output with ("":
+	// none).
+	Reference string
+	// Home is the target as configured when its output was redirected
+	// into a folder of its own (lywatch check, --once beside a loop): the
+	// session knows the target by what Home says it builds.
+	Home *Target
 }
 
 // Key is the name the session and the graph know the target by.
@@ -184,7 +191,7 @@ func targets(cfg *config.Config, dir string) []Target {
 		if len(cfg.Command) == 0 {
 			return nil
 		}
-		return []Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(dir, cfg.Entry, cfg.Command), Timeout: cfg.Timeout, Warm: cfg.Warm}}
+		return []Target{{Command: cfg.Command, Output: cfg.Output, Entry: entries(dir, cfg.Entry, cfg.Command), Timeout: cfg.Timeout, Warm: cfg.Warm, Reference: cfg.Reference}}
 	}
 	out := make([]Target, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
@@ -200,7 +207,7 @@ func targets(cfg *config.Config, dir string) []Target {
 		if cfg.WarmFromFlag {
 			warm = cfg.Warm
 		}
-		out = append(out, Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: entry, Timeout: t.Timeout, Warm: warm})
+		out = append(out, Target{Name: t.Name, Command: cmd, Output: t.Output, Entry: entry, Timeout: t.Timeout, Warm: warm, Reference: t.Reference})
 	}
 	return out
 }

@@ -130,3 +130,20 @@ func TestWithin(t *testing.T) {
 		}
 	}
 }
+
+// Each target carries its reference layout: the single target the
+// top-level key's, named targets their own.
+func TestReference(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Dir, cfg.Watch = dir, []string{dir}
+	cfg.Command, cfg.Output, cfg.Reference = []string{"make"}, "out.gds", "ref/out.gds"
+	if p := resolve(t, cfg, Options{}); len(p.Targets) != 1 || p.Targets[0].Reference != "ref/out.gds" {
+		t.Errorf("single target: %+v", p.Targets)
+	}
+	cfg.Targets = []config.Target{{Name: "a", Reference: "ref/a.gds"}, {Name: "b"}}
+	p := resolve(t, cfg, Options{})
+	if p.Targets[0].Reference != "ref/a.gds" || p.Targets[1].Reference != "" {
+		t.Errorf("named targets: %+v", p.Targets)
+	}
+}

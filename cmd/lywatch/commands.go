@@ -31,6 +31,7 @@ func commands() []command {
 		{"graph", "graph [--json|--dot]", "print the dependency graph of the factories", nil, runGraph},
 		{"why", "why NAME", "explain what NAME depends on and why it is stale", nil, runWhy},
 		{"session", "session show|save|clear|hash", "inspect and manage the saved session", []string{"show", "save", "clear", "hash"}, runSession},
+		{"check", "check [--session] [--update]", "rebuild what changes reach, compare with the reference layouts (pre-commit, CI)", nil, runCheck},
 		{"history", "history [--target T] [--json]", "list the layouts of the good builds, with why and what changed", nil, runHistory},
 		{"replay", "replay [--step] [--gif FILE]", "show the history again in KLayout, or as a GIF (--gif)", nil, runReplay},
 		{"version", "version", "print lywatch's version", nil, runVersion},

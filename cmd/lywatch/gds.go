@@ -11,6 +11,9 @@ import (
 const gdsUsage = `Usage:
   lywatch gds info FILE [--json]      database unit, top cells, per-cell hashes and counts
   lywatch gds diff A B [--json]       compare two layouts; exit 0 equal, 1 different, 2 error
+  lywatch gds diff A B --xor [--tolerance DBU] [--rdb FILE] [--show]
+                                      compare their geometry with KLayout's XOR (--show: push B
+                                      into KLayout with the XOR in the marker browser)
   lywatch gds gzip IN OUT [--level N] rewrite a layout as .gds.gz (or .gds), with lywatch's writer
 `
 

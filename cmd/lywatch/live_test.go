@@ -265,7 +265,8 @@ func TestSecondLywatchInTheSameCheckoutRefuses(t *testing.T) {
 	dir, layout, _, rec := setup(t)
 	r := startRun(t, dir, lywatchArgs(dir, layout, rec, ""))
 	rec.pushes(1 * time.Second) // the first one is up
-	code, _, errb := runCmd(t, append([]string{"--once"}, lywatchArgs(dir, layout, rec, "")...)...)
+	// A second live loop is refused (--once is not: see once_test.go).
+	code, _, errb := runCmd(t, lywatchArgs(dir, layout, rec, "")...)
 	r.stop()
 	if code != exitError || !strings.Contains(errb, "in use by another lywatch: pid ") {
 		t.Fatalf("second lywatch: code %d, stderr %q; want a refusal naming the holder", code, errb)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/fatih/color"
@@ -16,6 +17,7 @@ import (
 	"github.com/lywatch/lywatch/pipeline"
 	"github.com/lywatch/lywatch/project"
 	"github.com/lywatch/lywatch/runner"
+	"github.com/lywatch/lywatch/session"
 	"github.com/lywatch/lywatch/tracing"
 	"github.com/lywatch/lywatch/watcher"
 )
@@ -76,15 +78,43 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 			w.IgnorePath(proj.SessionDir)
 		}
 	}
-	store, err := pipeline.OpenSession(proj, append([]string{"lywatch"}, args...))
-	if err != nil {
+	var store pipeline.Store
+	own, err := pipeline.OpenSession(proj, append([]string{"lywatch"}, args...))
+	readOnly := false
+	switch {
+	case err != nil && cfg.Once && errors.Is(err, session.ErrLocked):
+		// --once beside a running loop: see once.go.
+		b, oerr := openBesideLoop(proj, err)
+		if oerr != nil {
+			return e.errorf("%v", oerr)
+		}
+		defer b.store.Close()
+		logf("%s", b.note(err))
+		proj, store, pusher, readOnly = b.proj, b.store, nil, true
+	case err != nil:
 		if w != nil {
 			w.Close()
 		}
 		return e.errorf("%v", err)
+	case own != nil:
+		defer own.Close()
+		store = own
 	}
-	if store != nil {
-		defer store.Close()
+	diffDir := ""
+	if cfg.ShowDiff {
+		// Inside the project: KLayout's server reads report databases
+		// only from the project's folders.
+		base := proj.SessionDir
+		if base == "" {
+			base = filepath.Join(proj.Dir, "build")
+		}
+		if err := os.MkdirAll(base, 0o777); err != nil {
+			return e.errorf("--show-diff: %v", err)
+		}
+		if diffDir, err = os.MkdirTemp(base, "diff-"); err != nil {
+			return e.errorf("--show-diff: %v", err)
+		}
+		defer os.RemoveAll(diffDir)
 	}
 	var baseline map[string]string
 	if w != nil {
@@ -95,7 +125,8 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	var stopped error // why the pipeline could not go on
 	trace := &pipeline.TraceOptions{Off: cfg.TraceFrames == 0, Limits: tracing.Limits{Frames: cfg.TraceFrames, Bytes: cfg.TraceBytes}}
 	p, err := pipeline.Open(ctx, pipeline.Options{
-		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Once, Logf: logf, Baseline: baseline,
+		Project: proj, Store: store, Pusher: pusher, NoInitial: cfg.NoInitial, Rebuild: cfg.Force, ReadOnly: readOnly, DiffDir: diffDir,
+		Logf: logf, Baseline: baseline,
 		Stop:   func(err error) { stopped = err; cancel() },
 		Inputs: inputs(w),
 		Trace:  trace,

@@ -130,7 +130,13 @@ func (l *live) dump() string {
 // failure message.
 func waitUntil(t *testing.T, what string, cond func() bool, detail ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	waitFor(t, 10*time.Second, what, cond, detail...)
+}
+
+// waitFor is waitUntil with a deadline of its own.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool, detail ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			msg := ""

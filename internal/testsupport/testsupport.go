@@ -59,6 +59,14 @@ func KLayout(t testing.TB) string {
 	return lookPathOrSkip(t, "klayout", "klayout")
 }
 
+// PreCommit returns the path of pre-commit (https://pre-commit.com, Debian's
+// package pre-commit), with the skip/fail rule of KLayout.
+func PreCommit(t testing.TB) string {
+	t.Helper()
+	lookPathOrSkip(t, "git", "git")
+	return lookPathOrSkip(t, "pre-commit", "pre-commit")
+}
+
 // lookPathOrSkip returns the path of the program bin. Where it is missing the
 // test is skipped, or fails when RequireKLayoutEnv is set; either way the
 // message names the Debian package to install.
