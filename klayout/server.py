@@ -139,14 +139,38 @@ def _inside(path, root):
         return False
 
 
+def _remove_stale_folders():
+    """Removes the folders of servers whose KLayout is gone (killed, so
+    it could not remove its own): lywatch-server-PID-* in the temporary
+    folder, for a PID no process has."""
+    import glob
+    import shutil
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), "lywatch-server-*-*")):
+        try:
+            pid = int(os.path.basename(d).split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except Exception:
+            pass
+
+
 class Guard(object):
     """Who may do what: the token check, the folders that paths in requests
     are confined to, and the bounds on sizes."""
 
-    def __init__(self, token, allow):
+    def __init__(self, token, allow, image_dir=None):
         self.token = token
         self.roots = []
-        self.image_dir = tempfile.mkdtemp(prefix="lywatch-images-")
+        # Where save_image may write besides the allowed folders: the
+        # server's own, removed when it stops (made here for a Guard of
+        # its own: a test's).
+        self.image_dir = image_dir or tempfile.mkdtemp(prefix="lywatch-images-")
         for root in allow:
             self.allow(root)
 
@@ -1248,8 +1272,16 @@ class Server(object):
         self.discovery = ""
         self.started = time.time()
         self.instance = secrets.token_hex(8)  # tells a restarted KLayout from the one before
-        self.spool_dir = tempfile.mkdtemp(prefix="lywatch-server-")  # payloads and the layouts they carried
-        self.guard = Guard(None, self.settings.allow)
+        # One folder of the server's own: payloads and the layouts they
+        # carried, and the images save_image writes; removed when KLayout
+        # quits, and by the next server when KLayout was killed.
+        _remove_stale_folders()
+        self.own_dir = tempfile.mkdtemp(prefix="lywatch-server-%d-" % os.getpid())
+        self.spool_dir = os.path.join(self.own_dir, "spool")
+        os.mkdir(self.spool_dir, 0o700)
+        images = os.path.join(self.own_dir, "images")
+        os.mkdir(images, 0o700)
+        self.guard = Guard(None, self.settings.allow, images)
 
     def start(self):
         try:
@@ -1296,7 +1328,7 @@ class Server(object):
 
     def stop(self):
         import shutil
-        shutil.rmtree(self.spool_dir, ignore_errors=True)
+        shutil.rmtree(self.own_dir, ignore_errors=True)
         path = self.discovery
         if not path:
             return

@@ -26,6 +26,13 @@ func TestRedirect(t *testing.T) {
 		{Name: "a/b", Output: "/tmp/x/a_b/out.gds", Command: []string{"make", "/tmp/x/a_b/out.gds"}},
 		{Name: "none", Command: []string{"true", "build/chip.gds.bak"}},
 	}
+	for i, tg := range got.Targets {
+		// A redirected target keeps the one it stands for (the session key).
+		if home := tg.Home; tg.Output != "" && (home == nil || !reflect.DeepEqual(*home, proj.Targets[i])) {
+			t.Errorf("%s: home %+v, want the target as configured", tg.Name, home)
+		}
+		got.Targets[i].Home = nil
+	}
 	if !reflect.DeepEqual(got.Targets, want) {
 		t.Errorf("got  %+v\nwant %+v", got.Targets, want)
 	}

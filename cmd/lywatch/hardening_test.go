@@ -198,7 +198,7 @@ func TestOutputIsReadOnce(t *testing.T) {
 	// Two layouts of a few MB each, so that reading one takes a while.
 	big := func(name string, layer int16) string {
 		lib := &gds.Library{Name: "LIB", UserUnit: 0.001, DBU: 1e-9, Cells: []*gds.Cell{{Name: "TOP"}}}
-		for i := range 100000 {
+		for i := range 30000 {
 			x := int32(i) * 30
 			lib.Cells[0].Shapes = append(lib.Cells[0].Shapes, gds.Shape{Kind: gds.Boundary, Layer: layer,
 				XY: []gds.Point{{X: x, Y: 0}, {X: x, Y: 20}, {X: x + 20, Y: 20}, {X: x + 20, Y: 0}, {X: x, Y: 0}}})
@@ -215,7 +215,8 @@ func TestOutputIsReadOnce(t *testing.T) {
 	// The daemon swaps A and B in (atomically) as fast as it can, from
 	// before the build ends (it sleeps a little after starting it) until
 	// the test is over.
-	daemon := `setsid sh -c 'while [ ! -e "` + stop + `" ]; do cp "` + b + `" "` + out + `.b" && mv "` + out + `.b" "` + out + `"; cp "` + a + `" "` + out + `.a" && mv "` + out + `.a" "` + out + `"; done; touch "` + stop + `.done"' </dev/null >/dev/null 2>&1 &`
+	// It stops by itself after 60 s, should the test not get to say so.
+	daemon := `setsid sh -c 'end=$(($(date +%s) + 60)); while [ ! -e "` + stop + `" ] && [ $(date +%s) -lt $end ]; do cp "` + b + `" "` + out + `.b" && mv "` + out + `.b" "` + out + `"; cp "` + a + `" "` + out + `.a" && mv "` + out + `.a" "` + out + `"; done; touch "` + stop + `.done"' </dev/null >/dev/null 2>&1 &`
 	// stopDaemon ends the daemon and waits until it has.
 	running := false
 	stopDaemon := func() {
@@ -231,7 +232,7 @@ func TestOutputIsReadOnce(t *testing.T) {
 	t.Cleanup(stopDaemon)
 	t.Chdir(dir)
 	for i := range 5 {
-		code, o, errb := runCmd(t, "--once", "--no-config", "--no-push", "--output", out, "--", "sh", "-c", "mkdir -p build && cp \""+a+"\" \""+out+"\"; "+daemon+" sleep 0.1")
+		code, o, errb := runCmd(t, "--once", "--force", "--no-config", "--no-push", "--output", out, "--", "sh", "-c", "mkdir -p build && cp \""+a+"\" \""+out+"\"; "+daemon+" sleep 0.1")
 		running = true
 		if code != exitOK {
 			t.Fatalf("run %d: %d\n%s%s", i, code, o, errb)

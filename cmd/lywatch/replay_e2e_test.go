@@ -84,7 +84,8 @@ func (p *replayProject) build(traced bool) loop.Report {
 		script = filepath.Join(p.traceDir, "build_traced.py")
 		extra = []string{"-rd", "pdk=" + p.dir}
 	}
-	args := []string{"--no-config", "--no-color", "--once", "--json", "--watch", p.dir, "--output", p.chip, "--klayout", p.gui.Addr,
+	// --force: a build every time, also of sources the session serves.
+	args := []string{"--no-config", "--no-color", "--once", "--force", "--json", "--watch", p.dir, "--output", p.chip, "--klayout", p.gui.Addr,
 		"--", p.kl, "-b", "-r", script, "-rd", "out=" + p.chip}
 	code, out, errb := runCmd(p.t, append(args, extra...)...)
 	if code != exitOK {

@@ -56,11 +56,23 @@ class Settings:
     max_payload = 50
 
 
+def _scratch():
+    """One folder for every FakeServer of the run, removed at its end."""
+    import atexit
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="lywatch-feed-test-")
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
+SCRATCH = _scratch()
+
+
 class FakeServer:
     def __init__(self, lyipc=True):
-        import tempfile
-        self.spool_dir = tempfile.mkdtemp()
-        self.guard = srv.Guard(TOKEN, [])
+        self.spool_dir = SCRATCH
+        self.guard = srv.Guard(TOKEN, [], SCRATCH)
         self.settings = Settings()
         self.settings.lyipc = lyipc
 
