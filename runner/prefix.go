@@ -17,7 +17,8 @@ type prefixer struct {
 	mu             *sync.Mutex
 	stdout, stderr io.Writer
 	outTag, errTag string
-	last           string // the last line with text, either stream
+	lastOut        string // the last line with text on stdout
+	lastErr        string // and on stderr
 }
 
 func newPrefixer(mu *sync.Mutex, stdout, stderr io.Writer, label string, on bool) *prefixer {
@@ -84,7 +85,11 @@ func (p *prefixer) write(isErr bool, line []byte, complete bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t := strings.TrimSpace(string(line)); t != "" {
-		p.last = t
+		if isErr {
+			p.lastErr = t
+		} else {
+			p.lastOut = t
+		}
 	}
 	w, tag := p.stdout, p.outTag
 	if isErr {
@@ -99,11 +104,16 @@ func (p *prefixer) write(isErr bool, line []byte, complete bool) {
 	w.Write(buf)
 }
 
-// lastLine returns the last line with text the build printed.
+// lastLine returns the last line with text the build printed on stderr
+// (where a traceback goes), else on stdout. The two streams are read side
+// by side, so which of them printed last is not known.
 func (p *prefixer) lastLine() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.last
+	if p.lastErr != "" {
+		return p.lastErr
+	}
+	return p.lastOut
 }
 
 // abandon sends whatever is read from now on to nothing, and writes msg

@@ -103,8 +103,8 @@ type Result struct {
 	TimedOut bool
 	// Err is set when the build could not be started or cleaned up.
 	Err error
-	// LastLine is the last line with text the build printed (a Python
-	// traceback's exception, say), trimmed.
+	// LastLine is the last line with text the build printed on stderr (a
+	// Python traceback's exception, say), else on stdout, trimmed.
 	LastLine string
 	// Worker says how a Worker ran the build: WorkerWarm in an
 	// interpreter kept from an earlier build, WorkerNew in one started for
