@@ -34,7 +34,8 @@ class Server:
 
     def status(self):
         self.id += 1
-        self.f.write((json.dumps({"id": self.id, "cmd": "status"}) + "\n").encode())
+        req = {"id": self.id, "cmd": "status", "token": os.environ["LYWATCH_TOKEN"]}
+        self.f.write((json.dumps(req) + "\n").encode())
         self.f.flush()
         rep = json.loads(self.f.readline())
         if not rep.get("ok"):

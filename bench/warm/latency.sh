@@ -36,7 +36,11 @@ for tool in go klayout python3; do
   command -v "$tool" >/dev/null || { echo "latency.sh: $tool is needed" >&2; exit 1; }
 done
 (cd "$root" && go build -o "$work/lywatch" ./cmd/lywatch)
-export HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache"
+export HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache" XDG_CONFIG_HOME="$work/home/.config"
+unset LYWATCH_TOKEN
+mkdir -p "$HOME"
+LYWATCH_TOKEN=$("$work/lywatch" klayout token)  # every request carries it (driver.py too)
+export LYWATCH_TOKEN
 mkdir -p "$HOME"
 
 if [ -z "${DISPLAY:-}" ]; then
