@@ -89,7 +89,8 @@ for t in "${tools[@]}"; do
   ok=0
   for w in 1 2 3 4 5 6; do
     sleep 1
-    printf '# warm up %d\n' "$w" >>"$work/$t/tree/${rel[0]}"
+    # Code, not a comment: lywatch builds nothing for a comment.
+    printf 'WARM_UP = %d\n' "$w" >>"$work/$t/tree/${rel[0]}"
     if wait_for_build "$work/$t/builds.log"; then ok=1; break; fi
   done
   if [ $ok = 1 ]; then ready+=("$t"); else echo "$t: never built; output:" >&2; cat "$work/$t/out" >&2; fi
