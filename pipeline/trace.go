@@ -99,6 +99,21 @@ func (p *Pipeline) Close() error {
 	return err
 }
 
+// Idle is what the loop does when it goes back to waiting: the cycle's
+// trace channel is closed, off the path of the next save, and a KLayout
+// that came back while the cycle ran is shown the last good layout.
+func (p *Pipeline) Idle(ctx context.Context) {
+	if p.tracer != nil {
+		p.tracer.mu.Lock()
+		if p.tracer.ch != nil {
+			p.tracer.ch.End()
+		}
+		p.tracer.cycle = nil
+		p.tracer.mu.Unlock()
+	}
+	go p.Reshow(ctx)
+}
+
 // TraceView returns the file a target's trace frames are shown from:
 // one path per target, so KLayout reloads it keeping its view, in the
 // session folder (which no watcher follows), else in the channel's.

@@ -59,6 +59,8 @@ type Channel struct {
 
 	mu  sync.Mutex
 	cur *Cycle
+	// retiring counts the ended cycles still being torn down.
+	retiring sync.WaitGroup
 }
 
 // Open makes a channel in a new temporary folder, outside every project
@@ -94,7 +96,34 @@ func (c *Channel) Close() error {
 	if cur != nil {
 		cur.stop()
 	}
+	c.retiring.Wait()
 	return os.RemoveAll(c.dir)
+}
+
+// End ends the current cycle, if any, and removes its folder, in the
+// background: call it when the builds of the cycle are done, so that the
+// next Begin, on the path from a save to its build, has nothing to tear
+// down.
+func (c *Channel) End() {
+	c.mu.Lock()
+	cur := c.cur
+	c.cur = nil
+	c.mu.Unlock()
+	c.retire(cur)
+}
+
+// retire stops cy, if any, and removes its folder in the background;
+// Close waits for it.
+func (c *Channel) retire(cy *Cycle) {
+	if cy == nil {
+		return
+	}
+	c.retiring.Add(1)
+	go func() {
+		defer c.retiring.Done()
+		cy.stop()
+		os.RemoveAll(cy.dir)
+	}()
 }
 
 // Begin starts cycle n: a folder for each target key, the environment
@@ -111,10 +140,9 @@ func (c *Channel) Begin(ctx context.Context, n int, targets []string, show func(
 	prev := c.cur
 	c.cur = nil
 	c.mu.Unlock()
-	if prev != nil {
-		prev.stop()
-		os.RemoveAll(prev.dir)
-	}
+	// Off the path from a save to its build: the next cycle's folder is
+	// another, so the old one can go while the build starts.
+	c.retire(prev)
 	dir := filepath.Join(c.dir, "cycles", strconv.Itoa(n))
 	for _, t := range targets {
 		if !filepath.IsLocal(t) || filepath.Base(t) != t {

@@ -254,12 +254,19 @@ func TestBeginEnvironment(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ch.PythonPath(), ModuleName, "__init__.py")); err != nil {
 		t.Error(err)
 	}
-	// The next cycle removes this one's folder.
+	// The next cycle removes this one's folder (in the background).
 	if _, _, err := ch.Begin(context.Background(), 4, []string{"a"}, nil, getenv); err != nil {
 		t.Fatal(err)
 	}
+	ch.retiring.Wait()
 	if _, err := os.Stat(filepath.Join(ch.Dir(), "cycles", "3")); !os.IsNotExist(err) {
 		t.Errorf("cycle 3's folder is left: %v", err)
+	}
+	// End, when the loop goes idle, removes the current cycle's folder.
+	ch.End()
+	ch.retiring.Wait()
+	if _, err := os.Stat(filepath.Join(ch.Dir(), "cycles", "4")); !os.IsNotExist(err) {
+		t.Errorf("End left cycle 4's folder: %v", err)
 	}
 	if err := ch.Close(); err != nil {
 		t.Fatal(err)

@@ -172,7 +172,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	// give it back as soon as the loop waits (idle: about 30 MB, not 47).
 	o.Hooks.Idle = func() {
 		go debug.FreeOSMemory()
-		go p.Reshow(ctx) // a KLayout that came back while a cycle ran
+		p.Idle(ctx) // the cycle's trace closed, a KLayout that came back shown
 	}
 	if pusher != nil && !cfg.Once {
 		// A KLayout started or restarted while lywatch waits is shown
