@@ -34,17 +34,42 @@ func newCycle(ctx context.Context, dir string, targets []string, l Limits, show 
 	if show == nil {
 		return cy
 	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return cy // nothing shown live; Take still finds every frame
-	}
-	for _, t := range targets {
-		w.Add(filepath.Join(dir, t))
-	}
+	// The watcher starts beside the build, off the path from a save to
+	// it (making one takes a millisecond or two); the records written
+	// before it watched are read when it starts.
 	cy.wg.Add(2)
-	go func() { defer cy.wg.Done(); defer w.Close(); cy.watch(ctx, w) }()
+	go func() {
+		defer cy.wg.Done()
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			return // nothing shown live; Take still finds every frame
+		}
+		defer w.Close()
+		for _, t := range targets {
+			w.Add(filepath.Join(dir, t))
+		}
+		cy.catchUp(targets)
+		cy.watch(ctx, w)
+	}()
 	go func() { defer cy.wg.Done(); cy.showLoop(ctx) }()
 	return cy
+}
+
+// catchUp reads the records already in the targets' folders: those
+// written before the watcher was there (offer keeps the newest of each
+// target, whatever the order).
+func (cy *Cycle) catchUp(targets []string) {
+	for _, t := range targets {
+		ents, err := os.ReadDir(filepath.Join(cy.dir, t))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if f, ok := cy.read(t, e.Name()); ok && cy.within(t, f) {
+				cy.offer(f)
+			}
+		}
+	}
 }
 
 // watch reads each record as it appears.
