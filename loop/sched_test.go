@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -158,9 +157,7 @@ touch "$LYWATCH_TARGET.gds"`
 // worker (the second is warm), and quitting the loop leaves no worker
 // process, by pid.
 func TestWarmTargetsKeepTheirWorkers(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	testsupport.Python3(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "build.py"), []byte("import os\nprint('pid', os.getpid())\nopen('out.gds', 'w').write('x')\n"), 0o644); err != nil {
 		t.Fatal(err)

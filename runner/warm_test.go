@@ -5,7 +5,6 @@ package runner
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -17,14 +16,11 @@ import (
 	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
-// python3 returns the python3 on PATH, or skips the test.
+// python3 returns the python3 on PATH, or skips the test (fails it where
+// testsupport.RequireKLayoutEnv is set, as in CI).
 func python3(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed (apt-get install python3)")
-	}
-	return p
+	return testsupport.Python3(t)
 }
 
 // writeTree writes files (slash paths relative to dir) and returns dir.
