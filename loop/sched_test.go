@@ -3,9 +3,11 @@ package loop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -153,31 +155,65 @@ touch "$LYWATCH_TARGET.gds"`
 	}
 }
 
-// TestWarmTargetsKeepTheirWorkers: a warm target's builds run in one
-// worker (the second is warm), and quitting the loop leaves no worker
-// process, by pid.
+// TestWarmTargetsKeepTheirWorkers: warm workers are per target. Two warm
+// targets build in two workers, one each (two pids), and each target's
+// builds after the first run warm in its own worker, cycle after cycle;
+// quitting the loop leaves no worker process, by pid.
 func TestWarmTargetsKeepTheirWorkers(t *testing.T) {
 	testsupport.Python3(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "build.py"), []byte("import os\nprint('pid', os.getpid())\nopen('out.gds', 'w').write('x')\n"), 0o644); err != nil {
+	build := "import os, sys\nprint('pid', sys.argv[1], os.getpid())\nopen(sys.argv[1] + '.gds', 'w').write('x')\n"
+	if err := os.WriteFile(filepath.Join(dir, "build.py"), []byte(build), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	target := func(name string) Target {
+		return Target{Name: name, Command: []string{"python3", "build.py", name}, Output: filepath.Join(dir, name+".gds"), Warm: true}
+	}
 	h := start(t, "", func(o *Options) {
-		o.Targets = []Target{{Command: []string{"python3", "build.py"}, Output: filepath.Join(dir, "out.gds"), Warm: true}}
+		o.Targets = []Target{target("a"), target("b")}
 		o.Runner.Dir = dir
 		o.WarmRoots = []string{dir}
+		o.Root = dir
+		o.Jobs = 2
 	})
-	waitFor(t, "the first build", func() bool { return strings.Contains(h.out.String(), "ok (new worker)") })
-	h.src.send(t, filepath.Join(dir, "build.py"))
-	waitFor(t, "the second build", func() bool { return strings.Contains(h.out.String(), "ok (warm)") })
-	pids := regexp.MustCompile(`pid (\d+)`).FindAllStringSubmatch(h.out.String(), -1)
-	if len(pids) != 2 || pids[0][1] != pids[1][1] {
-		t.Fatalf("builds ran in %v, want one worker\n%s", pids, h.out.String())
+	const cycles = 3
+	summary := regexp.MustCompile(`(?m)^(\w+): .* → build .* ok \((new worker|warm)\)`)
+	builds := func(name string) (modes []string) {
+		for _, m := range summary.FindAllStringSubmatch(h.out.String(), -1) {
+			if m[1] == name {
+				modes = append(modes, m[2])
+			}
+		}
+		return modes
 	}
-	pid, _ := strconv.Atoi(pids[0][1])
+	for c := 1; c <= cycles; c++ {
+		if c > 1 {
+			h.src.send(t, filepath.Join(dir, "build.py"))
+		}
+		waitFor(t, fmt.Sprintf("cycle %d's builds", c), func() bool { return len(builds("a")) >= c && len(builds("b")) >= c })
+	}
+	out := h.out.String()
+	for _, name := range []string{"a", "b"} {
+		if got, want := builds(name), []string{"new worker", "warm", "warm"}; !slices.Equal(got, want) {
+			t.Errorf("%s's builds ran %q, want %q\n%s", name, got, want, out)
+		}
+	}
+	workers := map[string]string{} // target -> worker pid
+	for _, m := range regexp.MustCompile(`pid (\w+) (\d+)`).FindAllStringSubmatch(out, -1) {
+		if was, ok := workers[m[1]]; ok && was != m[2] {
+			t.Errorf("target %s built in worker %s, then in %s; want one worker per target\n%s", m[1], was, m[2], out)
+		}
+		workers[m[1]] = m[2]
+	}
+	if len(workers) != 2 || workers["a"] == workers["b"] {
+		t.Fatalf("workers by target %v; want two, one each\n%s", workers, out)
+	}
 	h.stop()
-	if !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-		t.Errorf("the warm worker (pid %d) outlived the loop", pid)
+	for name, p := range workers {
+		pid, _ := strconv.Atoi(p)
+		if !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			t.Errorf("%s's warm worker (pid %d) outlived the loop", name, pid)
+		}
 	}
 }
 
