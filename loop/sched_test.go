@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,59 @@ func TestIndependentTargetsBuildSideBySide(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		if n := strings.Count(out.String(), "\n"+name+": start-up → build "); n != 1 {
 			t.Errorf("%d summary lines of %s, want 1:\n%s", n, name, out.String())
+		}
+	}
+}
+
+// capScript is a build that counts, as it starts, the builds running
+// (its own included) into counts, sleeps 0.3 s and ends.
+const capScript = `touch "running-$LYWATCH_TARGET"; ls running-* | wc -l >> counts
+sleep 0.3; rm "running-$LYWATCH_TARGET"; echo "$LYWATCH_TARGET" > "$LYWATCH_TARGET.gds"`
+
+// TestJobsCapsTheBuildsAtOnce: three independent targets with Jobs: 2
+// never build three at once, and two of them do build side by side.
+func TestJobsCapsTheBuildsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	var out testsupport.Buffer
+	target := func(name string) Target {
+		return Target{Name: name, Command: []string{"sh", "-c", capScript}, Output: filepath.Join(dir, name+".gds")}
+	}
+	code, err := Run(context.Background(), Options{
+		Targets: []Target{target("a"), target("b"), target("c")},
+		Runner:  &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out},
+		Out:     &out, Root: dir, Once: true, Jobs: 2,
+		Hooks: Hooks{Plan: func(context.Context, *Cycle) (*Plan, error) {
+			return &Plan{Targets: []string{"a", "b", "c"}, Uses: map[string][]string{"a": nil, "b": nil, "c": nil}}, nil
+		}},
+	})
+	if err != nil || code != 0 {
+		t.Fatalf("Run = %d, %v\n%s", code, err, out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "counts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := strings.Fields(string(b))
+	if len(counts) != 3 {
+		t.Fatalf("%d builds counted, want 3\n%s", len(counts), out.String())
+	}
+	most := slices.Max(counts)
+	if most != "2" {
+		t.Errorf("at most %s builds ran at once (as each started: %v), want 2 with Jobs: 2", most, counts)
+	}
+}
+
+// TestJobsDefault: Jobs 0 (or less) is one build per CPU.
+func TestJobsDefault(t *testing.T) {
+	for _, tt := range []struct{ n, want int }{
+		{0, runtime.NumCPU()},
+		{-1, runtime.NumCPU()},
+		{1, 1},
+		{2, 2},
+		{64, 64},
+	} {
+		if got := jobs(tt.n); got != tt.want {
+			t.Errorf("jobs(%d) = %d, want %d", tt.n, got, tt.want)
 		}
 	}
 }
