@@ -29,6 +29,29 @@ mkdir -p "$(dirname "$LYWATCH_OUTPUT")" && cp "$SRC" "$LYWATCH_OUTPUT" && echo b
 	return dir
 }
 
+// klayoutShim writes a fake klayout at dir/klayout: asked for its version
+// (-v, --version) it says "KLayout version"; run on lywatch's probe script
+// (klayout -b -r lywatch-probe-*.py) it prints the probe's line, with
+// Python 3.11.0 and site as its site-packages; run on another script, it
+// does the build as pythonShim's does. It returns the shim's path.
+func klayoutShim(t *testing.T, dir, version, site string) string {
+	t.Helper()
+	script := fmt.Sprintf(`#!/bin/sh
+case "$1" in
+-v|--version) echo "KLayout %s"; exit 0 ;;
+esac
+case "$3" in
+*lywatch-probe-*) echo 'LYWATCH-PROBE {"version": "3.11.0", "exe": "%s/klayout", "site": ["%s"]}'; exit 0 ;;
+esac
+mkdir -p "$(dirname "$LYWATCH_OUTPUT")" && cp "$SRC" "$LYWATCH_OUTPUT" && echo built >> "$BUILDLOG"
+`, version, dir, site)
+	p := filepath.Join(dir, "klayout")
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // Issue 11, the session key: a session serves a target only when its
 // command, working directory, output, interpreter, LYWATCH_* settings and
 // imported packages are what its layout was built with; otherwise lywatch
@@ -41,6 +64,8 @@ func TestSessionKey(t *testing.T) {
 	py311, py312 := pythonShim(t, "3.11.0", site), pythonShim(t, "3.12.0", site)
 	path := os.Getenv("PATH")
 	t.Setenv("PATH", py311+string(os.PathListSeparator)+path)
+	kldir := t.TempDir()
+	kl := klayoutShim(t, kldir, "0.28.17", site)
 	// The watched folder and the entry are absolute, so that a run from
 	// another directory has the same project and session.
 	args := func(output string, cmd ...string) []string {
@@ -48,6 +73,7 @@ func TestSessionKey(t *testing.T) {
 			"--output", filepath.Join(dir, output), "--watch", dir, "--entry", filepath.Join(dir, "pdk/build.py"), "--"}, cmd...)
 	}
 	build := []string{"python3", "pdk/build.py"}
+	klBuild := []string{"klayout", "-b", "-r", "pdk/build.py"}
 	sub := filepath.Join(dir, "sub") // another directory of the project
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
@@ -78,6 +104,12 @@ func TestSessionKey(t *testing.T) {
 			os.Rename(filepath.Join(site, "fakepkg-1.0.dist-info"), filepath.Join(site, "fakepkg-1.1.dist-info"))
 		}, "", args("build/chip.gds", build...), "package fakepkg changed: fakepkg 1.0 → fakepkg 1.1"},
 		{"nothing changed since", func() {}, "", args("build/chip.gds", build...), ""},
+		{"a KLayout command", func() { t.Setenv("PATH", kldir+string(os.PathListSeparator)+py312+string(os.PathListSeparator)+path) },
+			"", args("build/chip.gds", klBuild...), `the command changed (was "python3 pdk/build.py")`},
+		{"the same KLayout", func() {}, "", args("build/chip.gds", klBuild...), ""},
+		{"KLayout upgraded in place", func() { klayoutShim(t, kldir, "0.29.0", site) }, "", args("build/chip.gds", klBuild...),
+			"klayout changed: KLayout 0.28.17 / Python 3.11.0 (" + kl + ") → KLayout 0.29.0 / Python 3.11.0 (" + kl + ")"},
+		{"the upgraded KLayout again", func() {}, "", args("build/chip.gds", klBuild...), ""},
 	} {
 		tc.setup()
 		before := buildCount(t, log)
