@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
 // importersScript prints, for each module of a project directory, the
@@ -62,10 +64,7 @@ print(json.dumps(out))
 // example PDK, Reload is that module and every module importing it,
 // transitively, as Python's ast reads the imports.
 func TestReloadFollowsImporters(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testsupport.Python3(t)
 	e := newPDK(t, Options{})
 	out, err := exec.Command(py, "-c", importersScript, e.dir).Output()
 	if err != nil {

@@ -178,6 +178,15 @@ const (
 // ErrNoTargets is returned by Run when Options.Targets is empty.
 var ErrNoTargets = errors.New("loop: no build target")
 
+// jobs is how many builds may run at once for Options.Jobs n: n, or one
+// per CPU when n is 0 (or less).
+func jobs(n int) int {
+	if n <= 0 {
+		return runtime.NumCPU()
+	}
+	return n
+}
+
 // Run runs the loop until ctx is done (then it returns 0 and nil), or, with
 // Once, for one cycle, returning its status: 0 when every build and its
 // hooks were good, else a failed build's exit code or 1.
@@ -191,9 +200,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	if o.Jobs <= 0 {
-		o.Jobs = runtime.NumCPU()
-	}
+	o.Jobs = jobs(o.Jobs)
 	s := newSched(ctx, o)
 	defer s.close()
 	if o.Once {

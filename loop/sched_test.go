@@ -3,10 +3,12 @@ package loop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,6 +57,59 @@ func TestIndependentTargetsBuildSideBySide(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		if n := strings.Count(out.String(), "\n"+name+": start-up → build "); n != 1 {
 			t.Errorf("%d summary lines of %s, want 1:\n%s", n, name, out.String())
+		}
+	}
+}
+
+// capScript is a build that counts, as it starts, the builds running
+// (its own included) into counts, sleeps 0.3 s and ends.
+const capScript = `touch "running-$LYWATCH_TARGET"; ls running-* | wc -l >> counts
+sleep 0.3; rm "running-$LYWATCH_TARGET"; echo "$LYWATCH_TARGET" > "$LYWATCH_TARGET.gds"`
+
+// TestJobsCapsTheBuildsAtOnce: three independent targets with Jobs: 2
+// never build three at once, and two of them do build side by side.
+func TestJobsCapsTheBuildsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	var out testsupport.Buffer
+	target := func(name string) Target {
+		return Target{Name: name, Command: []string{"sh", "-c", capScript}, Output: filepath.Join(dir, name+".gds")}
+	}
+	code, err := Run(context.Background(), Options{
+		Targets: []Target{target("a"), target("b"), target("c")},
+		Runner:  &runner.Runner{Dir: dir, Stdout: &out, Stderr: &out},
+		Out:     &out, Root: dir, Once: true, Jobs: 2,
+		Hooks: Hooks{Plan: func(context.Context, *Cycle) (*Plan, error) {
+			return &Plan{Targets: []string{"a", "b", "c"}, Uses: map[string][]string{"a": nil, "b": nil, "c": nil}}, nil
+		}},
+	})
+	if err != nil || code != 0 {
+		t.Fatalf("Run = %d, %v\n%s", code, err, out.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "counts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := strings.Fields(string(b))
+	if len(counts) != 3 {
+		t.Fatalf("%d builds counted, want 3\n%s", len(counts), out.String())
+	}
+	most := slices.Max(counts)
+	if most != "2" {
+		t.Errorf("at most %s builds ran at once (as each started: %v), want 2 with Jobs: 2", most, counts)
+	}
+}
+
+// TestJobsDefault: Jobs 0 (or less) is one build per CPU.
+func TestJobsDefault(t *testing.T) {
+	for _, tt := range []struct{ n, want int }{
+		{0, runtime.NumCPU()},
+		{-1, runtime.NumCPU()},
+		{1, 1},
+		{2, 2},
+		{64, 64},
+	} {
+		if got := jobs(tt.n); got != tt.want {
+			t.Errorf("jobs(%d) = %d, want %d", tt.n, got, tt.want)
 		}
 	}
 }
@@ -154,33 +209,65 @@ touch "$LYWATCH_TARGET.gds"`
 	}
 }
 
-// TestWarmTargetsKeepTheirWorkers: a warm target's builds run in one
-// worker (the second is warm), and quitting the loop leaves no worker
-// process, by pid.
+// TestWarmTargetsKeepTheirWorkers: warm workers are per target. Two warm
+// targets build in two workers, one each (two pids), and each target's
+// builds after the first run warm in its own worker, cycle after cycle;
+// quitting the loop leaves no worker process, by pid.
 func TestWarmTargetsKeepTheirWorkers(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	testsupport.Python3(t)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "build.py"), []byte("import os\nprint('pid', os.getpid())\nopen('out.gds', 'w').write('x')\n"), 0o644); err != nil {
+	build := "import os, sys\nprint('pid', sys.argv[1], os.getpid())\nopen(sys.argv[1] + '.gds', 'w').write('x')\n"
+	if err := os.WriteFile(filepath.Join(dir, "build.py"), []byte(build), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	target := func(name string) Target {
+		return Target{Name: name, Command: []string{"python3", "build.py", name}, Output: filepath.Join(dir, name+".gds"), Warm: true}
+	}
 	h := start(t, "", func(o *Options) {
-		o.Targets = []Target{{Command: []string{"python3", "build.py"}, Output: filepath.Join(dir, "out.gds"), Warm: true}}
+		o.Targets = []Target{target("a"), target("b")}
 		o.Runner.Dir = dir
 		o.WarmRoots = []string{dir}
+		o.Root = dir
+		o.Jobs = 2
 	})
-	waitFor(t, "the first build", func() bool { return strings.Contains(h.out.String(), "ok (new worker)") })
-	h.src.send(t, filepath.Join(dir, "build.py"))
-	waitFor(t, "the second build", func() bool { return strings.Contains(h.out.String(), "ok (warm)") })
-	pids := regexp.MustCompile(`pid (\d+)`).FindAllStringSubmatch(h.out.String(), -1)
-	if len(pids) != 2 || pids[0][1] != pids[1][1] {
-		t.Fatalf("builds ran in %v, want one worker\n%s", pids, h.out.String())
+	const cycles = 3
+	summary := regexp.MustCompile(`(?m)^(\w+): .* → build .* ok \((new worker|warm)\)`)
+	builds := func(name string) (modes []string) {
+		for _, m := range summary.FindAllStringSubmatch(h.out.String(), -1) {
+			if m[1] == name {
+				modes = append(modes, m[2])
+			}
+		}
+		return modes
 	}
-	pid, _ := strconv.Atoi(pids[0][1])
+	for c := 1; c <= cycles; c++ {
+		if c > 1 {
+			h.src.send(t, filepath.Join(dir, "build.py"))
+		}
+		waitFor(t, fmt.Sprintf("cycle %d's builds", c), func() bool { return len(builds("a")) >= c && len(builds("b")) >= c })
+	}
+	out := h.out.String()
+	for _, name := range []string{"a", "b"} {
+		if got, want := builds(name), []string{"new worker", "warm", "warm"}; !slices.Equal(got, want) {
+			t.Errorf("%s's builds ran %q, want %q\n%s", name, got, want, out)
+		}
+	}
+	workers := map[string]string{} // target -> worker pid
+	for _, m := range regexp.MustCompile(`pid (\w+) (\d+)`).FindAllStringSubmatch(out, -1) {
+		if was, ok := workers[m[1]]; ok && was != m[2] {
+			t.Errorf("target %s built in worker %s, then in %s; want one worker per target\n%s", m[1], was, m[2], out)
+		}
+		workers[m[1]] = m[2]
+	}
+	if len(workers) != 2 || workers["a"] == workers["b"] {
+		t.Fatalf("workers by target %v; want two, one each\n%s", workers, out)
+	}
 	h.stop()
-	if !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-		t.Errorf("the warm worker (pid %d) outlived the loop", pid)
+	for name, p := range workers {
+		pid, _ := strconv.Atoi(p)
+		if !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			t.Errorf("%s's warm worker (pid %d) outlived the loop", name, pid)
+		}
 	}
 }
 

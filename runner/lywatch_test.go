@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lywatch/lywatch/internal/testsupport"
 	"golang.org/x/sys/unix"
 )
 
@@ -127,9 +128,7 @@ func TestLywatchBinary(t *testing.T) {
 	// lywatch: on Ctrl-C, and on kill -9 through its guard.
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run("warm worker, "+sig.String(), func(t *testing.T) {
-			if _, err := exec.LookPath("python3"); err != nil {
-				t.Skip("python3 not installed")
-			}
+			testsupport.Python3(t)
 			dir, tmp := t.TempDir(), t.TempDir()
 			entry := "import os, subprocess\nopen('worker.tmp', 'w').write('%d\\n' % os.getpid())\nos.rename('worker.tmp', 'worker')\n" +
 				"p = subprocess.Popen(['sleep', '1000'])\nopen('child.tmp', 'w').write('%d\\n' % p.pid)\nos.rename('child.tmp', 'child')\n"

@@ -4,8 +4,8 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -17,14 +17,11 @@ import (
 	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
-// python3 returns the python3 on PATH, or skips the test.
+// python3 returns the python3 on PATH, or skips the test (fails it where
+// testsupport.RequireKLayoutEnv is set, as in CI).
 func python3(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed (apt-get install python3)")
-	}
-	return p
+	return testsupport.Python3(t)
 }
 
 // writeTree writes files (slash paths relative to dir) and returns dir.
@@ -474,18 +471,37 @@ func TestWarmStopKeepsTheWorker(t *testing.T) {
 }
 
 // TestWarmResetHook: lywatch_reset(), when the entry defines one, is
-// called before the next build, so state a third-party module keeps
-// starts each build as it would in a new interpreter.
+// called once between builds, so state a third-party module keeps starts
+// each build as it would in a new interpreter. The builds after the first
+// run warm in the same process: the module's build counter (which the hook
+// leaves) goes on counting, while the list the hook clears starts empty
+// each time, and the hook's own count says it ran once per build.
 func TestWarmResetHook(t *testing.T) {
 	g := newWarmRig(t, "", map[string]string{
-		"build.py": "import thirdparty\nthirdparty.cells = getattr(thirdparty, 'cells', [])\nthirdparty.cells.append('c')\nprint('cells', len(thirdparty.cells))\n" +
-			"def lywatch_reset():\n    thirdparty.cells.clear()\n",
+		"build.py": "import os, thirdparty\nthirdparty.builds += 1\nthirdparty.cells = getattr(thirdparty, 'cells', [])\n" +
+			"thirdparty.cells.append('c')\n" +
+			"print('pid', os.getpid(), 'build', thirdparty.builds, 'resets', getattr(thirdparty, 'resets', 0), 'cells', len(thirdparty.cells))\n" +
+			"def lywatch_reset():\n    thirdparty.cells.clear()\n    thirdparty.resets = getattr(thirdparty, 'resets', 0) + 1\n",
 	})
 	lib := writeTree(t, t.TempDir(), fixture)
 	req := Request{Command: []string{"python3", "build.py"}, Env: []string{"PYTHONPATH=" + lib}}
+	pid := 0
 	for i := range 3 {
-		if res, out := g.run(req); !res.OK() || !strings.Contains(out, "cells 1") {
-			t.Errorf("build %d: %v\n%s", i, res, out)
+		res, out := g.run(req)
+		want, worker := fmt.Sprintf("build %d resets %d cells 1\n", i+1, i), WorkerWarm
+		if i == 0 {
+			worker = WorkerNew
+		}
+		switch {
+		case !res.OK() || res.Worker != worker:
+			t.Errorf("build %d: %v (%s), want ok (%s)\n%s", i+1, res, res.Worker, worker, out)
+		case i == 0:
+			pid = pidOf(t, out)
+		case pidOf(t, out) != pid:
+			t.Errorf("build %d ran in process %d, want the worker %d\n%s", i+1, pidOf(t, out), pid, out)
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("build %d printed %q, want %q (the hook ran once between builds, in the same interpreter)", i+1, out, want)
 		}
 	}
 }

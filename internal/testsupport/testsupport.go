@@ -59,6 +59,14 @@ func KLayout(t testing.TB) string {
 	return lookPathOrSkip(t, "klayout", "klayout")
 }
 
+// Python3 returns the path of python3, with the skip/fail rule of KLayout:
+// CI installs both and sets RequireKLayoutEnv, so a test needing Python
+// fails there rather than skip.
+func Python3(t testing.TB) string {
+	t.Helper()
+	return lookPathOrSkip(t, "python3", "python3")
+}
+
 // PreCommit returns the path of pre-commit (https://pre-commit.com, Debian's
 // package pre-commit), with the skip/fail rule of KLayout.
 func PreCommit(t testing.TB) string {

@@ -21,12 +21,14 @@ def add_marker(c):
 
 _cell = partial(gf.cell, check_ports=False)
 _cell_pp = gf.cell(post_process=(add_marker,))
+_kcell = kf.partial(kcl.cell, check=False)
 
 taper_function = taper
 terminator = partial(tp.taper, width2=0.1)
 CELLS = {"s": partial(straight, length=5.0), "t": taper_function}
 CHAIN = [gf.c.bend_euler, partial(gf.components.straight, length=2.0)]
 SPECS = {"bend": "bend_circular"}
+narrow_taper = gf.partial(gf.c.taper, width2=0.2)
 
 
 @gf.cell_with_module_name
@@ -121,6 +123,24 @@ def kf_user():
 def kf_vuser():
     """kf.vcell = partial(kcl.cell, ...)."""
     return kcl.kcell("kf_vuser")
+
+
+@gf.vcell
+def gf_vuser():
+    """gdsfactory's virtual-cell decorator, through the package: @gf.vcell."""
+    return gf.c.compass()
+
+
+@gf.cell
+def gf_partial_user(t=narrow_taper):
+    """gf.partial (functools.partial re-exported) as a default argument."""
+    return t()
+
+
+@_kcell
+def kf_partial_user():
+    """A private wrapper made with kf.partial: _kcell = kf.partial(kcl.cell, ...)."""
+    return kcl.kcell("kf_partial_user")
 
 
 @gf.cell
