@@ -203,9 +203,12 @@ class Guard(object):
 
     def writable_png(self, cmd, path):
         """The path a request may write a PNG to, or the one error: a .png
-        under an allowed folder or the image folder, not a link."""
+        under an allowed folder or the image folder, not a link. A bare file
+        name is one in the image folder, never in KLayout's working folder."""
         if not isinstance(path, str) or not path or "\0" in path:
             raise RequestError("not_allowed", "%s: no path given" % cmd)
+        if not os.path.dirname(path):
+            path = os.path.join(self.image_dir, path)
         path = os.path.abspath(path)
         real_dir = os.path.realpath(os.path.dirname(path))
         target = os.path.join(real_dir, os.path.basename(path))

@@ -75,6 +75,9 @@ func (s *sched) cycle(c *Cycle) {
 		}
 		jobs = append(jobs, &job{t: t, cyc: cr, plan: c.Plan})
 	}
+	for _, j := range jobs {
+		s.supersedeCached(c, j.t.Name)
+	}
 	cr.rep.Changes, cr.rep.Rescan = c.Changes.Changes, c.Changes.Rescan
 	if cr.rep.Changes == nil {
 		cr.rep.Changes = []watcher.Change{}
@@ -107,6 +110,28 @@ func (s *sched) cycle(c *Cycle) {
 	s.startReady()
 }
 
+// supersedeCached stops the job showing the cached layout of the target
+// named, if one waits or runs: cycle c builds the target, and its layout
+// is the one to show. Without this, a KLayout that never answers the
+// start-up push would hold the target's build for the whole push timeout.
+func (s *sched) supersedeCached(c *Cycle, name string) {
+	for j := range s.live {
+		if j.cached && j.t.Name == name {
+			s.logf("cycle %d: stopping the cached layout of %q from cycle %d", c.N, name, j.cyc.c.N)
+			j.cancel()
+		}
+	}
+	s.queue = slices.DeleteFunc(s.queue, func(j *job) bool {
+		if !j.cached || j.t.Name != name {
+			return false
+		}
+		j.state = ended
+		j.cyc.stopped = true
+		s.leave(j.cyc)
+		return true
+	})
+}
+
 // add queues a job as its target's newest.
 func (s *sched) add(j *job) {
 	j.cyc.jobs++
@@ -125,8 +150,15 @@ func (s *sched) runJob(ctx context.Context, j *job, w *runner.Worker) {
 		j.br = BuildReport{Target: j.t.Name, Output: j.t.Output, Status: StatusCached}
 		j.parts = append(head, s.good("%s from the cache, no build", s.rel(j.t.Output)))
 		if s.o.Hooks.Cached != nil {
-			stages := s.o.Hooks.Cached(s.ctx, j.t)
+			// A change that builds the target stops the job (see
+			// supersedeCached): its push is not waited for.
+			stages := s.o.Hooks.Cached(ctx, j.t)
 			j.br.Stages = stages
+			if ctx.Err() != nil && s.ctx.Err() == nil {
+				j.br.Status, j.stopped = StatusStopped, true
+				j.parts = append(j.parts, s.warn("stopped by a change"))
+				return
+			}
 			more, ok := s.stageParts(stages)
 			j.parts = append(j.parts, more...)
 			if !ok {

@@ -93,7 +93,9 @@ type Hooks struct {
 	Failed func(ctx context.Context, t Target, res *runner.Result)
 	// Cached shows a target that the plan lists in Plan.Cached: its last
 	// good layout, served without a build. It returns stage reports as
-	// After does.
+	// After does. Its context is the job's: a later cycle that builds the
+	// target stops it (a push KLayout has not answered is not waited
+	// for), and the cycle counts as stopped.
 	Cached func(ctx context.Context, t Target) []StageReport
 	// Idle, if set, is called when the last build ends with nothing
 	// waiting, as the loop goes back to waiting for changes. It runs on

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lywatch/lywatch/config"
 	"github.com/lywatch/lywatch/loop"
+	"github.com/lywatch/lywatch/runner"
 	"github.com/lywatch/lywatch/session"
 	"github.com/lywatch/lywatch/watcher"
 )
@@ -295,7 +296,8 @@ func copyMap(m map[string]string) map[string]string {
 }
 
 // A build is told of every file changed since its target's last good
-// build: the files of a cycle whose build failed are carried over.
+// build: the files of a cycle whose build failed are carried over (see
+// TestFailedBuildsFilesReachTheNextBuild for the same through the loop).
 func TestFailedCyclesFilesAreCarriedOver(t *testing.T) {
 	proj := testProject(t, copyMap(pdk), chipTarget())
 	p := open(t, Options{Project: proj})
@@ -308,6 +310,7 @@ func TestFailedCyclesFilesAreCarriedOver(t *testing.T) {
 		t.Fatalf("cycle 2: %+v", pl)
 	}
 	// Its build fails; the next edit's build is told of both files.
+	p.Failed(ctx, loop.Target{Name: "chip"}, &runner.Result{ExitCode: 3, LastLine: "ValueError: width"})
 	writeTestFile(t, helpers, strings.Replace(pdk["pdk/helpers.py"], "return 1", "return 5", 1))
 	pl, _ := p.Plan(ctx, &loop.Cycle{N: 3, Changes: edit(helpers, "c")})
 	if pl.Changes == nil || !reflect.DeepEqual(pl.Changes.Paths(), []string{helpers, parts}) && !reflect.DeepEqual(pl.Changes.Paths(), []string{parts, helpers}) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/lywatch/lywatch/session"
 )
 
 // Screen shows one layout in KLayout, keeping the view (box, layers,
@@ -50,27 +52,13 @@ func writeLayout(path string, layout []byte) error {
 		}
 		layout = b.Bytes()
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// As a build's own output, the file and its folder get the modes the
+	// umask gives (0644 and 0755 under umask 022, 0600 and 0700 under 077).
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".replay-*")
-	if err != nil {
+	if err := session.WriteFileAtomic(path, layout, 0o666); err != nil {
 		return fmt.Errorf("replay: %w", err)
-	}
-	_, err = f.Write(layout)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("replay: write %s: %w", path, err)
 	}
 	return nil
 }

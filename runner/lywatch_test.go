@@ -61,9 +61,9 @@ func startLywatchArgs(t *testing.T, bin, dir, tmp string, args ...string) (cmd *
 
 // TestLywatchBinary runs the real lywatch: killed with SIGKILL it leaves no
 // process of its build and no events file, and the build never writes
-// what it was to write later; sent SIGINT with a build that ignores SIGTERM
-// and a daemon keeping the build's output, it exits within the grace
-// period and a small margin.
+// what it was to write later; sent SIGINT or SIGTERM with a build that
+// ignores SIGTERM and a daemon keeping the build's output, it exits within
+// the grace period and a small margin.
 func TestLywatchBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the lywatch binary")
@@ -94,35 +94,37 @@ func TestLywatchBinary(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGINT with a stuck build", func(t *testing.T) {
-		dir, tmp := t.TempDir(), t.TempDir()
-		t.Cleanup(func() { killDaemon(t, dir) })
-		script := `trap '' TERM; ` + daemon + ` echo $PPID > guard; echo $$ > leader; sleep 1000 & echo $! > sleeper; wait; wait`
-		cmd, out, exited, werr := startLywatch(t, bin, dir, tmp, script)
-		pids := readPids(t, dir, "guard", "leader", "sleeper", "daemon")
-		delete(pids, "daemon") // it left the build's group: not lywatch's to stop
-		sent := time.Now()
-		cmd.Process.Signal(syscall.SIGINT)
-		limit := DefaultGrace + 1500*time.Millisecond
-		select {
-		case <-exited:
-			if took := time.Since(sent); took > limit {
-				t.Errorf("lywatch took %s to exit after SIGINT, want under %s (grace %s)", took, limit, DefaultGrace)
-			} else {
-				t.Logf("lywatch exited %s after SIGINT", took.Round(time.Millisecond))
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(unix.SignalName(sig)+" with a stuck build", func(t *testing.T) {
+			dir, tmp := t.TempDir(), t.TempDir()
+			t.Cleanup(func() { killDaemon(t, dir) })
+			script := `trap '' TERM; ` + daemon + ` echo $PPID > guard; echo $$ > leader; sleep 1000 & echo $! > sleeper; wait; wait`
+			cmd, out, exited, werr := startLywatch(t, bin, dir, tmp, script)
+			pids := readPids(t, dir, "guard", "leader", "sleeper", "daemon")
+			delete(pids, "daemon") // it left the build's group: not lywatch's to stop
+			sent := time.Now()
+			cmd.Process.Signal(sig)
+			limit := DefaultGrace + 1500*time.Millisecond
+			select {
+			case <-exited:
+				if took := time.Since(sent); took > limit {
+					t.Errorf("lywatch took %s to exit after %s, want under %s (grace %s)", took, unix.SignalName(sig), limit, DefaultGrace)
+				} else {
+					t.Logf("lywatch exited %s after %s", took.Round(time.Millisecond), unix.SignalName(sig))
+				}
+				if *werr != nil {
+					t.Errorf("lywatch exited with %v, want 0", *werr)
+				}
+			case <-time.After(limit + 10*time.Second):
+				unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+				t.Fatalf("lywatch still running %s after %s\n%s", limit+10*time.Second, unix.SignalName(sig), out())
 			}
-			if *werr != nil {
-				t.Errorf("lywatch exited with %v, want 0", *werr)
+			waitAllGone(t, pids)
+			if t.Failed() {
+				t.Log(out())
 			}
-		case <-time.After(limit + 10*time.Second):
-			unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
-			t.Fatalf("lywatch still running %s after SIGINT\n%s", limit+10*time.Second, out())
-		}
-		waitAllGone(t, pids)
-		if t.Failed() {
-			t.Log(out())
-		}
-	})
+		})
+	}
 
 	// A warm worker (its python3, and a process its build left) ends with
 	// lywatch: on Ctrl-C, and on kill -9 through its guard.
