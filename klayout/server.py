@@ -229,16 +229,100 @@ def _loopback(host):
     return h.startswith("127.") or h == "::1" or h == "localhost"
 
 
+def _short(v):
+    """v for an error message, clipped: a request may hold a megabyte."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
 def _int_in(cmd, name, v, lo, hi):
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise RequestError("bad_request", "%s: %s must be a whole number from %d to %d, not %r" % (cmd, name, lo, hi, v))
+        raise RequestError("bad_request", "%s: %s must be a whole number from %d to %d, not %s" % (cmd, name, lo, hi, _short(v)))
     return v
 
 
 def _finite(cmd, name, v):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise RequestError("bad_request", "%s: %s must be a finite number, not %r" % (cmd, name, v))
+        raise RequestError("bad_request", "%s: %s must be a finite number, not %s" % (cmd, name, _short(v)))
     return float(v)
+
+
+LOAD_MODES = ("reload", "new", "replace", "add")
+PAYLOAD_KINDS = ("full", "partial")
+
+
+def load_args(req, has_payload):
+    """Checks every field of a load request before anything is done, and
+    returns them with their defaults: a field of the wrong type or out of
+    bounds is a bad_request, so nothing malformed reaches KLayout (a path
+    that cannot be read is not_allowed, when it is read). has_payload says
+    the layout's bytes came with the request."""
+    def bad(msg):
+        raise RequestError("bad_request", "load: " + msg)
+
+    def flag(name):
+        v = req.get(name)
+        if v is None:
+            return False
+        if not isinstance(v, bool):
+            bad("%s must be true or false, not %s" % (name, _short(v)))
+        return v
+
+    def text(name):
+        v = req.get(name)
+        if v is None or v == "":
+            return ""
+        if not isinstance(v, str) or len(v) > MAX_LINE or "\0" in v:
+            bad("%s must be a string, not %s" % (name, _short(v)))
+        return v
+
+    a = {"path": req.get("path"), "force": flag("force"), "activate": flag("activate"), "copy": flag("copy"),
+         "layer_properties": text("layer_properties"), "lyrdb": text("lyrdb"), "partial": False}
+    mode = req.get("mode")
+    if mode is None or mode == "":
+        mode = "reload"
+    if not isinstance(mode, str) or mode not in LOAD_MODES:
+        bad("mode must be one of %s, not %s" % (", ".join(LOAD_MODES), _short(mode)))
+    a["mode"] = mode
+    factories = req.get("factories")
+    if factories is None:
+        factories = {}
+    if not isinstance(factories, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in factories.items()):
+        bad("factories must map cell names to factory names (strings)")
+    a["factories"] = factories
+    if "payload" in req:
+        info = req.get("payload")
+        if not isinstance(info, dict):
+            bad("payload must describe the bytes that follow")
+        if not has_payload:
+            bad("payload.size must be more than 0: a layout is never empty")
+        if info.get("encoding", "gzip") != "gzip":
+            bad("payload encoding must be gzip, not %s" % _short(info.get("encoding")))
+        sha = info.get("sha256")
+        if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdefABCDEF" for c in sha):
+            bad("payload.sha256 must be the layout's SHA-256 (64 hex digits), not %s" % _short(sha))
+        kind = info.get("kind", "full")
+        if not isinstance(kind, str) or kind not in PAYLOAD_KINDS:
+            bad("payload.kind must be full or partial, not %s" % _short(kind))
+        if not isinstance(a["path"], str) or not a["path"] or "\0" in a["path"]:
+            bad("path must name the layout (the client's path)")
+        a["partial"], a["sha256"] = kind == "partial", sha.lower()
+    elif a["copy"]:
+        bad("copy needs the layout's changed cells (a payload)")
+    if a["partial"]:
+        removed = req.get("removed")
+        if removed is None:
+            removed = []
+        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
+            bad("removed must be a list of cell names")
+        base = req.get("base")
+        if not isinstance(base, str) or not base:
+            bad("base must be the state the last push answered")
+        dbu = _finite("load", "dbu", req.get("dbu"))
+        if dbu <= 0:
+            bad("dbu must be more than 0, not %s" % _short(dbu))
+        a.update(removed=removed, base=base, dbu=dbu, cells=_int_in("load", "cells", req.get("cells"), 0, 1 << 40))
+    return a
 
 
 def cache_dir():
@@ -1466,54 +1550,49 @@ class Server(object):
         return self.viewer.status(self)
 
     def cmd_load(self, req, payload=None):
+        a = load_args(req, payload is not None)
         extra = {}
-        if isinstance(req.get("factories"), dict):
-            extra["factories"] = {str(k): str(v) for k, v in req["factories"].items()}
-        if req.get("layer_properties"):
-            extra["layer_properties"] = req.get("layer_properties")
-        if req.get("activate"):
+        if a["factories"]:
+            extra["factories"] = a["factories"]
+        if a["layer_properties"]:
+            extra["layer_properties"] = a["layer_properties"]
+        if a["activate"]:
             extra["activate"] = True
-        if payload is not None and req["payload"].get("kind") == "partial":
-            return self.load_partial(req, payload, extra)
-        if payload is not None:
-            path = self.mirror_path(req.get("path"))
-            self.unpack(req, payload, path)
+        # The report database is checked before the layout shows: a
+        # request that fails changes nothing.
+        rdb = self.guard.readable("load", a["lyrdb"]) if a["lyrdb"] else None
+        if a["partial"]:
+            res = self.load_partial(a, payload, extra)
+        elif payload is not None:
+            path = self.mirror_path(a["path"])
+            self.unpack(a, payload, path)
+            res = self.viewer.load(path, a["mode"], a["force"], extra)
+            res["source"] = a["path"]
         else:
-            path = self.guard.readable("load", req.get("path"))
-        res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")), extra)
+            path = self.guard.readable("load", a["path"])
+            res = self.viewer.load(path, a["mode"], a["force"], extra)
         res["instance"] = self.instance
-        if payload is not None:
-            res["source"] = req.get("path")
-        if req.get("lyrdb"):
-            res["rdb"] = self.viewer.show_rdb(self.guard.readable("load", req.get("lyrdb")))
+        if rdb is not None:
+            res["rdb"] = self.viewer.show_rdb(rdb)
         return res
 
-    def load_partial(self, req, payload, extra):
+    def load_partial(self, a, payload, extra):
         """An incremental push: only the new and changed cells came, to read
         into the open layout (see Viewer.apply_partial). When that cannot
         be done, the whole file is reloaded from its path, or, for a layout
         that came as bytes (copy), the client is told to send it whole
-        (code mismatch)."""
-        src = req.get("path")
-        copy = bool(req.get("copy"))
+        (code mismatch). a is the request's fields (load_args)."""
+        src, copy = a["path"], a["copy"]
         if copy:
-            if not isinstance(src, str) or not src:
-                raise RequestError("bad_request", "load: path must name the layout (the client's path)")
             path = self.mirror_path(src)
         else:
             path = self.guard.readable("load", src)
-        removed = req.get("removed", [])
-        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
-            raise RequestError("bad_request", "load: removed must be a list of cell names")
-        p = {"base": req.get("base"), "removed": removed, "force": bool(req.get("force")),
-             "cells": _int_in("load", "cells", req.get("cells"), 0, 1 << 40),
-             "dbu": _finite("load", "dbu", req.get("dbu")), "factories": extra.get("factories") or {}}
-        if not isinstance(p["base"], str) or not p["base"]:
-            raise RequestError("bad_request", "load: base must be the state the last push answered")
+        p = {"base": a["base"], "removed": a["removed"], "force": a["force"], "cells": a["cells"],
+             "dbu": a["dbu"], "factories": a["factories"]}
         fd, part = tempfile.mkstemp(prefix="partial-", suffix=".gds", dir=self.spool_dir)
         os.close(fd)
         try:
-            self.unpack(req, payload, part)
+            self.unpack(a, payload, part)
             res, why = self.viewer.apply_partial(path, part, p)
         finally:
             os.remove(part)
@@ -1522,7 +1601,6 @@ class Server(object):
                 raise RequestError("mismatch", "load: %s: send the whole layout" % why)
             res = self.viewer.load(path, "reload", p["force"], extra)
             res["fallback"] = why
-        res["instance"] = self.instance
         if copy:
             res["source"] = src
         if extra.get("activate"):
@@ -1542,17 +1620,13 @@ class Server(object):
         os.makedirs(d, 0o700, exist_ok=True)
         return os.path.join(d, base)
 
-    def unpack(self, req, payload, dest):
+    def unpack(self, a, payload, dest):
         """Writes the layout a request carried (gzip-compressed) to dest,
-        checking its size and SHA-256."""
+        checking its size and SHA-256 (a is the request's fields,
+        load_args)."""
         import gzip
         import hashlib
-        info = req.get("payload")
-        if info.get("encoding", "gzip") != "gzip":
-            raise RequestError("bad_request", "load: payload encoding must be gzip")
-        want = info.get("sha256")
-        if not isinstance(want, str) or len(want) != 64:
-            raise RequestError("bad_request", "load: payload.sha256 must be the layout's SHA-256 (64 hex digits)")
+        want = a["sha256"]
         fd, tmp = tempfile.mkstemp(prefix=".in-", dir=os.path.dirname(dest))
         h, n, limit = hashlib.sha256(), 0, self.settings.max_layout
         try:
@@ -1566,7 +1640,7 @@ class Server(object):
                         raise RequestError("too_large", "load: layout over this server's limit of %d bytes (LYWATCH_MAX_LAYOUT)" % limit)
                     h.update(chunk)
                     out.write(chunk)
-            if h.hexdigest() != want.lower():
+            if h.hexdigest() != want:
                 raise RequestError("bad_payload", "load: the layout's SHA-256 is %s, the request says %s: damaged on the way" % (h.hexdigest(), want))
             os.replace(tmp, dest)
         except (OSError, EOFError, zlib_error()) as exc:

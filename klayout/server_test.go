@@ -62,3 +62,19 @@ func TestFollowRuleInPython(t *testing.T) {
 		t.Fatalf("follow_test.py: %v\n%s", err, out)
 	}
 }
+
+// TestLoadArgumentsInPython runs the macro's load command under plain
+// python3 with pya and KLayout's window stubbed: good requests, a table of
+// malformed ones (wrong types, huge lists, bad checksums, not gzip, over
+// the size limit) and 3000 random ones. Each malformed request is an
+// error with a code and never reaches KLayout.
+func TestLoadArgumentsInPython(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	out, err := exec.Command(py, "-B", "testdata/load_test.py", "server.py").CombinedOutput()
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
+		t.Fatalf("load_test.py: %v\n%s", err, out)
+	}
+}
