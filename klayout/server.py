@@ -1320,6 +1320,72 @@ class Connection(object):
         self.sock.flush()
 
 
+# The tips KLayout may show when it starts (MainWindow::about_to_exec, one
+# at most, each unless its key is in tip-window-hidden): the full hierarchy
+# off (KLayout's default), viewer mode, no stipple, markers off, empty
+# layers hidden. A KLayout lywatch started hides them while it runs.
+START_TIPS = ("only-top-level-shown-by-default", "editor-mode", "no-stipple", "show-markers", "hide-empty-layers")
+TIPS_KEY = "tip-window-hidden"
+WATCHER_KEY = "layout-file-watcher-enabled"
+
+
+def _entries(value):
+    """The entries of a tip-window-hidden value: "key=answer,key2"."""
+    return [e for e in str(value or "").split(",") if e.strip()]
+
+
+class UserSettings(object):
+    """The KLayout settings the server changes while it runs, each put back
+    when it stops: KLayout saves its settings when it quits, so the user's
+    klayoutrc stays as it was. A setting the user changed in the meantime
+    is kept as the user left it."""
+
+    def __init__(self, config):
+        self.config = config  # get_config and set_config: the main window's
+        self.changed = []  # (key, the user's value, ours, how to restore)
+
+    def get(self, key):
+        v = self.config.get_config(key)
+        return "" if v is None else str(v)
+
+    def set(self, key, value, restore=None):
+        """Sets key to value; restore(now) gives the value to put back when
+        the setting is not ours any more (default: leave the user's)."""
+        user = self.get(key)
+        if user == value:
+            return
+        self.config.set_config(key, value)
+        self.changed.append((key, user, value, restore))
+
+    def hide_start_tips(self):
+        """Hides KLayout's start-up tips, with no answer given (a tip with an
+        answer would act on it: the full hierarchy turned on)."""
+        user = self.get(TIPS_KEY)
+        shown = {e.split("=", 1)[0].strip() for e in _entries(user)}
+        added = [k for k in START_TIPS if k not in shown]
+        if not added:
+            return
+
+        def restore(now):
+            # A tip the user hid meanwhile stays hidden; ours go.
+            return ",".join(e for e in _entries(now) if e.strip() not in added)
+
+        self.set(TIPS_KEY, ",".join(_entries(user) + added), restore)
+
+    def restore(self):
+        """Puts back the user's values (once; later calls do nothing)."""
+        changed, self.changed = self.changed, []
+        for key, user, ours, restore in reversed(changed):
+            try:
+                now = self.get(key)
+                if now == ours:
+                    self.config.set_config(key, user)
+                elif restore is not None:
+                    self.config.set_config(key, restore(now))
+            except Exception as exc:
+                _warn("could not put back your KLayout setting %s: %s" % (key, exc))
+
+
 class Settings(object):
     """The server's settings: -rd defines (globals of this macro) win over
     environment variables, which win over the defaults."""
@@ -1366,10 +1432,17 @@ class Server(object):
         images = os.path.join(self.own_dir, "images")
         os.mkdir(images, 0o700)
         self.guard = Guard(None, self.settings.allow, images)
+        self.user_settings = None
 
     def start(self):
+        self.user_settings = UserSettings(_main_window())
+        if self.settings.launched:
+            try:
+                self.user_settings.hide_start_tips()
+            except Exception as exc:
+                _warn("could not hide KLayout's start-up tips: %s" % exc)
         try:
-            _main_window().set_config("layout-file-watcher-enabled", "false")
+            self.user_settings.set(WATCHER_KEY, "false")
         except Exception as exc:
             _warn("could not turn off the file-changed prompt: %s" % exc)
         try:
@@ -1399,7 +1472,7 @@ class Server(object):
             _warn(self.error)
         self.write_discovery()
         if self.settings.launched:
-            self.close_tips(40)
+            self.close_tips(40)  # a tip START_TIPS does not know (a newer KLayout's)
         self.sweeper = pya.QTimer()
         self.sweeper.timeout(self.sweep)
         self.sweeper.start(max(100, int(min(self.settings.idle_timeout, 5.0) * 250)))
@@ -1411,7 +1484,11 @@ class Server(object):
         atexit.register(self.stop)
 
     def stop(self):
+        """Puts back the user's KLayout settings and removes the server's
+        files (on quit, at exit, or on request; once is enough)."""
         import shutil
+        if self.user_settings is not None:
+            self.user_settings.restore()
         shutil.rmtree(self.own_dir, ignore_errors=True)
         path = self.discovery
         if not path:
@@ -1473,9 +1550,9 @@ class Server(object):
             sock.disconnected(lambda key=key: self.drop(key))
 
     def close_tips(self, ticks):
-        """Closes KLayout's start-up tip dialog (about the hierarchy depth,
-        when a user never ticked "don't show again") for a KLayout lywatch
-        started; the user's settings stay as they are."""
+        """Closes a start-up tip dialog that shows all the same (one not in
+        START_TIPS) for a KLayout lywatch started; the user's settings stay
+        as they are."""
         self.tip_timer = pya.QTimer()
         self.tip_ticks = ticks
 

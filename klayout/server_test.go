@@ -26,7 +26,9 @@ func TestServerBufferingInPython(t *testing.T) {
 // TestServerDiscoveryLifecycleInPython starts the macro under plain python3
 // with pya stubbed and checks its discovery file: written with its pid when
 // it listens, removed when KLayout quits (aboutToQuit) or the interpreter
-// ends (atexit), and never removed when it holds another KLayout's pid.
+// ends (atexit), and never removed when it holds another KLayout's pid;
+// KLayout's start-up tips hidden and its file watcher off while it runs,
+// and the user's values back when it quits.
 // (KLayout 0.28.5 under Xvfb cannot be made to quit cleanly from a test, so
 // this is where the exit path is shown.)
 func TestServerDiscoveryLifecycleInPython(t *testing.T) {
