@@ -212,6 +212,37 @@ func TestParseFlagsOverrideFile(t *testing.T) {
 	}
 }
 
+// TestKLayoutFlags: --klayout is repeatable and keeps every value, in
+// order, over the file's klayout; --klayout-name overrides klayout_name.
+func TestKLayoutFlags(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".git/HEAD", "")
+	writeFile(t, dir, "lywatch.toml", "command = 'make'\nklayout = '127.0.0.1:9999'\nklayout_name = 'from-file'\n")
+	tests := []struct {
+		name    string
+		args    []string
+		targets []string
+		kname   string
+	}{
+		{"the file's", nil, []string{"127.0.0.1:9999"}, "from-file"},
+		{"one flag", []string{"--klayout", "127.0.0.1:1"}, []string{"127.0.0.1:1"}, "from-file"},
+		{"two flags", []string{"--klayout", "127.0.0.1:1", "--klayout=[::1]:2"}, []string{"127.0.0.1:1", "[::1]:2"}, "from-file"},
+		{"three, one twice", []string{"--klayout", "a:1", "--klayout", "b:2", "--klayout", "a:1"}, []string{"a:1", "b:2", "a:1"}, "from-file"},
+		{"a name", []string{"--klayout-name", "chip-review"}, []string{"127.0.0.1:9999"}, "chip-review"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(tt.args, dir, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c.KLayout, tt.targets) || c.KLayoutName != tt.kname {
+				t.Errorf("Parse(%q): klayout %q, name %q; want %q, %q", tt.args, c.KLayout, c.KLayoutName, tt.targets, tt.kname)
+			}
+		})
+	}
+}
+
 // TestWarmAndJobsFlags: --warm holds for every target, whatever the file
 // says of each; --jobs sets how many builds run at once.
 func TestWarmAndJobsFlags(t *testing.T) {

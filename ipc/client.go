@@ -182,31 +182,43 @@ func (c *Client) call(ctx context.Context, cmd, root string, args map[string]any
 	if _, err := conn.Write(out); err != nil {
 		return c.ioError(ctx, "send "+cmd+" to", err)
 	}
-	br := bufio.NewReader(conn)
+	rep, err := readReply(bufio.NewReader(conn), req.ID)
+	if errors.Is(err, ErrMalformedReply) {
+		return fmt.Errorf("%s: %s: %w", c.Address(), cmd, err)
+	}
+	if err != nil {
+		return c.ioError(ctx, "read "+cmd+" reply from", err)
+	}
+	if !rep.OK {
+		return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
+	}
+	if result != nil && len(rep.Result) > 0 {
+		if err := json.Unmarshal(rep.Result, result); err != nil {
+			return fmt.Errorf("%s: %s: %w: result: %v", c.Address(), cmd, ErrMalformedReply, err)
+		}
+	}
+	return nil
+}
+
+// readReply reads reply lines until the one to request id: an answer
+// with that id, or an error reply with no id (the server could not tell
+// which request it answers: a line too long, too many connections).
+// Replies to other requests are skipped. A line that is not a reply is
+// ErrMalformedReply; the reader's errors come as they are.
+func readReply(br *bufio.Reader, id uint64) (*Reply, error) {
 	for {
 		b, err := ReadLine(br, MaxReplySize)
 		if err != nil {
-			return c.ioError(ctx, "read "+cmd+" reply from", err)
+			return nil, err
 		}
 		rep, err := ParseReply(b)
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", c.Address(), cmd, err)
+			return nil, err
 		}
-		if rep.ID == nil || *rep.ID != req.ID {
-			if !rep.OK && rep.ID == nil {
-				return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
-			}
-			continue // a reply to someone else's request; not ours
+		if rep.ID != nil && *rep.ID == id || rep.ID == nil && !rep.OK {
+			return rep, nil
 		}
-		if !rep.OK {
-			return &ServerError{Addr: c.Address(), Cmd: cmd, Msg: rep.Error, Code: rep.Code}
-		}
-		if result != nil && len(rep.Result) > 0 {
-			if err := json.Unmarshal(rep.Result, result); err != nil {
-				return fmt.Errorf("%s: %s: %w: result: %v", c.Address(), cmd, ErrMalformedReply, err)
-			}
-		}
-		return nil
+		// A reply to someone else's request: not ours.
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -54,7 +55,8 @@ func EncodePayload(raw []byte, kind string) (Payload, []byte, error) {
 }
 
 // IsLoopback reports whether addr (host:port) is on this machine: a
-// loopback address or localhost. An empty address is the default, which is.
+// loopback address or localhost (in any case). An empty address is the
+// default, which is; an address without a port is not one the client dials.
 func IsLoopback(addr string) bool {
 	if addr == "" {
 		return true
@@ -63,7 +65,7 @@ func IsLoopback(addr string) bool {
 	if err != nil {
 		return false
 	}
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

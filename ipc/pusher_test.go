@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -91,5 +92,54 @@ func TestPusherNoServer(t *testing.T) {
 	rep, err := p.Push(context.Background(), &Layout{Path: "/tmp/x.gds"})
 	if !errors.Is(err, ErrNoServer) || len(rep.Targets) != 2 {
 		t.Errorf("push to two addresses with nothing listening: %v (%d reports), want ErrNoServer", err, len(rep.Targets))
+	}
+}
+
+// TestPusherPushesToEveryTarget: with several targets (a repeated
+// --klayout), each KLayout gets the push and the note, and the summary
+// names each.
+func TestPusherPushesToEveryTarget(t *testing.T) {
+	type got struct{ addr, cmd, path, text string }
+	reqs := make(chan got, 16)
+	server := func(name string) string {
+		return jsonServer(t, func(req map[string]any) string {
+			path, _ := req["path"].(string)
+			text, _ := req["text"].(string)
+			cmd, _ := req["cmd"].(string)
+			reqs <- got{name, cmd, path, text}
+			return fmt.Sprintf(`{"id": %v, "ok": true, "result": {"type": "open", "file": %q, "instance": %q}}`+"\n",
+				req["id"], path, name)
+		})
+	}
+	a, b := server("a"), server("b")
+	p := NewPusher(PusherOptions{Targets: func() []string { return []string{a, b} }, Token: testsupport.RandomToken(t), Timeout: 5 * time.Second})
+	rep, err := p.Push(context.Background(), &Layout{Path: "/tmp/chip.gds"})
+	if err != nil || len(rep.Targets) != 2 {
+		t.Fatalf("push to two KLayouts: %+v, %v", rep, err)
+	}
+	for i, want := range []string{a, b} {
+		if tr := rep.Targets[i]; tr.Addr != want || tr.Type != "open" || tr.Err != nil {
+			t.Errorf("target %d: %+v, want %s opened", i, tr, want)
+		}
+	}
+	if s, want := rep.Summary(), a+": open; "+b+": open"; s != want {
+		t.Errorf("summary %q, want %q", s, want)
+	}
+	if err := p.Note(context.Background(), "the build failed"); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[got]bool{}
+	for range 4 {
+		select {
+		case g := <-reqs:
+			seen[g] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d requests arrived: %v", len(seen), seen)
+		}
+	}
+	for _, name := range []string{"a", "b"} {
+		if !seen[got{name, CmdLoad, "/tmp/chip.gds", ""}] || !seen[got{name, CmdNote, "", "the build failed"}] {
+			t.Errorf("KLayout %s did not get the push and the note: %v", name, seen)
+		}
 	}
 }

@@ -120,6 +120,13 @@ func TestKLayoutEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("the discovery file says the server binds loopback by default", func(t *testing.T) {
+		d, err := klayout.ReadDiscoveryFile(g.DiscoveryFile())
+		if err != nil || d.Bind != "127.0.0.1" || !d.Listening || d.PID != g.PID() || d.Addr() != g.Addr {
+			t.Errorf("discovery file %+v, %v; want pid %d listening on 127.0.0.1 only", d, err, g.PID())
+		}
+	})
+
 	t.Run("push then status shows file and top cell", func(t *testing.T) {
 		res := push(t, c, chip, ipc.PushOptions{})
 		if res.Type != "open" || res.File != chip || res.Cell != "TOP" {

@@ -243,6 +243,103 @@ for p in sys.argv[2:]:
 		alive(t)
 	})
 
+	t.Run("malformed load requests: an error each, nothing shown, and the server serves on", func(t *testing.T) {
+		raw, err := os.ReadFile(v1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, body, err := ipc.EncodePayload(raw, ipc.PayloadPartial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		partial := func(fields map[string]any) map[string]any {
+			m := map[string]any{"path": v1, "base": "s", "removed": []string{}, "cells": 1, "dbu": 1e-9, "payload": info}
+			for k, v := range fields {
+				m[k] = v
+			}
+			return m
+		}
+		withPayload := func(p map[string]any) map[string]any {
+			m := map[string]any{"size": info.Size, "sha256": info.SHA256, "encoding": "gzip", "kind": "full"}
+			for k, v := range p {
+				m[k] = v
+			}
+			return map[string]any{"path": v1, "payload": m}
+		}
+		names := make([]any, 20000)
+		for i := range names {
+			names[i] = "cell_" + strconv.Itoa(i)
+		}
+		names[len(names)-1] = 7
+		huge := make([]string, 120000) // over the 1 MiB a request line may hold
+		for i := range huge {
+			huge[i] = "mmi1x2_W0p5_" + strconv.Itoa(i)
+		}
+		before := status(t, c)
+		cases := []struct {
+			name   string
+			fields map[string]any
+			body   []byte
+			code   string
+		}{
+			{"path of the wrong type", map[string]any{"path": 5}, nil, ipc.CodeNotAllowed},
+			{"mode of the wrong type", map[string]any{"path": v1, "mode": 5}, nil, ipc.CodeBadRequest},
+			{"unknown mode", map[string]any{"path": v1, "mode": "sideways"}, nil, ipc.CodeBadRequest},
+			{"force as a string", map[string]any{"path": v1, "force": "yes"}, nil, ipc.CodeBadRequest},
+			{"factories as a list", map[string]any{"path": v1, "factories": []string{"mmi"}}, nil, ipc.CodeBadRequest},
+			{"a factory not a string", map[string]any{"path": v1, "factories": map[string]any{"a_1": 5}}, nil, ipc.CodeBadRequest},
+			{"layer properties as a number", map[string]any{"path": v1, "layer_properties": 5}, nil, ipc.CodeBadRequest},
+			{"a report database outside", map[string]any{"path": v1, "lyrdb": "/etc/passwd"}, nil, ipc.CodeNotAllowed},
+			{"payload not an object", map[string]any{"path": v1, "payload": "x"}, nil, ipc.CodeBadRequest},
+			{"empty payload", withPayload(map[string]any{"size": 0}), nil, ipc.CodeBadRequest},
+			{"checksum not hex", withPayload(map[string]any{"sha256": strings.Repeat("zz", 32)}), body, ipc.CodeBadRequest},
+			{"wrong checksum", withPayload(map[string]any{"sha256": strings.Repeat("0", 64)}), body, ipc.CodeBadPayload},
+			{"not gzip", withPayload(nil), bytes.Repeat([]byte("x"), int(info.Size)), ipc.CodeBadPayload},
+			{"unknown encoding", withPayload(map[string]any{"encoding": "base64"}), body, ipc.CodeBadRequest},
+			{"unknown kind", withPayload(map[string]any{"kind": "diff"}), body, ipc.CodeBadRequest},
+			{"over the payload limit", withPayload(map[string]any{"size": 100_000}), bytes.Repeat([]byte{1}, 100_000), ipc.CodeTooLarge},
+			{"removed not a list", partial(map[string]any{"removed": "old_A"}), body, ipc.CodeBadRequest},
+			{"20000 removed cells, one a number", partial(map[string]any{"removed": names}), body, ipc.CodeBadRequest},
+			{"a removed list over the line limit", partial(map[string]any{"removed": huge}), nil, ipc.CodeTooLarge},
+			{"base a number", partial(map[string]any{"base": 5}), body, ipc.CodeBadRequest},
+			{"cells a string", partial(map[string]any{"cells": "3"}), body, ipc.CodeBadRequest},
+			{"cells out of bounds", partial(map[string]any{"cells": int64(1) << 50}), body, ipc.CodeBadRequest},
+			{"dbu a string", partial(map[string]any{"dbu": "x"}), body, ipc.CodeBadRequest},
+			{"dbu zero", partial(map[string]any{"dbu": 0}), body, ipc.CodeBadRequest},
+			{"copy as a string", partial(map[string]any{"copy": "yes"}), body, ipc.CodeBadRequest},
+		}
+		for i, tc := range cases {
+			req := map[string]any{"id": i + 1, "cmd": ipc.CmdLoad, "token": g.Token, "root": dir}
+			for k, v := range tc.fields {
+				req[k] = v
+			}
+			line, err := json.Marshal(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn, err := net.Dial("tcp", g.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.SetDeadline(time.Now().Add(30 * time.Second))
+			conn.Write(append(append(line, '\n'), tc.body...))
+			reply, err := ipc.ReadLine(bufio.NewReader(conn), ipc.MaxReplySize)
+			conn.Close()
+			if err != nil {
+				t.Fatalf("%s: no reply: %v", tc.name, err)
+			}
+			rep, err := ipc.ParseReply(reply)
+			if err != nil || rep.OK || rep.Code != tc.code {
+				t.Errorf("%s: %.300s, want code %s", tc.name, reply, tc.code)
+			}
+			alive(t)
+		}
+		if st := status(t, c); st.Loads != before.Loads || st.File != before.File || st.Views != before.Views {
+			t.Errorf("after the malformed loads: %d loads, %s in %d views; before %d, %s in %d", st.Loads, st.File, st.Views,
+				before.Loads, before.File, before.Views)
+		}
+	})
+
 	t.Run("connections are capped and idle ones closed (16.14)", func(t *testing.T) {
 		before := rssKiB(t, pid)
 		var conns []net.Conn

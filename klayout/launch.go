@@ -47,8 +47,10 @@ type Launched struct {
 // (its own session, output to a log file) and returns at once; WaitStarted
 // waits for its discovery file, WaitReady for its answer. No layout is given
 // on KLayout's command line: push them once it answers, so they open as
-// pushes do (and KLayout shows no start-up tip about the hierarchy depth).
-// The user's own KLayout settings are used.
+// pushes do. The user's own KLayout settings are used; the server hides
+// KLayout's start-up tips (LYWATCH_LAUNCHED) and turns its file watcher
+// off while it runs, and puts both back when it stops, so the settings
+// KLayout saves are the user's.
 func Launch(opts LaunchOptions) (*Launched, error) {
 	bin := opts.KLayout
 	if bin == "" {

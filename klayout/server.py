@@ -232,16 +232,100 @@ def _loopback(host):
     return h.startswith("127.") or h == "::1" or h == "localhost"
 
 
+def _short(v):
+    """v for an error message, clipped: a request may hold a megabyte."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
 def _int_in(cmd, name, v, lo, hi):
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise RequestError("bad_request", "%s: %s must be a whole number from %d to %d, not %r" % (cmd, name, lo, hi, v))
+        raise RequestError("bad_request", "%s: %s must be a whole number from %d to %d, not %s" % (cmd, name, lo, hi, _short(v)))
     return v
 
 
 def _finite(cmd, name, v):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise RequestError("bad_request", "%s: %s must be a finite number, not %r" % (cmd, name, v))
+        raise RequestError("bad_request", "%s: %s must be a finite number, not %s" % (cmd, name, _short(v)))
     return float(v)
+
+
+LOAD_MODES = ("reload", "new", "replace", "add")
+PAYLOAD_KINDS = ("full", "partial")
+
+
+def load_args(req, has_payload):
+    """Checks every field of a load request before anything is done, and
+    returns them with their defaults: a field of the wrong type or out of
+    bounds is a bad_request, so nothing malformed reaches KLayout (a path
+    that cannot be read is not_allowed, when it is read). has_payload says
+    the layout's bytes came with the request."""
+    def bad(msg):
+        raise RequestError("bad_request", "load: " + msg)
+
+    def flag(name):
+        v = req.get(name)
+        if v is None:
+            return False
+        if not isinstance(v, bool):
+            bad("%s must be true or false, not %s" % (name, _short(v)))
+        return v
+
+    def text(name):
+        v = req.get(name)
+        if v is None or v == "":
+            return ""
+        if not isinstance(v, str) or len(v) > MAX_LINE or "\0" in v:
+            bad("%s must be a string, not %s" % (name, _short(v)))
+        return v
+
+    a = {"path": req.get("path"), "force": flag("force"), "activate": flag("activate"), "copy": flag("copy"),
+         "layer_properties": text("layer_properties"), "lyrdb": text("lyrdb"), "partial": False}
+    mode = req.get("mode")
+    if mode is None or mode == "":
+        mode = "reload"
+    if not isinstance(mode, str) or mode not in LOAD_MODES:
+        bad("mode must be one of %s, not %s" % (", ".join(LOAD_MODES), _short(mode)))
+    a["mode"] = mode
+    factories = req.get("factories")
+    if factories is None:
+        factories = {}
+    if not isinstance(factories, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in factories.items()):
+        bad("factories must map cell names to factory names (strings)")
+    a["factories"] = factories
+    if "payload" in req:
+        info = req.get("payload")
+        if not isinstance(info, dict):
+            bad("payload must describe the bytes that follow")
+        if not has_payload:
+            bad("payload.size must be more than 0: a layout is never empty")
+        if info.get("encoding", "gzip") != "gzip":
+            bad("payload encoding must be gzip, not %s" % _short(info.get("encoding")))
+        sha = info.get("sha256")
+        if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdefABCDEF" for c in sha):
+            bad("payload.sha256 must be the layout's SHA-256 (64 hex digits), not %s" % _short(sha))
+        kind = info.get("kind", "full")
+        if not isinstance(kind, str) or kind not in PAYLOAD_KINDS:
+            bad("payload.kind must be full or partial, not %s" % _short(kind))
+        if not isinstance(a["path"], str) or not a["path"] or "\0" in a["path"]:
+            bad("path must name the layout (the client's path)")
+        a["partial"], a["sha256"] = kind == "partial", sha.lower()
+    elif a["copy"]:
+        bad("copy needs the layout's changed cells (a payload)")
+    if a["partial"]:
+        removed = req.get("removed")
+        if removed is None:
+            removed = []
+        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
+            bad("removed must be a list of cell names")
+        base = req.get("base")
+        if not isinstance(base, str) or not base:
+            bad("base must be the state the last push answered")
+        dbu = _finite("load", "dbu", req.get("dbu"))
+        if dbu <= 0:
+            bad("dbu must be more than 0, not %s" % _short(dbu))
+        a.update(removed=removed, base=base, dbu=dbu, cells=_int_in("load", "cells", req.get("cells"), 0, 1 << 40))
+    return a
 
 
 def cache_dir():
@@ -1239,6 +1323,72 @@ class Connection(object):
         self.sock.flush()
 
 
+# The tips KLayout may show when it starts (MainWindow::about_to_exec, one
+# at most, each unless its key is in tip-window-hidden): the full hierarchy
+# off (KLayout's default), viewer mode, no stipple, markers off, empty
+# layers hidden. A KLayout lywatch started hides them while it runs.
+START_TIPS = ("only-top-level-shown-by-default", "editor-mode", "no-stipple", "show-markers", "hide-empty-layers")
+TIPS_KEY = "tip-window-hidden"
+WATCHER_KEY = "layout-file-watcher-enabled"
+
+
+def _entries(value):
+    """The entries of a tip-window-hidden value: "key=answer,key2"."""
+    return [e for e in str(value or "").split(",") if e.strip()]
+
+
+class UserSettings(object):
+    """The KLayout settings the server changes while it runs, each put back
+    when it stops: KLayout saves its settings when it quits, so the user's
+    klayoutrc stays as it was. A setting the user changed in the meantime
+    is kept as the user left it."""
+
+    def __init__(self, config):
+        self.config = config  # get_config and set_config: the main window's
+        self.changed = []  # (key, the user's value, ours, how to restore)
+
+    def get(self, key):
+        v = self.config.get_config(key)
+        return "" if v is None else str(v)
+
+    def set(self, key, value, restore=None):
+        """Sets key to value; restore(now) gives the value to put back when
+        the setting is not ours any more (default: leave the user's)."""
+        user = self.get(key)
+        if user == value:
+            return
+        self.config.set_config(key, value)
+        self.changed.append((key, user, value, restore))
+
+    def hide_start_tips(self):
+        """Hides KLayout's start-up tips, with no answer given (a tip with an
+        answer would act on it: the full hierarchy turned on)."""
+        user = self.get(TIPS_KEY)
+        shown = {e.split("=", 1)[0].strip() for e in _entries(user)}
+        added = [k for k in START_TIPS if k not in shown]
+        if not added:
+            return
+
+        def restore(now):
+            # A tip the user hid meanwhile stays hidden; ours go.
+            return ",".join(e for e in _entries(now) if e.strip() not in added)
+
+        self.set(TIPS_KEY, ",".join(_entries(user) + added), restore)
+
+    def restore(self):
+        """Puts back the user's values (once; later calls do nothing)."""
+        changed, self.changed = self.changed, []
+        for key, user, ours, restore in reversed(changed):
+            try:
+                now = self.get(key)
+                if now == ours:
+                    self.config.set_config(key, user)
+                elif restore is not None:
+                    self.config.set_config(key, restore(now))
+            except Exception as exc:
+                _warn("could not put back your KLayout setting %s: %s" % (key, exc))
+
+
 class Settings(object):
     """The server's settings: -rd defines (globals of this macro) win over
     environment variables, which win over the defaults."""
@@ -1285,10 +1435,17 @@ class Server(object):
         images = os.path.join(self.own_dir, "images")
         os.mkdir(images, 0o700)
         self.guard = Guard(None, self.settings.allow, images)
+        self.user_settings = None
 
     def start(self):
+        self.user_settings = UserSettings(_main_window())
+        if self.settings.launched:
+            try:
+                self.user_settings.hide_start_tips()
+            except Exception as exc:
+                _warn("could not hide KLayout's start-up tips: %s" % exc)
         try:
-            _main_window().set_config("layout-file-watcher-enabled", "false")
+            self.user_settings.set(WATCHER_KEY, "false")
         except Exception as exc:
             _warn("could not turn off the file-changed prompt: %s" % exc)
         try:
@@ -1318,7 +1475,7 @@ class Server(object):
             _warn(self.error)
         self.write_discovery()
         if self.settings.launched:
-            self.close_tips(40)
+            self.close_tips(40)  # a tip START_TIPS does not know (a newer KLayout's)
         self.sweeper = pya.QTimer()
         self.sweeper.timeout(self.sweep)
         self.sweeper.start(max(100, int(min(self.settings.idle_timeout, 5.0) * 250)))
@@ -1330,7 +1487,11 @@ class Server(object):
         atexit.register(self.stop)
 
     def stop(self):
+        """Puts back the user's KLayout settings and removes the server's
+        files (on quit, at exit, or on request; once is enough)."""
         import shutil
+        if self.user_settings is not None:
+            self.user_settings.restore()
         shutil.rmtree(self.own_dir, ignore_errors=True)
         path = self.discovery
         if not path:
@@ -1392,9 +1553,9 @@ class Server(object):
             sock.disconnected(lambda key=key: self.drop(key))
 
     def close_tips(self, ticks):
-        """Closes KLayout's start-up tip dialog (about the hierarchy depth,
-        when a user never ticked "don't show again") for a KLayout lywatch
-        started; the user's settings stay as they are."""
+        """Closes a start-up tip dialog that shows all the same (one not in
+        START_TIPS) for a KLayout lywatch started; the user's settings stay
+        as they are."""
         self.tip_timer = pya.QTimer()
         self.tip_ticks = ticks
 
@@ -1469,54 +1630,49 @@ class Server(object):
         return self.viewer.status(self)
 
     def cmd_load(self, req, payload=None):
+        a = load_args(req, payload is not None)
         extra = {}
-        if isinstance(req.get("factories"), dict):
-            extra["factories"] = {str(k): str(v) for k, v in req["factories"].items()}
-        if req.get("layer_properties"):
-            extra["layer_properties"] = req.get("layer_properties")
-        if req.get("activate"):
+        if a["factories"]:
+            extra["factories"] = a["factories"]
+        if a["layer_properties"]:
+            extra["layer_properties"] = a["layer_properties"]
+        if a["activate"]:
             extra["activate"] = True
-        if payload is not None and req["payload"].get("kind") == "partial":
-            return self.load_partial(req, payload, extra)
-        if payload is not None:
-            path = self.mirror_path(req.get("path"))
-            self.unpack(req, payload, path)
+        # The report database is checked before the layout shows: a
+        # request that fails changes nothing.
+        rdb = self.guard.readable("load", a["lyrdb"]) if a["lyrdb"] else None
+        if a["partial"]:
+            res = self.load_partial(a, payload, extra)
+        elif payload is not None:
+            path = self.mirror_path(a["path"])
+            self.unpack(a, payload, path)
+            res = self.viewer.load(path, a["mode"], a["force"], extra)
+            res["source"] = a["path"]
         else:
-            path = self.guard.readable("load", req.get("path"))
-        res = self.viewer.load(path, req.get("mode") or "reload", bool(req.get("force")), extra)
+            path = self.guard.readable("load", a["path"])
+            res = self.viewer.load(path, a["mode"], a["force"], extra)
         res["instance"] = self.instance
-        if payload is not None:
-            res["source"] = req.get("path")
-        if req.get("lyrdb"):
-            res["rdb"] = self.viewer.show_rdb(self.guard.readable("load", req.get("lyrdb")))
+        if rdb is not None:
+            res["rdb"] = self.viewer.show_rdb(rdb)
         return res
 
-    def load_partial(self, req, payload, extra):
+    def load_partial(self, a, payload, extra):
         """An incremental push: only the new and changed cells came, to read
         into the open layout (see Viewer.apply_partial). When that cannot
         be done, the whole file is reloaded from its path, or, for a layout
         that came as bytes (copy), the client is told to send it whole
-        (code mismatch)."""
-        src = req.get("path")
-        copy = bool(req.get("copy"))
+        (code mismatch). a is the request's fields (load_args)."""
+        src, copy = a["path"], a["copy"]
         if copy:
-            if not isinstance(src, str) or not src:
-                raise RequestError("bad_request", "load: path must name the layout (the client's path)")
             path = self.mirror_path(src)
         else:
             path = self.guard.readable("load", src)
-        removed = req.get("removed", [])
-        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
-            raise RequestError("bad_request", "load: removed must be a list of cell names")
-        p = {"base": req.get("base"), "removed": removed, "force": bool(req.get("force")),
-             "cells": _int_in("load", "cells", req.get("cells"), 0, 1 << 40),
-             "dbu": _finite("load", "dbu", req.get("dbu")), "factories": extra.get("factories") or {}}
-        if not isinstance(p["base"], str) or not p["base"]:
-            raise RequestError("bad_request", "load: base must be the state the last push answered")
+        p = {"base": a["base"], "removed": a["removed"], "force": a["force"], "cells": a["cells"],
+             "dbu": a["dbu"], "factories": a["factories"]}
         fd, part = tempfile.mkstemp(prefix="partial-", suffix=".gds", dir=self.spool_dir)
         os.close(fd)
         try:
-            self.unpack(req, payload, part)
+            self.unpack(a, payload, part)
             res, why = self.viewer.apply_partial(path, part, p)
         finally:
             os.remove(part)
@@ -1525,7 +1681,6 @@ class Server(object):
                 raise RequestError("mismatch", "load: %s: send the whole layout" % why)
             res = self.viewer.load(path, "reload", p["force"], extra)
             res["fallback"] = why
-        res["instance"] = self.instance
         if copy:
             res["source"] = src
         if extra.get("activate"):
@@ -1545,17 +1700,13 @@ class Server(object):
         os.makedirs(d, 0o700, exist_ok=True)
         return os.path.join(d, base)
 
-    def unpack(self, req, payload, dest):
+    def unpack(self, a, payload, dest):
         """Writes the layout a request carried (gzip-compressed) to dest,
-        checking its size and SHA-256."""
+        checking its size and SHA-256 (a is the request's fields,
+        load_args)."""
         import gzip
         import hashlib
-        info = req.get("payload")
-        if info.get("encoding", "gzip") != "gzip":
-            raise RequestError("bad_request", "load: payload encoding must be gzip")
-        want = info.get("sha256")
-        if not isinstance(want, str) or len(want) != 64:
-            raise RequestError("bad_request", "load: payload.sha256 must be the layout's SHA-256 (64 hex digits)")
+        want = a["sha256"]
         fd, tmp = tempfile.mkstemp(prefix=".in-", dir=os.path.dirname(dest))
         h, n, limit = hashlib.sha256(), 0, self.settings.max_layout
         try:
@@ -1569,7 +1720,7 @@ class Server(object):
                         raise RequestError("too_large", "load: layout over this server's limit of %d bytes (LYWATCH_MAX_LAYOUT)" % limit)
                     h.update(chunk)
                     out.write(chunk)
-            if h.hexdigest() != want.lower():
+            if h.hexdigest() != want:
                 raise RequestError("bad_payload", "load: the layout's SHA-256 is %s, the request says %s: damaged on the way" % (h.hexdigest(), want))
             os.replace(tmp, dest)
         except (OSError, EOFError, zlib_error()) as exc:

@@ -26,7 +26,9 @@ func TestServerBufferingInPython(t *testing.T) {
 // TestServerDiscoveryLifecycleInPython starts the macro under plain python3
 // with pya stubbed and checks its discovery file: written with its pid when
 // it listens, removed when KLayout quits (aboutToQuit) or the interpreter
-// ends (atexit), and never removed when it holds another KLayout's pid.
+// ends (atexit), and never removed when it holds another KLayout's pid;
+// KLayout's start-up tips hidden and its file watcher off while it runs,
+// and the user's values back when it quits.
 // (KLayout 0.28.5 under Xvfb cannot be made to quit cleanly from a test, so
 // this is where the exit path is shown.)
 func TestServerDiscoveryLifecycleInPython(t *testing.T) {
@@ -60,5 +62,21 @@ func TestFollowRuleInPython(t *testing.T) {
 	out, err := exec.Command(py, "-B", "testdata/follow_test.py", "server.py").CombinedOutput()
 	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
 		t.Fatalf("follow_test.py: %v\n%s", err, out)
+	}
+}
+
+// TestLoadArgumentsInPython runs the macro's load command under plain
+// python3 with pya and KLayout's window stubbed: good requests, a table of
+// malformed ones (wrong types, huge lists, bad checksums, not gzip, over
+// the size limit) and 3000 random ones. Each malformed request is an
+// error with a code and never reaches KLayout.
+func TestLoadArgumentsInPython(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	out, err := exec.Command(py, "-B", "testdata/load_test.py", "server.py").CombinedOutput()
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
+		t.Fatalf("load_test.py: %v\n%s", err, out)
 	}
 }

@@ -97,6 +97,10 @@ func TestKLayoutViews(t *testing.T) {
 		if !sameBox(after.Box, before.Box, 0.001) {
 			t.Errorf("box %v after following, want %v", after.Box, before.Box)
 		}
+		rep := (&ipc.Report{Targets: []ipc.TargetReport{{Type: res.Type, Followed: res.Followed}}}).Summary()
+		if want := "reload, followed mmi1x2_W0p5_WM2p5 → mmi1x2_W0p5_WM6"; rep != want {
+			t.Errorf("summary %q, want %q", rep, want)
+		}
 	})
 
 	t.Run("a factories map follows a cell whose name says nothing", func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -122,6 +123,20 @@ func (p *fakePusher) Note(_ context.Context, text string) error {
 	defer p.mu.Unlock()
 	p.notes = append(p.notes, text)
 	return nil
+}
+
+// waitNotes waits until n notes were shown (the pipeline sends them in
+// the background) and returns them.
+func (p *fakePusher) waitNotes(t *testing.T, n int) []string {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		p.mu.Lock()
+		notes := slices.Clone(p.notes)
+		p.mu.Unlock()
+		if len(notes) >= n || time.Now().After(end) {
+			return notes
+		}
+	}
 }
 
 func (p *fakePusher) Probe(context.Context) []string {

@@ -211,7 +211,8 @@ func TestFailedSaveIsReported(t *testing.T) {
 	}
 }
 
-// A layout that does not read fails at read: nothing is pushed or saved.
+// A layout that does not read fails at read: nothing is pushed or saved,
+// and KLayout shows a note saying so while the last good layout stays.
 func TestUnreadableLayoutShowsNothing(t *testing.T) {
 	proj := testProject(t, copyMap(pdk), chipTarget())
 	st, pu := newFakeStore(t), &fakePusher{}
@@ -221,6 +222,34 @@ func TestUnreadableLayoutShowsNothing(t *testing.T) {
 	reps := p.After(context.Background(), &loop.Build{Target: loop.Target{Name: "chip", Output: pt.Output}})
 	if names(reps) != "read" || reps[0].Error == "" || pu.count() != 0 || st.saves != 0 {
 		t.Errorf("reports %+v, %d pushes, %d saves", reps, pu.count(), st.saves)
+	}
+	notes := pu.waitNotes(t, 1)
+	want := "lywatch: the layout does not read: " + pt.Output + ": "
+	if len(notes) != 1 || !strings.HasPrefix(notes[0], want) || !strings.HasSuffix(notes[0], "; the last good layout stays") {
+		t.Errorf("notes %q, want one starting %q", notes, want)
+	}
+}
+
+// A failed build is noted in KLayout with the build's last line.
+func TestFailedBuildNote(t *testing.T) {
+	tests := []struct {
+		target string
+		res    runner.Result
+		want   string
+	}{
+		{"chip", runner.Result{ExitCode: 1, LastLine: "NameError: name 'widht' is not defined"},
+			"lywatch: the build of chip failed (exit 1): NameError: name 'widht' is not defined; the last good layout stays"},
+		{"", runner.Result{ExitCode: 2}, "lywatch: the build failed (exit 2); the last good layout stays"},
+		{"chip", runner.Result{TimedOut: true, ExitCode: -1}, "lywatch: the build of chip failed (timed out); the last good layout stays"},
+	}
+	for _, tt := range tests {
+		proj := testProject(t, copyMap(pdk), chipTarget())
+		pu := &fakePusher{}
+		p := open(t, Options{Project: proj, Store: newFakeStore(t), Pusher: pu})
+		p.Failed(context.Background(), loop.Target{Name: tt.target}, &tt.res)
+		if notes := pu.waitNotes(t, 1); len(notes) != 1 || notes[0] != tt.want {
+			t.Errorf("notes %q, want %q", notes, tt.want)
+		}
 	}
 }
 

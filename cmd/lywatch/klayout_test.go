@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
@@ -129,12 +131,8 @@ func TestKLayoutInstancesPerProject(t *testing.T) {
 		if err != nil || st.File != want || st.Views != 1 || st.Name != projects[name] {
 			t.Errorf("%s's KLayout: %+v, %v; want only %s", name, st, err, want)
 		}
-		if len(st.Dialogs) != 0 {
-			// The start-up tip closes within a moment of the start.
-			waitUntil(t, "no dialog in "+name+"'s KLayout", func() bool {
-				st, err := (&ipc.Client{Addr: addrs[name]}).Status(context.Background())
-				return err == nil && len(st.Dialogs) == 0
-			}, func() string { return fmt.Sprint(st.Dialogs) })
+		if st != nil && len(st.Dialogs) != 0 {
+			t.Errorf("%s's KLayout shows dialogs %q; want none (no start-up tip)", name, st.Dialogs)
 		}
 	}
 	t.Chdir(projects["alpha"])
@@ -182,4 +180,106 @@ func TestKLayoutToken(t *testing.T) {
 	if code, _, stderr := runCmd(t, "klayout", "token"); code == exitOK || !strings.Contains(stderr, "chmod 600") {
 		t.Errorf("a group-readable token file: code %d, %q", code, stderr)
 	}
+}
+
+// TestKLayoutStartKeepsUserSettings starts KLayout with lywatch klayout
+// start --name, with a klayoutrc in HOME that turns the file watcher on and
+// hides no tip: no start-up tip ever shows, the server binds loopback and
+// turns the file watcher off while it runs, and after lywatch klayout stop
+// the klayoutrc holds the user's values again.
+func TestKLayoutStartKeepsUserSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts KLayout")
+	}
+	testsupport.KLayout(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("LYWATCH_TOKEN", "")
+	t.Setenv("LYWATCH_PORT", strconv.Itoa(testsupport.FreePort(t)))
+	t.Setenv(EnvKLayout, "")
+	t.Setenv("DISPLAY", testsupport.Xvfb(t))
+	rc := filepath.Join(home, ".klayout", "klayoutrc")
+	user := map[string]string{
+		"layout-file-watcher-enabled": "true",
+		"tip-window-hidden":           "",
+		"full-hierarchy-new-cell":     "false", // KLayout's default: its start-up tip's subject
+	}
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<config>\n")
+	for k, v := range user {
+		fmt.Fprintf(&b, " <%s>%s</%s>\n", k, v, k)
+	}
+	b.WriteString("</config>\n")
+	if err := os.MkdirAll(filepath.Dir(rc), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rc, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	project := filepath.Join(home, "chip")
+	os.MkdirAll(filepath.Join(project, ".git"), 0o755)
+	t.Chdir(project)
+
+	code, out, stderr := runCmd(t, "klayout", "start", "--name", "review")
+	m := regexp.MustCompile(`\(pid (\d+)\) with .* its output goes to (\S+)`).FindStringSubmatch(out)
+	if m != nil {
+		pid, _ := strconv.Atoi(m[1])
+		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	}
+	if code != exitOK || m == nil || !strings.Contains(out, `name "review"`) {
+		t.Fatalf("klayout start --name review: code %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	pid, logFile := m[1], m[2]
+	live, _, err := klayout.List()
+	if err != nil || len(live) != 1 || strconv.Itoa(live[0].PID) != pid || live[0].Name != "review" || live[0].Bind != "127.0.0.1" {
+		t.Fatalf("discovery: %+v, %v; want pid %s named review, bound to 127.0.0.1", live, err, pid)
+	}
+	c := &ipc.Client{Addr: live[0].Addr()}
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		st, err := c.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Dialogs) != 0 || st.FileWatcher {
+			t.Fatalf("KLayout shows dialogs %q, file watcher %v; want none, off", st.Dialogs, st.FileWatcher)
+		}
+	}
+	if code, out, stderr := runCmd(t, "klayout", "stop", "--name", "review"); code != exitOK || !strings.Contains(out, "stopped KLayout (pid "+pid+")") {
+		t.Fatalf("klayout stop --name review: code %d, %q %q", code, out, stderr)
+	}
+	if log, err := os.ReadFile(logFile); err != nil || strings.Contains(string(log), "start-up tip") {
+		t.Errorf("KLayout's log (%v) says a start-up tip showed:\n%s", err, log)
+	}
+	got := klayoutrc(t, rc)
+	for k, v := range user {
+		if got[k] != v {
+			t.Errorf("klayoutrc after stop: %s = %q, want the user's %q", k, got[k], v)
+		}
+	}
+}
+
+// klayoutrc reads the settings of a KLayout configuration file.
+func klayoutrc(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cfg struct {
+		Entries []struct {
+			XMLName xml.Name
+			Value   string `xml:",chardata"`
+		} `xml:",any"`
+	}
+	if err := xml.NewDecoder(f).Decode(&cfg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	out := map[string]string{}
+	for _, e := range cfg.Entries {
+		out[e.XMLName.Local] = strings.TrimSpace(e.Value)
+	}
+	return out
 }

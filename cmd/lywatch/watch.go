@@ -198,30 +198,35 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	return code
 }
 
-// klayoutPusher pushes into the KLayouts the settings name (--klayout),
-// else the one started for this project (klayout_name, else the project
-// directory), else the only one running, else the protocol's default
-// address: asked again before each push, so a KLayout started later is
-// found.
+// klayoutPusher pushes into the KLayouts pushTargets names.
 func klayoutPusher(cfg *config.Config, proj *project.Project) (*ipc.Pusher, error) {
 	proto, err := ipc.ParseProtocol(cfg.Protocol)
 	if err != nil {
 		return nil, err
 	}
-	name := cfg.KLayoutName
-	if name == "" {
-		name = proj.Dir
-	}
-	targets := func() []string { return klayout.Resolve(name, cfg.KLayout) }
+	return ipc.NewPusher(ipc.PusherOptions{Targets: pushTargets(cfg, proj.Dir, proto), Protocol: proto,
+		Timeout: cfg.PushTimeout, Root: proj.Root}), nil
+}
+
+// pushTargets returns the addresses the loop pushes to, asked again before
+// each push so that a KLayout started later is found: the settings'
+// (--klayout, every one), else the one started for the project (named
+// klayout_name or --klayout-name, else the project directory dir), else
+// the only one running, else the protocol's default address.
+func pushTargets(cfg *config.Config, dir string, proto ipc.Protocol) func() []string {
 	if proto != ipc.ProtoLywatch {
-		targets = func() []string {
+		return func() []string {
 			if len(cfg.KLayout) > 0 {
 				return cfg.KLayout
 			}
 			return []string{""} // the protocol's default address
 		}
 	}
-	return ipc.NewPusher(ipc.PusherOptions{Targets: targets, Protocol: proto, Timeout: cfg.PushTimeout, Root: proj.Root}), nil
+	name := cfg.KLayoutName
+	if name == "" {
+		name = dir
+	}
+	return func() []string { return klayout.Resolve(name, cfg.KLayout) }
 }
 
 // inputs is the watcher as the pipeline's Inputs (none with --once).
