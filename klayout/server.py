@@ -39,7 +39,7 @@ import traceback
 
 import pya
 
-SERVER_VERSION = "0.2.0"
+SERVER_VERSION = "0.3.0"
 PROTOCOL_VERSION = 2
 DEFAULT_PORT = 11078
 DEFAULT_BIND = "127.0.0.1"
