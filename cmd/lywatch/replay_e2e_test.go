@@ -178,6 +178,7 @@ func TestHistoryReplayAndTrace(t *testing.T) {
 	t.Run("history", func(t *testing.T) { checkHistory(t, p, head) })
 	t.Run("replay in order keeping the view", func(t *testing.T) { checkReplaySteps(t, p) })
 	t.Run("replay a build's trace", func(t *testing.T) { checkReplayTrace(t, p) })
+	t.Run("replay follows a renamed cell", func(t *testing.T) { checkReplayFollowsRename(t, p) })
 	t.Run("ctrl-c leaves the last good layout", func(t *testing.T) { checkReplayInterrupted(t, p) })
 	t.Run("step keys on a terminal", func(t *testing.T) { checkReplayPTY(t, p) })
 	t.Run("gif", func(t *testing.T) { checkReplayGIF(t, p) })
@@ -296,15 +297,15 @@ func zoomed(t *testing.T, p *replayProject) *ipc.Status {
 }
 
 // waitShown waits until KLayout has loaded n more times than before and
-// checks what it loaded: the chip reloaded, the view box kept, and the
-// file on disk holding want's cells.
+// checks what it loaded: the chip reloaded, whole or only its changed
+// cells, the view box kept, and the file on disk holding want's cells.
 func waitShown(t *testing.T, p *replayProject, before *ipc.Status, n int, want []byte, out func() string) *ipc.Status {
 	t.Helper()
 	st := klWaitStatus(t, p.c, fmt.Sprintf("load %d", n), out, func(st *ipc.Status) bool { return st.Loads >= before.Loads+n })
 	if st.Loads != before.Loads+n {
 		t.Errorf("KLayout loaded %d times, want %d", st.Loads-before.Loads, n)
 	}
-	if st.LastLoad == nil || st.LastLoad.File != p.chip || st.LastLoad.Type != "reload" || st.Views != before.Views {
+	if st.LastLoad == nil || st.LastLoad.File != p.chip || (st.LastLoad.Type != "reload" && st.LastLoad.Type != "incremental") || st.Views != before.Views {
 		t.Errorf("load %d: %+v in %d views, want a reload of %s", n, st.LastLoad, st.Views, p.chip)
 	}
 	for i := range 4 {
@@ -384,25 +385,42 @@ func mustLayout(t *testing.T, rec *pipeline.Recorded, i int) []byte {
 	return b
 }
 
-// checkReplayTrace steps through the traced build's four frames.
+// checkReplayTrace steps through the traced build's four frames. The
+// second holds the layout of the first: nothing is sent for it, and
+// KLayout loads nothing.
 func checkReplayTrace(t *testing.T, p *replayProject) {
 	rec := recorded(t, p)
 	f, _ := rec.Frame(3)
 	before := zoomed(t, p)
+	shown, err := os.ReadFile(p.chip)
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys, send := io.Pipe()
 	r := startReplay(t, keys, "--klayout", p.gui.Addr, "--build", "3", "--step")
+	loads := 0
 	for i := range 4 {
 		want, err := rec.Step(f, i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitShown(t, p, before, i+1, want, r.out.String)
+		waitFor(t, 90*time.Second, fmt.Sprintf("step %d", i+1), func() bool { return strings.Contains(r.out.String(), fmt.Sprintf("[%d/4]", i+1)) }, r.out.String)
+		same := reflect.DeepEqual(hashes(t, want), hashes(t, shown))
+		if !same {
+			loads++
+		}
+		if same != (i == 1) {
+			t.Errorf("step %d holds the layout of the one before: %v, want %v", i+1, same, i == 1)
+		}
+		waitShown(t, p, before, loads, want, r.out.String)
+		shown = want
 		send.Write([]byte("\n"))
 	}
 	if code := r.wait(t); code != exitOK {
 		t.Fatalf("replay --build: %d\n%s", code, r.errb.String())
 	}
-	for _, want := range []string{`[1/4] build 3 step 1/4  "a pad"`, `[4/4] build 3 step 4/4  "show"  cell chip`, "back to the last good layout"} {
+	for _, want := range []string{`[1/4] build 3 step 1/4  "a pad"`, `[2/4] build 3 step 2/4  "the layout so far, as a file" (none)`,
+		`[4/4] build 3 step 4/4  "show"  cell chip (incremental (1 cells))`, "back to the last good layout"} {
 		if !strings.Contains(r.out.String(), want) {
 			t.Errorf("replay --build lacks %q:\n%s", want, r.out.String())
 		}
@@ -411,7 +429,11 @@ func checkReplayTrace(t *testing.T, p *replayProject) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitShown(t, p, before, 5, good, r.out.String)
+	// The build's last step is its layout: putting it back changes nothing.
+	if !reflect.DeepEqual(hashes(t, good), hashes(t, shown)) {
+		loads++
+	}
+	waitShown(t, p, before, loads, good, r.out.String)
 }
 
 // checkReplayInterrupted: a looping replay of the first two frames,

@@ -2,9 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/lywatch/lywatch/ipc"
 )
 
 // tracedFrame is what the traced build saw in KLayout after one of its
@@ -81,4 +87,50 @@ func boxNear(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// checkReplayFollowsRename: with the view on pad_S80, zoomed into it, the
+// replay of frame 2, where the pad is pad_S120, follows the pad, keeping
+// the box, and so does putting the last good layout back.
+func checkReplayFollowsRename(t *testing.T, p *replayProject) {
+	rec := recorded(t, p)
+	if f := rec.Factories(); f["pad_S80"] == "" || f["pad_S80"] != f["pad_S120"] {
+		t.Errorf("the history names the pads' factories %q and %q, want the same one", f["pad_S80"], f["pad_S120"])
+	}
+	before := zoomed(t, p)
+	keys, send := io.Pipe()
+	r := startReplay(t, keys, "--klayout", p.gui.Addr, "--step", "--from", "1", "--to", "2")
+	waitShown(t, p, before, 1, mustLayout(t, rec, 0), r.out.String)
+	ctx := context.Background()
+	if err := p.c.Call(ctx, ipc.CmdCell, map[string]any{"name": "pad_S80"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer p.c.Call(ctx, ipc.CmdCell, map[string]any{"name": "chip"}, nil) // as the other replays expect
+	if err := p.c.Zoom(ctx, -20, -20, 20, 20); err != nil {
+		t.Fatal(err)
+	}
+	onPad, err := p.c.Status(ctx)
+	if err != nil || onPad.Cell != "pad_S80" {
+		t.Fatalf("status %+v, %v: want the view on pad_S80", onPad, err)
+	}
+	fmt.Fprintln(send, "next")
+	st := waitShown(t, p, onPad, 1, mustLayout(t, rec, 1), r.out.String)
+	if st.Cell != "pad_S120" {
+		t.Errorf("after the rename KLayout shows %q, want pad_S120", st.Cell)
+	}
+	fmt.Fprintln(send, "next")
+	if code := r.wait(t); code != exitOK {
+		t.Fatalf("replay: %d\n%s", code, r.errb.String())
+	}
+	if !strings.Contains(r.out.String(), "followed pad_S80 → pad_S120") {
+		t.Errorf("the replay does not say it followed the pad:\n%s", r.out.String())
+	}
+	good, err := rec.LastGood(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = waitShown(t, p, onPad, 2, good, r.out.String)
+	if st.Cell != "pad_S120" {
+		t.Errorf("with the last good layout back KLayout shows %q, want pad_S120", st.Cell)
+	}
 }
