@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lywatch/lywatch/gds"
+	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/session"
 	"github.com/lywatch/lywatch/tracing"
@@ -49,6 +52,34 @@ func stageReport(t *testing.T, reps []loop.StageReport, name string) loop.StageR
 	}
 	t.Fatalf("no %s stage in %s", name, names(reps))
 	return loop.StageReport{}
+}
+
+// checkTracePush: a trace frame is pushed as a good build is, with one of
+// the frames' bytes and their cells' hashes, so that only the cells it
+// changed travel to a KLayout showing the frame before.
+func checkTracePush(t *testing.T, l *ipc.Layout, dir string) {
+	t.Helper()
+	frames, _ := filepath.Glob(filepath.Join(dir, "*.gds"))
+	var from string
+	for _, f := range frames {
+		if b, err := os.ReadFile(f); err == nil && bytes.Equal(b, l.Data) {
+			from = f
+		}
+	}
+	if from == "" {
+		t.Fatalf("the push of the trace view holds none of the frames %v", frames)
+	}
+	lib, err := gds.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := lib.Hashes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(l.Cells, want) || l.Top == "" {
+		t.Errorf("the push of %s has cells %v and top %q, want the frame's %v", from, l.Cells, l.Top, want)
+	}
 }
 
 // TestStagesReportCellsTraceAndFrame plays three builds of a target with
@@ -91,6 +122,10 @@ func TestStagesReportCellsTraceAndFrame(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no trace frame was pushed live")
 	}
+	push.mu.Lock()
+	first := push.layouts[0]
+	push.mu.Unlock()
+	checkTracePush(t, first, filepath.Join(dir, "chip"))
 
 	step3, err := os.ReadFile(filepath.Join(dir, "chip", "000003.gds"))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lywatch/lywatch/depgraph"
 	"github.com/lywatch/lywatch/ipc"
 )
 
@@ -42,7 +43,7 @@ func (s pushStage) run(ctx context.Context, b *built) (string, error) {
 		if tops := b.lib.TopCells(); len(tops) > 0 {
 			l.Top = tops[0]
 		}
-		l.Factories = p.factories(b)
+		l.Factories = p.factoriesOf(b.cells)
 	}
 	note, err := p.push.Push(ctx, l)
 	if err == nil {
@@ -51,13 +52,14 @@ func (s pushStage) run(ctx context.Context, b *built) (string, error) {
 	return note, err
 }
 
-// factories names the factory of each cell of a good build, so that the
-// view can follow a cell the edit renamed.
-func (p *Pipeline) factories(b *built) map[string]string {
+// factoriesOf names the factory of each cell of a layout (a good build,
+// a trace frame), so that the view can follow a cell the edit renamed:
+// the one the layout names, else the graph's.
+func (p *Pipeline) factoriesOf(cells []depgraph.CellInfo) map[string]string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]string, len(b.cells))
-	for _, c := range b.cells {
+	out := make(map[string]string, len(cells))
+	for _, c := range cells {
 		f := c.Factory
 		if f == "" && p.graph != nil {
 			f = p.graph.FactoryOf(c)

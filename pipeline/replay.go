@@ -116,6 +116,27 @@ func (r *Recorded) LastGood(ctx context.Context) ([]byte, error) {
 	return r.st.LayoutBytes(ctx, r.Target, r.m)
 }
 
+// Factories names the factory of every cell the history knows one for:
+// the cells each frame changed and those of the last good layout, so
+// that a replay follows a renamed cell as the live push does. A cell's
+// name says its factory's parameters, so one map serves every frame.
+func (r *Recorded) Factories() map[string]string {
+	out := map[string]string{}
+	for _, f := range r.Frames {
+		for c, fac := range f.Factories {
+			out[c] = fac
+		}
+	}
+	if r.m != nil {
+		for _, c := range r.m.Cells {
+			if c.Factory != "" {
+				out[c.Name] = c.Factory
+			}
+		}
+	}
+	return out
+}
+
 // Status is a frame's status as `lywatch history` shows it.
 func (r *Recorded) Status(f session.Frame) string {
 	if isCurrent(f, r.m) {

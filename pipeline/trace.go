@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/loop"
 	"github.com/lywatch/lywatch/session"
 	"github.com/lywatch/lywatch/tracing"
@@ -131,8 +130,11 @@ func (p *Pipeline) TraceView(target string) string {
 	return ""
 }
 
-// showTrace shows a frame as it arrives: its layout is copied to the
-// target's trace view and pushed. It runs beside the build, which never
+// showTrace shows a frame as it arrives: its layout is written to the
+// target's trace view and pushed as a good build's is, with its cells'
+// hashes, so that KLayout, showing the frame before, reads only the cells
+// this one changed, keeping its view; a frame identical to the one shown
+// changes nothing and is not sent. It runs beside the build, which never
 // waits for it.
 func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	if p.push == nil {
@@ -142,9 +144,17 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	if view == "" {
 		return
 	}
-	err := copyAtomic(f.Path, view)
+	data, err := os.ReadFile(f.Path)
 	if err == nil {
-		_, err = p.push.Push(ctx, &ipc.Layout{Path: view})
+		err = writeView(view, data)
+	}
+	if err == nil {
+		// A frame the gds package cannot read is pushed whole: KLayout
+		// may read it.
+		l, cells, _ := pushLayout(ctx, view, data)
+		l.Factories = p.factoriesOf(cells)
+		l.LayerProperties = p.proj.Config.LayerProperties
+		_, err = p.push.Push(ctx, l)
 	}
 	if err != nil && ctx.Err() == nil {
 		p.tracer.mu.Lock()
@@ -157,12 +167,8 @@ func (p *Pipeline) showTrace(ctx context.Context, f tracing.Frame) {
 	}
 }
 
-// copyAtomic makes dst hold src's bytes, replaced atomically.
-func copyAtomic(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
+// writeView makes dst hold b, replaced atomically.
+func writeView(dst string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}

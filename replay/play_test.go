@@ -176,10 +176,14 @@ func TestReadKeys(t *testing.T) {
 	}
 }
 
-type pusher struct{ paths []string }
+type pusher struct {
+	paths   []string
+	layouts [][]byte
+}
 
-func (p *pusher) Push(_ context.Context, path string) (string, error) {
+func (p *pusher) Push(_ context.Context, path string, layout []byte) (string, error) {
 	p.paths = append(p.paths, path)
+	p.layouts = append(p.layouts, layout)
 	return "reload", nil
 }
 
@@ -194,6 +198,9 @@ func TestFileScreen(t *testing.T) {
 		b, err := os.ReadFile(s.Path)
 		if err != nil || len(p.paths) != 1 || p.paths[0] != s.Path {
 			t.Fatalf("%s: %v, pushed %v", name, err, p.paths)
+		}
+		if !bytes.Equal(p.layouts[0], b) {
+			t.Errorf("%s: pushed with %q, the file holds %q", name, p.layouts[0], b)
 		}
 		if strings.HasSuffix(name, ".gz") != bytes.HasPrefix(b, []byte("\x1f\x8b")) {
 			t.Errorf("%s holds %q", name, b)

@@ -18,14 +18,14 @@ type Screen interface {
 	Show(ctx context.Context, layout []byte) (note string, err error)
 }
 
-// Pusher has KLayout show the layout file at a path; pipeline.Pusher and
-// an ipc.Client adapter are ones.
+// Pusher has KLayout show the layout file at a path, given the bytes it
+// holds (to send only the cells that changed since the push before).
 type Pusher interface {
-	Push(ctx context.Context, path string) (note string, err error)
+	Push(ctx context.Context, path string, layout []byte) (note string, err error)
 }
 
 // FileScreen shows each layout by writing it to Path, atomically, and
-// pushing Path: KLayout reloads the same file, so the view is kept. A
+// pushing Path: KLayout shows the same file again, so the view is kept. A
 // Path ending in .gz gets gzip.
 type FileScreen struct {
 	Path string
@@ -34,31 +34,33 @@ type FileScreen struct {
 
 // Show writes layout to the screen's file and pushes it.
 func (s FileScreen) Show(ctx context.Context, layout []byte) (string, error) {
-	if err := writeLayout(s.Path, layout); err != nil {
+	written, err := writeLayout(s.Path, layout)
+	if err != nil {
 		return "", err
 	}
-	return s.Push.Push(ctx, s.Path)
+	return s.Push.Push(ctx, s.Path, written)
 }
 
-// writeLayout replaces path's content with layout, atomically.
-func writeLayout(path string, layout []byte) error {
+// writeLayout replaces path's content with layout, atomically, and
+// returns what it wrote.
+func writeLayout(path string, layout []byte) ([]byte, error) {
 	gz := bytes.HasPrefix(layout, []byte("\x1f\x8b"))
 	if strings.HasSuffix(path, ".gz") && !gz {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
 		zw.Write(layout)
 		if err := zw.Close(); err != nil {
-			return err
+			return nil, err
 		}
 		layout = b.Bytes()
 	}
 	// As a build's own output, the file and its folder get the modes the
 	// umask gives (0644 and 0755 under umask 022, 0600 and 0700 under 077).
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return fmt.Errorf("replay: %w", err)
+		return nil, fmt.Errorf("replay: %w", err)
 	}
 	if err := session.WriteFileAtomic(path, layout, 0o666); err != nil {
-		return fmt.Errorf("replay: %w", err)
+		return nil, fmt.Errorf("replay: %w", err)
 	}
-	return nil
+	return layout, nil
 }

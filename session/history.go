@@ -40,6 +40,10 @@ type Frame struct {
 	// Cells is the SHA-256 of the layout's cell names and deep hashes:
 	// two frames with equal Cells show the same layout.
 	Cells string `json:"cells_sha256,omitempty"`
+	// Factories names the factory of each Changed cell that has a known
+	// one: with those of the frames before, what a replay needs to follow
+	// a renamed cell as the live push does.
+	Factories map[string]string `json:"factories,omitempty"`
 	// Layout is the frame's compressed layout, a file in the history folder.
 	Layout Layout `json:"layout"`
 	// Trace holds the steps the build traced while it ran, if it did.
@@ -67,7 +71,25 @@ type Saved struct {
 func newFrame(prev, m *Manifest, note FrameNote) Frame {
 	changed, removed := changedCells(prev, m)
 	return Frame{Time: m.Written, Changed: changed, Removed: removed, Trigger: changedFiles(prev, m),
-		Commit: note.Commit, Cells: CellsDigest(m.Cells)}
+		Commit: note.Commit, Cells: CellsDigest(m.Cells), Factories: cellFactories(m.Cells, changed)}
+}
+
+// cellFactories returns the factories of the named cells that have one.
+func cellFactories(cells []Cell, names []string) map[string]string {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	var out map[string]string
+	for _, c := range cells {
+		if c.Factory != "" && want[c.Name] {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[c.Name] = c.Factory
+		}
+	}
+	return out
 }
 
 // changedFiles lists the paths whose hash differs between the two

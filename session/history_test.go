@@ -70,7 +70,7 @@ func TestHistoryChangedCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	m2 := testManifest(t, root, srcPaths(), 2) // TOP's deep hash changes
-	m2.Cells = append(m2.Cells, Cell{Name: "new_cell", Local: "n", Deep: "n"})
+	m2.Cells = append(m2.Cells, Cell{Name: "new_cell", Local: "n", Deep: "n", Factory: "newf"})
 	if err := s.Save("chip", m2, layoutFile(t, tmp, 2, 100)); err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +82,17 @@ func TestHistoryChangedCells(t *testing.T) {
 	if err != nil || len(frames) != 3 {
 		t.Fatalf("%d frames, %v", len(frames), err)
 	}
+	// Each frame names the factories of the cells it changed.
 	want := []Frame{
-		{Changed: []string{"TOP", "straight_L10"}},
-		{Changed: []string{"TOP", "new_cell"}},
+		{Changed: []string{"TOP", "straight_L10"}, Factories: map[string]string{"straight_L10": "straight"}},
+		{Changed: []string{"TOP", "new_cell"}, Factories: map[string]string{"new_cell": "newf"}},
 		{Removed: []string{"new_cell"}},
 	}
 	for i, f := range frames {
-		if !reflect.DeepEqual(f.Changed, want[i].Changed) || !reflect.DeepEqual(f.Removed, want[i].Removed) {
-			t.Errorf("frame %d: changed %v removed %v; want %v %v", f.Seq, f.Changed, f.Removed, want[i].Changed, want[i].Removed)
+		if !reflect.DeepEqual(f.Changed, want[i].Changed) || !reflect.DeepEqual(f.Removed, want[i].Removed) ||
+			!reflect.DeepEqual(f.Factories, want[i].Factories) {
+			t.Errorf("frame %d: changed %v removed %v factories %v; want %v %v %v", f.Seq, f.Changed, f.Removed, f.Factories,
+				want[i].Changed, want[i].Removed, want[i].Factories)
 		}
 		if f.Time.IsZero() {
 			t.Errorf("frame %d has no time", f.Seq)

@@ -97,3 +97,17 @@ func (f *ipcTargetFlags) client() (*ipc.Client, error) {
 	}
 	return cs[0], nil
 }
+
+// pusher returns a Pusher to every KLayout of clients, with no project
+// root (KLayout may read the layout's own folder).
+func (f *ipcTargetFlags) pusher() (*ipc.Pusher, error) {
+	cs, err := f.clients()
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]string, len(cs))
+	for i, c := range cs {
+		addrs[i] = c.Address()
+	}
+	return ipc.NewPusher(ipc.PusherOptions{Targets: func() []string { return addrs }, Protocol: cs[0].Protocol, Timeout: *f.timeout}), nil
+}

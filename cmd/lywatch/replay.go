@@ -22,10 +22,12 @@ const replayUsage = `Usage:
 
 Shows the history frames (see 'lywatch history') again in KLayout, in
 order: each is written to the file KLayout shows for the target (its
-output, or --into) and pushed, so KLayout reloads it keeping the view box,
-layers and cell. Each frame's summary (what changed and why) is printed as
-it shows. However the replay ends, Ctrl-C included, the target's last good
-layout is put back on screen.
+output, or --into) and pushed as the live loop pushes a build: KLayout
+reads only the cells that changed, keeps the view box, layers and cell,
+and follows a cell the frame renamed. Each frame's summary (what changed
+and why, then what KLayout did) is printed as it shows. However the
+replay ends, Ctrl-C included, the target's last good layout is put back
+on screen.
 
 --step waits for a key between frames: n, space, Enter or the right arrow
 for the next frame, b or the left arrow for the one before, q to stop. On
@@ -168,17 +170,25 @@ func stepTitle(f session.Frame, i int, st session.TraceStep) string {
 	return s
 }
 
-// clientPusher pushes with lywatch's client; a missing KLayout is an
-// error here (the live loop's pusher shrugs it off).
-type clientPusher struct{ c *ipc.Client }
+// replayPusher pushes each frame as the live loop pushes a good build:
+// with its cells' hashes (only the cells it changed travel) and the
+// history's factories (a renamed cell is followed). A missing KLayout is
+// an error here (the live loop's pusher shrugs it off).
+type replayPusher struct {
+	p         *ipc.Pusher
+	factories map[string]string
+}
 
-func (p clientPusher) Push(ctx context.Context, path string) (string, error) {
-	// A replay is watched: its view becomes the current one.
-	res, err := p.c.Push(ctx, path, ipc.PushOptions{Activate: true})
+func (r replayPusher) Push(ctx context.Context, path string, layout []byte) (string, error) {
+	// A layout that does not read is pushed whole. A replay is watched:
+	// its view becomes the current one.
+	l, _ := pipeline.PushLayout(ctx, path, layout, r.factories)
+	l.Activate = true
+	rep, err := r.p.Push(ctx, l)
 	if err != nil {
 		return "", err
 	}
-	return res.Type, nil
+	return rep.Summary(), nil
 }
 
 func playReplay(ctx context.Context, e *env, f *replayFlags, rec *pipeline.Recorded, frames []replay.Frame) int {
@@ -193,11 +203,12 @@ func playReplay(ctx context.Context, e *env, f *replayFlags, rec *pipeline.Recor
 	if err != nil {
 		return e.errorf("replay: %v", err)
 	}
-	c, err := f.kl.client()
+	p, err := f.kl.pusher()
 	if err != nil {
 		return e.errorf("replay: %v", err)
 	}
-	o := replay.Options{Frames: frames, Screen: replay.FileScreen{Path: into, Push: clientPusher{c}},
+	push := replayPusher{p: p, factories: rec.Factories()}
+	o := replay.Options{Frames: frames, Screen: replay.FileScreen{Path: into, Push: push},
 		FPS: f.fps, Loop: f.loop, Out: e.stdout, LastGood: rec.LastGood}
 	if f.step {
 		keys, restore := stepKeys(e)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
 	"image/gif"
 	"io"
 	"os"
@@ -170,14 +169,19 @@ func TestHistoryReplayAndTrace(t *testing.T) {
 	klEditFile(t, filepath.Join(p.dir, "chip.py"), "DELTA_LENGTHS = (10.0, 20.0, 40.0)", "DELTA_LENGTHS = (10.0, 20.0, 80.0)")
 	t.Setenv("LYWATCH_TEST_KLAYOUT", p.gui.Addr)
 	t.Setenv("LYWATCH_TEST_TRACE_VIEW", filepath.Join(p.dir, "build", "session", "trace", "default.gds"))
+	traceLog := filepath.Join(t.TempDir(), "trace.jsonl")
+	t.Setenv("LYWATCH_TEST_TRACE_LOG", traceLog)
 	rep = p.build(true)
 	t.Run("report", func(t *testing.T) { checkTracedReport(t, rep) })
+	t.Run("trace frames pushed live, only what changed", func(t *testing.T) { checkTracedLive(t, traceLog) })
 	t.Run("history", func(t *testing.T) { checkHistory(t, p, head) })
 	t.Run("replay in order keeping the view", func(t *testing.T) { checkReplaySteps(t, p) })
 	t.Run("replay a build's trace", func(t *testing.T) { checkReplayTrace(t, p) })
+	t.Run("replay follows a renamed cell", func(t *testing.T) { checkReplayFollowsRename(t, p) })
 	t.Run("ctrl-c leaves the last good layout", func(t *testing.T) { checkReplayInterrupted(t, p) })
 	t.Run("step keys on a terminal", func(t *testing.T) { checkReplayPTY(t, p) })
 	t.Run("gif", func(t *testing.T) { checkReplayGIF(t, p) })
+	t.Run("png of the view's box", func(t *testing.T) { checkReplayBoxView(t, p) })
 }
 
 // contains reports whether l holds s, or a name starting with s_ (the
@@ -293,15 +297,15 @@ func zoomed(t *testing.T, p *replayProject) *ipc.Status {
 }
 
 // waitShown waits until KLayout has loaded n more times than before and
-// checks what it loaded: the chip reloaded, the view box kept, and the
-// file on disk holding want's cells.
+// checks what it loaded: the chip reloaded, whole or only its changed
+// cells, the view box kept, and the file on disk holding want's cells.
 func waitShown(t *testing.T, p *replayProject, before *ipc.Status, n int, want []byte, out func() string) *ipc.Status {
 	t.Helper()
 	st := klWaitStatus(t, p.c, fmt.Sprintf("load %d", n), out, func(st *ipc.Status) bool { return st.Loads >= before.Loads+n })
 	if st.Loads != before.Loads+n {
 		t.Errorf("KLayout loaded %d times, want %d", st.Loads-before.Loads, n)
 	}
-	if st.LastLoad == nil || st.LastLoad.File != p.chip || st.LastLoad.Type != "reload" || st.Views != before.Views {
+	if st.LastLoad == nil || st.LastLoad.File != p.chip || (st.LastLoad.Type != "reload" && st.LastLoad.Type != "incremental") || st.Views != before.Views {
 		t.Errorf("load %d: %+v in %d views, want a reload of %s", n, st.LastLoad, st.Views, p.chip)
 	}
 	for i := range 4 {
@@ -381,25 +385,42 @@ func mustLayout(t *testing.T, rec *pipeline.Recorded, i int) []byte {
 	return b
 }
 
-// checkReplayTrace steps through the traced build's four frames.
+// checkReplayTrace steps through the traced build's four frames. The
+// second holds the layout of the first: nothing is sent for it, and
+// KLayout loads nothing.
 func checkReplayTrace(t *testing.T, p *replayProject) {
 	rec := recorded(t, p)
 	f, _ := rec.Frame(3)
 	before := zoomed(t, p)
+	shown, err := os.ReadFile(p.chip)
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys, send := io.Pipe()
 	r := startReplay(t, keys, "--klayout", p.gui.Addr, "--build", "3", "--step")
+	loads := 0
 	for i := range 4 {
 		want, err := rec.Step(f, i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitShown(t, p, before, i+1, want, r.out.String)
+		waitFor(t, 90*time.Second, fmt.Sprintf("step %d", i+1), func() bool { return strings.Contains(r.out.String(), fmt.Sprintf("[%d/4]", i+1)) }, r.out.String)
+		same := reflect.DeepEqual(hashes(t, want), hashes(t, shown))
+		if !same {
+			loads++
+		}
+		if same != (i == 1) {
+			t.Errorf("step %d holds the layout of the one before: %v, want %v", i+1, same, i == 1)
+		}
+		waitShown(t, p, before, loads, want, r.out.String)
+		shown = want
 		send.Write([]byte("\n"))
 	}
 	if code := r.wait(t); code != exitOK {
 		t.Fatalf("replay --build: %d\n%s", code, r.errb.String())
 	}
-	for _, want := range []string{`[1/4] build 3 step 1/4  "a pad"`, `[4/4] build 3 step 4/4  "show"  cell chip`, "back to the last good layout"} {
+	for _, want := range []string{`[1/4] build 3 step 1/4  "a pad"`, `[2/4] build 3 step 2/4  "the layout so far, as a file" (none)`,
+		`[4/4] build 3 step 4/4  "show"  cell chip (incremental (1 cells))`, "back to the last good layout"} {
 		if !strings.Contains(r.out.String(), want) {
 			t.Errorf("replay --build lacks %q:\n%s", want, r.out.String())
 		}
@@ -408,7 +429,11 @@ func checkReplayTrace(t *testing.T, p *replayProject) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitShown(t, p, before, 5, good, r.out.String)
+	// The build's last step is its layout: putting it back changes nothing.
+	if !reflect.DeepEqual(hashes(t, good), hashes(t, shown)) {
+		loads++
+	}
+	waitShown(t, p, before, loads, good, r.out.String)
 }
 
 // checkReplayInterrupted: a looping replay of the first two frames,
@@ -430,8 +455,8 @@ func checkReplayInterrupted(t *testing.T, p *replayProject) {
 	}
 }
 
-// checkReplayGIF renders the three frames into a GIF with KLayout, and
-// one frame into a PNG with KLayout's current view box.
+// checkReplayGIF renders the three frames into a GIF with KLayout: the
+// pixels that differ between two frames lie where the layout changed.
 func checkReplayGIF(t *testing.T, p *replayProject) {
 	out := filepath.Join(t.TempDir(), "history.gif")
 	code, stdout, errb := runCmd(t, "replay", "--gif", out, "--size", "320x200", "--fps", "4")
@@ -450,38 +475,14 @@ func checkReplayGIF(t *testing.T, p *replayProject) {
 	if len(g.Image) != 3 || g.Delay[0] != 25 {
 		t.Fatalf("%d frames, delays %v; want 3 frames of 25 cs", len(g.Image), g.Delay)
 	}
+	rec := recorded(t, p)
+	changes := frameChanges(t, [][]byte{mustLayout(t, rec, 0), mustLayout(t, rec, 1), mustLayout(t, rec, 2)})
 	for i, img := range g.Image {
 		if distinct(img) < 3 {
 			t.Errorf("frame %d is blank (%d colours)", i+1, distinct(img))
 		}
-		if i > 0 && pixelsDiffering(g.Image[i-1], img) == 0 {
-			t.Errorf("frames %d and %d are the same image; their layouts differ", i, i+1)
+		if i > 0 {
+			checkChangedWhere(t, i, g.Image[i-1], img, changes.Union, changes.Changes[i-1])
 		}
 	}
-	pngs := t.TempDir()
-	code, stdout, errb = runCmd(t, "replay", "--png", pngs, "--box", "view", "--klayout", p.gui.Addr, "--size", "160x100", "--from", "3")
-	if code != exitOK {
-		t.Fatalf("replay --png --box view: %d\n%s\n%s", code, stdout, errb)
-	}
-	if files, _ := filepath.Glob(filepath.Join(pngs, "*.png")); len(files) != 1 {
-		t.Errorf("pngs %v, want 1", files)
-	}
-}
-
-func distinct(img *image.Paletted) int {
-	seen := map[uint8]bool{}
-	for _, i := range img.Pix {
-		seen[i] = true
-	}
-	return len(seen)
-}
-
-func pixelsDiffering(a, b *image.Paletted) int {
-	n := 0
-	for i := range a.Pix {
-		if a.Palette[a.Pix[i]] != b.Palette[b.Pix[i]] {
-			n++
-		}
-	}
-	return n
 }
