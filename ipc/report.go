@@ -3,6 +3,7 @@ package ipc
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,7 +59,7 @@ func (r *Report) Summary() string {
 		}
 		s := t.Type
 		if t.Type == "incremental" {
-			s += fmt.Sprintf(" (%d cells", t.Changed)
+			s += " (" + count(t.Changed, "cell")
 			if t.Removed > 0 {
 				s += fmt.Sprintf(", %d removed", t.Removed)
 			}
@@ -72,7 +73,7 @@ func (r *Report) Summary() string {
 			}
 		}
 		if n := len(t.LeftAlone); n > 0 {
-			s += fmt.Sprintf(", %d view(s) with unsaved edits left alone", n)
+			s += ", " + count(n, "view") + " with unsaved edits left alone"
 		}
 		if len(r.Targets) > 1 {
 			s = t.Addr + ": " + s
@@ -112,4 +113,12 @@ func (r *Report) addrs() string {
 		a = append(a, t.Addr)
 	}
 	return strings.Join(a, ", ")
+}
+
+// count says n things: "1 cell", "3 cells".
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
