@@ -106,7 +106,7 @@ func targetID(name string) string       { return "target:" + name }
 type CellInfo struct {
 	Name     string   `json:"name"`
 	Children []string `json:"children,omitzero"`
-	Factory  string   `json:"factory,omitzero"` // kfactory:settings:function_name, "" if absent
+	Factory  string   `json:"factory,omitzero"` // as gds.FactoryFromMeta reads it, "" if absent
 }
 
 // Graph is the dependency graph of a project. Its methods may be called
