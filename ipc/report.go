@@ -49,7 +49,7 @@ type LeftAlone struct {
 }
 
 // Summary is the push's part of the loop's summary line, such as
-// "reload, followed mmi1x2_W0p5 → mmi1x2_W0p6" or "incremental 3 cells".
+// "reload, followed mmi1x2_W0p5 → mmi1x2_W0p6" or "incremental (3 cells)".
 func (r *Report) Summary() string {
 	var parts []string
 	for _, t := range r.Targets {
@@ -58,7 +58,11 @@ func (r *Report) Summary() string {
 		}
 		s := t.Type
 		if t.Type == "incremental" {
-			s += fmt.Sprintf(" (%d cells", t.Changed)
+			unit := "cells"
+			if t.Changed == 1 {
+				unit = "cell"
+			}
+			s += fmt.Sprintf(" (%d %s", t.Changed, unit)
 			if t.Removed > 0 {
 				s += fmt.Sprintf(", %d removed", t.Removed)
 			}
