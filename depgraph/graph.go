@@ -106,7 +106,7 @@ func targetID(name string) string       { return "target:" + name }
 type CellInfo struct {
 	Name     string   `json:"name"`
 	Children []string `json:"children,omitzero"`
-	Factory  string   `json:"factory,omitzero"` // kfactory:settings:function_name, "" if absent
+	Factory  string   `json:"factory,omitzero"` // as gds.FactoryFromMeta reads it, "" if absent
 }
 
 // Graph is the dependency graph of a project. Its methods may be called
@@ -230,6 +230,11 @@ func newGraph(opts Options) (*Graph, error) {
 			return nil, fmt.Errorf("depgraph: include pattern %q is not a valid glob", p)
 		}
 	}
+	for _, p := range opts.ExcludeGlobs {
+		if !doublestar.ValidatePattern(p) {
+			return nil, fmt.Errorf("depgraph: exclude pattern %q is not a valid glob", p)
+		}
+	}
 	g := &Graph{opts: opts, dir: dir, files: map[string]*FileInfo{}, layouts: map[string][]CellInfo{}, data: map[string]*dataFile{}}
 	roots := opts.Roots
 	if len(roots) == 0 {
@@ -255,6 +260,21 @@ func (g *Graph) excluded(name string) bool {
 	}
 	for _, x := range g.opts.Exclude {
 		if x == name {
+			return true
+		}
+	}
+	return false
+}
+
+// globExcluded reports whether the key rel (a slash path relative to Dir)
+// matches one of Options.ExcludeGlobs. Keys outside Dir (editable
+// installs) never do.
+func (g *Graph) globExcluded(rel string) bool {
+	if rel == "" || strings.HasPrefix(rel, "/") {
+		return false
+	}
+	for _, pat := range g.opts.ExcludeGlobs {
+		if doublestar.MatchUnvalidated(pat, rel) {
 			return true
 		}
 	}
@@ -355,12 +375,12 @@ func (g *Graph) walkDir(ctx context.Context, root string) (py, data []string, er
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && g.excluded(d.Name()) {
+			if p != root && (g.excluded(d.Name()) || g.globExcluded(g.rel(p))) {
 				return filepath.SkipDir
 			}
 			return ctx.Err()
 		}
-		if !d.Type().IsRegular() {
+		if !d.Type().IsRegular() || g.globExcluded(g.rel(p)) {
 			return nil
 		}
 		if strings.HasSuffix(p, ".py") {

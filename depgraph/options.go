@@ -63,6 +63,11 @@ type Options struct {
 	// DefaultExclude(); directories whose name starts with "." are
 	// always skipped.
 	Exclude []string
+	// ExcludeGlobs are doublestar globs of slash paths relative to Dir
+	// that the graph leaves out, files and directories alike
+	// ("pdk/scratch/**"): the configuration's exclude, which the watcher
+	// skips as well. A directory that matches is not entered.
+	ExcludeGlobs []string
 	// Include lists doublestar globs of non-Python files under Dir that
 	// join the graph as data files ("**/*.pic.yml", "*.lyp": a glob
 	// without a slash matches the base name anywhere). An edit to one

@@ -72,8 +72,8 @@ func copyFileInfo(fi *FileInfo) FileInfo {
 }
 
 // FromSnapshot rebuilds a graph from a snapshot without reading the
-// sources; opts gives the project directory, targets and so on. Call
-// Refresh next to catch up with edits made since the snapshot.
+// sources; opts gives the project directory, targets and so on (files
+// its excludes name are left out). Call Refresh next to catch up with edits made since the snapshot.
 func FromSnapshot(s *Snapshot, opts Options) (*Graph, error) {
 	if s == nil {
 		return nil, fmt.Errorf("depgraph: nil snapshot")
@@ -86,10 +86,16 @@ func FromSnapshot(s *Snapshot, opts Options) (*Graph, error) {
 		return nil, err
 	}
 	for i := range s.Files {
+		if g.excludedPath(s.Files[i].Path) {
+			continue // excluded since the snapshot was taken
+		}
 		fi := copyFileInfo(&s.Files[i])
 		g.files[fi.Path] = &fi
 	}
 	for _, d := range s.Data {
+		if g.excludedPath(d.Path) {
+			continue
+		}
 		g.data[d.Path] = &dataFile{included: d.Included, hash: d.Hash, names: append([]string(nil), d.Names...)}
 	}
 	g.dists = map[string]Package{}

@@ -188,14 +188,16 @@ func (g *Graph) expandDirs(ctx context.Context, changed []string) []string {
 	return out
 }
 
+// excludedPath reports whether the key rel lies in an excluded directory
+// or matches (itself or a directory above it) an exclude glob.
 func (g *Graph) excludedPath(rel string) bool {
 	parts := strings.Split(rel, "/")
-	for _, p := range parts[:len(parts)-1] {
-		if g.excluded(p) {
+	for i, p := range parts[:len(parts)-1] {
+		if g.excluded(p) || g.globExcluded(strings.Join(parts[:i+1], "/")) {
 			return true
 		}
 	}
-	return false
+	return g.globExcluded(rel)
 }
 
 // apply swaps in the new file infos, relinks and computes the closure:

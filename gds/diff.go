@@ -84,13 +84,18 @@ type DiffOptions struct {
 	Factory func(name string, meta map[string]string) string
 }
 
-// FactoryFromMeta is the default DiffOptions.Factory: the factory kfactory
-// (and gdsfactory through it) records in a cell's metadata,
-// "kfactory:basename" or else "kfactory:function_name" (kfactory 1.x), or
-// "kfactory:settings:function_name" (kfactory 0.x); "" for a cell without
-// such metadata.
+// FactoryFromMeta is lywatch's one rule for which factory made a cell, as
+// the cell's metadata (Cell.Meta) says; the default DiffOptions.Factory,
+// and what the session and the dependency graph record. The first key set
+// wins: "kfactory:basename" (kfactory 1.x, when a factory is given a
+// basename), "kfactory:function_name" (kfactory 1.x),
+// "kfactory:settings:function_name" (kfactory 0.x and gdsfactory through
+// it), then a bare "function_name" (the key of the NAME.cells.json a
+// build writes where KLayout cannot store per-cell metadata). "" for a
+// cell without any of them. The name is not used: it is there so the rule
+// is a DiffOptions.Factory.
 func FactoryFromMeta(_ string, meta map[string]string) string {
-	for _, k := range [...]string{"kfactory:basename", "kfactory:function_name", "kfactory:settings:function_name"} {
+	for _, k := range [...]string{"kfactory:basename", "kfactory:function_name", "kfactory:settings:function_name", "function_name"} {
 		if v := meta[k]; v != "" {
 			return v
 		}

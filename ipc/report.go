@@ -50,7 +50,7 @@ type LeftAlone struct {
 }
 
 // Summary is the push's part of the loop's summary line, such as
-// "reload, followed mmi1x2_W0p5 → mmi1x2_W0p6" or "incremental 3 cells".
+// "reload, followed mmi1x2_W0p5 → mmi1x2_W0p6" or "incremental (3 cells)".
 func (r *Report) Summary() string {
 	var parts []string
 	for _, t := range r.Targets {

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/internal/atomicfile"
 )
 
 // MacroDir returns the directory KLayout runs autorun Python macros from:
@@ -92,7 +92,7 @@ func writeIfChanged(path string, data []byte) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return false, err
 	}
-	if err := session.WriteFileAtomic(path, data, 0o666); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o666); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -39,11 +39,35 @@ type buildKey struct {
 }
 
 // ownEnv are the LYWATCH_* variables lywatch sets for a build or reads
-// itself: they say nothing about what the build makes.
+// itself, KLayout's server's and those of lywatch's tests, demo and
+// benchmarks: every variable the README's "Environment variables" lists
+// (TestOwnEnvIsTheREADMEs holds the two together). They say nothing about
+// what the build makes, and LYWATCH_TOKEN is a secret the manifest must
+// never hold. A name ending in "_" stands for all that begin so.
 var ownEnv = []string{
+	// Set for a build.
 	"LYWATCH_CHANGED", "LYWATCH_EVENTS_FILE", "LYWATCH_CYCLE", "LYWATCH_INITIAL", "LYWATCH_TARGET",
-	"LYWATCH_INVALIDATED", "LYWATCH_OUTPUT", "LYWATCH_SESSION_DIR", "LYWATCH_KLAYOUT", "LYWATCH_PORT",
-	"LYWATCH_BIND", "LYWATCH_TRACE", "LYWATCH_SESSION_LAYOUT", "LYWATCH_REQUIRE_KLAYOUT",
+	"LYWATCH_INVALIDATED", "LYWATCH_OUTPUT", "LYWATCH_TRACE", "LYWATCH_TRACE_FRAMES", "LYWATCH_TRACE_BYTES",
+	"LYWATCH_SESSION_LAYOUT", "LYWATCH_WARM_FD",
+	// Read by lywatch.
+	"LYWATCH_SESSION_DIR", "LYWATCH_KLAYOUT", "LYWATCH_TOKEN", "LYWATCH_TOKEN_FILE", "LYWATCH_PORT",
+	// Read by KLayout's server.
+	"LYWATCH_PORT_AUTO", "LYWATCH_LISTEN", "LYWATCH_BIND", "LYWATCH_NAME", "LYWATCH_LYIPC", "LYWATCH_KLIVE",
+	"LYWATCH_ALLOW", "LYWATCH_MAX_CONNECTIONS", "LYWATCH_IDLE_TIMEOUT", "LYWATCH_MAX_PAYLOAD",
+	"LYWATCH_MAX_LAYOUT", "LYWATCH_LAUNCHED",
+	// Development.
+	"LYWATCH_REQUIRE_KLAYOUT", "LYWATCH_PYTHON", "LYWATCH_ORACLE_ALL", "LYWATCH_TEST_KLAYOUT",
+	"LYWATCH_TEST_TRACE_VIEW", "LYWATCH_TEST_TRACE_LOG", "LYWATCH_DEMO_XVFB", "LYWATCH_FLAGS", "LYWATCH_BENCH_",
+}
+
+// isOwnEnv reports whether the variable k is one of ownEnv.
+func isOwnEnv(k string) bool {
+	for _, o := range ownEnv {
+		if k == o || strings.HasSuffix(o, "_") && strings.HasPrefix(k, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // buildEnv returns the LYWATCH_* settings of environ that a build
@@ -52,7 +76,7 @@ func buildEnv(environ []string) map[string]string {
 	out := map[string]string{}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "LYWATCH_") && !slices.Contains(ownEnv, k) {
+		if strings.HasPrefix(k, "LYWATCH_") && !isOwnEnv(k) {
 			out[k] = v
 		}
 	}

@@ -20,8 +20,8 @@ func ReadLayoutCells(path string) ([]depgraph.CellInfo, error) {
 }
 
 // layoutCells turns a read layout into the graph's cells: their children
-// and the factory each came from as the layout says it: kfactory's
-// function_name metadata, else a NAME.cells.json beside the layout file
+// and the factory each came from as the layout says it: its metadata
+// (gds.FactoryFromMeta), else a NAME.cells.json beside the layout file
 // ({"cells": {cell: {"function_name": ...}}}, written by builds on KLayout
 // versions that cannot store per-cell metadata). Where neither names one,
 // the graph's own rule decides (depgraph.Graph.FactoryOf).
@@ -29,7 +29,7 @@ func layoutCells(lib *gds.Library, path string) []depgraph.CellInfo {
 	side := sidecarFactories(path)
 	cells := make([]depgraph.CellInfo, 0, len(lib.Cells))
 	for _, c := range lib.Cells {
-		ci := depgraph.CellInfo{Name: c.Name, Children: c.Children(), Factory: c.Meta["kfactory:settings:function_name"]}
+		ci := depgraph.CellInfo{Name: c.Name, Children: c.Children(), Factory: gds.FactoryFromMeta(c.Name, c.Meta)}
 		if ci.Factory == "" {
 			ci.Factory = side[c.Name]
 		}

@@ -236,7 +236,7 @@ func GraphOptions(p *project.Project) (depgraph.Options, error) {
 		return depgraph.Options{}, err
 	}
 	o := depgraph.Options{Dir: p.Sources, Roots: p.Config.PythonRoots, Decorators: p.Config.Decorators, Granularity: gran,
-		MaxFileSize: p.Config.MaxFileSize}
+		MaxFileSize: p.Config.MaxFileSize, ExcludeGlobs: excludeGlobs(p)}
 	for _, g := range p.Config.Include {
 		if !strings.HasSuffix(g, ".py") {
 			o.Include = append(o.Include, g) // data files: they join the graph

@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -192,22 +194,35 @@ func TestPushDoesNotWaitForTheSave(t *testing.T) {
 }
 
 // A failed save is reported; the layout was shown all the same, and the
-// target's session is what it was.
+// previous session (the first build's manifest and layout) stays intact.
 func TestFailedSaveIsReported(t *testing.T) {
 	proj := testProject(t, copyMap(pdk), chipTarget())
 	st := newFakeStore(t)
-	st.saveErr = errors.New("disk full")
 	pu := &fakePusher{}
 	p := open(t, Options{Project: proj, Store: st, Pusher: pu})
 	p.Plan(context.Background(), &loop.Cycle{N: 1, Initial: true})
-	pt, _ := proj.Target("chip")
-	writeLayout(t, pt.Output, map[string][]string{"chip": nil}, nil)
-	reps := p.After(context.Background(), &loop.Build{Target: loop.Target{Name: "chip", Output: pt.Output}})
-	if len(reps) != 3 || reps[2].Name != "save" || reps[2].Error != "disk full" || reps[1].Error != "" || pu.count() != 1 {
-		t.Errorf("reports %+v, %d pushes", reps, pu.count())
+	build(t, p, "chip", map[string][]string{"chip": nil}, nil)
+	first, err := st.Load("chip")
+	if err != nil || first == nil {
+		t.Fatalf("the first build saved no session: %v", err)
 	}
-	if m, _ := st.Load("chip"); m != nil {
-		t.Errorf("a failed save left a session")
+	firstLayout, err := os.ReadFile(st.LayoutPath("chip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	st.saveErr = errors.New("disk full")
+	pt, _ := proj.Target("chip")
+	writeLayout(t, pt.Output, map[string][]string{"chip": {"straight_L1"}, "straight_L1": nil}, nil)
+	reps := p.After(context.Background(), &loop.Build{Target: loop.Target{Name: "chip", Output: pt.Output}})
+	if len(reps) != 3 || reps[2].Name != "save" || reps[2].Error != "disk full" || reps[1].Name != "push" || reps[1].Error != "" || pu.count() != 2 {
+		t.Errorf("reports %+v, %d pushes; want the second layout pushed and the save's error", reps, pu.count())
+	}
+	if m, err := st.Load("chip"); err != nil || !reflect.DeepEqual(m, first) {
+		t.Errorf("after a failed save the session holds %+v (%v); want the first build's manifest %+v", m, err, first)
+	}
+	if b, err := os.ReadFile(st.LayoutPath("chip")); err != nil || !bytes.Equal(b, firstLayout) {
+		t.Errorf("after a failed save the session's layout changed (%v)", err)
 	}
 }
 

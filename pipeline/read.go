@@ -57,10 +57,7 @@ func (s readStage) run(ctx context.Context, b *built) (string, error) {
 	p.mu.Lock()
 	b.settled = p.settled[key]
 	p.mu.Unlock()
-	note := fmt.Sprintf("%s, %d changed", plural(len(hashes), "cell"), own)
-	if below > 0 {
-		note += fmt.Sprintf(", %d with changed children", below)
-	}
+	note := readNote(len(hashes), own, below)
 	if ghosts := lib.Ghosts(); len(ghosts) > 0 {
 		// Placed but never defined: KLayout shows them as ghost cells.
 		note += ", " + plural(len(ghosts), "ghost cell")
@@ -129,6 +126,17 @@ func (p *Pipeline) settle(target string, gen int64, hashes map[string]gds.CellHa
 	sort.Strings(b.removed)
 	p.layouts[target] = next
 	return own, below
+}
+
+// readNote is the read stage's note: the layout's cells, how many
+// changed their own content (new cells included) and how many changed
+// only through a child.
+func readNote(cells, own, below int) string {
+	note := fmt.Sprintf("%s, %d changed", plural(cells, "cell"), own)
+	if below > 0 {
+		note += fmt.Sprintf(", %d with changed children", below)
+	}
+	return note
 }
 
 // report names the cells the build changed and removed.

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lywatch/lywatch/session"
+	"github.com/lywatch/lywatch/internal/atomicfile"
 )
 
 // Screen shows one layout in KLayout, keeping the view (box, layers,
@@ -59,7 +59,7 @@ func writeLayout(path string, layout []byte) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
-	if err := session.WriteFileAtomic(path, layout, 0o666); err != nil {
+	if err := atomicfile.WriteFile(path, layout, 0o666); err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
 	return layout, nil

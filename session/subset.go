@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/lywatch/lywatch/gds"
 )
@@ -61,29 +60,9 @@ func (s *Store) SaveCell(target, cell, layoutPath string) (*Manifest, error) {
 	return m, nil
 }
 
-// metaFactory returns the factory named by a cell's KLayout metadata:
-// "function_name" or a key ending in ":function_name" (kfactory writes
-// "kfactory:settings:function_name"), else "".
-func metaFactory(meta map[string]string) string {
-	if f := meta["function_name"]; f != "" {
-		return f
-	}
-	keys := make([]string, 0, len(meta))
-	for k := range meta {
-		if strings.HasSuffix(k, ":function_name") {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	if len(keys) > 0 {
-		return meta[keys[0]]
-	}
-	return ""
-}
-
 // CellsFromLayout lists a layout's cells as a manifest records them: their
 // local and deep hashes, children, and the factory KLayout's metadata names
-// (kfactory stores it as function_name), sorted by name. hashes are the
+// (gds.FactoryFromMeta), sorted by name. hashes are the
 // library's Hashes when the caller has them already; nil computes them.
 func CellsFromLayout(lib *gds.Library, hashes map[string]gds.CellHash) ([]Cell, error) {
 	if hashes == nil {
@@ -107,7 +86,7 @@ func layoutCells(sub *gds.Library, hashes map[string]gds.CellHash, base *Manifes
 			cell.Factory = old.Factory
 		}
 		if cell.Factory == "" {
-			cell.Factory = metaFactory(c.Meta)
+			cell.Factory = gds.FactoryFromMeta(c.Name, c.Meta)
 		}
 		out = append(out, cell)
 	}

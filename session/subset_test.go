@@ -80,19 +80,24 @@ func TestSaveCell(t *testing.T) {
 	}
 }
 
-func TestMetaFactory(t *testing.T) {
-	tests := []struct {
-		meta map[string]string
-		want string
-	}{
-		{nil, ""},
-		{map[string]string{"function_name": "f"}, "f"},
-		{map[string]string{"kfactory:settings:function_name": "g", "kfactory:settings:width": "1"}, "g"},
-		{map[string]string{"other": "x"}, ""},
+// TestCellsFromLayoutFactory: the session records the factory the one
+// rule (gds.FactoryFromMeta) reads from a cell's metadata.
+func TestCellsFromLayoutFactory(t *testing.T) {
+	lib := &gds.Library{Name: "LIB", UserUnit: 1e-3, DBU: 1e-9, Cells: []*gds.Cell{
+		{Name: "a", Meta: map[string]string{"kfactory:basename": "mmi", "kfactory:function_name": "mmi1x2"}},
+		{Name: "b", Meta: map[string]string{"kfactory:settings:function_name": "straight"}},
+		{Name: "c"},
+	}}
+	cells, err := CellsFromLayout(lib, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		if got := metaFactory(tt.meta); got != tt.want {
-			t.Errorf("metaFactory(%v) = %q, want %q", tt.meta, got, tt.want)
+	for _, c := range cells {
+		if want := gds.FactoryFromMeta(c.Name, lib.Cell(c.Name).Meta); c.Factory != want {
+			t.Errorf("cell %s: factory %q, want %q", c.Name, c.Factory, want)
 		}
+	}
+	if cells[0].Factory != "mmi" {
+		t.Errorf("cell a: factory %q, want the basename mmi", cells[0].Factory)
 	}
 }

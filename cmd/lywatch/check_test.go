@@ -190,6 +190,8 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 	// passes.
 	oldRef := filepath.Join(t.TempDir(), "chip.gds")
 	writeFile(t, oldRef, string(mustRead(t, filepath.Join(dir, "tests/ref/chip.gds"))))
+	oldMMI := filepath.Join(t.TempDir(), "mmi.gds")
+	writeFile(t, oldMMI, string(mustRead(t, filepath.Join(dir, "tests/ref/mmi.gds"))))
 	code, out, errb := runCmd(t, "check", "--config", filepath.Join(dir, "lywatch.toml"), "--update", "--artifacts", filepath.Join(dir, "art"))
 	for _, w := range []string{
 		"chip: built, written to tests/ref/chip.gds (the new reference)",
@@ -221,6 +223,20 @@ func TestCheckOnTheExamplePDK(t *testing.T) {
 	}
 	if code, rep, errb = checkJSON(t, dir); code != exitOK {
 		t.Fatalf("after --update: code %d, %+v\n%s", code, rep, errb)
+	}
+
+	// --reference FILE beats the configured reference: the MMI differs
+	// from its reference of before the width edit, and is the same as a
+	// copy of the one --update accepted.
+	code, rep, errb = checkJSON(t, dir, "--target", "mmi", "--reference", oldMMI)
+	if tc := targetsOf(rep)["mmi"]; code != exitFail || tc.Status != pipeline.CheckDifferent || tc.Reference != oldMMI || tc.Diff == nil {
+		t.Errorf("--reference the old MMI: code %d, %+v\n%s", code, tc, errb)
+	}
+	newMMI := filepath.Join(t.TempDir(), "mmi.gds")
+	writeFile(t, newMMI, string(mustRead(t, filepath.Join(dir, "tests/ref/mmi.gds"))))
+	code, rep, errb = checkJSON(t, dir, "--target", "mmi", "--reference", newMMI)
+	if tc := targetsOf(rep)["mmi"]; code != exitOK || tc.Status != pipeline.CheckSame || tc.Reference != newMMI || len(rep.Targets) != 1 {
+		t.Errorf("--reference a copy of the accepted MMI: code %d, %+v\n%s", code, rep.Targets, errb)
 	}
 
 	// A broken factory: exit 2, and the traceback.

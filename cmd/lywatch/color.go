@@ -53,3 +53,13 @@ func writeJSON(e *env, v any) int {
 	}
 	return exitOK
 }
+
+// palette is the colours of session show and history.
+type palette struct{ bold, dim, green, yellow, red *color.Color }
+
+// newPalette returns the palette, plain when asked or not a terminal.
+func newPalette(e *env, noColor bool) palette {
+	on := colorOn(e, noColor)
+	return palette{newColor(on, color.Bold), newColor(on, color.Faint), newColor(on, color.FgGreen),
+		newColor(on, color.FgYellow), newColor(on, color.FgRed)}
+}

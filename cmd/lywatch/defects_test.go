@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,19 +52,28 @@ func readLines(p string) []string {
 }
 
 // Defect 3: `lywatch graph` and `why` read the graph keys of the
-// configuration (decorators here) as the loop does.
+// configuration as the loop does: decorators (the factories are made by
+// @mycell), python_roots (lib/ is the import root, so chips.py's
+// `from pdk.parts import bend` resolves), exclude (lib/pdk/scratch holds
+// no factory the graph knows) and granularity (with "file", an edit to
+// straight makes taper, in the same file, stale).
 func TestGraphReadsTheConfiguration(t *testing.T) {
 	dir := t.TempDir()
+	parts := "def mycell(f):\n    return f\n\n\n@mycell\ndef straight():\n    return 1\n\n\n" +
+		"@mycell\ndef bend():\n    return straight()\n\n\n@mycell\ndef taper():\n    return 3\n"
 	for name, text := range map[string]string{
-		".git/HEAD":       "",
-		"lywatch.toml":    "decorators = [\"mycell\"]\ncommand = \"true\"\n",
-		"pdk/__init__.py": "",
-		"pdk/parts.py":    "def mycell(f):\n    return f\n\n\n@mycell\ndef straight():\n    return 1\n\n\n@mycell\ndef bend():\n    return straight()\n",
+		".git/HEAD": "",
+		"lywatch.toml": "decorators = [\"mycell\"]\ncommand = \"true\"\npython_roots = [\"lib\"]\n" +
+			"exclude = [\"lib/pdk/scratch/**\"]\ngranularity = \"file\"\n",
+		"lib/pdk/__init__.py":     "",
+		"lib/pdk/parts.py":        parts,
+		"lib/pdk/chips.py":        "from pdk.parts import mycell, bend\n\n\n@mycell\ndef chip():\n    return bend()\n",
+		"lib/pdk/scratch/junk.py": "from pdk.parts import mycell\n\n\n@mycell\ndef junk():\n    return 0\n",
 	} {
 		writeFile(t, mkdirs(t, filepath.Join(dir, name)), text)
 	}
-	t.Chdir(filepath.Join(dir, "pdk"))
-	code, out, errb := runCmd(t, "graph", "--json")
+	t.Chdir(filepath.Join(dir, "lib", "pdk"))
+	code, out, errb := runCmd(t, "graph", "--json", "--save", filepath.Join(dir, "snap.json"))
 	if code != exitOK {
 		t.Fatalf("graph: %d %s", code, errb)
 	}
@@ -71,17 +81,39 @@ func TestGraphReadsTheConfiguration(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &g); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var factories []string
 	for _, nd := range g.Nodes {
 		if nd.Kind == "factory" {
-			n++
+			factories = append(factories, nd.Name)
 		}
 	}
-	if n != 2 {
-		t.Errorf("graph found %d factories with decorators = [\"mycell\"] in lywatch.toml; want 2", n)
+	slices.Sort(factories)
+	if want := []string{"pdk.chips.chip", "pdk.parts.bend", "pdk.parts.straight", "pdk.parts.taper"}; !slices.Equal(factories, want) {
+		t.Errorf("graph found the factories %q; want %q (decorators, python_roots and exclude of lywatch.toml)", factories, want)
 	}
-	if code, out, _ := runCmd(t, "why", "bend", "--no-color"); code != exitOK || !strings.HasPrefix(out, "factory bend") {
-		t.Errorf("why bend: %d\n%s", code, out)
+	for _, f := range g.Files {
+		if strings.Contains(f.Path, "scratch") {
+			t.Errorf("graph scanned %s, which exclude names", f.Path)
+		}
+	}
+	tests := []struct {
+		name, arg, want string
+		code            int
+	}{
+		{"decorators", "bend", "factory bend", exitOK},
+		{"python_roots", "chip", "uses       factory bend (pdk.parts.bend)", exitOK},
+		{"exclude", "junk", `named "junk"`, exitError},
+	}
+	for _, tc := range tests {
+		code, out, errb := runCmd(t, "why", tc.arg, "--no-color")
+		if code != tc.code || !strings.Contains(out+errb, tc.want) {
+			t.Errorf("%s: why %s: %d, want %d and %q in\n%s%s", tc.name, tc.arg, code, tc.code, tc.want, out, errb)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "lib/pdk/parts.py"), strings.Replace(parts, "return 1", "return 2", 1))
+	code, out, errb = runCmd(t, "why", "taper", "--since", filepath.Join(dir, "snap.json"), "--no-color")
+	if code != exitOK || !strings.Contains(out, "stale: the chain from the edit") {
+		t.Errorf("granularity: why taper after an edit to straight, in the same file: %d\n%s%s", code, out, errb)
 	}
 }
 

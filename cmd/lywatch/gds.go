@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/lywatch/lywatch/gds"
 )
@@ -77,4 +78,23 @@ func runGDSGzip(ctx context.Context, e *env, args []string) int {
 		return e.errorf("gds gzip: %v", err)
 	}
 	return exitOK
+}
+
+// printWarnings prints the reader's warnings about a file on w, those
+// about ghost cells (references to undefined cells) up to
+// maxGhostWarnings, then one line for the rest.
+func printWarnings(w io.Writer, cmd, file string, lib *gds.Library) {
+	ghosts := 0
+	for _, warn := range lib.Warnings {
+		if warn.Ghost != "" {
+			if ghosts++; ghosts > maxGhostWarnings {
+				continue
+			}
+		}
+		fmt.Fprintf(w, "lywatch: gds %s: %s: warning: %s\n", cmd, file, warn)
+	}
+	if more := ghosts - maxGhostWarnings; more > 0 {
+		fmt.Fprintf(w, "lywatch: gds %s: %s: warning: and %d more undefined cells, read as empty ghost cells (%d in all)\n",
+			cmd, file, more, ghosts)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -70,25 +69,6 @@ func runGDSInfo(ctx context.Context, e *env, args []string) int {
 	}
 	printInfo(e, info, *noColor)
 	return exitOK
-}
-
-// printWarnings prints the reader's warnings about a file on w, those
-// about ghost cells (references to undefined cells) up to
-// maxGhostWarnings, then one line for the rest.
-func printWarnings(w io.Writer, cmd, file string, lib *gds.Library) {
-	ghosts := 0
-	for _, warn := range lib.Warnings {
-		if warn.Ghost != "" {
-			if ghosts++; ghosts > maxGhostWarnings {
-				continue
-			}
-		}
-		fmt.Fprintf(w, "lywatch: gds %s: %s: warning: %s\n", cmd, file, warn)
-	}
-	if more := ghosts - maxGhostWarnings; more > 0 {
-		fmt.Fprintf(w, "lywatch: gds %s: %s: warning: and %d more undefined cells, read as empty ghost cells (%d in all)\n",
-			cmd, file, more, ghosts)
-	}
 }
 
 func printInfo(e *env, info gdsInfo, noColor bool) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lywatch/lywatch/gds"
 	"github.com/lywatch/lywatch/geomdiff"
 	"github.com/lywatch/lywatch/internal/testsupport"
 	"github.com/lywatch/lywatch/ipc"
@@ -35,8 +36,10 @@ func diffPair(t *testing.T) (pdk, a, b string) {
 
 // TestGDSDiffXOR: gds diff --xor prints what check prints; inside a
 // project the renamed MMI is paired with its old name through the
-// project's factories (the layouts carry no factory names of their own),
-// outside it is one cell removed and one added.
+// project's factories. Outside it, only the layouts' own metadata can
+// pair them: copies without it show one cell removed and one added, and
+// the layouts as built are paired exactly when they carry the MMI's
+// factory (KLayout 0.28.8 and later store it; older ones cannot).
 func TestGDSDiffXOR(t *testing.T) {
 	_, a, b := diffPair(t)
 	code, out, errb := runCmd(t, "gds", "diff", a, b)
@@ -68,12 +71,81 @@ func TestGDSDiffXOR(t *testing.T) {
 	if code, out, _ = runCmd(t, "gds", "diff", a, a, "--xor"); code != exitOK || !strings.Contains(out, "are equal") {
 		t.Errorf("the same layout: code %d\n%s", code, out)
 	}
-	// Outside the project, nothing names the MMI's factory.
+	// Outside the project, only the layouts' metadata names the MMI's
+	// factory.
 	t.Chdir(t.TempDir())
-	code, out, _ = runCmd(t, "gds", "diff", a, b)
-	if code != exitFail || !strings.Contains(out, "- cell "+mmiOld) || !strings.Contains(out, "+ cell "+mmiNew) {
-		t.Errorf("gds diff outside the project: code %d\n%s", code, out)
+	removedAdded := []string{"- cell " + mmiOld, "+ cell " + mmiNew}
+	renamed := []string{"~ cell " + mmiNew + " modified (renamed from " + mmiOld + ")"}
+	want := removedAdded
+	if fa, fb := layoutFactory(t, a, mmiOld), layoutFactory(t, b, mmiNew); fa != "" && fa == fb {
+		want = renamed
 	}
+	for _, tc := range []struct {
+		name string
+		a, b string
+		want []string
+	}{
+		{"as built", a, b, want},
+		{"without metadata", rewriteMeta(t, a, "", ""), rewriteMeta(t, b, "", ""), removedAdded},
+		{"with the MMI's factory", rewriteMeta(t, a, mmiOld, "mmi1x2"), rewriteMeta(t, b, mmiNew, "mmi1x2"), renamed},
+	} {
+		code, out, _ = runCmd(t, "gds", "diff", tc.a, tc.b)
+		for _, w := range tc.want {
+			if code != exitFail || !strings.Contains(out, w) {
+				t.Errorf("gds diff outside the project, layouts %s: code %d, want %q in\n%s", tc.name, code, w, out)
+			}
+		}
+	}
+}
+
+// layoutFactory is the factory a layout's metadata names for a cell.
+func layoutFactory(t *testing.T, path, cell string) string {
+	t.Helper()
+	lib, err := gds.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := lib.Cell(cell)
+	if c == nil {
+		t.Fatalf("%s has no cell %s", path, cell)
+	}
+	return gds.FactoryFromMeta(c.Name, c.Meta)
+}
+
+// rewriteMeta writes a copy of a layout whose only metadata is kfactory's
+// function_name of cell ("" for none), and returns its path.
+func rewriteMeta(t *testing.T, path, cell, factory string) string {
+	t.Helper()
+	lib, err := gds.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib.Context, lib.Meta = nil, nil
+	for _, c := range lib.Cells {
+		c.Meta = nil
+	}
+	if cell != "" {
+		lib.Context = &gds.Cell{Name: gds.ContextCellName, Refs: []gds.Ref{{Name: cell,
+			Props: []gds.Property{{Attr: 0, Value: "META('kfactory:function_name')='" + factory + "'"}}}}}
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := gds.WriteFile(out, lib); err != nil {
+		t.Fatal(err)
+	}
+	back, err := gds.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range back.Cells {
+		want := ""
+		if c.Name == cell {
+			want = factory
+		}
+		if got := gds.FactoryFromMeta(c.Name, c.Meta); got != want {
+			t.Fatalf("%s: cell %s names the factory %q, want %q", out, c.Name, got, want)
+		}
+	}
+	return out
 }
 
 // rdbKLayout starts a real KLayout with lywatch's server under Xvfb and

@@ -22,9 +22,6 @@ sources when the checkout had no uncommitted change to them, and the steps
 the build traced. 'lywatch replay' shows them again.
 `
 
-// historyNames is how many cell or file names a line lists without --all.
-const historyNames = 4
-
 func runHistory(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -57,11 +54,11 @@ func runHistory(ctx context.Context, e *env, args []string) int {
 	if *asJSON {
 		return writeJSON(e, h)
 	}
-	printHistory(e.stdout, h, *all, sessionColors(e, *noColor))
+	printHistory(e.stdout, h, *all, newPalette(e, *noColor))
 	return exitOK
 }
 
-func printHistory(w io.Writer, h *pipeline.History, all bool, p sessionPalette) {
+func printHistory(w io.Writer, h *pipeline.History, all bool, p palette) {
 	if len(h.Targets) == 0 {
 		fmt.Fprintf(w, "no history in %s yet: run lywatch and let a build succeed\n", h.Dir)
 		return
@@ -85,7 +82,7 @@ func printHistory(w io.Writer, h *pipeline.History, all bool, p sessionPalette) 
 }
 
 // historyLine is one frame: "  12  2025-05-02 14:05:10  current  mmi.py → 4 changed: chip, mmi1x2, … · commit 1a2b3c4d · 3 trace steps".
-func historyLine(f pipeline.HistoryFrame, all bool, p sessionPalette) string {
+func historyLine(f pipeline.HistoryFrame, all bool, p palette) string {
 	when := f.Time
 	if t, err := time.Parse(time.RFC3339Nano, f.Time); err == nil {
 		when = t.Local().Format("2006-01-02 15:04:05")
@@ -106,36 +103,4 @@ func historyLine(f pipeline.HistoryFrame, all bool, p sessionPalette) string {
 		parts = append(parts, tr)
 	}
 	return fmt.Sprintf("%4d  %s  %s  %s", f.Seq, when, status, strings.Join(parts, " · "))
-}
-
-// frameSummary says why a frame was built and what it changed:
-// "mmi.py → 4 changed: chip, mmi1x2, …; 1 removed: pad".
-func frameSummary(trigger, changed, removed []string, all bool) string {
-	why := "first build"
-	if len(trigger) > 0 {
-		why = names(trigger, all)
-	}
-	what := "no cell changed"
-	if len(changed) > 0 {
-		what = fmt.Sprintf("%d changed: %s", len(changed), names(changed, all))
-	}
-	if len(removed) > 0 {
-		what += fmt.Sprintf("; %d removed: %s", len(removed), names(removed, all))
-	}
-	return why + " → " + what
-}
-
-// names lists the first few of l, and how many more.
-func names(l []string, all bool) string {
-	if all || len(l) <= historyNames {
-		return strings.Join(l, ", ")
-	}
-	return strings.Join(l[:historyNames], ", ") + fmt.Sprintf(", … %d more", len(l)-historyNames)
-}
-
-func shortCommit(c string) string {
-	if len(c) > 10 {
-		return c[:10]
-	}
-	return c
 }

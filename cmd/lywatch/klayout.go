@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/lywatch/lywatch/ipc"
 	"github.com/lywatch/lywatch/klayout"
@@ -106,4 +108,18 @@ func runKLayoutToken(e *env, args []string) int {
 		fmt.Fprintln(e.stdout, tok)
 	}
 	return exitOK
+}
+
+// klayoutLogTail returns the last n lines of a KLayout's log file, "" when
+// it cannot be read.
+func klayoutLogTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/lywatch/lywatch/ipc"
 )
@@ -137,16 +136,6 @@ func newPushJSON(target string, r *ipc.PushResult) pushJSON {
 		Sent:      r.Sent, Source: r.Source,
 		Reply: r.Reply,
 	}
-}
-
-func ipcDuration(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 // byteSize writes n bytes as people read them.

@@ -114,23 +114,14 @@ func runSessionShow(ctx context.Context, e *env, args []string) int {
 	if *asJSON {
 		return writeJSON(e, st)
 	}
-	printSessionStatus(e.stdout, st, *all, sessionColors(e, f.noColor))
+	printSessionStatus(e.stdout, st, *all, newPalette(e, f.noColor))
 	return exitOK
-}
-
-// sessionPalette is the show command's colours.
-type sessionPalette struct{ bold, dim, green, yellow, red *color.Color }
-
-func sessionColors(e *env, noColor bool) sessionPalette {
-	on := colorOn(e, noColor)
-	return sessionPalette{newColor(on, color.Bold), newColor(on, color.Faint), newColor(on, color.FgGreen),
-		newColor(on, color.FgYellow), newColor(on, color.FgRed)}
 }
 
 // sessionListLimit is how many names show prints per list without --all.
 const sessionListLimit = 12
 
-func printSessionStatus(w io.Writer, st *pipeline.Status, all bool, p sessionPalette) {
+func printSessionStatus(w io.Writer, st *pipeline.Status, all bool, p palette) {
 	fmt.Fprintf(w, "session %s (root %s)\n", st.Dir, st.Root)
 	for _, msg := range st.Warnings {
 		fmt.Fprintf(w, "%s %s\n", p.yellow.Sprint("warning:"), msg)
@@ -144,7 +135,7 @@ func printSessionStatus(w io.Writer, st *pipeline.Status, all bool, p sessionPal
 	}
 }
 
-func printSessionTarget(w io.Writer, t pipeline.TargetStatus, all bool, p sessionPalette) {
+func printSessionTarget(w io.Writer, t pipeline.TargetStatus, all bool, p palette) {
 	state := map[string]*color.Color{"valid": p.green, "stale": p.yellow, "untracked": p.yellow, "unusable": p.red, "foreign": p.red}[t.State]
 	fmt.Fprintf(w, "\n%s  %s", p.bold.Sprint(t.Target), state.Sprint(t.State))
 	m := t.Manifest
@@ -185,9 +176,6 @@ func printSessionTarget(w io.Writer, t pipeline.TargetStatus, all bool, p sessio
 		printSessionList(w, p.yellow.Sprint("stale cells"), t.Stale.Cells, all)
 	}
 }
-
-// sessionErr drops the package prefix the command's own prefix repeats.
-func sessionErr(err error) string { return strings.TrimPrefix(err.Error(), "session: ") }
 
 func printSessionList(w io.Writer, label string, items []string, all bool) {
 	if len(items) == 0 {
