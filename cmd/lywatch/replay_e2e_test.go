@@ -420,7 +420,7 @@ func checkReplayTrace(t *testing.T, p *replayProject) {
 		t.Fatalf("replay --build: %d\n%s", code, r.errb.String())
 	}
 	for _, want := range []string{`[1/4] build 3 step 1/4  "a pad"`, `[2/4] build 3 step 2/4  "the layout so far, as a file" (none)`,
-		`[4/4] build 3 step 4/4  "show"  cell chip (incremental (1 cells))`, "back to the last good layout"} {
+		`[4/4] build 3 step 4/4  "show"  cell chip (incremental (1 cell))`, "back to the last good layout"} {
 		if !strings.Contains(r.out.String(), want) {
 			t.Errorf("replay --build lacks %q:\n%s", want, r.out.String())
 		}
