@@ -39,7 +39,7 @@ import traceback
 
 import pya
 
-SERVER_VERSION = "0.3.0"
+SERVER_VERSION = "0.3.1"
 PROTOCOL_VERSION = 2
 DEFAULT_PORT = 11078
 DEFAULT_BIND = "127.0.0.1"
@@ -50,6 +50,7 @@ MAX_PAYLOAD = 1 << 30  # bytes of layout (compressed) one request may carry
 MAX_LAYOUT = 4 << 30  # bytes of layout once decompressed
 MAX_IMAGE_SIDE = 8192  # pixels
 MAX_IMAGE_PIXELS = 4096 * 4096
+NOTE_SECONDS = 24 * 3600  # the longest a note shows; 0 is until the next push
 NOT_ALLOWED = "not found or not allowed"  # one answer for missing, unreadable and outside the allowed folders
 
 
@@ -160,6 +161,19 @@ def _remove_stale_folders():
             pass
 
 
+def _is_text(v):
+    """Whether v is a string KLayout can take (pya passes UTF-8: a lone
+    surrogate, JSON's "\\ud800", is none) and a file name can hold (no
+    NUL)."""
+    if not isinstance(v, str) or "\0" in v:
+        return False
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class Guard(object):
     """Who may do what: the token check, the folders that paths in requests
     are confined to, and the bounds on sizes."""
@@ -181,7 +195,7 @@ class Guard(object):
 
     def allow(self, root):
         """Adds an authenticated client's project root (an absolute path)."""
-        if not isinstance(root, str) or not os.path.isabs(root):
+        if not _is_text(root) or not os.path.isabs(root):
             return
         real = os.path.realpath(root)
         if real != os.sep and real not in self.roots:
@@ -193,7 +207,7 @@ class Guard(object):
 
     def readable(self, cmd, path):
         """The real path of a file a request may read, or the one error."""
-        if not isinstance(path, str) or not path or "\0" in path:
+        if not path or not _is_text(path):
             raise RequestError("not_allowed", "%s: no path given" % cmd)
         path = os.path.abspath(path)
         real = os.path.realpath(path)
@@ -205,7 +219,7 @@ class Guard(object):
         """The path a request may write a PNG to, or the one error: a .png
         under an allowed folder or the image folder, not a link. A bare file
         name is one in the image folder, never in KLayout's working folder."""
-        if not isinstance(path, str) or not path or "\0" in path:
+        if not path or not _is_text(path):
             raise RequestError("not_allowed", "%s: no path given" % cmd)
         if not os.path.dirname(path):
             path = os.path.join(self.image_dir, path)
@@ -244,8 +258,19 @@ def _int_in(cmd, name, v, lo, hi):
     return v
 
 
+def _text(cmd, name, v):
+    """A string field KLayout gets: text (UTF-8, no NUL), not empty."""
+    if not (v and _is_text(v) and len(v) <= MAX_LINE):
+        raise RequestError("bad_request", "%s: %s must be a string, not %s" % (cmd, name, _short(v)))
+    return v
+
+
 def _finite(cmd, name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+    try:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+    except OverflowError:  # a whole number too large for a float
+        ok = False
+    if not ok:
         raise RequestError("bad_request", "%s: %s must be a finite number, not %s" % (cmd, name, _short(v)))
     return float(v)
 
@@ -275,7 +300,7 @@ def load_args(req, has_payload):
         v = req.get(name)
         if v is None or v == "":
             return ""
-        if not isinstance(v, str) or len(v) > MAX_LINE or "\0" in v:
+        if not _is_text(v) or len(v) > MAX_LINE:
             bad("%s must be a string, not %s" % (name, _short(v)))
         return v
 
@@ -316,7 +341,7 @@ def load_args(req, has_payload):
         removed = req.get("removed")
         if removed is None:
             removed = []
-        if not isinstance(removed, list) or not all(isinstance(n, str) for n in removed):
+        if not isinstance(removed, list) or not all(_is_text(n) for n in removed):
             bad("removed must be a list of cell names")
         base = req.get("base")
         if not isinstance(base, str) or not base:
@@ -870,8 +895,11 @@ class Viewer(object):
 
     def show_note(self, text, seconds):
         """Shows a one-line note in KLayout's status bar (a failed build,
-        say) until the next push, or for seconds."""
-        text = " ".join(str(text).split())[:300]
+        say) until the next push, or for seconds. Text KLayout cannot take
+        (a NUL, a lone surrogate: a build's output may hold anything) is
+        replaced."""
+        text = str(text).replace("\0", " ").encode("utf-8", "replace").decode("utf-8")
+        text = " ".join(text.split())[:300]
         self.note = text
         try:
             _main_window().message(("lywatch: " + text) if text else "", int(seconds * 1000) if seconds else 24 * 3600 * 1000)
@@ -1297,9 +1325,22 @@ class Connection(object):
                 raise RuntimeError("lyipc commands are answered from this machine only; use lywatch's protocol and token")
             reply = "ACK " + self.server.text_command(line.decode("utf-8", "replace"))
         except Exception as exc:
-            reply = "ERR " + ("%s: %s" % (type(exc).__name__, exc)).replace("\n", " ")
+            reply = "ERR %s: %s" % (type(exc).__name__, exc)
         self.send_text(reply)
         self.close()
+
+    def discard(self):
+        """Forgets the payload still coming when the client goes (its file
+        is closed and removed: a client that stops half-way through a
+        layout leaves nothing in the spool)."""
+        f, req = self.payload_file, self.payload_req
+        self.payload_file, self.payload_req, self.payload_left = None, None, 0
+        if f is not None:
+            try:
+                f.close()
+                os.remove(req[2])
+            except OSError:
+                pass
 
     def close(self):
         self.closing = True
@@ -1312,7 +1353,9 @@ class Connection(object):
         self.write((json.dumps(obj) + "\n").encode("utf-8"))
 
     def send_text(self, text):
-        self.write((text + "\r\n").encode("utf-8"))
+        """Sends one lyipc line: a CR or other line break in it (the
+        request's, echoed) would end it early."""
+        self.write((" ".join(text.splitlines()) + "\r\n").encode("utf-8", "replace"))
 
     def write(self, data):
         self.last = time.time()
@@ -1583,6 +1626,7 @@ class Server(object):
         conn = self.conns[key]
         if time.time() - conn.last >= silent:
             self.conns.pop(key, None)
+            conn.discard()
             try:
                 conn.sock.abort()
                 conn.sock.deleteLater()
@@ -1595,6 +1639,7 @@ class Server(object):
         for key, conn in list(self.conns.items()):
             if now - conn.last > self.settings.idle_timeout:
                 self.conns.pop(key, None)
+                conn.discard()
                 try:
                     conn.sock.abort()
                     conn.sock.deleteLater()
@@ -1604,6 +1649,7 @@ class Server(object):
     def drop(self, key):
         conn = self.conns.pop(key, None)
         if conn is not None:
+            conn.discard()
             try:
                 conn.sock.deleteLater()
             except Exception:
@@ -1732,9 +1778,10 @@ class Server(object):
     def cmd_rdb(self, req):
         """Shows the report database at path in the current view, replacing
         the one lywatch showed before; with no path, lists the view's."""
-        if req.get("path"):
-            return self.viewer.show_rdb(self.guard.readable("rdb", req.get("path")))
-        return self.viewer.rdbs()
+        path = req.get("path")
+        if path is None or path == "":
+            return self.viewer.rdbs()
+        return self.viewer.show_rdb(self.guard.readable("rdb", path))
 
     def cmd_cells(self, req):
         """Every cell of a view's layout with its shapes per layer, its
@@ -1753,9 +1800,10 @@ class Server(object):
     def cmd_note(self, req):
         text = req.get("text")
         if not isinstance(text, str):
-            raise RequestError("bad_request", "note: text must be a string")
-        seconds = req.get("seconds", 0)
-        _finite("note", "seconds", seconds)
+            raise RequestError("bad_request", "note: text must be a string, not %s" % _short(text))
+        seconds = _finite("note", "seconds", req.get("seconds", 0))
+        if not 0 <= seconds <= NOTE_SECONDS:
+            raise RequestError("bad_request", "note: seconds must be from 0 to %d, not %s" % (NOTE_SECONDS, _short(seconds)))
         return self.viewer.show_note(text, seconds)
 
     def cmd_zoom(self, req):
@@ -1769,13 +1817,20 @@ class Server(object):
         return {}
 
     def cmd_set_layer_visible(self, req):
-        return self.viewer.set_layer_visible(req.get("layer"), req.get("visible", True))
+        visible = req.get("visible", True)
+        if not isinstance(visible, bool):
+            raise RequestError("bad_request", "set_layer_visible: visible must be true or false, not %s" % _short(visible))
+        return self.viewer.set_layer_visible(_text("set_layer_visible", "layer", req.get("layer")), visible)
 
     def cmd_set_layer_color(self, req):
-        return self.viewer.set_layer_color(req.get("layer"), req.get("color"))
+        color = req.get("color")
+        hexdigits = (color[1:] if color.startswith("#") else color) if isinstance(color, str) else ""
+        if len(hexdigits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in hexdigits):
+            raise RequestError("bad_request", "set_layer_color: color must be #rrggbb, not %s" % _short(color))
+        return self.viewer.set_layer_color(_text("set_layer_color", "layer", req.get("layer")), color)
 
     def cmd_cell(self, req):
-        return self.viewer.set_cell(req.get("name"))
+        return self.viewer.set_cell(_text("cell", "name", req.get("name")))
 
     def cmd_hier(self, req):
         view = self.viewer.view()
@@ -1796,7 +1851,10 @@ class Server(object):
     def cmd_quit(self, req):
         """Ends KLayout (which ignores SIGTERM): after the reply, unless a
         view holds edits made in KLayout (force quits anyway)."""
-        if not req.get("force"):
+        force = req.get("force", False)
+        if not isinstance(force, bool):
+            raise RequestError("bad_request", "quit: force must be true or false, not %s" % _short(force))
+        if not force:
             edited = self.viewer.edited_views()
             if edited:
                 raise RequestError("dirty", "KLayout has unsaved edits in view %s: save them, or stop with --force"

@@ -2,33 +2,12 @@
 pya is stubbed, the macro loaded as a module, and requests fed in every
 chunking. Run by TestServerBufferingInPython: python3 feed_test.py server.py"""
 
-import importlib.util
 import json
 import sys
-import types
 
-sys.dont_write_bytecode = True
+import pyastub  # beside this file
 
-pya = types.ModuleType("pya")
-
-
-class _App:
-    @staticmethod
-    def instance():
-        return _App()
-
-    def main_window(self):
-        return None  # the macro then starts no server
-
-    def version(self):
-        return "KLayout test"
-
-
-pya.Application = _App
-sys.modules["pya"] = pya
-spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
-srv = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(srv)
+srv = pyastub.load_server(sys.argv[1])
 srv.MAX_LINE = 200
 
 

@@ -2,28 +2,11 @@
 Python: replacement() and follow_path() on a stand-in layout. Run by
 TestFollowRuleInPython: python3 follow_test.py server.py"""
 
-import importlib.util
 import sys
-import types
 
-sys.dont_write_bytecode = True
-pya = types.ModuleType("pya")
+import pyastub  # beside this file
 
-
-class _App:
-    @staticmethod
-    def instance():
-        return _App()
-
-    def main_window(self):
-        return None
-
-
-pya.Application = _App
-sys.modules["pya"] = pya
-spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
-srv = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(srv)
+srv = pyastub.load_server(sys.argv[1])
 
 R = srv.replacement
 cases = [

@@ -8,32 +8,15 @@ python3 load_test.py server.py"""
 import atexit
 import gzip
 import hashlib
-import importlib.util
 import os
 import random
 import shutil
 import sys
 import tempfile
-import types
 
-sys.dont_write_bytecode = True
-pya = types.ModuleType("pya")
+import pyastub  # beside this file
 
-
-class _App:
-    @staticmethod
-    def instance():
-        return _App()
-
-    def main_window(self):
-        return None  # the macro then starts no server
-
-
-pya.Application = _App
-sys.modules["pya"] = pya
-spec = importlib.util.spec_from_file_location("lywatch_server", sys.argv[1])
-srv = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(srv)
+srv = pyastub.load_server(sys.argv[1])
 
 TMP = tempfile.mkdtemp(prefix="lywatch-load-test-")
 atexit.register(shutil.rmtree, TMP, True)
