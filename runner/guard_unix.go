@@ -42,9 +42,16 @@ const (
 // end. It stays out of the terminal's process group, so Ctrl-C reaches
 // lywatch alone; SIGINT, SIGTERM or SIGHUP sent to the guard itself stop
 // the build too.
+//
+// With GuardArg and spareMode as its only arguments the process is a spare
+// guard, started before its build is known (see Runner.Prepare and
+// runSpare).
 func GuardMain(args []string) (int, bool) {
 	if len(args) == 0 || args[0] != GuardArg {
 		return 0, false
+	}
+	if len(args) == 2 && args[1] == spareMode {
+		return runSpare(), true
 	}
 	// The build must not inherit the guard's pipes: a daemon holding the
 	// status pipe would keep Run waiting.
@@ -62,7 +69,7 @@ func GuardMain(args []string) (int, bool) {
 // stdout and stderr, the life and status pipes, the files passed on to the
 // build and the build's environment. A guard started for its build
 // inherits them (descriptors 1 to 4, then from firstExtraFD on, and its
-// own environment).
+// own environment); a spare receives them (see runSpare).
 type guardIO struct {
 	stdout, stderr *os.File
 	life, status   *os.File
