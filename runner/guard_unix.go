@@ -42,19 +42,50 @@ const (
 // end. It stays out of the terminal's process group, so Ctrl-C reaches
 // lywatch alone; SIGINT, SIGTERM or SIGHUP sent to the guard itself stop
 // the build too.
+//
+// With GuardArg and spareMode as its only arguments the process is a spare
+// guard, started before its build is known (see Runner.Prepare and
+// runSpare).
 func GuardMain(args []string) (int, bool) {
 	if len(args) == 0 || args[0] != GuardArg {
 		return 0, false
 	}
-	return runGuard(args), true
-}
-
-func runGuard(args []string) int {
+	if len(args) == 2 && args[1] == spareMode {
+		return runSpare(), true
+	}
 	// The build must not inherit the guard's pipes: a daemon holding the
 	// status pipe would keep Run waiting.
 	unix.CloseOnExec(lifeFD)
 	unix.CloseOnExec(statusFD)
-	rep := &reporter{w: os.NewFile(statusFD, "status")}
+	gio := guardIO{
+		stdout: os.Stdout, stderr: os.Stderr,
+		life: os.NewFile(lifeFD, "life"), status: os.NewFile(statusFD, "status"),
+		inherited: true, env: os.Environ(),
+	}
+	return runGuard(args, gio), true
+}
+
+// guardIO is what a guard works with beside its arguments: the build's
+// stdout and stderr, the life and status pipes, the files passed on to the
+// build and the build's environment. A guard started for its build
+// inherits them (descriptors 1 to 4, then from firstExtraFD on, and its
+// own environment); a spare receives them (see runSpare).
+type guardIO struct {
+	stdout, stderr *os.File
+	life, status   *os.File
+	// extra are the files for the build's descriptors 3, 4, ...; when
+	// inherited is set they are the guard's own from firstExtraFD on,
+	// guardSpec.files of them, and extra is not used.
+	extra     []*os.File
+	inherited bool
+	env       []string
+}
+
+// runGuard starts the build args describe (guardSpec) and supervises it
+// until its group is gone, reporting on gio.status; it returns the guard's
+// exit code.
+func runGuard(args []string, gio guardIO) int {
+	rep := &reporter{w: gio.status}
 	spec, err := parseGuardArgs(args)
 	if err != nil {
 		rep.send(msgError, err.Error())
@@ -63,15 +94,24 @@ func runGuard(args []string) int {
 	if spec.remove != "" {
 		defer os.Remove(spec.remove)
 	}
+	extra := gio.extra
+	if gio.inherited {
+		for i := range spec.files {
+			unix.CloseOnExec(firstExtraFD + i) // the build gets them as 3, 4, ...
+			extra = append(extra, os.NewFile(uintptr(firstExtraFD+i), "extra"))
+		}
+	}
+	if len(extra) != spec.files {
+		rep.send(msgError, fmt.Sprintf("guard: %d files to pass on, want %d", len(extra), spec.files))
+		return 2
+	}
 	setSubreaper() // orphans of the build come here, to be reaped
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 	cmd := exec.Command(spec.argv[0], spec.argv[1:]...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	for i := range spec.files {
-		unix.CloseOnExec(firstExtraFD + i) // the build gets them as 3, 4, ...
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(firstExtraFD+i), "extra"))
-	}
+	cmd.Env = gio.env
+	cmd.Stdout, cmd.Stderr = gio.stdout, gio.stderr
+	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		rep.send(msgError, fmt.Sprintf("start %s: %v", spec.argv[0], err))
@@ -84,7 +124,7 @@ func runGuard(args []string) int {
 	var once sync.Once
 	halt := func() { once.Do(func() { close(stop) }) }
 	go func() {
-		io.Copy(io.Discard, os.NewFile(lifeFD, "life"))
+		io.Copy(io.Discard, gio.life)
 		halt()
 	}()
 	rp := &reaper{leader: pid, exited: make(chan struct{}), rep: rep}

@@ -24,9 +24,12 @@ import (
 // directory, and waits.
 const parentEnv = "LYWATCH_RUNNER_TEST_PARENT"
 
-// runParent is the stand-in lywatch's main.
+// runParent is the stand-in lywatch's main; its build takes a spare guard,
+// and another is started meanwhile.
 func runParent(script string) int {
 	r := &Runner{Stdout: os.Stdout, Stderr: os.Stderr, Guard: Self(), Grace: 200 * time.Millisecond}
+	r.Prepare()
+	defer r.Close()
 	res := r.Run(context.Background(), Request{Command: []string{"sh", "-c", script}, Events: []byte(`{}`)})
 	if !res.OK() {
 		return 1
@@ -88,7 +91,8 @@ wait`
 
 // TestGuardDiesWithParent: when the process running the builds is killed
 // with SIGKILL, the guard stops the build's whole group: every process of
-// it is gone, by pid, and the file it would write later never appears.
+// it is gone, by pid, and the file it would write later never appears; the
+// spare guard started meanwhile is gone too.
 func TestGuardDiesWithParent(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0])
@@ -102,6 +106,9 @@ func TestGuardDiesWithParent(t *testing.T) {
 	pids := readPids(t, dir, "guard", "leader", "sleeper", "writer")
 	if pids["guard"] == cmd.Process.Pid {
 		t.Errorf("the build's parent is the stand-in lywatch (pid %d), not a guard", cmd.Process.Pid)
+	}
+	for name, pid := range waitGuardChildren(t, cmd.Process.Pid, 2) { // the build's and a spare
+		pids[name] = pid
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()

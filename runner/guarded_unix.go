@@ -36,10 +36,33 @@ type guarded struct {
 	err    error
 }
 
-// startGuarded starts argv under the guard r.Guard. remove is a file the
-// guard removes when it exits ("" for none); extra are files the guard
-// passes on to the build as its descriptors 3, 4, ...
+// errSpareGone is the error of a build handed to a spare guard that is
+// gone: it never started the build, which gets a guard of its own.
+var errSpareGone = errors.New("spare guard gone")
+
+// startGuarded starts argv under the guard r.Guard: the spare guard, when
+// one is ready (see Runner.Prepare), else a guard started for it. remove
+// is a file the guard removes when it exits ("" for none); extra are files
+// the guard passes on to the build as its descriptors 3, 4, ...
 func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remove string, extra []*os.File) (proc, error) {
+	spec := guardSpec{grace: r.grace(), remove: remove, files: len(extra), argv: argv}
+	defer r.replenish() // the next build's, once this one has started
+	if sp := r.spares.take(); sp != nil && sp.path != r.Guard {
+		sp.close() // Guard changed since it was started
+	} else if sp != nil {
+		p, err := r.startGuard(spec, env, stdout, stderr, extra, sp)
+		if !errors.Is(err, errSpareGone) {
+			return p, err
+		}
+		r.logf("%v: starting a guard for the build", err)
+	}
+	return r.startGuard(spec, env, stdout, stderr, extra, nil)
+}
+
+// startGuard starts the build spec under a guard: the spare sp, or, when
+// sp is nil, one started now. It returns once the guard has started the
+// build.
+func (r *Runner) startGuard(spec guardSpec, env []string, stdout, stderr *os.File, extra []*os.File, sp *spare) (proc, error) {
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("pipe: %w", err)
@@ -50,22 +73,34 @@ func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remov
 		lifeW.Close()
 		return nil, fmt.Errorf("pipe: %w", err)
 	}
-	spec := guardSpec{grace: r.grace(), remove: remove, files: len(extra), argv: argv}
-	cmd := exec.Command(r.Guard, spec.args()...)
-	cmd.Args[0] = "lywatch-guard" // as ps shows it
-	cmd.Dir, cmd.Env = r.Dir, env
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.ExtraFiles = append([]*os.File{lifeR, statW}, extra...) // lifeFD, statusFD, then extra
-	// A group of its own: Ctrl-C and a signal to lywatch's group do not
-	// reach it, so it outlives lywatch long enough to stop the build.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
+	var cmd *exec.Cmd
+	if sp != nil {
+		cmd = sp.cmd
+		m := spareMsg{args: spec.args(), dir: r.Dir, env: env}
+		err = sp.hand(m, append([]*os.File{stdout, stderr, lifeR, statW}, extra...))
+		if err != nil {
+			sp.close()
+			err = fmt.Errorf("%w: %v", errSpareGone, err)
+		}
+	} else {
+		cmd = exec.Command(r.Guard, spec.args()...)
+		cmd.Args[0] = "lywatch-guard" // as ps shows it
+		cmd.Dir, cmd.Env = r.Dir, env
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		cmd.ExtraFiles = append([]*os.File{lifeR, statW}, extra...) // lifeFD, statusFD, then extra
+		// A group of its own: Ctrl-C and a signal to lywatch's group do not
+		// reach it, so it outlives lywatch long enough to stop the build.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err = cmd.Start(); err != nil {
+			err = fmt.Errorf("start guard %s: %w", r.Guard, err)
+		}
+	}
 	lifeR.Close()
 	statW.Close()
 	if err != nil {
 		lifeW.Close()
 		statR.Close()
-		return nil, fmt.Errorf("start guard %s: %w", r.Guard, err)
+		return nil, err
 	}
 	g := &guarded{guard: cmd, life: lifeW, grace: r.grace(), logf: r.logf, donec: make(chan struct{})}
 	started := make(chan struct{})
@@ -76,6 +111,10 @@ func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remov
 	case <-started:
 		return g, nil
 	case <-g.donec:
+		if g.err == nil && sp != nil {
+			// It said nothing: killed before it read its build.
+			return nil, fmt.Errorf("%w: pid %d ended (%v)", errSpareGone, cmd.Process.Pid, cmd.ProcessState)
+		}
 		if g.err == nil {
 			g.err = fmt.Errorf("guard %s exited without starting the build (does its main call runner.GuardMain?)", r.Guard)
 		}

@@ -84,3 +84,43 @@ func FuzzGuardMsg(f *testing.F) {
 		}
 	})
 }
+
+func TestSpareMsg(t *testing.T) {
+	msgs := []spareMsg{
+		{args: guardSpec{grace: time.Second, files: 1, argv: []string{"sh", "-c", "echo"}}.args(), dir: "/p q", env: []string{"A=1", "B=two\nlines", "C="}},
+		{args: []string{""}, dir: "", env: nil},
+		{args: []string{GuardArg}, env: []string{"BIG=" + strings.Repeat("x", 200<<10)}},
+	}
+	for _, m := range msgs {
+		b, err := m.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := spareMsgLen([4]byte(b[:4]))
+		if err != nil || n != len(b)-4 {
+			t.Errorf("length %d, %v; want %d", n, err, len(b)-4)
+		}
+		got, err := decodeSpareMsg(b[4:])
+		if err != nil || !slices.Equal(got.args, m.args) || got.dir != m.dir || !slices.Equal(got.env, m.env) {
+			t.Errorf("round trip of %.200q: %.200q, %v", m, got, err)
+		}
+	}
+	if _, err := (spareMsg{env: []string{strings.Repeat("x", maxSpareMsg)}}).encode(); err == nil {
+		t.Error("encode past maxSpareMsg: no error")
+	}
+	if _, err := spareMsgLen([4]byte{0xff, 0xff, 0xff, 0xff}); err == nil {
+		t.Error("length 4 GB: no error")
+	}
+	for _, body := range [][]byte{
+		nil,
+		{0, 0, 0},
+		{0, 0, 0, 1, 0, 0, 0, 5, 'a'},           // string cut short
+		{0xff, 0xff, 0xff, 0xff},                // 4 billion arguments in no bytes
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}, // a byte after the end
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0}, // two variables, one there
+	} {
+		if m, err := decodeSpareMsg(body); err == nil {
+			t.Errorf("decodeSpareMsg(%v) = %q, no error", body, m)
+		}
+	}
+}

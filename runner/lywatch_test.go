@@ -60,10 +60,10 @@ func startLywatchArgs(t *testing.T, bin, dir, tmp string, args ...string) (cmd *
 }
 
 // TestLywatchBinary runs the real lywatch: killed with SIGKILL it leaves no
-// process of its build and no events file, and the build never writes
-// what it was to write later; sent SIGINT or SIGTERM with a build that
-// ignores SIGTERM and a daemon keeping the build's output, it exits within
-// the grace period and a small margin.
+// process of its build, no guard (spare or not) and no events file, and
+// the build never writes what it was to write later; sent SIGINT or
+// SIGTERM with a build that ignores SIGTERM and a daemon keeping the
+// build's output, it exits within the grace period and a small margin.
 func TestLywatchBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the lywatch binary")
@@ -77,6 +77,9 @@ func TestLywatchBinary(t *testing.T) {
 		dir, tmp := t.TempDir(), t.TempDir()
 		cmd, out, exited, _ := startLywatch(t, bin, dir, tmp, build)
 		pids := readPids(t, dir, "guard", "leader", "sleeper", "writer")
+		for name, pid := range waitGuardChildren(t, cmd.Process.Pid, 2) { // the build's and a spare
+			pids[name] = pid
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-exited
 		waitAllGone(t, pids)

@@ -54,13 +54,29 @@ type Runner struct {
 	// GuardMain first (lywatch's own: see Self). Each build then runs under
 	// a guard process, which stops the build's process group when lywatch
 	// dies, even by SIGKILL. Without it a build outlives a killed lywatch.
+	// Prepare has each guard started ahead of its build (a spare).
 	// Unix only: on Windows a Job Object does this and Guard is not used.
 	Guard string
 	// Logf, when set, receives diagnostics (group clean-up, signals sent).
 	Logf func(format string, args ...any)
 
-	out sync.Mutex // held while a line is written to Stdout or Stderr
+	out    sync.Mutex // held while a line is written to Stdout or Stderr
+	spares spareSet   // the spare guard (see Prepare)
 }
+
+// Prepare has the builds that follow start sooner: with Guard set (Unix),
+// it starts a spare guard process now, which waits for the next build,
+// and from then on another shortly after each build has started. A build
+// with no spare ready gets a guard started for it, as without Prepare. A
+// Runner that was prepared must be closed; Prepare and Close are not to be
+// called at the same time. The error is that of the spare's start; builds
+// run regardless.
+func (r *Runner) Prepare() error { return r.prepare() }
+
+// Close ends the spare guard, if any, waits for it, and starts no more
+// (until Prepare is called again). Builds still running are not affected,
+// and builds run after it get guards started for them.
+func (r *Runner) Close() { r.spares.close() }
 
 // Request is one build to run.
 type Request struct {

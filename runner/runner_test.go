@@ -44,15 +44,27 @@ func newRunner(out *testsupport.Buffer) *Runner {
 	return &Runner{Stdout: out, Stderr: out, Grace: 200 * time.Millisecond}
 }
 
-// eachMode runs f twice: with builds supervised by the test process itself
-// ("local"), and under a guard process, the test binary ("guarded"). f
-// gets the newRunner of its mode.
+// eachMode runs f three times: with builds supervised by the test process
+// itself ("local"), under a guard process started for each build, the
+// test binary ("guarded"), and under spare guards started ahead of time
+// ("spare": see Runner.Prepare; closed when the test ends). f gets the
+// newRunner of its mode.
 func eachMode(t *testing.T, f func(t *testing.T, newRunner func(*testsupport.Buffer) *Runner)) {
-	for _, m := range []struct{ name, guard string }{{"local", ""}, {"guarded", Self()}} {
+	for _, m := range []struct {
+		name  string
+		guard string
+		spare bool
+	}{{"local", "", false}, {"guarded", Self(), false}, {"spare", Self(), true}} {
 		t.Run(m.name, func(t *testing.T) {
 			f(t, func(out *testsupport.Buffer) *Runner {
 				r := newRunner(out)
 				r.Guard = m.guard
+				if m.spare {
+					if err := r.Prepare(); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(r.Close)
+				}
 				return r
 			})
 		})

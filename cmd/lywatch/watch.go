@@ -146,9 +146,16 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	if cfg.JSON {
 		out = e.stderr
 	}
+	r := &runner.Runner{Dir: proj.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Guard: runner.Self(), Logf: verbose}
+	// A spare guard waits for each build, the first edit's too: a guard
+	// started after the save would cost its exec and its runtime's start.
+	if err := r.Prepare(); err != nil {
+		verbose("builds start their own guards: %v", err)
+	}
+	defer r.Close()
 	o := loop.Options{
 		Targets:   p.Targets(),
-		Runner:    &runner.Runner{Dir: proj.Dir, Stdout: out, Stderr: e.stderr, Color: colorOn, Guard: runner.Self(), Logf: verbose},
+		Runner:    r,
 		OnBusy:    onBusy,
 		Jobs:      cfg.Jobs,
 		WarmRoots: p.WarmRoots(),
