@@ -53,24 +53,11 @@ type spare struct {
 
 // startSpare starts a spare guard running the executable path.
 func startSpare(path string) (*spare, error) {
-	syscall.ForkLock.RLock() // no other start may inherit the pair
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
+	conn, theirs, err := socketPair("spare guard")
 	if err != nil {
-		return nil, fmt.Errorf("spare guard: socket pair: %w", err)
+		return nil, err
 	}
-	ours, theirs := os.NewFile(uintptr(fds[0]), "spare-guard"), os.NewFile(uintptr(fds[1]), "spare-guard")
 	defer theirs.Close()
-	c, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		return nil, fmt.Errorf("spare guard: %w", err)
-	}
-	conn := c.(*net.UnixConn)
 	cmd := exec.Command(path, GuardArg, spareMode)
 	cmd.Args[0] = "lywatch-guard" // as ps shows it
 	cmd.ExtraFiles = []*os.File{theirs}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,23 +17,11 @@ import (
 // guard, when there is one), with a socket pair between the two as the
 // worker's descriptor 3, and is told what to run.
 func (w *Worker) startProc(spec *warmSpec, env []string, label, driver string) (*workerProc, error) {
-	syscall.ForkLock.RLock() // no other start may inherit the pair
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
+	conn, theirs, err := socketPair("warm worker")
 	if err != nil {
-		return nil, fmt.Errorf("warm worker: socket pair: %w", err)
+		return nil, err
 	}
-	ours, theirs := os.NewFile(uintptr(fds[0]), "warm-control"), os.NewFile(uintptr(fds[1]), "warm-control")
 	defer theirs.Close()
-	conn, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		return nil, fmt.Errorf("warm worker: %w", err)
-	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		conn.Close()
