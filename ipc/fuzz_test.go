@@ -55,16 +55,27 @@ func checkRequest(t *testing.T, id uint64, cmd, token, root, base, removed, argK
 	if bytes.ContainsAny(line, "\n\r") {
 		t.Fatalf("request is not one line: %q", line)
 	}
-	var back struct {
-		ID      uint64   `json:"id"`
-		Cmd     string   `json:"cmd"`
-		Token   string   `json:"token"`
-		Root    *string  `json:"root"`
-		Payload *Payload `json:"payload"`
-		Removed []string `json:"removed"`
-	}
-	if err := json.Unmarshal(line, &back); err != nil {
+	// The server's JSON reader matches keys exactly (Python's json), where
+	// Go's would take "iD" for "id": read the keys as they are.
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(line, &raw); err != nil {
 		t.Fatalf("%q: %v", line, err)
+	}
+	var back struct {
+		ID      uint64
+		Cmd     string
+		Token   string
+		Root    *string
+		Payload *Payload
+		Removed []string
+	}
+	for key, v := range map[string]any{"id": &back.ID, "cmd": &back.Cmd, "token": &back.Token,
+		"root": &back.Root, "payload": &back.Payload, "removed": &back.Removed} {
+		if b, ok := raw[key]; ok {
+			if err := json.Unmarshal(b, v); err != nil {
+				t.Fatalf("%q: %s: %v", line, key, err)
+			}
+		}
 	}
 	if back.ID != id || back.Cmd != cmd || back.Token != token {
 		t.Fatalf("id/cmd/token %v %q %q came back as %v %q %q", id, cmd, token, back.ID, back.Cmd, back.Token)
