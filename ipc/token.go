@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,6 +54,9 @@ func LoadToken() (string, error) {
 	return ReadTokenFile(path, true)
 }
 
+// maxTokenLine bounds the first line of a token file.
+const maxTokenLine = 4096
+
 // ReadTokenFile reads the token in path (its first line). With create, a
 // missing file is made with a fresh random token, mode 0600, in a folder of
 // mode 0700. A file that other users can read, or that another user owns, is
@@ -75,12 +79,15 @@ func ReadTokenFile(path string, create bool) (string, error) {
 	if err := privateFile(path, st); err != nil {
 		return "", err
 	}
-	b := make([]byte, 4096)
-	n, err := f.Read(b)
-	if err != nil && n == 0 {
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenLine+1))
+	if err != nil {
 		return "", fmt.Errorf("token file %s: %w", path, err)
 	}
-	tok, _, _ := strings.Cut(string(b[:n]), "\n")
+	tok, _, found := strings.Cut(string(b), "\n")
+	if !found && len(b) > maxTokenLine {
+		// Not cut short in silence: the server would read another token.
+		return "", fmt.Errorf("token file %s: its first line is longer than %d bytes: delete it and run 'lywatch klayout token'", path, maxTokenLine)
+	}
 	tok = strings.TrimSpace(tok)
 	if len(tok) < minTokenLen {
 		return "", fmt.Errorf("token file %s holds no token of at least %d characters: delete it and run 'lywatch klayout token'", path, minTokenLen)

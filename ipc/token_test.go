@@ -51,4 +51,13 @@ func TestTokenFile(t *testing.T) {
 	if _, err := ReadTokenFile(path, true); err == nil {
 		t.Error("a short token accepted")
 	}
+	// A first line past the bound is refused, not cut short in silence.
+	os.WriteFile(path, []byte(strings.Repeat("a", maxTokenLine+1)), 0o600)
+	if tok, err := ReadTokenFile(path, true); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("a %d-byte first line: token of %d bytes, %v; want an error", maxTokenLine+1, len(tok), err)
+	}
+	os.WriteFile(path, []byte(strings.Repeat("a", maxTokenLine)+"\n"), 0o600)
+	if tok, err := ReadTokenFile(path, true); err != nil || len(tok) != maxTokenLine {
+		t.Errorf("a %d-byte first line: token of %d bytes, %v; want all of it", maxTokenLine, len(tok), err)
+	}
 }
