@@ -66,6 +66,11 @@ func TestOnceBesideALiveLoop(t *testing.T) {
 	if !strings.Contains(errb, "the session is in use by another lywatch (pid ") || !strings.Contains(errb, "saving nothing, pushing nothing") {
 		t.Errorf("no word of the loop holding the session:\n%s", errb)
 	}
+	for _, f := range strings.Fields(errb) {
+		if f = strings.TrimSuffix(f, ","); strings.Contains(f, "lywatch-once-") {
+			defer os.RemoveAll(f) // the served layout is kept there for the user
+		}
+	}
 	// Forced: it builds, into its own folder.
 	code, out, errb = runCmd(t, append([]string{"--once", "--force"}, lywatchArgs(dir, layout, rec, build)...)...)
 	if code != exitOK || buildCount(t, log) != 2 {
