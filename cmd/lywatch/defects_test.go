@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -189,13 +190,16 @@ func TestHelpAndVersion(t *testing.T) {
 	if code, out, _ := runCmd(t, "--version"); code != exitOK || !strings.HasPrefix(out, "lywatch ") {
 		t.Errorf("--version: %d %q", code, out)
 	}
-	for _, cmd := range []string{"push", "graph", "why", "version"} {
-		code, help, _ := runCmd(t, "help", cmd)
-		code2, _, dashH := runCmd(t, cmd, "-h")
-		if code != exitOK || code2 != exitOK || help != dashH || !strings.Contains(help, "Usage: lywatch "+cmd) {
+	for _, cmd := range []string{"push", "graph", "why", "version", "history", "replay", "check",
+		"klayout install", "klayout start", "klayout list", "klayout status", "klayout stop", "klayout token",
+		"session show", "session save", "gds info", "gds diff"} {
+		words := strings.Fields(cmd)
+		code, help, _ := runCmd(t, append([]string{"help"}, words...)...)
+		code2, _, dashH := runCmd(t, append(words, "-h")...)
+		if code != exitOK || code2 != exitOK || help != dashH || !strings.Contains(help, "lywatch "+cmd) {
 			t.Errorf("help %s (%d) and %s -h (%d) differ:\n%s\n---\n%s", cmd, code, cmd, code2, help, dashH)
 		}
-		if cmd != "version" && (!strings.Contains(help, "\n  --") || strings.Contains(help, "\n  -no-color")) {
+		if cmd != "version" && (!strings.Contains(help, "\n  --") || regexp.MustCompile(`\n\s+-[a-z][a-z-]+`).MatchString(help)) {
 			t.Errorf("help %s does not write flags as --flag:\n%s", cmd, help)
 		}
 	}

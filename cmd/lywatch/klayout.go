@@ -55,10 +55,35 @@ func runKLayout(ctx context.Context, e *env, args []string) int {
 	return e.errorf("klayout: unknown subcommand %q", args[0])
 }
 
+// klayoutFlags is the flag set of 'lywatch klayout NAME', whose usage is
+// NAME's entry of klayoutUsage and its flags written --flag.
 func klayoutFlags(e *env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("klayout "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	usage(fs, "Usage: lywatch klayout "+klayoutEntry(name))
 	return fs
+}
+
+// klayoutEntry is NAME's entry of klayoutUsage: its synopsis and what it
+// does, the lines from "  NAME" to the next subcommand's.
+func klayoutEntry(name string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(klayoutUsage, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  "+name+" ") || line == "  "+name:
+			in = true
+		case in && len(line) > 2 && line[2] != ' ':
+			in = false
+		}
+		if in {
+			b.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		return name + " [flags]\n"
+	}
+	return b.String()
 }
 
 func runKLayoutInstall(e *env, args []string) int {
