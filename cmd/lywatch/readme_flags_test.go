@@ -11,6 +11,9 @@ import (
 // flagWord is a flag as the README writes it, before any "=value".
 var flagWord = regexp.MustCompile(`^--[a-z][a-z0-9-]*`)
 
+// inlineCommand is a command in the README's prose: `lywatch ...`.
+var inlineCommand = regexp.MustCompile("`(lywatch [^`]+)`")
+
 // TestREADMECommandsUseRealFlags: every lywatch command line in the
 // README's code blocks names flags its subcommand has, as `lywatch help`
 // prints them (a renamed flag left in an example fails here).
@@ -33,16 +36,8 @@ func TestREADMECommandsUseRealFlags(t *testing.T) {
 		usage[key] = u
 		return u
 	}
-	inBlock, checked := false, 0
-	for i, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "```") {
-			inBlock = !inBlock
-			continue
-		}
-		line = strings.TrimPrefix(strings.TrimSpace(line), "$ ")
-		if !inBlock || !strings.HasPrefix(line, "lywatch ") {
-			continue
-		}
+	checked := 0
+	check := func(at int, line string) {
 		if j := strings.IndexAny(line, "#|&;>"); j >= 0 {
 			line = line[:j]
 		}
@@ -51,7 +46,7 @@ func TestREADMECommandsUseRealFlags(t *testing.T) {
 		// longest that has a usage of its own (else the watch loop's).
 		var sub []string
 		for _, w := range words {
-			if strings.HasPrefix(w, "-") || len(sub) == 2 {
+			if strings.HasPrefix(w, "-") || strings.HasPrefix(w, "[") || len(sub) == 2 {
 				break
 			}
 			sub = append(sub, w)
@@ -67,24 +62,41 @@ func TestREADMECommandsUseRealFlags(t *testing.T) {
 			}
 		}
 		if u == "" {
-			t.Errorf("README.md:%d: no usage for %q", i+1, line)
-			continue
+			t.Errorf("README.md:%d: no usage for %q", at, line)
+			return
 		}
 		checked++
 		for _, w := range words {
 			if w == "--" {
 				break // the build command's own words follow
 			}
-			f := flagWord.FindString(w)
+			f := flagWord.FindString(strings.TrimLeft(w, "["))
 			if f == "" {
 				continue
 			}
 			if !regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(f) + `\b`).MatchString(u) {
-				t.Errorf("README.md:%d: %s has no flag %s: %q", i+1, name, f, line)
+				t.Errorf("README.md:%d: %s has no flag %s: %q", at, name, f, line)
 			}
 		}
 	}
-	if checked < 20 {
+	inBlock := false
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		if !inBlock {
+			// Commands in the prose, as `lywatch ...`.
+			for _, m := range inlineCommand.FindAllStringSubmatch(line, -1) {
+				check(i+1, m[1])
+			}
+			continue
+		}
+		if line = strings.TrimPrefix(strings.TrimSpace(line), "$ "); strings.HasPrefix(line, "lywatch ") {
+			check(i+1, line)
+		}
+	}
+	if checked < 80 {
 		t.Errorf("checked %d command lines; the README has more (is the parsing wrong?)", checked)
 	}
 }
