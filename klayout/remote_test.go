@@ -61,10 +61,7 @@ func TestRemotePush(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("network namespaces need root (CI runs as root)")
 	}
-	ipBin, err := exec.LookPath("ip")
-	if err != nil {
-		t.Skip("no ip command (iproute2): cannot make a network namespace")
-	}
+	ipBin := testsupport.IP(t)
 	ns := fmt.Sprintf("lywatch-test-%d", os.Getpid())
 	if b, err := exec.Command(ipBin, "netns", "add", ns).CombinedOutput(); err != nil {
 		t.Skipf("network namespaces not allowed here (ip netns add: %v: %s)", err, strings.TrimSpace(string(b)))

@@ -75,6 +75,13 @@ func PreCommit(t testing.TB) string {
 	return lookPathOrSkip(t, "pre-commit", "pre-commit")
 }
 
+// IP returns the path of iproute2's ip command, with the skip/fail rule
+// of KLayout.
+func IP(t testing.TB) string {
+	t.Helper()
+	return lookPathOrSkip(t, "ip", "iproute2")
+}
+
 // lookPathOrSkip returns the path of the program bin. Where it is missing the
 // test is skipped, or fails when RequireKLayoutEnv is set; either way the
 // message names the Debian package to install.
