@@ -152,18 +152,7 @@ func (s *sched) runJob(ctx context.Context, j *job, w *runner.Worker) {
 		if s.o.Hooks.Cached != nil {
 			// A change that builds the target stops the job (see
 			// supersedeCached): its push is not waited for.
-			stages := s.o.Hooks.Cached(ctx, j.t)
-			j.br.Stages = stages
-			if ctx.Err() != nil && s.ctx.Err() == nil {
-				j.br.Status, j.stopped = StatusStopped, true
-				j.parts = append(j.parts, s.warn("stopped by a change"))
-				return
-			}
-			more, ok := s.stageParts(stages)
-			j.parts = append(j.parts, more...)
-			if !ok {
-				j.br.Status, j.br.Error, j.fail = StatusFailed, stages[len(stages)-1].Error, 1
-			}
+			s.tookStages(ctx, j, s.o.Hooks.Cached(ctx, j.t))
 		}
 		return
 	}
@@ -199,7 +188,13 @@ func (s *sched) runJob(ctx context.Context, j *job, w *runner.Worker) {
 	}
 	// A change that stops the build's job also stops its stages: a push
 	// of a layout already superseded is not waited for.
-	stages := s.o.Hooks.After(ctx, &Build{Cycle: j.cyc.c, Target: j.t, Result: res, Plan: j.plan})
+	s.tookStages(ctx, j, s.o.Hooks.After(ctx, &Build{Cycle: j.cyc.c, Target: j.t, Result: res, Plan: j.plan}))
+}
+
+// tookStages records the stages a job ran, after its build or for its
+// cached layout: stopped by a change (ctx ended while the loop goes on),
+// else their parts of the summary line, failed when the last one failed.
+func (s *sched) tookStages(ctx context.Context, j *job, stages []StageReport) {
 	j.br.Stages = stages
 	if ctx.Err() != nil && s.ctx.Err() == nil {
 		j.br.Status, j.stopped = StatusStopped, true
