@@ -24,6 +24,9 @@ const (
 	DefaultTraceBytes  int64 = 64 << 20
 )
 
+// MaxJobs bounds Config.Jobs.
+const MaxJobs = 1 << 16
+
 // Config is every setting of the live loop. The toml names are the keys of
 // `[tool.lywatch]` (pyproject.toml) or of lywatch.toml.
 type Config struct {
@@ -61,8 +64,8 @@ type Config struct {
 	// came from --warm, which then holds for every target.
 	Warm         bool `toml:"warm"`
 	WarmFromFlag bool `toml:"-"`
-	// Jobs is how many builds may run at once (0, the default: the number
-	// of CPUs).
+	// Jobs is how many builds may run at once, at most MaxJobs (0, the
+	// default: the number of CPUs).
 	Jobs int `toml:"jobs"`
 	// SessionDir is where the session lives; "" leaves the choice to the
 	// session package (LYWATCH_SESSION_DIR, else build/session under the git
@@ -218,8 +221,8 @@ func (c *Config) Validate() error {
 	if c.TraceFrames < 0 || c.TraceBytes <= 0 {
 		return fmt.Errorf("trace_frames %d, trace_bytes %d: want frames >= 0 (0: no tracing) and bytes > 0", c.TraceFrames, c.TraceBytes)
 	}
-	if c.Jobs < 0 {
-		return fmt.Errorf("jobs %d: must not be negative (0: the number of CPUs)", c.Jobs)
+	if c.Jobs < 0 || c.Jobs > MaxJobs {
+		return fmt.Errorf("jobs %d: want a number of builds at once up to %d, or 0 for one per CPU", c.Jobs, MaxJobs)
 	}
 	return nil
 }

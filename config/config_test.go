@@ -143,7 +143,7 @@ func TestFileErrorsNameFileAndLine(t *testing.T) {
 		{"bad protocol", "[tool.lywatch]\nprotocol = \"http\"\n", 2, "protocol"},
 		{"bad timeout", "[tool.lywatch]\ntimeout = \"soon\"\n", 2, "timeout: \"soon\" is not a duration"},
 		{"negative target timeout", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\ntimeout = -5\n", 4, "targets[0].timeout: -5 is negative"},
-		{"negative jobs", "[tool.lywatch]\ncommand = 'make'\njobs = -2\n", 3, "jobs: -2: want a number of builds at once, or 0 for one per CPU"},
+		{"negative jobs", "[tool.lywatch]\ncommand = 'make'\njobs = -2\n", 3, "jobs: -2: want a number of builds at once up to 65536, or 0 for one per CPU"},
 		{"jobs not a number", "[tool.lywatch]\njobs = \"all\"\n", 2, "jobs: value is a string, want an integer"},
 		{"warm not a boolean", "[tool.lywatch]\n[[tool.lywatch.targets]]\nname = \"a\"\nwarm = 1\n", 4, "warm: value is an integer, want a boolean"},
 	}
@@ -272,7 +272,7 @@ func TestParseDefaultsAndErrors(t *testing.T) {
 	if _, err := Parse(nil, dir, io.Discard); err == nil {
 		t.Error("no command: no error")
 	}
-	for _, bad := range [][]string{{"--on-busy", "never"}, {"--protocol", "http"}, {"--granularity", "line"}, {"--jobs", "-1"}} {
+	for _, bad := range [][]string{{"--on-busy", "never"}, {"--protocol", "http"}, {"--granularity", "line"}, {"--jobs", "-1"}, {"--jobs", "1000000"}} {
 		_, err := Parse(append(bad, "--", "make"), dir, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), bad[1]) {
 			t.Errorf("%s %s: %v, want an error naming the value", bad[0], bad[1], err)

@@ -360,8 +360,8 @@ func (f *fileReader) apply(c *Config, raw *rawConfig) error {
 	setBool(&c.NoSession, raw.NoSession)
 	setBool(&c.Warm, raw.Warm)
 	if raw.Jobs != nil {
-		if *raw.Jobs < 0 || *raw.Jobs > 1<<16 {
-			return f.errAt(-1, "jobs", "%d: want a number of builds at once, or 0 for one per CPU", *raw.Jobs)
+		if *raw.Jobs < 0 || *raw.Jobs > MaxJobs {
+			return f.errAt(-1, "jobs", "%d: want a number of builds at once up to %d, or 0 for one per CPU", *raw.Jobs, MaxJobs)
 		}
 		c.Jobs = int(*raw.Jobs)
 	}

@@ -266,6 +266,10 @@ func (g *Graph) excluded(name string) bool {
 	return false
 }
 
+// hasGlobs reports whether any exclude glob is set: without one, a scan
+// makes no relative path only to match it against none.
+func (g *Graph) hasGlobs() bool { return len(g.opts.ExcludeGlobs) > 0 }
+
 // globExcluded reports whether the key rel (a slash path relative to Dir)
 // matches one of Options.ExcludeGlobs. Keys outside Dir (editable
 // installs) never do.
@@ -375,12 +379,12 @@ func (g *Graph) walkDir(ctx context.Context, root string) (py, data []string, er
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && (g.excluded(d.Name()) || g.globExcluded(g.rel(p))) {
+			if p != root && (g.excluded(d.Name()) || g.hasGlobs() && g.globExcluded(g.rel(p))) {
 				return filepath.SkipDir
 			}
 			return ctx.Err()
 		}
-		if !d.Type().IsRegular() || g.globExcluded(g.rel(p)) {
+		if !d.Type().IsRegular() || g.hasGlobs() && g.globExcluded(g.rel(p)) {
 			return nil
 		}
 		if strings.HasSuffix(p, ".py") {

@@ -193,7 +193,7 @@ func (g *Graph) expandDirs(ctx context.Context, changed []string) []string {
 func (g *Graph) excludedPath(rel string) bool {
 	parts := strings.Split(rel, "/")
 	for i, p := range parts[:len(parts)-1] {
-		if g.excluded(p) || g.globExcluded(strings.Join(parts[:i+1], "/")) {
+		if g.excluded(p) || g.hasGlobs() && g.globExcluded(strings.Join(parts[:i+1], "/")) {
 			return true
 		}
 	}

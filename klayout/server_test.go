@@ -6,16 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
 // TestServerBufferingInPython runs the macro's connection code under plain
 // python3 with pya stubbed: requests split at every byte, blank lines,
 // garbage, over-long lines and lyipc text commands.
 func TestServerBufferingInPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testsupport.Python3(t)
 	cmd := exec.Command(py, "-B", "testdata/feed_test.py", "server.py")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "\nok") {
@@ -32,10 +31,7 @@ func TestServerBufferingInPython(t *testing.T) {
 // (KLayout 0.28.5 under Xvfb cannot be made to quit cleanly from a test, so
 // this is where the exit path is shown.)
 func TestServerDiscoveryLifecycleInPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testsupport.Python3(t)
 	for _, mode := range []string{"quit", "atexit"} {
 		t.Run(mode, func(t *testing.T) {
 			cache := t.TempDir()
@@ -55,10 +51,7 @@ func TestServerDiscoveryLifecycleInPython(t *testing.T) {
 // TestFollowRuleInPython checks the macro's rule for following a renamed
 // cell (replacement, follow_path) under plain python3 on stand-in layouts.
 func TestFollowRuleInPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testsupport.Python3(t)
 	out, err := exec.Command(py, "-B", "testdata/follow_test.py", "server.py").CombinedOutput()
 	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
 		t.Fatalf("follow_test.py: %v\n%s", err, out)
@@ -71,10 +64,7 @@ func TestFollowRuleInPython(t *testing.T) {
 // the size limit) and 3000 random ones. Each malformed request is an
 // error with a code and never reaches KLayout.
 func TestLoadArgumentsInPython(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testsupport.Python3(t)
 	out, err := exec.Command(py, "-B", "testdata/load_test.py", "server.py").CombinedOutput()
 	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(out)), "ok") {
 		t.Fatalf("load_test.py: %v\n%s", err, out)

@@ -62,10 +62,8 @@ func (s *sched) cycle(c *Cycle) {
 		case old == nil || old.state == ended:
 		case old.state == waiting:
 			s.queue = slices.DeleteFunc(s.queue, func(j *job) bool { return j == old })
-			old.state = ended
-			old.cyc.stopped = true // it no longer builds everything it planned
 			c.Changes = watcher.Merge(old.changes, c.Changes)
-			s.leave(old.cyc)
+			s.drop(old) // its cycle no longer builds everything it planned
 		case reached != nil && !reached[t.Name]:
 			continue // still running for an earlier change this one does not reach
 		default:
@@ -125,9 +123,7 @@ func (s *sched) supersedeCached(c *Cycle, name string) {
 		if !j.cached || j.t.Name != name {
 			return false
 		}
-		j.state = ended
-		j.cyc.stopped = true
-		s.leave(j.cyc)
+		s.drop(j)
 		return true
 	})
 }

@@ -86,12 +86,18 @@ func (s *sched) drain() {
 	}
 }
 
+// drop ends a waiting job, taken out of the queue by the caller: its
+// cycle is marked stopped, and ends when it was the last job.
+func (s *sched) drop(j *job) {
+	j.state = ended
+	j.cyc.stopped = true
+	s.leave(j.cyc)
+}
+
 // stopAll stops every running job and drops the waiting ones.
 func (s *sched) stopAll() {
 	for _, j := range s.queue {
-		j.state = ended
-		j.cyc.stopped = true
-		s.leave(j.cyc)
+		s.drop(j)
 	}
 	s.queue = nil
 	for j := range s.live {

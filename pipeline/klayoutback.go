@@ -60,9 +60,9 @@ func (p *Pipeline) Reshow(ctx context.Context) {
 	for _, path := range paths {
 		note, err := p.push.Push(ctx, lastGood(path))
 		if err != nil {
-			p.logf("KLayout at %s: show %s again: %v", strings.Join(back, ", "), relTo(p.proj.Sources, path), err)
+			p.logf("KLayout at %s: show %s again: %v", strings.Join(back, ", "), shown(p.proj.Sources, path), err)
 			continue
 		}
-		p.logf("KLayout at %s: showed %s again (%s)", strings.Join(back, ", "), relTo(p.proj.Sources, path), note)
+		p.logf("KLayout at %s: showed %s again (%s)", strings.Join(back, ", "), shown(p.proj.Sources, path), note)
 	}
 }

@@ -99,7 +99,7 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 		Invalidated: factories,
 		Uses:        p.uses(),
 		Reached:     p.loopNames(union(reached, inv.Targets)),
-		Reload:      p.graph.Reload(inv),
+		Reload:      p.reload(inv),
 		TargetEnv:   p.targetEnv(keys),
 		Generation:  p.gen,
 	}
@@ -128,6 +128,18 @@ func (p *Pipeline) plan(ctx context.Context, c *loop.Cycle) (*loop.Plan, error) 
 	}
 	p.building(pl.Targets)
 	return pl, nil
+}
+
+// reload is what warm workers reload for inv (depgraph.Graph.Reload, a
+// walk of the importers): none, and no walk on the save's path, when no
+// target builds warm.
+func (p *Pipeline) reload(inv *depgraph.Invalidation) []string {
+	for _, t := range p.proj.Targets {
+		if t.Warm {
+			return p.graph.Reload(inv)
+		}
+	}
+	return nil
 }
 
 // union returns the strings of a and b, each once, in order.

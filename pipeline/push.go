@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/lywatch/lywatch/depgraph"
@@ -124,11 +122,3 @@ func (k *klayout) Probe(ctx context.Context) []string { return k.p.Probe(ctx) }
 // lastGood is the layout at path, shown whole (its bytes are read from
 // the file when they must travel).
 func lastGood(path string) *ipc.Layout { return &ipc.Layout{Path: path} }
-
-// relTo shows p relative to root when it is below it.
-func relTo(root, p string) string {
-	if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
-		return r
-	}
-	return p
-}

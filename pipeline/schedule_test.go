@@ -18,7 +18,9 @@ import (
 // layout places (Uses), which targets the change reaches (Reached), the
 // modules a warm worker compiles again (Reload) and its generation.
 func TestPlanHandsTheLoopItsSchedule(t *testing.T) {
-	proj := testProject(t, copyMap(pdk), chipTarget(), libTarget())
+	chip := chipTarget()
+	chip.Warm = true // Reload is made for warm workers only
+	proj := testProject(t, copyMap(pdk), chip, libTarget())
 	p := open(t, Options{Project: proj})
 	ctx := context.Background()
 	first, _ := p.Plan(ctx, &loop.Cycle{N: 1, Initial: true})

@@ -48,7 +48,7 @@ func (r *Runner) startGuarded(argv, env []string, stdout, stderr *os.File, remov
 	spec := guardSpec{grace: r.grace(), remove: remove, files: len(extra), argv: argv}
 	defer r.replenish() // the next build's, once this one has started
 	if sp := r.spares.take(); sp != nil && sp.path != r.Guard {
-		sp.close() // Guard changed since it was started
+		go sp.close() // Guard changed since it was started; not waited for
 	} else if sp != nil {
 		p, err := r.startGuard(spec, env, stdout, stderr, extra, sp)
 		if !errors.Is(err, errSpareGone) {
@@ -79,7 +79,7 @@ func (r *Runner) startGuard(spec guardSpec, env []string, stdout, stderr *os.Fil
 		m := spareMsg{args: spec.args(), dir: r.Dir, env: env}
 		err = sp.hand(m, append([]*os.File{stdout, stderr, lifeR, statW}, extra...))
 		if err != nil {
-			sp.close()
+			go sp.close() // not waited for: the build needs its guard now
 			err = fmt.Errorf("%w: %v", errSpareGone, err)
 		}
 	} else {

@@ -17,13 +17,6 @@ import (
 	"github.com/lywatch/lywatch/internal/testsupport"
 )
 
-// python3 returns the python3 on PATH, or skips the test (fails it where
-// testsupport.RequireKLayoutEnv is set, as in CI).
-func python3(t *testing.T) string {
-	t.Helper()
-	return testsupport.Python3(t)
-}
-
 // writeTree writes files (slash paths relative to dir) and returns dir.
 func writeTree(t *testing.T, dir string, files map[string]string) string {
 	t.Helper()
@@ -50,7 +43,7 @@ type warmRig struct {
 
 func newWarmRig(t *testing.T, guard string, files map[string]string) *warmRig {
 	t.Helper()
-	python3(t)
+	testsupport.Python3(t)
 	g := &warmRig{t: t, dir: writeTree(t, t.TempDir(), files)}
 	g.r = &Runner{Dir: g.dir, Stdout: &g.out, Stderr: &g.errb, Guard: guard, Grace: 2 * time.Second}
 	g.w = g.r.NewWorker([]string{g.dir})
@@ -403,7 +396,7 @@ func TestWarmThirdPartyEditRestarts(t *testing.T) {
 // TestWarmInterpreterChangeRestarts: a change of the interpreter's program
 // (an upgrade; here a python3 shim on PATH, rewritten) starts a new worker.
 func TestWarmInterpreterChangeRestarts(t *testing.T) {
-	real := python3(t)
+	real := testsupport.Python3(t)
 	bin := t.TempDir()
 	shim := filepath.Join(bin, "python3")
 	write := func(comment string) {

@@ -17,12 +17,8 @@ import (
 var sharedFiles = []string{"main.go", "commands.go", "color.go", "format.go", "addrflags.go", "projectflags.go", "xorprint.go"}
 
 // parentFile is the file of the command a subcommand file belongs to:
-// gds_diff.go's is gds.go (X_Y.go's is X.go), and --once is the root
-// command's (watch.go).
+// gds_diff.go's is gds.go (X_Y.go's is X.go).
 func parentFile(name string, exists func(string) bool) string {
-	if name == "once.go" {
-		return "watch.go"
-	}
 	if i := strings.Index(name, "_"); i > 0 && exists(name[:i]+".go") {
 		return name[:i] + ".go"
 	}

@@ -82,7 +82,7 @@ func runWatch(ctx context.Context, e *env, args []string) int {
 	readOnly := false
 	switch {
 	case err != nil && cfg.Once && errors.Is(err, session.ErrLocked):
-		// --once beside a running loop: see once.go.
+		// --once beside a running loop: see watch_once.go.
 		b, oerr := openBesideLoop(proj, err)
 		if oerr != nil {
 			return e.errorf("%v", oerr)

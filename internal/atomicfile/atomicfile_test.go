@@ -53,9 +53,7 @@ func TestWriteFile(t *testing.T) {
 func TestWriteFileMissingFolder(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "no", "out.gds")
 	err := WriteFile(p, []byte("x"), 0o666)
-	if err == nil || !filepath.IsAbs(p) || !contains(err.Error(), p) {
+	if err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("WriteFile into a missing folder: %v; want an error naming %s", err, p)
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
